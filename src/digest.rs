@@ -1,0 +1,179 @@
+//! Cryptographic digests of a file's bytes: MD5, SHA-1, SHA-256 and BLAKE3 fed from one read.
+//!
+//! Owns: `Digester` (streaming, all four at once) and `FileDigests` (the finished values).
+//! Leaves reading files to `read_pass` and comparing digests to `matcher`.
+
+use md5::Md5;
+use serde::Serialize;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use crate::algorithm::{Algorithm, HashValue};
+
+/// The four cryptographic digests of one byte stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigests {
+    pub md5: [u8; 16],
+    pub sha1: [u8; 20],
+    pub sha256: [u8; 32],
+    pub blake3: [u8; 32],
+}
+
+impl FileDigests {
+    /// The raw bytes of one algorithm's value; `None` for perceptual algorithms.
+    pub fn get(&self, algorithm: Algorithm) -> Option<&[u8]> {
+        match algorithm {
+            Algorithm::Md5 => Some(&self.md5),
+            Algorithm::Sha1 => Some(&self.sha1),
+            Algorithm::Sha256 => Some(&self.sha256),
+            Algorithm::Blake3 => Some(&self.blake3),
+            _ => None,
+        }
+    }
+
+    /// Each digest as a typed value, in `Algorithm::CRYPTOGRAPHIC` order.
+    pub fn values(&self) -> impl Iterator<Item = HashValue> + '_ {
+        Algorithm::CRYPTOGRAPHIC.into_iter().filter_map(|a| {
+            self.get(a)
+                .and_then(|bytes| HashValue::from_bytes(a, bytes).ok())
+        })
+    }
+
+    /// Digests of a byte slice (tests, small buffers).
+    pub fn of(bytes: &[u8]) -> FileDigests {
+        let mut d = Digester::new();
+        d.update(bytes);
+        d.finish()
+    }
+}
+
+/// Lowercase-hex view used by reports and `hash` output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DigestsHex {
+    pub md5: String,
+    pub sha1: String,
+    pub sha256: String,
+    pub blake3: String,
+}
+
+impl From<&FileDigests> for DigestsHex {
+    fn from(d: &FileDigests) -> Self {
+        DigestsHex {
+            md5: hex::encode(d.md5),
+            sha1: hex::encode(d.sha1),
+            sha256: hex::encode(d.sha256),
+            blake3: hex::encode(d.blake3),
+        }
+    }
+}
+
+/// Streams bytes into all four digests. Feed it chunks in order, then `finish`.
+///
+/// Each chunk goes through the four hashers one after another while it is still in cache;
+/// parallelism comes from hashing many files at once, not from splitting one file.
+#[derive(Clone)]
+pub struct Digester {
+    md5: Md5,
+    sha1: Sha1,
+    sha256: Sha256,
+    blake3: blake3::Hasher,
+}
+
+impl Default for Digester {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Digester {
+    pub fn new() -> Self {
+        Digester {
+            md5: Md5::new(),
+            sha1: Sha1::new(),
+            sha256: Sha256::new(),
+            blake3: blake3::Hasher::new(),
+        }
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.md5.update(chunk);
+        self.sha1.update(chunk);
+        self.sha256.update(chunk);
+        self.blake3.update(chunk);
+    }
+
+    pub fn finish(self) -> FileDigests {
+        FileDigests {
+            md5: self.md5.finalize().into(),
+            sha1: self.sha1.finalize().into(),
+            sha256: self.sha256.finalize().into(),
+            blake3: *self.blake3.finalize().as_bytes(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hexes(bytes: &[u8]) -> DigestsHex {
+        DigestsHex::from(&FileDigests::of(bytes))
+    }
+
+    /// RFC 1321 / FIPS 180 / BLAKE3 reference vectors for the empty input.
+    #[test]
+    fn empty_input_matches_published_vectors() {
+        let d = hexes(b"");
+        assert_eq!(d.md5, "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(d.sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            d.sha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            d.blake3,
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+        );
+    }
+
+    /// "abc": RFC 1321 A.5, FIPS 180-2 appendix B/C examples, BLAKE3 reference.
+    #[test]
+    fn abc_matches_published_vectors() {
+        let d = hexes(b"abc");
+        assert_eq!(d.md5, "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(d.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            d.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            d.blake3,
+            "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85"
+        );
+    }
+
+    /// FIPS 180-2 two-block message and RFC 1321's longest test string.
+    #[test]
+    fn multi_block_vectors() {
+        let msg = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+        let d = hexes(msg);
+        assert_eq!(d.sha1, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+        assert_eq!(
+            d.sha256,
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
+        let md5_msg =
+            b"12345678901234567890123456789012345678901234567890123456789012345678901234567890";
+        assert_eq!(hexes(md5_msg).md5, "57edf4a22be3c955ac49da2e2107b67a");
+    }
+
+    #[test]
+    fn chunked_update_equals_one_shot() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut d = Digester::new();
+        for chunk in data.chunks(4093) {
+            d.update(chunk);
+        }
+        assert_eq!(d.finish(), FileDigests::of(&data));
+    }
+}

@@ -1,0 +1,114 @@
+//! Picture decoding under explicit limits.
+//!
+//! Owns `DecodeLimits` and the mapping of decoder failures to `DecodeError`. A picture that
+//! declares more pixels or memory than allowed (a decompression bomb) is refused before its
+//! pixels are allocated. EXIF orientation is deliberately not applied: list hashes are made
+//! from the stored pixels, and rotated copies are the job of dihedral matching.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageError, ImageFormat, ImageReader};
+
+/// Upper bounds a picture must respect to be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Largest allocation the decoder may make, in bytes.
+    pub max_alloc: u64,
+}
+
+impl Default for DecodeLimits {
+    /// 30,000 px a side covers panoramas and large scans; 1 GiB of decoder memory per
+    /// picture keeps two workers well inside a small examiner workstation.
+    fn default() -> Self {
+        DecodeLimits {
+            max_width: 30_000,
+            max_height: 30_000,
+            max_alloc: 1 << 30,
+        }
+    }
+}
+
+/// Why a picture could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("picture exceeds decode limits: {0}")]
+    LimitExceeded(String),
+    #[error("corrupt or truncated picture: {0}")]
+    Corrupt(String),
+    #[error("unsupported picture variant: {0}")]
+    Unsupported(String),
+}
+
+impl From<ImageError> for DecodeError {
+    fn from(err: ImageError) -> Self {
+        match err {
+            ImageError::Limits(e) => DecodeError::LimitExceeded(e.to_string()),
+            ImageError::Unsupported(e) => DecodeError::Unsupported(e.to_string()),
+            other => DecodeError::Corrupt(other.to_string()),
+        }
+    }
+}
+
+/// Decodes a picture of a known format from memory.
+pub fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &DecodeLimits,
+) -> Result<DynamicImage, DecodeError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut image_limits = image::Limits::default();
+    image_limits.max_image_width = Some(limits.max_width);
+    image_limits.max_image_height = Some(limits.max_height);
+    image_limits.max_alloc = Some(limits.max_alloc);
+    reader.limits(image_limits);
+    Ok(reader.decode()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Rgb};
+
+    fn png_bytes(w: u32, h: u32) -> Vec<u8> {
+        let img: ImageBuffer<Rgb<u8>, Vec<u8>> =
+            ImageBuffer::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 7]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn decodes_within_limits() {
+        let img = decode(
+            &png_bytes(40, 30),
+            ImageFormat::Png,
+            &DecodeLimits::default(),
+        )
+        .unwrap();
+        assert_eq!((img.width(), img.height()), (40, 30));
+    }
+
+    #[test]
+    fn refuses_pictures_over_the_size_limit() {
+        let limits = DecodeLimits {
+            max_width: 32,
+            ..DecodeLimits::default()
+        };
+        let err = decode(&png_bytes(40, 30), ImageFormat::Png, &limits).unwrap_err();
+        assert!(matches!(err, DecodeError::LimitExceeded(_)), "{err:?}");
+    }
+
+    #[test]
+    fn truncated_picture_is_corrupt() {
+        let bytes = png_bytes(64, 64);
+        let err = decode(
+            &bytes[..bytes.len() / 2],
+            ImageFormat::Png,
+            &DecodeLimits::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, DecodeError::Corrupt(_)), "{err:?}");
+    }
+}
