@@ -5,5 +5,7 @@
 
 pub mod algorithm;
 pub mod digest;
+pub mod evidence;
+pub mod list;
 pub mod perceptual;
 pub mod sniff;

@@ -1,0 +1,117 @@
+//! Evidence sources: what a scan walks, and how each file in it is opened for reading.
+//!
+//! Owns the `EvidenceSource` trait (enumerate items, open one read-only), the item model
+//! (`EvidenceItem`, `ItemPath`, `SkipReason`) and `open_evidence`, which picks a source
+//! for a path. Each kind of source (directory, later disk images) lives in its own module.
+//! Sources never write: not to the evidence, not beside it.
+
+pub mod directory;
+mod path;
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use serde::Serialize;
+
+pub use directory::DirectorySource;
+pub use path::ItemPath;
+
+/// A place files come from: a directory today, a disk image tomorrow.
+pub trait EvidenceSource: Send + Sync {
+    /// What the examiner named, and what kind of source it turned out to be.
+    fn info(&self) -> SourceInfo;
+
+    /// Every item of the source, in any order (the scan sorts). Checks `stop` between items.
+    fn enumerate(&self, stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError>;
+
+    /// Opens one `ItemKind::File` item read-only.
+    fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>>;
+}
+
+/// Identity of an evidence source, for the report header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceInfo {
+    pub path: PathBuf,
+    pub kind: &'static str,
+}
+
+/// One thing found in a source: a file to hash, or something accounted for otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceItem {
+    pub path: ItemPath,
+    pub kind: ItemKind,
+    /// How the source finds the item again in `open`.
+    pub locator: Locator,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    /// A regular file of the given size (as listed; the read may find otherwise).
+    File { size: u64 },
+    /// Deliberately not read, with the reason.
+    Skipped { reason: SkipReason },
+    /// Could not even be listed (e.g. a directory without permission).
+    Unreadable { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locator {
+    /// A path on the examiner's own filesystem.
+    Path(PathBuf),
+    /// A source-specific index (e.g. an entry number inside a disk image).
+    Index(u64),
+}
+
+/// Why an item was seen but not read. The `code` is what the summary counts by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A symbolic link: never followed, so nothing outside the evidence is read.
+    Symlink,
+    /// A FIFO, socket or device node: never opened (a FIFO would block the scan).
+    SpecialFile,
+    /// The scan was interrupted before this item was read.
+    Interrupted,
+}
+
+impl SkipReason {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SkipReason::Symlink => "symlink",
+            SkipReason::SpecialFile => "special_file",
+            SkipReason::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// A source that cannot be scanned at all (fatal for the scan).
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error("cannot open evidence {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("evidence {path} is not a directory or a file hashsweep can read")]
+    Unsupported { path: PathBuf },
+    #[error("enumeration of {path} was interrupted")]
+    Interrupted { path: PathBuf },
+}
+
+/// Opens the evidence at `path`: a directory is walked; a single regular file is scanned
+/// on its own.
+pub fn open_evidence(path: &Path) -> Result<Box<dyn EvidenceSource>, EvidenceError> {
+    let meta = std::fs::symlink_metadata(path).map_err(|source| EvidenceError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() || meta.is_file() {
+        Ok(Box::new(DirectorySource::new(path)))
+    } else {
+        Err(EvidenceError::Unsupported {
+            path: path.to_path_buf(),
+        })
+    }
+}
