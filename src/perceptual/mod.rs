@@ -121,3 +121,11 @@ impl PerceptualConfig {
         Ok(PictureHashes { info, hashes })
     }
 }
+
+/// Which decoder produces pixels for each picture format, for the report header.
+pub fn decoders() -> std::collections::BTreeMap<&'static str, &'static str> {
+    ["jpeg", "png", "gif", "webp", "tiff", "bmp"]
+        .into_iter()
+        .map(|format| (format, "image-rs 0.25"))
+        .collect()
+}

@@ -1,0 +1,118 @@
+//! From what was typed to what runs: resolves and validates `Args` into plain settings and
+//! builds the engine's parts (lists, matcher, scan options). No clap types leave this file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use hashsweep::algorithm::Algorithm;
+use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
+use hashsweep::matcher::Thresholds;
+use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
+use hashsweep::scan::ScanOptions;
+
+use super::args::{ReadArgs, ScanArgs};
+
+/// Parses `--threshold ALGO=N` flags over the defaults.
+pub fn thresholds(flags: &[String]) -> Result<Thresholds> {
+    let mut thresholds = Thresholds::default();
+    for flag in flags {
+        let (name, value) = flag
+            .split_once('=')
+            .with_context(|| format!("--threshold {flag:?}: expected ALGO=N, e.g. pdq=31"))?;
+        let algorithm: Algorithm = name.parse()?;
+        let value: u32 = value
+            .parse()
+            .with_context(|| format!("--threshold {flag:?}: {value:?} is not a whole number"))?;
+        thresholds.set(algorithm, value)?;
+    }
+    Ok(thresholds)
+}
+
+/// Parses `--perceptual a,b` (or `none`); `None` when the flag was not given.
+pub fn perceptual_flag(read: &ReadArgs) -> Result<Option<Vec<Algorithm>>> {
+    let Some(names) = &read.perceptual else {
+        return Ok(None);
+    };
+    let mut algorithms = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| *n != "none") {
+        let algorithm: Algorithm = name.parse()?;
+        if !algorithm.is_perceptual() {
+            bail!("--perceptual {name}: not a perceptual algorithm (pdq, phash, dhash, ahash)");
+        }
+        algorithms.push(algorithm);
+    }
+    Ok(Some(algorithms))
+}
+
+pub fn scan_options(read: &ReadArgs, algorithms: &[Algorithm], keep_clean: bool) -> ScanOptions {
+    ScanOptions {
+        perceptual: PerceptualConfig::new(algorithms, DecodeLimits::default()),
+        max_picture_bytes: read.max_picture_bytes,
+        keep_clean,
+    }
+}
+
+/// Loads every `--list` and `--known` file, in command-line order.
+pub fn load_lists(args: &ScanArgs) -> Result<Vec<HashList>> {
+    let format: Option<ListFormat> = args
+        .list_format
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: String| anyhow::anyhow!("--list-format: {e}"))?;
+    let with_role = |paths: &[PathBuf], role| {
+        paths
+            .iter()
+            .map(move |p| (p.clone(), role))
+            .collect::<Vec<_>>()
+    };
+    let mut all = with_role(&args.lists, ListRole::Alert);
+    all.extend(with_role(&args.known, ListRole::KnownGood));
+    all.into_iter()
+        .map(|(path, role)| {
+            let options = LoadOptions {
+                role,
+                name: None,
+                format,
+                lenient: args.lenient,
+            };
+            Ok(load_list(&path, &options)?)
+        })
+        .collect()
+}
+
+/// Refuses a report path inside any evidence directory: the evidence is never written.
+pub fn check_output_outside_evidence(output: &Path, evidence: &[PathBuf]) -> Result<()> {
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let parent = parent
+        .canonicalize()
+        .with_context(|| format!("report directory {} does not exist", parent.display()))?;
+    for root in evidence {
+        let Ok(root) = root.canonicalize() else {
+            continue;
+        };
+        if parent.starts_with(&root) || output == root {
+            bail!(
+                "refusing to write the report {} inside the evidence {}",
+                output.display(),
+                root.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Sizes the one worker pool for the whole process.
+pub fn init_thread_pool(threads: Option<usize>) -> Result<()> {
+    if threads == Some(0) {
+        bail!("--threads must be at least 1");
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build_global()
+        .context("cannot start the worker pool")
+}

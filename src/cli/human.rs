@@ -1,0 +1,81 @@
+//! The human summary on stderr, with attacker-controlled names escaped so a crafted file
+//! name cannot send escape sequences to the examiner's terminal.
+#![allow(clippy::print_stderr)]
+
+use std::path::Path;
+
+use hashsweep::report::SummaryRecord;
+use hashsweep::scan::{Outcome, ScanOutput};
+
+/// Most match paths listed on the terminal; the report has them all.
+const MAX_LISTED: usize = 20;
+
+/// Replaces control characters (ESC, CR, …) with visible escapes.
+pub fn escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() && c != '\n' {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+pub fn print_scan_summary(output: &ScanOutput, summary: &SummaryRecord, report: Option<&Path>) {
+    let c = &summary.counts;
+    let skipped: Vec<String> = c.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    eprintln!(
+        "hashsweep: {} files seen, {} hashed ({} bytes), {} pictures, {} skipped{}, {} failed, {:.1} s{}",
+        c.files_seen,
+        c.hashed,
+        c.bytes,
+        c.images,
+        c.skipped_total(),
+        if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join(", ")) },
+        c.failed,
+        summary.elapsed_ms as f64 / 1000.0,
+        if summary.interrupted { " — INTERRUPTED" } else { "" },
+    );
+    let matched: Vec<_> = output
+        .results
+        .iter()
+        .filter(|r| r.hashed().is_some_and(|h| h.has_alert_hit()))
+        .collect();
+    if matched.is_empty() {
+        eprintln!("hashsweep: no match");
+    } else {
+        eprintln!("hashsweep: {} MATCHED FILE(S):", c.matched);
+        for r in matched.iter().take(MAX_LISTED) {
+            let hits = r.hashed().map(|h| h.hits.len()).unwrap_or(0);
+            let failed = matches!(r.outcome, Outcome::Failed { .. });
+            eprintln!(
+                "  {} ({hits} hit(s){})",
+                escape(&r.path.lossy()),
+                if failed { ", picture not decoded" } else { "" }
+            );
+        }
+        if matched.len() > MAX_LISTED {
+            eprintln!("  … and {} more in the report", matched.len() - MAX_LISTED);
+        }
+    }
+    if let Some(path) = report {
+        eprintln!(
+            "hashsweep: report written to {}",
+            escape(&path.display().to_string())
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_control_sequences() {
+        assert_eq!(escape("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(escape("plain/é.jpg"), "plain/é.jpg");
+    }
+}

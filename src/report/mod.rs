@@ -1,0 +1,36 @@
+//! Reports: the typed records of hashsweep's JSON Lines report and their writer.
+//!
+//! Owns the wire format (docs/report-format.md): a `header` record, one record per reported
+//! file (`match`, `failure`, `skipped`, or `file` when every file is asked for), then a
+//! `summary` record. Per-file records carry no timestamps, so the same inputs give the same
+//! records. No record ever holds picture content: only paths, sizes, hashes, distances and
+//! list metadata. Report files are written by the caller; printers take any `W: Write`.
+
+mod records;
+
+use std::io::{self, Write};
+
+pub use records::{FileRecord, Header, SummaryRecord, ToolInfo, REPORT_FORMAT, REPORT_VERSION};
+
+use crate::scan::FileResult;
+
+/// Writes a whole report as JSON Lines.
+pub fn write_jsonl<W: Write>(
+    out: &mut W,
+    header: &Header,
+    results: &[FileResult],
+    summary: &SummaryRecord,
+) -> io::Result<()> {
+    write_line(out, header)?;
+    for result in results {
+        write_line(out, &FileRecord::from_result(result))?;
+    }
+    write_line(out, summary)?;
+    out.flush()
+}
+
+/// One record per line.
+pub fn write_line<W: Write, T: serde::Serialize>(out: &mut W, record: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, record)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,149 @@
+//! The record types of the JSON Lines report, one `serde` struct per record kind.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::digest::DigestsHex;
+use crate::evidence::SourceInfo;
+use crate::list::ListProvenance;
+use crate::matcher::Hit;
+use crate::perceptual::ImageInfo;
+use crate::scan::{FileResult, Hashed, Outcome};
+use crate::summary::Summary;
+
+pub const REPORT_FORMAT: &str = "hashsweep-report";
+/// Bumped on any incompatible change to a record.
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl ToolInfo {
+    pub fn current() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// First record: what was scanned, against what, how, by which build.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    pub record: &'static str,
+    pub format: &'static str,
+    pub format_version: u32,
+    pub tool: ToolInfo,
+    pub command_line: Vec<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub evidence: Vec<SourceInfo>,
+    pub lists: Vec<ListProvenance>,
+    pub thresholds: BTreeMap<&'static str, u32>,
+    /// Perceptual algorithms computed for pictures.
+    pub perceptual_algorithms: Vec<&'static str>,
+    /// Which decoder produced the pixels, per picture format where it matters.
+    pub decoders: BTreeMap<&'static str, &'static str>,
+}
+
+/// Last record: the accounting and the timing.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRecord {
+    pub record: &'static str,
+    #[serde(flatten)]
+    pub counts: Summary,
+    pub started_at: String,
+    pub finished_at: String,
+    pub elapsed_ms: u64,
+    pub interrupted: bool,
+}
+
+/// All hashes of a file, lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HashesRecord {
+    #[serde(flatten)]
+    pub digests: DigestsHex,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dhash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ahash: Option<String>,
+}
+
+impl From<&Hashed> for HashesRecord {
+    fn from(h: &Hashed) -> Self {
+        let perceptual = h.picture.as_ref().map(|p| &p.hashes);
+        HashesRecord {
+            digests: DigestsHex::from(&h.digests),
+            phash: perceptual.and_then(|p| p.phash.map(hex::encode)),
+            dhash: perceptual.and_then(|p| p.dhash.map(hex::encode)),
+            ahash: perceptual.and_then(|p| p.ahash.map(hex::encode)),
+        }
+    }
+}
+
+/// One file: a `match`, `failure`, `skipped` or (all-files mode) `file` record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRecord<'a> {
+    pub record: &'static str,
+    /// The path as text (invalid UTF-8 replaced by U+FFFD; see `path_raw_hex`).
+    pub path: String,
+    /// The path's exact bytes in hex, present only when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_raw_hex: Option<String>,
+    /// Index into the header's `evidence`.
+    pub evidence: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_read: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashes: Option<HashesRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<&'a ImageInfo>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub hits: &'a [Hit],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub notes: &'a [String],
+}
+
+impl<'a> FileRecord<'a> {
+    pub fn from_result(result: &'a FileResult) -> Self {
+        let hashed = result.hashed();
+        let record = match &result.outcome {
+            Outcome::Skipped(_) => "skipped",
+            Outcome::Failed { .. } => "failure",
+            Outcome::Hashed(h) if h.has_alert_hit() => "match",
+            Outcome::Hashed(_) => "file",
+        };
+        FileRecord {
+            record,
+            path: result.path.lossy(),
+            path_raw_hex: result.path.raw_hex_if_not_utf8(),
+            evidence: result.source,
+            size: result.size,
+            bytes_read: hashed.map(|h| h.bytes_read),
+            hashes: hashed.map(HashesRecord::from),
+            image: hashed.and_then(|h| h.picture.as_ref().map(|p| &p.info)),
+            hits: hashed.map(|h| &h.hits[..]).unwrap_or(&[]),
+            reason: match &result.outcome {
+                Outcome::Skipped(r) => Some(r.code()),
+                _ => None,
+            },
+            error: match &result.outcome {
+                Outcome::Failed { error, .. } => Some(error),
+                _ => None,
+            },
+            notes: hashed.map(|h| &h.notes[..]).unwrap_or(&[]),
+        }
+    }
+}

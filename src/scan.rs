@@ -1,0 +1,298 @@
+//! The scan pipeline: enumerate every source, sort, then read, hash and match each file on
+//! the worker pool, keeping input order so the result is deterministic.
+//!
+//! Owns `Scanner`, `ScanOptions`, the per-file result model (`FileResult`, `Outcome`,
+//! `Hashed`) and the containment of per-file failures: an open or read error, a corrupt
+//! picture, even a decoder panic, becomes a `Failed` result and the scan goes on.
+//! Rendering results is `report`'s job; counting them is `summary`'s.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use crate::digest::FileDigests;
+use crate::evidence::{
+    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, SkipReason,
+};
+use crate::list::ListRole;
+use crate::matcher::{Hit, Matcher};
+use crate::perceptual::{PerceptualConfig, PictureHashes};
+use crate::progress::Progress;
+use crate::read_pass::read_once;
+use crate::summary::Summary;
+
+/// How files are processed.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub perceptual: PerceptualConfig,
+    /// Pictures larger than this are hashed but not decoded.
+    pub max_picture_bytes: u64,
+    /// Keep the hashes of files without hits (for `hash`); a scan keeps only what it reports.
+    pub keep_clean: bool,
+}
+
+/// Everything learnt about one file that was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hashed {
+    pub digests: FileDigests,
+    pub bytes_read: u64,
+    pub picture: Option<PictureHashes>,
+    pub hits: Vec<Hit>,
+    /// Facts a reader should know (size changed while reading, picture not decoded, …).
+    pub notes: Vec<String>,
+}
+
+impl Hashed {
+    pub fn has_alert_hit(&self) -> bool {
+        self.hits.iter().any(|h| h.role == ListRole::Alert)
+    }
+
+    pub fn is_known_good(&self) -> bool {
+        self.hits.iter().any(|h| h.role == ListRole::KnownGood)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Hashed(Box<Hashed>),
+    /// Something went wrong; `partial` holds what was hashed before it did (e.g. the digests
+    /// of a picture that then failed to decode).
+    Failed {
+        error: String,
+        partial: Option<Box<Hashed>>,
+    },
+    Skipped(SkipReason),
+}
+
+/// One item of the evidence and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileResult {
+    /// Index of the evidence source, in command-line order.
+    pub source: usize,
+    pub path: ItemPath,
+    /// Size as listed by the source, if it is a file.
+    pub size: Option<u64>,
+    pub outcome: Outcome,
+}
+
+impl FileResult {
+    /// The hashed part of the result, complete or partial.
+    pub fn hashed(&self) -> Option<&Hashed> {
+        match &self.outcome {
+            Outcome::Hashed(h) => Some(h),
+            Outcome::Failed { partial, .. } => partial.as_deref(),
+            Outcome::Skipped(_) => None,
+        }
+    }
+
+    /// Whether a scan report must show this result.
+    pub fn is_reportable(&self) -> bool {
+        match &self.outcome {
+            Outcome::Hashed(h) => h.has_alert_hit(),
+            Outcome::Failed { .. } | Outcome::Skipped(_) => true,
+        }
+    }
+}
+
+/// What a scan produced.
+#[derive(Debug, Clone)]
+pub struct ScanOutput {
+    /// Sorted by (source, path). Clean files are dropped unless `keep_clean`.
+    pub results: Vec<FileResult>,
+    pub summary: Summary,
+    pub interrupted: bool,
+}
+
+/// Runs scans with one matcher and one set of options.
+pub struct Scanner<'a> {
+    matcher: &'a Matcher,
+    options: ScanOptions,
+    stop: &'a AtomicBool,
+    progress: &'a Progress,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(
+        matcher: &'a Matcher,
+        options: ScanOptions,
+        stop: &'a AtomicBool,
+        progress: &'a Progress,
+    ) -> Self {
+        Scanner {
+            matcher,
+            options,
+            stop,
+            progress,
+        }
+    }
+
+    /// Scans every source in order. Fails only if a source cannot be opened at all.
+    pub fn scan(&self, sources: &[Box<dyn EvidenceSource>]) -> Result<ScanOutput, EvidenceError> {
+        let mut summary = Summary::default();
+        let mut results = Vec::new();
+        for (index, source) in sources.iter().enumerate() {
+            let mut items = match source.enumerate(self.stop) {
+                Err(EvidenceError::Interrupted { .. }) => break,
+                other => other?,
+            };
+            items.sort_by(|a, b| a.path.cmp(&b.path));
+            let total_bytes = items.iter().map(listed_size).sum();
+            self.progress.add_total(items.len() as u64, total_bytes);
+            let processed: Vec<FileResult> = items
+                .par_iter()
+                .map_init(Vec::new, |scratch, item| {
+                    self.process(source.as_ref(), index, item, scratch)
+                })
+                .collect();
+            for result in processed {
+                summary.count(&result);
+                if self.options.keep_clean || result.is_reportable() {
+                    results.push(result);
+                }
+            }
+        }
+        let interrupted = self.stop.load(Ordering::Relaxed);
+        Ok(ScanOutput {
+            results,
+            summary,
+            interrupted,
+        })
+    }
+
+    fn process(
+        &self,
+        source: &dyn EvidenceSource,
+        index: usize,
+        item: &EvidenceItem,
+        scratch: &mut Vec<u8>,
+    ) -> FileResult {
+        let size = match item.kind {
+            ItemKind::File { size } => Some(size),
+            _ => None,
+        };
+        let outcome = match &item.kind {
+            ItemKind::Skipped { reason } => Outcome::Skipped(reason.clone()),
+            ItemKind::Unreadable { error } => Outcome::Failed {
+                error: error.clone(),
+                partial: None,
+            },
+            ItemKind::File { .. } if self.stop.load(Ordering::Relaxed) => {
+                Outcome::Skipped(SkipReason::Interrupted)
+            }
+            ItemKind::File { size } => {
+                // A panic anywhere in reading, decoding or hashing is this file's failure.
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    self.hash_file(source, item, *size, scratch)
+                }))
+                .unwrap_or_else(|panic| Outcome::Failed {
+                    error: format!("internal error while hashing: {}", panic_message(&panic)),
+                    partial: None,
+                });
+                self.progress.add_done(1, *size);
+                outcome
+            }
+        };
+        FileResult {
+            source: index,
+            path: item.path.clone(),
+            size,
+            outcome,
+        }
+    }
+
+    fn hash_file(
+        &self,
+        source: &dyn EvidenceSource,
+        item: &EvidenceItem,
+        listed_size: u64,
+        scratch: &mut Vec<u8>,
+    ) -> Outcome {
+        let reader = match source.open(item) {
+            Ok(r) => r,
+            Err(e) => return failed(format!("cannot open: {e}")),
+        };
+        let pass = match read_once(reader, self.options.max_picture_bytes, scratch) {
+            Ok(pass) => pass,
+            Err(e) => return failed(e.to_string()),
+        };
+        let mut hashed = Hashed {
+            hits: self.matcher.match_digests(&pass.digests),
+            digests: pass.digests,
+            bytes_read: pass.bytes_read,
+            picture: None,
+            notes: Vec::new(),
+        };
+        if pass.bytes_read != listed_size {
+            hashed.notes.push(format!(
+                "size changed while reading: listed {listed_size} bytes, read {}",
+                pass.bytes_read
+            ));
+        }
+        if pass.picture_over_cap {
+            hashed.notes.push(format!(
+                "picture larger than {} bytes: not decoded",
+                self.options.max_picture_bytes
+            ));
+        }
+        let Some((format, bytes)) = pass.picture else {
+            return Outcome::Hashed(Box::new(hashed));
+        };
+        if !self.options.perceptual.is_enabled() {
+            return Outcome::Hashed(Box::new(hashed));
+        }
+        if hashed.is_known_good() && !hashed.has_alert_hit() {
+            hashed
+                .notes
+                .push("known-good file: perceptual hashing skipped".to_string());
+            return Outcome::Hashed(Box::new(hashed));
+        }
+        match catch_unwind(AssertUnwindSafe(|| {
+            self.options.perceptual.hash_picture(&bytes, format)
+        })) {
+            Ok(Ok(picture)) => {
+                self.match_picture(&picture, &mut hashed.hits);
+                hashed.picture = Some(picture);
+                Outcome::Hashed(Box::new(hashed))
+            }
+            Ok(Err(e)) => Outcome::Failed {
+                error: format!("picture not decoded: {e}"),
+                partial: Some(Box::new(hashed)),
+            },
+            Err(panic) => Outcome::Failed {
+                error: format!("picture decoder panicked: {}", panic_message(&panic)),
+                partial: Some(Box::new(hashed)),
+            },
+        }
+    }
+
+    fn match_picture(&self, picture: &PictureHashes, hits: &mut Vec<Hit>) {
+        for algorithm in self.options.perceptual.algorithms() {
+            if let Some(value) = picture.hashes.get(*algorithm) {
+                hits.extend(self.matcher.match_perceptual(*algorithm, value));
+            }
+        }
+    }
+}
+
+fn failed(error: String) -> Outcome {
+    Outcome::Failed {
+        error,
+        partial: None,
+    }
+}
+
+fn listed_size(item: &EvidenceItem) -> u64 {
+    match item.kind {
+        ItemKind::File { size } => size,
+        _ => 0,
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic with a non-text payload".to_string())
+}
