@@ -15,3 +15,4 @@ pub mod report;
 pub mod scan;
 pub mod sniff;
 pub mod summary;
+pub mod synth;

@@ -85,7 +85,7 @@ pub struct ScanArgs {
     pub lenient: bool,
 
     /// Hamming threshold for a perceptual algorithm, inclusive (repeatable).
-    /// Defaults: pdq=31, phash=8, dhash=8, ahash=6.
+    /// Defaults: pdq=31, phash=10, dhash=10, ahash=6.
     #[arg(long = "threshold", value_name = "ALGO=N")]
     pub thresholds: Vec<String>,
 

@@ -33,8 +33,10 @@ fn config(alg: HashAlg) -> HasherConfig<[u8; 8]> {
 impl ImgHashers {
     pub fn new() -> Self {
         ImgHashers {
-            // Krawetz's pHash: mean of the low-frequency DCT block.
-            phash: Arc::new(config(HashAlg::Mean).preproc_dct().to_hasher()),
+            // Krawetz's pHash: DCT, then each low-frequency coefficient against their median.
+            // (Mean + DCT is degenerate: the DC term dominates the mean, so smooth pictures
+            // all hash to 0x8000000000000000 and would match each other.)
+            phash: Arc::new(config(HashAlg::Median).preproc_dct().to_hasher()),
             dhash: Arc::new(config(HashAlg::Gradient).to_hasher()),
             ahash: Arc::new(config(HashAlg::Mean).to_hasher()),
         }

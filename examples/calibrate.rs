@@ -1,0 +1,63 @@
+//! Measures how far transformed copies drift and how close distinct pictures come, for the
+//! 64-bit perceptual hashes, on the generated corpus. The default thresholds in
+//! `Algorithm::default_threshold` come from this output.
+//!
+//! Run: `cargo run --release --example calibrate`
+#![allow(clippy::print_stdout)]
+
+use hashsweep::algorithm::Algorithm;
+use hashsweep::perceptual::{DecodeLimits, PerceptualConfig, PerceptualHashes};
+use hashsweep::synth::{jpeg_bytes, picture, png_bytes, transform, Pattern, Transform};
+use image::ImageFormat;
+
+const ALGS: [Algorithm; 3] = [Algorithm::Phash, Algorithm::Dhash, Algorithm::Ahash];
+
+fn distance(a: &PerceptualHashes, b: &PerceptualHashes, alg: Algorithm) -> u32 {
+    let word = |h: &PerceptualHashes| {
+        h.get(alg)
+            .and_then(|v| <[u8; 8]>::try_from(v).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+    };
+    (word(a) ^ word(b)).count_ones()
+}
+
+fn main() {
+    let config = PerceptualConfig::new(&ALGS, DecodeLimits::default());
+    let hash = |bytes: &[u8], format| {
+        config
+            .hash_picture(bytes, format)
+            .map(|p| p.hashes)
+            .unwrap_or_default()
+    };
+    let sizes = [(320u32, 240u32), (256, 256), (400, 300), (200, 300)];
+    let mut originals = Vec::new();
+    let mut worst_copy = [0u32; 3];
+    for seed in 0..40u64 {
+        let pattern = Pattern::ALL[(seed % 4) as usize];
+        let (w, h) = sizes[(seed / 4 % 4) as usize];
+        let img = picture(pattern, w, h, seed);
+        let original = hash(&png_bytes(&img), ImageFormat::Png);
+        for t in [Transform::HalfSize, Transform::Reencode, Transform::Crop5, Transform::Brighter] {
+            let copy = hash(&jpeg_bytes(&transform(&img, t), 75), ImageFormat::Jpeg);
+            for (i, alg) in ALGS.into_iter().enumerate() {
+                worst_copy[i] = worst_copy[i].max(distance(&original, &copy, alg));
+            }
+        }
+        originals.push(original);
+    }
+    let mut closest_distinct = [64u32; 3];
+    for (i, a) in originals.iter().enumerate() {
+        for b in &originals[i + 1..] {
+            for (k, alg) in ALGS.into_iter().enumerate() {
+                closest_distinct[k] = closest_distinct[k].min(distance(a, b, alg));
+            }
+        }
+    }
+    for (k, alg) in ALGS.into_iter().enumerate() {
+        println!(
+            "{alg}: farthest transformed copy {} bits, closest distinct pair {} bits",
+            worst_copy[k], closest_distinct[k]
+        );
+    }
+}
