@@ -38,7 +38,12 @@ fn main() {
         let (w, h) = sizes[(seed / 4 % 4) as usize];
         let img = picture(pattern, w, h, seed);
         let original = hash(&png_bytes(&img), ImageFormat::Png);
-        for t in [Transform::HalfSize, Transform::Reencode, Transform::Crop5, Transform::Brighter] {
+        for t in [
+            Transform::HalfSize,
+            Transform::Reencode,
+            Transform::Crop5,
+            Transform::Brighter,
+        ] {
             let copy = hash(&jpeg_bytes(&transform(&img, t), 75), ImageFormat::Jpeg);
             for (i, alg) in ALGS.into_iter().enumerate() {
                 worst_copy[i] = worst_copy[i].max(distance(&original, &copy, alg));

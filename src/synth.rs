@@ -49,7 +49,12 @@ pub enum Pattern {
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 4] = [Pattern::Gradient, Pattern::Shapes, Pattern::Noise, Pattern::Text];
+    pub const ALL: [Pattern; 4] = [
+        Pattern::Gradient,
+        Pattern::Shapes,
+        Pattern::Noise,
+        Pattern::Text,
+    ];
 }
 
 /// A picture of `pattern`, fully determined by `(pattern, w, h, seed)`.
@@ -91,7 +96,11 @@ fn gradient(w: u32, h: u32, rng: &mut SplitMix64) -> RgbImage {
             .sum::<f32>()
             / 6.0;
         let t = (ramp + wave).clamp(0.0, 1.0);
-        Rgb([lerp(a[0], b[0], t), lerp(a[1], b[1], t), lerp(a[2], b[2], t)])
+        Rgb([
+            lerp(a[0], b[0], t),
+            lerp(a[1], b[1], t),
+            lerp(a[2], b[2], t),
+        ])
     })
 }
 
@@ -118,7 +127,9 @@ fn shapes(w: u32, h: u32, rng: &mut SplitMix64) -> RgbImage {
 /// photo's low frequencies, so re-encoding does not destroy it.
 fn smooth_noise(w: u32, h: u32, rng: &mut SplitMix64) -> RgbImage {
     const CELLS: u32 = 8;
-    let grid: Vec<Rgb<u8>> = (0..(CELLS + 1) * (CELLS + 1)).map(|_| rng.colour()).collect();
+    let grid: Vec<Rgb<u8>> = (0..(CELLS + 1) * (CELLS + 1))
+        .map(|_| rng.colour())
+        .collect();
     let at = |gx: u32, gy: u32| grid[(gy * (CELLS + 1) + gx) as usize];
     RgbImage::from_fn(w, h, |x, y| {
         let fx = x as f32 * CELLS as f32 / w.max(1) as f32;
@@ -181,7 +192,9 @@ pub fn transform(img: &RgbImage, t: Transform) -> RgbImage {
         Transform::HalfSize => imageops::resize(img, w / 2, h / 2, imageops::FilterType::Triangle),
         // The re-encoding itself happens when the copy is saved as JPEG.
         Transform::Reencode => img.clone(),
-        Transform::Crop5 => imageops::crop_imm(img, w / 40, h / 40, w - w / 20, h - h / 20).to_image(),
+        Transform::Crop5 => {
+            imageops::crop_imm(img, w / 40, h / 40, w - w / 20, h - h / 20).to_image()
+        }
         Transform::Brighter => {
             let mut out = img.clone();
             out.pixels_mut()

@@ -57,6 +57,9 @@ pub fn decode(
     format: ImageFormat,
     limits: &DecodeLimits,
 ) -> Result<DynamicImage, DecodeError> {
+    if format == ImageFormat::Jpeg {
+        check_jpeg_complete(bytes)?;
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut image_limits = image::Limits::default();
     image_limits.max_image_width = Some(limits.max_width);
@@ -64,6 +67,25 @@ pub fn decode(
     image_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(image_limits);
     Ok(reader.decode()?)
+}
+
+/// JPEG decoders fill a truncated scan with grey and report success, so a cut-off file
+/// (a partly recovered deletion, an interrupted download) would get hashes of pixels it
+/// does not hold. A complete JPEG has an end-of-image marker (FF D9) after its last
+/// start-of-scan (FF DA); the entropy-coded data between them cannot contain FF D9 because
+/// FF bytes there are stuffed as FF 00. (An EXIF thumbnail's own FF D9 comes before the main
+/// image's scans, so it does not count.)
+fn check_jpeg_complete(bytes: &[u8]) -> Result<(), DecodeError> {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let complete =
+        last_scan.is_some_and(|start| bytes[start..].windows(2).any(|w| w == [0xFF, 0xD9]));
+    if complete {
+        Ok(())
+    } else {
+        Err(DecodeError::Corrupt(
+            "truncated JPEG: no end-of-image marker after the last scan".to_string(),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +120,16 @@ mod tests {
         };
         let err = decode(&png_bytes(40, 30), ImageFormat::Png, &limits).unwrap_err();
         assert!(matches!(err, DecodeError::LimitExceeded(_)), "{err:?}");
+    }
+
+    #[test]
+    fn truncated_jpeg_is_corrupt_complete_one_decodes() {
+        let img = crate::synth::picture(crate::synth::Pattern::Shapes, 64, 48, 1);
+        let jpeg = crate::synth::jpeg_bytes(&img, 90);
+        let limits = DecodeLimits::default();
+        assert!(decode(&jpeg, ImageFormat::Jpeg, &limits).is_ok());
+        let err = decode(&jpeg[..jpeg.len() - 200], ImageFormat::Jpeg, &limits).unwrap_err();
+        assert!(err.to_string().contains("truncated JPEG"), "{err}");
     }
 
     #[test]
