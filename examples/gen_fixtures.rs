@@ -46,7 +46,7 @@ impl Writer {
             .hashes;
         for algorithm in self.perceptual.algorithms().to_vec() {
             if let Some(value) = hashes.get(algorithm) {
-                self.entry(algorithm, &value.to_vec(), id, "2", label);
+                self.entry(algorithm, value, id, "2", label);
             }
         }
         Ok(())
