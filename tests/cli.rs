@@ -1,0 +1,542 @@
+//! End-to-end tests of the `hashsweep` binary on generated evidence: exact match sets,
+//! exact counts, exit codes, determinism. Every picture is synthetic (src/synth.rs).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use hashsweep::algorithm::Algorithm;
+use hashsweep::digest::FileDigests;
+use hashsweep::perceptual::{DecodeLimits, PerceptualConfig, PerceptualHashes};
+use hashsweep::synth::{jpeg_bytes, picture, png_bytes, transform, Pattern, Transform};
+use image::{ImageFormat, RgbImage};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+fn hashsweep() -> Command {
+    Command::cargo_bin("hashsweep").unwrap()
+}
+
+/// A temp dir that other users can read too (the unreadable-file test runs as `nobody`).
+fn world_readable_tempdir() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+fn write_list(path: &Path, entries: &[Value]) {
+    let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
+    write(path, text.as_bytes());
+}
+
+fn entry(algorithm: Algorithm, hash: &[u8], id: &str) -> Value {
+    json!({"algorithm": algorithm.name(), "hash": hex::encode(hash), "id": id, "category": "1"})
+}
+
+fn perceptual_of(img: &RgbImage) -> PerceptualHashes {
+    PerceptualConfig::new(&Algorithm::PERCEPTUAL, DecodeLimits::default())
+        .hash_picture(&png_bytes(img), ImageFormat::Png)
+        .unwrap()
+        .hashes
+}
+
+fn records(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8(stdout.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn of_kind<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    records.iter().filter(|r| r["record"] == kind).collect()
+}
+
+/// `path (relative to root) -> sorted "algorithm:id" of every hit` for match records.
+fn match_set(records: &[Value], root: &Path) -> BTreeMap<String, Vec<String>> {
+    let prefix = format!("{}/", root.display());
+    of_kind(records, "match")
+        .into_iter()
+        .map(|r| {
+            let path = r["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches(&prefix)
+                .to_string();
+            let mut hits: Vec<String> = r["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{}:{}",
+                        h["algorithm"].as_str().unwrap(),
+                        h["entry_id"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            hits.sort();
+            (path, hits)
+        })
+        .collect()
+}
+
+fn summary(records: &[Value]) -> &Value {
+    records
+        .last()
+        .filter(|r| r["record"] == "summary")
+        .expect("last record is the summary")
+}
+
+fn set(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+    pairs
+        .iter()
+        .map(|(p, hits)| (p.to_string(), hits.iter().map(|h| h.to_string()).collect()))
+        .collect()
+}
+
+#[test]
+fn each_cryptographic_algorithm_matches_exactly_its_file() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    let blobs: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 1000 + i as usize]).collect();
+    for (i, b) in blobs.iter().enumerate() {
+        write(&ev.join(format!("f{i}.bin")), b);
+    }
+    let d: Vec<FileDigests> = blobs.iter().map(|b| FileDigests::of(b)).collect();
+    let list = dir.path().join("list.jsonl");
+    write_list(
+        &list,
+        &[
+            entry(Algorithm::Md5, &d[0].md5, "m"),
+            entry(Algorithm::Sha1, &d[1].sha1, "s1"),
+            entry(Algorithm::Sha256, &d[2].sha256, "s256"),
+            entry(Algorithm::Blake3, &d[3].blake3, "b3"),
+        ],
+    );
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("--list")
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    assert_eq!(
+        match_set(&recs, &ev),
+        set(&[
+            ("f0.bin", &["md5:m"]),
+            ("f1.bin", &["sha1:s1"]),
+            ("f2.bin", &["sha256:s256"]),
+            ("f3.bin", &["blake3:b3"]),
+        ])
+    );
+    let s = summary(&recs);
+    assert_eq!(
+        (
+            s["files_seen"].as_u64(),
+            s["hashed"].as_u64(),
+            s["matched"].as_u64()
+        ),
+        (Some(5), Some(5), Some(4))
+    );
+    assert_eq!(s["bytes"].as_u64(), Some(5000 + 10));
+}
+
+#[test]
+fn resized_and_reencoded_copies_match_perceptually() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    let a = picture(Pattern::Shapes, 480, 360, 11);
+    let b = picture(Pattern::Noise, 400, 300, 12);
+    write(
+        &ev.join("resized.jpg"),
+        &jpeg_bytes(&transform(&a, Transform::HalfSize), 85),
+    );
+    write(&ev.join("reencoded.jpg"), &jpeg_bytes(&b, 50));
+    let (pa, pb) = (perceptual_of(&a), perceptual_of(&b));
+    let list = dir.path().join("list.jsonl");
+    write_list(
+        &list,
+        &[
+            entry(Algorithm::Dhash, pa.dhash.as_ref().unwrap(), "A"),
+            entry(Algorithm::Phash, pa.phash.as_ref().unwrap(), "A"),
+            entry(Algorithm::Dhash, pb.dhash.as_ref().unwrap(), "B"),
+            entry(Algorithm::Phash, pb.phash.as_ref().unwrap(), "B"),
+        ],
+    );
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let recs = records(&out.stdout);
+    assert_eq!(
+        match_set(&recs, &ev),
+        set(&[
+            ("reencoded.jpg", &["dhash:B", "phash:B"]),
+            ("resized.jpg", &["dhash:A", "phash:A"])
+        ])
+    );
+    for m in of_kind(&recs, "match") {
+        for hit in m["hits"].as_array().unwrap() {
+            assert!(hit["distance"].as_u64().unwrap() <= 10, "{hit}");
+        }
+        assert!(m["image"]["width"].as_u64().unwrap() > 0);
+    }
+}
+
+/// 24 distinct textured pictures; the list holds the perceptual hashes of the first 12.
+/// Exactly those 12 match, each only its own entry.
+#[test]
+fn distinct_pictures_never_match_each_other_at_default_thresholds() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    let textured = [
+        Pattern::Shapes,
+        Pattern::Noise,
+        Pattern::Text,
+        Pattern::Gradient,
+    ];
+    let mut entries = Vec::new();
+    let mut expected = BTreeMap::new();
+    for i in 0..24u64 {
+        let img = picture(
+            textured[(i % 4) as usize],
+            256 + (i as u32 % 3) * 32,
+            192,
+            1000 + i,
+        );
+        let name = format!("p{i:02}.png");
+        write(&ev.join(&name), &png_bytes(&img));
+        if i < 12 {
+            let p = perceptual_of(&img);
+            let id = format!("E{i}");
+            entries.push(entry(Algorithm::Dhash, p.dhash.as_ref().unwrap(), &id));
+            entries.push(entry(Algorithm::Phash, p.phash.as_ref().unwrap(), &id));
+            entries.push(entry(Algorithm::Ahash, p.ahash.as_ref().unwrap(), &id));
+            expected.insert(
+                name,
+                vec![
+                    format!("ahash:{id}"),
+                    format!("dhash:{id}"),
+                    format!("phash:{id}"),
+                ],
+            );
+        }
+    }
+    let list = dir.path().join("list.jsonl");
+    write_list(&list, &entries);
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(match_set(&records(&out.stdout), &ev), expected);
+}
+
+#[test]
+fn non_picture_is_hashed_but_not_perceptually() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    write(&ev.join("notes.txt"), b"plain text, not a picture\n");
+    write(
+        &ev.join("pic.png"),
+        &png_bytes(&picture(Pattern::Shapes, 64, 64, 3)),
+    );
+    let out = hashsweep().arg("hash").arg(&ev).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 2);
+    let (text, pic) = (&recs[0], &recs[1]);
+    assert!(text["path"].as_str().unwrap().ends_with("notes.txt"));
+    assert_eq!(
+        text["hashes"]["md5"],
+        hex::encode(FileDigests::of(b"plain text, not a picture\n").md5)
+    );
+    assert!(text["hashes"].get("dhash").is_none() && text.get("image").is_none());
+    assert_eq!(
+        pic["image"],
+        json!({"format": "png", "width": 64, "height": 64})
+    );
+    assert_eq!(pic["hashes"]["dhash"].as_str().unwrap().len(), 16);
+}
+
+#[test]
+fn truncated_and_unreadable_files_fail_while_the_scan_completes() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    let jpeg = jpeg_bytes(&picture(Pattern::Noise, 200, 150, 4), 90);
+    write(&ev.join("a-truncated.jpg"), &jpeg[..jpeg.len() / 2]);
+    write(&ev.join("b-locked.bin"), b"secret");
+    write(&ev.join("c-fine.bin"), b"fine");
+    fs::set_permissions(&ev, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(ev.join("b-locked.bin"), fs::Permissions::from_mode(0o000)).unwrap();
+    for f in ["a-truncated.jpg", "c-fine.bin"] {
+        fs::set_permissions(ev.join(f), fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let list = dir.path().join("list.jsonl");
+    write_list(
+        &list,
+        &[entry(Algorithm::Md5, &FileDigests::of(b"fine").md5, "F")],
+    );
+    fs::set_permissions(&list, fs::Permissions::from_mode(0o644)).unwrap();
+    let args = [
+        "scan",
+        ev.to_str().unwrap(),
+        "--list",
+        list.to_str().unwrap(),
+        "--perceptual",
+        "dhash",
+    ];
+    let out = as_unprivileged_user(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    let failures: Vec<(String, String)> = of_kind(&recs, "failure")
+        .iter()
+        .map(|r| {
+            let name = Path::new(r["path"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, r["error"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert_eq!(failures[0].0, "a-truncated.jpg");
+    assert!(
+        failures[0].1.contains("truncated JPEG"),
+        "{}",
+        failures[0].1
+    );
+    assert_eq!(failures[1].0, "b-locked.bin");
+    assert!(
+        failures[1].1.contains("Permission denied"),
+        "{}",
+        failures[1].1
+    );
+    let s = summary(&recs);
+    assert_eq!(
+        (
+            s["files_seen"].as_u64(),
+            s["hashed"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(3), Some(1), Some(2))
+    );
+    assert_eq!(match_set(&recs, &ev), set(&[("c-fine.bin", &["md5:F"])]));
+}
+
+/// Runs the binary as `nobody` when we are root (root reads any file), else as ourselves.
+fn as_unprivileged_user(args: &[&str]) -> std::process::Output {
+    let bin: PathBuf = assert_cmd::cargo::cargo_bin("hashsweep");
+    // SAFETY-free check: uid 0 is root; `id -u` avoids a libc dependency in tests.
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .args(args)
+            .output()
+            .unwrap()
+    } else {
+        std::process::Command::new(&bin)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn exit_codes_zero_one_two() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    write(&ev.join("x.bin"), b"x");
+    let list = dir.path().join("list.jsonl");
+    write_list(
+        &list,
+        &[entry(Algorithm::Md5, &FileDigests::of(b"y").md5, "Y")],
+    );
+    let run = |args: &[&Path]| hashsweep().arg("scan").args(args).output().unwrap();
+    let l = Path::new("--list");
+    assert_eq!(run(&[&ev, l, &list]).status.code(), Some(0));
+    write_list(
+        &list,
+        &[entry(Algorithm::Md5, &FileDigests::of(b"x").md5, "X")],
+    );
+    assert_eq!(run(&[&ev, l, &list]).status.code(), Some(1));
+    // A malformed list is fatal and names file and line.
+    write(&list, b"{\"algorithm\":\"md5\",\"hash\":\"00\"}\n");
+    let bad = run(&[&ev, l, &list]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:1: md5 hash must be 32 hex digits",
+            list.display()
+        )),
+        "{stderr}"
+    );
+    // A missing evidence root is fatal.
+    write_list(
+        &list,
+        &[entry(Algorithm::Md5, &FileDigests::of(b"x").md5, "X")],
+    );
+    assert_eq!(
+        run(&[&dir.path().join("missing"), l, &list]).status.code(),
+        Some(2)
+    );
+    // A report inside the evidence is refused before anything is written.
+    let inside = ev.join("report.jsonl");
+    let refused = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .arg("-o")
+        .arg(&inside)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(!inside.exists());
+    // A report path that cannot be written is fatal.
+    let unwritable = dir.path().join("no-such-dir/report.jsonl");
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .arg("-o")
+        .arg(&unwritable)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Per-file records are sorted by path and byte-identical across runs and thread counts.
+#[test]
+fn records_are_sorted_and_identical_across_runs_and_thread_counts() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    let mut entries = Vec::new();
+    for i in 0..40u64 {
+        let bytes = if i % 2 == 0 {
+            png_bytes(&picture(Pattern::ALL[(i % 4) as usize], 64, 48, i))
+        } else {
+            format!("file {i}").into_bytes()
+        };
+        write(&ev.join(format!("d{}/f{:02}", i % 3, 39 - i)), &bytes);
+        entries.push(entry(
+            Algorithm::Sha1,
+            &FileDigests::of(&bytes).sha1,
+            &format!("E{i}"),
+        ));
+    }
+    let list = dir.path().join("list.jsonl");
+    write_list(&list, &entries);
+    let body = |threads: &str| {
+        let out = hashsweep()
+            .args(["scan", "--threads", threads, "-l"])
+            .arg(&list)
+            .arg(&ev)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[1..lines.len() - 1].to_vec()
+    };
+    let one = body("1");
+    assert_eq!(one.len(), 40);
+    let paths: Vec<String> = one
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["path"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    assert_eq!(one, body("2"));
+    assert_eq!(one, body("2"));
+}
+
+/// The README's first command: the bundled demo finds exactly the planted files.
+#[test]
+fn bundled_demo_finds_exactly_the_planted_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = hashsweep()
+        .current_dir(root)
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let recs = records(&out.stdout);
+    let got: Vec<(String, Vec<String>)> = match_set(&recs, Path::new("fixtures/evidence"))
+        .into_iter()
+        .collect();
+    let ids: Vec<(&str, Vec<&str>)> = got
+        .iter()
+        .map(|(p, hits)| (p.as_str(), hits.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            ("camera/IMG_0001.jpg", vec!["md5:DEMO-0001"]),
+            ("camera/IMG_0002.jpg", vec!["sha1:DEMO-0002"]),
+            ("downloads/archive.bin", vec!["blake3:DEMO-0004"]),
+            ("downloads/scan-page.png", vec!["sha256:DEMO-0003"]),
+            (
+                "shared/holiday.dat",
+                vec!["ahash:DEMO-0103", "dhash:DEMO-0103", "phash:DEMO-0103"]
+            ),
+            (
+                "shared/recompressed.jpg",
+                vec!["ahash:DEMO-0101", "dhash:DEMO-0101", "phash:DEMO-0101"]
+            ),
+            (
+                "shared/resized.jpg",
+                vec!["ahash:DEMO-0100", "dhash:DEMO-0100", "phash:DEMO-0100"]
+            ),
+        ]
+    );
+    let s = summary(&recs);
+    assert_eq!(s["files_seen"], 14);
+    assert_eq!(s["skipped"], json!({"symlink": 1}));
+    assert_eq!(s["failed"], 1);
+    let header = &recs[0];
+    assert_eq!(header["lists"][0]["entries"]["md5"], 2);
+    assert_eq!(header["lists"][0]["empty_file_hashes"], 1);
+}
