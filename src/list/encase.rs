@@ -147,4 +147,17 @@ mod tests {
         assert_eq!(utf16(&bytes[TYPE_AT..TYPE_AT + 40]), "Notable");
         assert_eq!(bytes.len(), HEADER_LEN);
     }
+
+    /// The committed fixture is exactly what this builder (and FORMATS.md's Python
+    /// generator, which made it) writes.
+    #[test]
+    fn committed_fixture_matches_the_builder() {
+        let md5s = [
+            *b"\xd1\xb2\x3d\x60\xbe\x33\x08\x14\x37\xb6\x07\xac\x50\xa4\x0e\x82",
+            *b"\x8e\xd5\xb9\xc8\x21\x96\x54\xb9\x08\xb0\x11\x21\xeb\x46\xd8\xdf",
+        ];
+        let built = build_encase("FIXTURE SET", "Notable", 2, &md5s);
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lists/encase-v6.hash");
+        assert_eq!(std::fs::read(path).unwrap(), built);
+    }
 }

@@ -174,7 +174,11 @@ fn detect_by_first_line(first: &str, text: &str) -> Option<ListFormat> {
 }
 
 fn detect_by_line_shape(line: &str) -> Result<ListFormat, String> {
-    if super::sums::is_bsd_tag_line(line) {
+    // X-Ways-style text sets name their one algorithm on the first line (FORMATS.md §4.3).
+    let names_algorithm = line
+        .parse::<crate::algorithm::Algorithm>()
+        .is_ok_and(|a| !a.is_perceptual());
+    if names_algorithm || super::sums::is_bsd_tag_line(line) {
         return Ok(ListFormat::Checksums);
     }
     let lower = line.to_ascii_lowercase();
