@@ -1,16 +1,26 @@
-//! Loading a list file: open, hash for provenance, detect the format, parse every entry.
+//! Loading a list file: open, hash for provenance, detect the format, parse every record.
 //!
 //! The file is read once, as a stream: the SHA-256 recorded in the report is computed from
-//! the very bytes that were parsed, so the header names exactly what was loaded.
+//! the very bytes that were parsed, so the header names exactly what was loaded (the one
+//! exception is an NSRL SQLite database, which SQLite reads itself; see `rds3`). Owns
+//! `LoadOptions`, `load_list`, the line loop shared by the text formats and the choice of
+//! parser per format. Leaves each format's syntax to its module.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::collect::{Collector, DEFAULT_MAX_WARNINGS};
 use super::format::{self, ListFormat};
-use super::{is_empty_file_hash, jsonl, HashList, ListEntry, ListError, ListProvenance, ListRole};
+use super::record::{FormatInfo, Location, Record};
+use super::{
+    encase, hashdeep, hashkeeper, jsonl, nsrl, pdq, rds3, sums, vics, HashList, ListError,
+    ListProvenance, ListRole,
+};
+use crate::algorithm::Algorithm;
 
 /// How to load one list.
 #[derive(Debug, Clone)]
@@ -22,6 +32,8 @@ pub struct LoadOptions {
     pub format: Option<ListFormat>,
     /// Skip malformed entries (counted) instead of failing the load.
     pub lenient: bool,
+    /// How many problems the provenance lists verbatim (all are counted).
+    pub max_warnings: usize,
 }
 
 impl LoadOptions {
@@ -31,12 +43,20 @@ impl LoadOptions {
             name: None,
             format: None,
             lenient: false,
+            max_warnings: DEFAULT_MAX_WARNINGS,
+        }
+    }
+
+    pub fn known_good() -> Self {
+        LoadOptions {
+            role: ListRole::KnownGood,
+            ..LoadOptions::alert()
         }
     }
 }
 
 /// A reader that hashes every byte that passes through it.
-struct HashingReader<R> {
+pub(crate) struct HashingReader<R> {
     inner: R,
     sha256: Sha256,
     bytes: u64,
@@ -50,6 +70,27 @@ impl<R: Read> Read for HashingReader<R> {
         Ok(n)
     }
 }
+
+/// A text format's parser, fed one line at a time (line ending and BOM removed).
+pub(crate) trait LineParser {
+    fn line(&mut self, line: &str, line_no: u64, c: &mut Collector) -> Result<(), ListError>;
+    fn info(&self) -> FormatInfo;
+}
+
+/// The usual outcome of a line: a record, nothing (blank, comment), or a reason to reject.
+pub(crate) fn take(
+    c: &mut Collector,
+    line_no: u64,
+    outcome: Result<Option<Record>, String>,
+) -> Result<(), ListError> {
+    match outcome {
+        Ok(Some(r)) => c.accept(&r, Location::Line(line_no)),
+        Ok(None) => Ok(()),
+        Err(reason) => c.reject(Location::Line(line_no), reason),
+    }
+}
+
+type Reader = BufReader<HashingReader<File>>;
 
 /// Loads and validates one list file.
 pub fn load_list(path: &Path, options: &LoadOptions) -> Result<HashList, ListError> {
@@ -75,32 +116,75 @@ pub fn load_list(path: &Path, options: &LoadOptions) -> Result<HashList, ListErr
             }
         })?,
     };
-    let parsed = match format {
-        ListFormat::HashsweepJsonl => parse_lines(&mut reader, path, options, jsonl::parse_line)?,
-    };
-    // Hash whatever the parser did not need (nothing, for line formats) so the digest
-    // always covers the whole file.
+    let mut c = Collector::new(path, options.lenient, options.max_warnings);
+    let info = parse(format, &mut reader, &mut c)?;
+    // Hash whatever the parser did not need so the digest always covers the whole file.
     io::copy(&mut reader, &mut io::sink()).map_err(io_err)?;
     let hashing = reader.into_inner();
-    finish(path, options, format, parsed, hashing)
+    let mut provenance = ListProvenance::new(
+        &display_name(path, options),
+        path.into(),
+        options.role,
+        format,
+    );
+    provenance.sha256 = hex::encode(hashing.sha256.finalize());
+    provenance.bytes = hashing.bytes;
+    c.finish(provenance, info)
 }
 
-struct Parsed {
-    entries: Vec<ListEntry>,
-    rejected: u64,
+fn display_name(path: &Path, options: &LoadOptions) -> String {
+    options.name.clone().unwrap_or_else(|| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string())
+    })
 }
 
-/// Runs a line parser over every line, with file:line errors.
-fn parse_lines<R: BufRead>(
+fn parse(
+    format: ListFormat,
+    reader: &mut Reader,
+    c: &mut Collector,
+) -> Result<FormatInfo, ListError> {
+    match format {
+        ListFormat::Vics => vics::parse(reader, c),
+        ListFormat::EnCase => encase::parse(reader, c),
+        ListFormat::NsrlRds3 => {
+            // SQLite reads the file itself; hash it all first (see rds3's doc).
+            io::copy(reader, &mut io::sink()).map_err(|source| ListError::Io {
+                path: c.path().to_path_buf(),
+                source,
+            })?;
+            rds3::parse(c)
+        }
+        ListFormat::HashsweepJsonl => parse_lines(reader, c, &mut jsonl::JsonlParser::default()),
+        ListFormat::Hashdeep => parse_lines(reader, c, &mut hashdeep::HashdeepParser::default()),
+        ListFormat::Checksums => parse_lines(reader, c, &mut sums::SumsParser::new(None)),
+        ListFormat::Sha256 => parse_lines(
+            reader,
+            c,
+            &mut sums::SumsParser::new(Some(Algorithm::Sha256)),
+        ),
+        ListFormat::Blake3 => parse_lines(
+            reader,
+            c,
+            &mut sums::SumsParser::new(Some(Algorithm::Blake3)),
+        ),
+        ListFormat::Pdq => parse_lines(reader, c, &mut pdq::PdqLineParser::default()),
+        ListFormat::PdqCsv => parse_lines(reader, c, &mut pdq::PdqCsvParser::default()),
+        ListFormat::HashKeeper => {
+            parse_lines(reader, c, &mut hashkeeper::HashKeeperParser::default())
+        }
+        ListFormat::NsrlRds2 => parse_lines(reader, c, &mut nsrl::NsrlParser::default()),
+    }
+}
+
+/// Runs a line parser over every line. Accepts LF, CRLF and bare CR endings (FORMATS.md
+/// §7.2); text is decoded lossily because hashes are ASCII and names only shown.
+pub(crate) fn parse_lines<R: BufRead>(
     reader: &mut R,
-    path: &Path,
-    options: &LoadOptions,
-    parse: impl Fn(&str) -> Result<Option<ListEntry>, String>,
-) -> Result<Parsed, ListError> {
-    let mut parsed = Parsed {
-        entries: Vec::new(),
-        rejected: 0,
-    };
+    c: &mut Collector,
+    parser: &mut dyn LineParser,
+) -> Result<FormatInfo, ListError> {
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     loop {
@@ -108,126 +192,23 @@ fn parse_lines<R: BufRead>(
         let n = reader
             .read_until(b'\n', &mut buf)
             .map_err(|source| ListError::Io {
-                path: path.to_path_buf(),
+                path: c.path().to_path_buf(),
                 source,
             })?;
         if n == 0 {
-            return Ok(parsed);
+            return Ok(parser.info());
         }
-        line_no += 1;
-        let outcome = std::str::from_utf8(&buf)
-            .map_err(|e| format!("not UTF-8 text: {e}"))
-            .and_then(|line| parse(line.trim_start_matches('\u{feff}')));
-        match outcome {
-            Ok(Some(entry)) => parsed.entries.push(entry),
-            Ok(None) => {}
-            Err(_) if options.lenient => parsed.rejected += 1,
-            Err(reason) => {
-                return Err(ListError::Malformed {
-                    path: path.to_path_buf(),
-                    line: line_no,
-                    reason,
-                })
-            }
+        let chunk = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let chunk = chunk.strip_suffix(b"\r").unwrap_or(chunk);
+        for piece in chunk.split(|b| *b == b'\r') {
+            line_no += 1;
+            let piece = if line_no == 1 {
+                piece.strip_prefix(b"\xef\xbb\xbf").unwrap_or(piece)
+            } else {
+                piece
+            };
+            let line: Cow<'_, str> = String::from_utf8_lossy(piece);
+            parser.line(&line, line_no, c)?;
         }
-    }
-}
-
-fn finish<R>(
-    path: &Path,
-    options: &LoadOptions,
-    format: ListFormat,
-    parsed: Parsed,
-    hashing: HashingReader<R>,
-) -> Result<HashList, ListError> {
-    if parsed.entries.is_empty() {
-        return Err(ListError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let name = options.name.clone().unwrap_or_else(|| {
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string())
-    });
-    let provenance = ListProvenance {
-        name,
-        path: PathBuf::from(path),
-        role: options.role,
-        format,
-        sha256: hex::encode(hashing.sha256.finalize()),
-        bytes: hashing.bytes,
-        entries: HashList::count_by_algorithm(&parsed.entries),
-        rejected: parsed.rejected,
-        empty_file_hashes: parsed
-            .entries
-            .iter()
-            .filter(|e| is_empty_file_hash(&e.value))
-            .count() as u64,
-    };
-    Ok(HashList::new(provenance, parsed.entries))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn write_list(text: &str) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(text.as_bytes()).unwrap();
-        f
-    }
-
-    #[test]
-    fn loads_entries_and_records_provenance() {
-        let text = "{\"algorithm\":\"md5\",\"hash\":\"d41d8cd98f00b204e9800998ecf8427e\"}\n\
-                    {\"algorithm\":\"sha1\",\"hash\":\"a9993e364706816aba3e25717850c26c9cd0d89d\",\"id\":\"x\"}\n";
-        let f = write_list(text);
-        let list = load_list(f.path(), &LoadOptions::alert()).unwrap();
-        assert_eq!(list.len(), 2);
-        let p = &list.provenance;
-        assert_eq!(p.sha256, hex::encode(Sha256::digest(text.as_bytes())));
-        assert_eq!(p.bytes, text.len() as u64);
-        assert_eq!(p.entries.get("md5"), Some(&1));
-        assert_eq!(p.entries.get("sha1"), Some(&1));
-        assert_eq!(p.empty_file_hashes, 1);
-    }
-
-    #[test]
-    fn malformed_line_names_file_and_line_unless_lenient() {
-        let text = "{\"algorithm\":\"md5\",\"hash\":\"d41d8cd98f00b204e9800998ecf8427e\"}\n\
-                    {\"algorithm\":\"md5\",\"hash\":\"zz\"}\n";
-        let f = write_list(text);
-        let err = load_list(f.path(), &LoadOptions::alert()).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.ends_with(":2: md5 hash must be 32 hex digits, got 2"),
-            "{msg}"
-        );
-        let lenient = LoadOptions {
-            lenient: true,
-            ..LoadOptions::alert()
-        };
-        let list = load_list(f.path(), &lenient).unwrap();
-        assert_eq!((list.len(), list.provenance.rejected), (1, 1));
-    }
-
-    #[test]
-    fn empty_and_unknown_lists_are_fatal() {
-        let f = write_list("# only a comment\n{\"algorithm\":\"md5\",\"hash\":\"zz\"}\n");
-        let lenient = LoadOptions {
-            lenient: true,
-            ..LoadOptions::alert()
-        };
-        assert!(matches!(
-            load_list(f.path(), &lenient),
-            Err(ListError::Empty { .. })
-        ));
-        let g = write_list("hello world\n");
-        assert!(matches!(
-            load_list(g.path(), &LoadOptions::alert()),
-            Err(ListError::UnknownFormat { .. })
-        ));
     }
 }

@@ -1,13 +1,31 @@
 //! Hash lists: what a loaded list holds and where it came from.
 //!
-//! Owns the list model (`HashList`, `ListEntry`, `ListRole`, `ListProvenance`) and the load
-//! entry point. Each on-disk format has its own parser module that turns bytes into
-//! `ListEntry`s; `load` detects the format, hashes the file for chain of custody and
-//! collects the entries. Matching entries against files is `matcher`'s job.
+//! Owns the list model (`HashList`, `EntryRef`, `ListRole`, `ListProvenance`, `ListError`)
+//! and the load entry point. Each on-disk format has its own parser module that turns bytes
+//! into `Record`s; `load` detects the format, hashes the file for chain of custody and
+//! hands the records to `collect`, which stores them compactly (`store`). `inspect` and
+//! `write` serve `list inspect` and `list convert`. Matching entries against files is
+//! `matcher`'s job; printing is the CLI's.
 
+mod category;
+mod collect;
+mod csvline;
+mod encase;
 pub mod format;
+mod hashdeep;
+mod hashkeeper;
+mod inspect;
 pub mod jsonl;
 mod load;
+mod nsrl;
+mod pdq;
+mod rds3;
+mod record;
+mod store;
+mod strings;
+mod sums;
+mod vics;
+mod write;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,8 +33,14 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::algorithm::{Algorithm, HashValue};
+pub use category::CategoryScheme;
 pub use format::ListFormat;
+pub use inspect::{inspect_list, ListInspection};
 pub use load::{load_list, LoadOptions};
+pub use record::{EntryFlags, FormatInfo, Location, Record};
+pub(crate) use store::ListBuilder;
+pub use store::{EntryRef, HashList};
+pub use write::{write_hashdeep, write_jsonl, WriteSummary};
 
 /// What a hit on the list means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,7 +52,8 @@ pub enum ListRole {
     KnownGood,
 }
 
-/// One hash of one list entry, with the metadata a report names.
+/// One hash of one list entry, with the metadata a report names. A simple owned form for
+/// building small lists in code (`HashList::new`); loaders use `Record`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListEntry {
     pub value: HashValue,
@@ -40,6 +65,13 @@ pub struct ListEntry {
     pub label: Option<String>,
 }
 
+/// A problem found while loading, with where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListWarning {
+    pub at: Option<Location>,
+    pub message: String,
+}
+
 /// Where a list came from and what was loaded from it (the report header's provenance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListProvenance {
@@ -47,87 +79,89 @@ pub struct ListProvenance {
     pub path: PathBuf,
     pub role: ListRole,
     pub format: ListFormat,
+    /// The format's own version (VICS `2.0`, `HASHDEEP-1.0` → `1.0`, an RDS release).
+    pub format_version: Option<String>,
+    /// Variant details (VICS region and feed shape, header flavour, set name).
+    pub format_variant: Option<String>,
+    /// How category codes read as labels.
+    pub category_scheme: CategoryScheme,
     /// SHA-256 of the list file's bytes, as read.
     pub sha256: String,
     pub bytes: u64,
-    /// Usable entries per algorithm.
+    /// Source records accepted (a record may carry several hashes).
+    pub records: u64,
+    /// Usable entries per algorithm, after merging duplicates.
     pub entries: BTreeMap<String, u64>,
+    /// Entries dropped because an earlier entry had the same hash and metadata.
+    pub duplicates_merged: u64,
     /// Lines or records skipped under `--lenient`.
     pub rejected: u64,
+    /// Records without any hash (e.g. a VICS Media with an empty MD5): skipped, not errors.
+    pub skipped_without_hash: u64,
     /// Entries whose hash is the digest of the empty file: loaded but never reported.
     pub empty_file_hashes: u64,
+    /// The first problems found (rejections and warnings), in file order.
+    pub warnings: Vec<ListWarning>,
 }
 
-/// A loaded list: its provenance and its entries.
-///
-/// Entries are reached through `len`/`get`/`iter` only, so the storage can become more
-/// compact without touching the matcher.
-#[derive(Debug, Clone)]
-pub struct HashList {
-    pub provenance: ListProvenance,
-    entries: Vec<ListEntry>,
-}
-
-/// A borrowed view of one entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EntryRef<'a> {
-    pub algorithm: Algorithm,
-    pub hash: &'a [u8],
-    pub id: Option<&'a str>,
-    pub category: Option<&'a str>,
-    pub label: Option<&'a str>,
+impl ListProvenance {
+    /// A provenance with every count at zero, for lists built in code.
+    pub fn new(name: &str, path: PathBuf, role: ListRole, format: ListFormat) -> Self {
+        ListProvenance {
+            name: name.to_string(),
+            path,
+            role,
+            format,
+            format_version: None,
+            format_variant: None,
+            category_scheme: CategoryScheme::None,
+            sha256: String::new(),
+            bytes: 0,
+            records: 0,
+            entries: BTreeMap::new(),
+            duplicates_merged: 0,
+            rejected: 0,
+            skipped_without_hash: 0,
+            empty_file_hashes: 0,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 impl HashList {
+    /// Builds a list from owned entries (one record each); duplicates are merged and the
+    /// provenance's entry counts are filled in.
     pub fn new(provenance: ListProvenance, entries: Vec<ListEntry>) -> Self {
-        HashList {
-            provenance,
-            entries,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    pub fn get(&self, index: usize) -> Option<EntryRef<'_>> {
-        self.entries.get(index).map(|e| EntryRef {
-            algorithm: e.value.algorithm,
-            hash: e.value.as_bytes(),
-            id: e.id.as_deref(),
-            category: e.category.as_deref(),
-            label: e.label.as_deref(),
-        })
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = EntryRef<'_>> + '_ {
-        (0..self.entries.len()).filter_map(|i| self.get(i))
-    }
-
-    /// Number of entries for each algorithm.
-    pub fn count_by_algorithm(entries: &[ListEntry]) -> BTreeMap<String, u64> {
-        let mut counts = BTreeMap::new();
+        let mut builder = ListBuilder::new();
         for e in entries {
-            *counts
-                .entry(e.value.algorithm.name().to_string())
-                .or_insert(0) += 1;
+            let record = Record {
+                hashes: vec![e.value],
+                id: e.id,
+                category: e.category,
+                label: e.label,
+                ..Record::default()
+            };
+            // A list built in code cannot reach 4 G records before memory runs out.
+            let _ = builder.push(&record);
         }
-        counts
+        let (mut list, merged) = builder.finish(provenance);
+        list.provenance.duplicates_merged = merged;
+        list.provenance.entries = list.count_by_algorithm();
+        list.provenance.records = list.records() as u64;
+        list
     }
 
-    pub fn algorithms(&self) -> Vec<Algorithm> {
-        let mut algs: Vec<Algorithm> = self.iter().map(|e| e.algorithm).collect();
-        algs.sort();
-        algs.dedup();
-        algs
+    /// Number of entries for each algorithm, keyed by algorithm name.
+    pub fn count_by_algorithm(&self) -> BTreeMap<String, u64> {
+        Algorithm::ALL
+            .into_iter()
+            .filter(|a| self.count(*a) > 0)
+            .map(|a| (a.name().to_string(), self.count(a) as u64))
+            .collect()
     }
 }
 
-/// Why a list could not be loaded. Always names the file, and the line where one applies.
+/// Why a list could not be loaded. Always names the file, and the place where one applies.
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
     #[error("cannot read hash list {path}: {source}")]
@@ -136,21 +170,47 @@ pub enum ListError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:{line}: {reason}")]
+    /// A bad entry (fails the load unless lenient) or bad structure (always fails).
+    #[error("{path}:{at}: {reason}")]
     Malformed {
         path: PathBuf,
-        line: u64,
+        at: Location,
         reason: String,
     },
     #[error("{path}: format not recognised ({reason}); use --list-format to force one")]
     UnknownFormat { path: PathBuf, reason: String },
+    /// The file is of a known format but says something hashsweep cannot honour (an unknown
+    /// algorithm in a header, 64-hex values of unknown kind); never skipped under lenient.
+    #[error("{path}:{at}: {reason}")]
+    Unsupported {
+        path: PathBuf,
+        at: Location,
+        reason: String,
+    },
     #[error("{path}: no usable entries")]
     Empty { path: PathBuf },
+    #[error("{path}: list too large for this build (more than 4 GiB of text or 4 G records)")]
+    TooLarge { path: PathBuf },
+    #[error("{path}: SQLite: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
 }
 
 /// Digests of the zero-length file: lists often carry them, and every empty file on a drive
 /// would otherwise "match".
 pub fn is_empty_file_hash(value: &HashValue) -> bool {
-    let empty = crate::digest::FileDigests::of(b"");
-    empty.get(value.algorithm) == Some(value.as_bytes())
+    empty_digests().get(value.algorithm) == Some(value.as_bytes())
+}
+
+fn empty_digests() -> &'static crate::digest::FileDigests {
+    static EMPTY: std::sync::OnceLock<crate::digest::FileDigests> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| crate::digest::FileDigests::of(b""))
+}
+
+/// The empty-file digest of an algorithm, if it has one (perceptual ones do not).
+pub(crate) fn empty_file_digest(algorithm: Algorithm) -> Option<&'static [u8]> {
+    empty_digests().get(algorithm)
 }
