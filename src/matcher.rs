@@ -1,18 +1,16 @@
 //! Matching a file's hashes against every loaded list.
 //!
 //! Owns `Matcher` (built once from the lists, shared read-only by all workers), `Thresholds`
-//! and `Hit`. Cryptographic hashes are looked up exactly in sorted fixed-width arrays;
-//! perceptual hashes by Hamming distance within a per-algorithm threshold. Entries that are
-//! the digest of the empty file are never matched: every zero-byte file would hit them.
+//! and `Hit`. Cryptographic hashes are looked up exactly in each list's sorted fixed-width
+//! columns; perceptual hashes by Hamming distance within a per-algorithm threshold.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::algorithm::Algorithm;
-use crate::algorithm::HashValue;
 use crate::digest::FileDigests;
-use crate::list::{is_empty_file_hash, HashList, ListRole};
+use crate::list::{EntryRef, HashList, ListRole};
 
 /// Inclusive Hamming thresholds per perceptual algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -74,8 +72,16 @@ pub struct Hit {
     pub list: String,
     pub role: ListRole,
     pub entry_id: Option<String>,
+    /// The raw category code, exactly as the list wrote it (`null` stays `null`).
     pub category: Option<String>,
+    /// The category's meaning under the list's scheme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_label: Option<String>,
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
     pub algorithm: Algorithm,
     /// Hamming distance; 0 for exact matches.
     pub distance: u32,
@@ -83,116 +89,97 @@ pub struct Hit {
     pub list_hash: String,
 }
 
-/// Where one table row points: list index and entry index within it.
+impl Hit {
+    fn from_entry(list: &HashList, entry: &EntryRef<'_>, distance: u32) -> Hit {
+        let owned = |s: Option<&str>| s.map(str::to_string);
+        Hit {
+            list: list.provenance.name.clone(),
+            role: list.provenance.role,
+            entry_id: owned(entry.id),
+            category: owned(entry.category),
+            category_label: owned(entry.category_label),
+            label: owned(entry.label),
+            series: owned(entry.series),
+            tags: owned(entry.tags),
+            algorithm: entry.algorithm,
+            distance,
+            list_hash: hex::encode(entry.hash),
+        }
+    }
+}
+
+/// Where one perceptual table row points: list index and entry index within it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct EntryAt {
     list: u32,
     entry: u32,
 }
 
-/// All entries of one algorithm, keys sorted, for binary search (exact) or a scan (Hamming).
-struct Table {
+/// All perceptual values of one algorithm across the lists, scanned linearly.
+struct PerceptualTable {
     width: usize,
     keys: Vec<u8>,
     rows: Vec<EntryAt>,
 }
 
-impl Table {
-    fn build(lists: &[HashList], algorithm: Algorithm) -> Table {
-        let width = algorithm.byte_len();
-        let mut pairs: Vec<(&[u8], EntryAt)> = Vec::new();
+impl PerceptualTable {
+    fn build(lists: &[HashList], algorithm: Algorithm) -> PerceptualTable {
+        let mut table = PerceptualTable {
+            width: algorithm.byte_len(),
+            keys: Vec::new(),
+            rows: Vec::new(),
+        };
         for (li, list) in lists.iter().enumerate() {
             for (ei, entry) in list.iter().enumerate() {
-                if entry.algorithm != algorithm || is_empty_digest(algorithm, entry.hash) {
-                    continue;
+                if entry.algorithm == algorithm {
+                    table.keys.extend_from_slice(entry.hash);
+                    table.rows.push(EntryAt {
+                        list: li as u32,
+                        entry: ei as u32,
+                    });
                 }
-                let at = EntryAt {
-                    list: li as u32,
-                    entry: ei as u32,
-                };
-                pairs.push((entry.hash, at));
             }
         }
-        pairs.sort_unstable();
-        Table {
-            width,
-            keys: pairs.iter().flat_map(|(k, _)| k.iter().copied()).collect(),
-            rows: pairs.into_iter().map(|(_, at)| at).collect(),
-        }
+        table
     }
 
-    fn key(&self, row: usize) -> &[u8] {
-        &self.keys[row * self.width..(row + 1) * self.width]
-    }
-
-    /// Rows whose key equals `needle` exactly.
-    fn exact(&self, needle: &[u8]) -> impl Iterator<Item = (EntryAt, u32)> + '_ {
-        let first = self.rows_partition(|k| k < needle);
-        let end = self.rows_partition(|k| k <= needle);
-        (first..end).map(|row| (self.rows[row], 0))
-    }
-
-    fn rows_partition(&self, pred: impl Fn(&[u8]) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.rows.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if pred(self.key(mid)) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
-    }
-
-    /// Rows within `threshold` bits of `needle` (linear scan).
-    fn within(&self, needle: &[u8], threshold: u32) -> impl Iterator<Item = (EntryAt, u32)> + '_ {
-        let needle = needle.to_vec();
-        (0..self.rows.len()).filter_map(move |row| {
-            let d = hamming(self.key(row), &needle);
-            (d <= threshold).then_some((self.rows[row], d))
-        })
+    /// Rows within `threshold` bits of `needle`.
+    fn within<'a>(
+        &'a self,
+        needle: &'a [u8],
+        threshold: u32,
+    ) -> impl Iterator<Item = (EntryAt, u32)> + 'a {
+        self.keys
+            .chunks_exact(self.width)
+            .zip(&self.rows)
+            .filter_map(move |(key, at)| {
+                let d = hamming(key, needle);
+                (d <= threshold).then_some((*at, d))
+            })
     }
 }
 
 fn hamming(a: &[u8], b: &[u8]) -> u32 {
-    a.chunks(8)
-        .zip(b.chunks(8))
-        .map(|(x, y)| {
-            let word = |c: &[u8]| {
-                c.iter()
-                    .fold(0u64, |acc, byte| (acc << 8) | u64::from(*byte))
-            };
-            (word(x) ^ word(y)).count_ones()
-        })
-        .sum()
-}
-
-fn is_empty_digest(algorithm: Algorithm, hash: &[u8]) -> bool {
-    !algorithm.is_perceptual()
-        && HashValue::from_bytes(algorithm, hash).is_ok_and(|v| is_empty_file_hash(&v))
+    a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
 
 /// The loaded lists, indexed for lookup.
 pub struct Matcher {
     lists: Vec<HashList>,
-    tables: BTreeMap<Algorithm, Table>,
+    perceptual: BTreeMap<Algorithm, PerceptualTable>,
     thresholds: Thresholds,
 }
 
 impl Matcher {
     pub fn new(lists: Vec<HashList>, thresholds: Thresholds) -> Matcher {
-        let algorithms: Vec<Algorithm> = Algorithm::ALL
+        let perceptual = Algorithm::PERCEPTUAL
             .into_iter()
-            .filter(|a| lists.iter().any(|l| l.algorithms().contains(a)))
-            .collect();
-        let tables = algorithms
-            .into_iter()
-            .map(|a| (a, Table::build(&lists, a)))
+            .filter(|a| lists.iter().any(|l| l.count(*a) > 0))
+            .map(|a| (a, PerceptualTable::build(&lists, a)))
             .collect();
         Matcher {
             lists,
-            tables,
+            perceptual,
             thresholds,
         }
     }
@@ -207,24 +194,25 @@ impl Matcher {
 
     /// Perceptual algorithms some list carries (the ones worth computing).
     pub fn perceptual_algorithms(&self) -> Vec<Algorithm> {
-        self.tables
-            .keys()
-            .copied()
-            .filter(|a| a.is_perceptual())
-            .collect()
+        self.perceptual.keys().copied().collect()
     }
 
-    /// Exact hits of the four digests.
+    /// Exact hits of the four digests. The empty file's digests never hit: lists carry
+    /// them, and every zero-byte file on a drive would otherwise be reported.
     pub fn match_digests(&self, digests: &FileDigests) -> Vec<Hit> {
+        let empty = FileDigests::of(b"");
         let mut hits = Vec::new();
         for algorithm in Algorithm::CRYPTOGRAPHIC {
-            if let (Some(table), Some(value)) =
-                (self.tables.get(&algorithm), digests.get(algorithm))
-            {
+            let Some(value) = digests.get(algorithm) else {
+                continue;
+            };
+            if empty.get(algorithm) == Some(value) {
+                continue;
+            }
+            for list in &self.lists {
                 hits.extend(
-                    table
-                        .exact(value)
-                        .map(|(at, d)| self.resolve(at, algorithm, d)),
+                    list.find(algorithm, value)
+                        .map(|entry| Hit::from_entry(list, &entry, 0)),
                 );
             }
         }
@@ -233,36 +221,27 @@ impl Matcher {
 
     /// Hits of one perceptual value within its algorithm's threshold.
     pub fn match_perceptual(&self, algorithm: Algorithm, value: &[u8]) -> Vec<Hit> {
-        let (Some(table), Some(threshold)) =
-            (self.tables.get(&algorithm), self.thresholds.get(algorithm))
-        else {
+        let (Some(table), Some(threshold)) = (
+            self.perceptual.get(&algorithm),
+            self.thresholds.get(algorithm),
+        ) else {
             return Vec::new();
         };
         table
             .within(value, threshold)
-            .map(|(at, d)| self.resolve(at, algorithm, d))
+            .filter_map(|(at, d)| {
+                let list = &self.lists[at.list as usize];
+                list.get(at.entry as usize)
+                    .map(|entry| Hit::from_entry(list, &entry, d))
+            })
             .collect()
-    }
-
-    fn resolve(&self, at: EntryAt, algorithm: Algorithm, distance: u32) -> Hit {
-        let list = &self.lists[at.list as usize];
-        let entry = list.get(at.entry as usize);
-        Hit {
-            list: list.provenance.name.clone(),
-            role: list.provenance.role,
-            entry_id: entry.and_then(|e| e.id.map(str::to_string)),
-            category: entry.and_then(|e| e.category.map(str::to_string)),
-            label: entry.and_then(|e| e.label.map(str::to_string)),
-            algorithm,
-            distance,
-            list_hash: entry.map(|e| hex::encode(e.hash)).unwrap_or_default(),
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorithm::HashValue;
     use crate::list::{ListEntry, ListFormat, ListProvenance};
 
     fn list(name: &str, role: ListRole, entries: &[(Algorithm, &str, &str)]) -> HashList {
@@ -275,30 +254,17 @@ mod tests {
                 label: None,
             })
             .collect();
-        let provenance = ListProvenance {
-            name: name.into(),
-            path: name.into(),
-            role,
-            format: ListFormat::HashsweepJsonl,
-            sha256: String::new(),
-            bytes: 0,
-            entries: HashList::count_by_algorithm(&entries),
-            rejected: 0,
-            empty_file_hashes: 0,
-        };
+        let provenance = ListProvenance::new(name, name.into(), role, ListFormat::HashsweepJsonl);
         HashList::new(provenance, entries)
     }
 
     #[test]
-    fn exact_hits_every_duplicate_and_never_the_empty_digest() {
+    fn exact_hits_every_list_and_never_the_empty_digest() {
         let abc = FileDigests::of(b"abc");
         let md5 = hex::encode(abc.md5);
         let lists = vec![
-            list(
-                "a",
-                ListRole::Alert,
-                &[(Algorithm::Md5, &md5, "1"), (Algorithm::Md5, &md5, "2")],
-            ),
+            list("a", ListRole::Alert, &[(Algorithm::Md5, &md5, "1")]),
+            list("b", ListRole::Alert, &[(Algorithm::Md5, &md5, "2")]),
             list(
                 "k",
                 ListRole::KnownGood,

@@ -71,11 +71,14 @@ pub fn load_lists(args: &ScanArgs) -> Result<Vec<HashList>> {
     all.extend(with_role(&args.known, ListRole::KnownGood));
     all.into_iter()
         .map(|(path, role)| {
+            let base = match role {
+                ListRole::Alert => LoadOptions::alert(),
+                ListRole::KnownGood => LoadOptions::known_good(),
+            };
             let options = LoadOptions {
-                role,
-                name: None,
                 format,
                 lenient: args.lenient,
+                ..base
             };
             Ok(load_list(&path, &options)?)
         })
