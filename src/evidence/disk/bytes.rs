@@ -117,9 +117,21 @@ pub struct Ewf {
 
 impl Ewf {
     /// Opens `x.E01` and every further segment (`.E02…`) beside it.
-    pub fn open(path: &Path) -> Result<Self, ewf::EwfError> {
+    ///
+    /// Refuses an image whose chunk table does not cover the media size: `ewf` 0.4 drops
+    /// the chunks of a truncated segment and numbers the later ones down, so every read
+    /// past the gap would silently return another offset's bytes.
+    pub fn open(path: &Path) -> Result<Self, String> {
         // 256 chunks of 32 KiB: 8 MiB of cache, enough for every worker to keep its chunk.
-        let reader = ewf::EwfReader::open_with_cache_size(path, 256)?;
+        let reader = ewf::EwfReader::open_with_cache_size(path, 256).map_err(|e| e.to_string())?;
+        let expected = reader.total_size().div_ceil(reader.chunk_size().max(1));
+        let found = reader.chunk_count() as u64;
+        if found != expected {
+            return Err(format!(
+                "chunk table lists {found} of the {expected} chunks the media size needs \
+                 (a segment is truncated or missing)"
+            ));
+        }
         Ok(Ewf { reader })
     }
 

@@ -24,6 +24,7 @@ const MAX_FAT_BYTES: u64 = 256 * 1024 * 1024;
 const MAX_DEPTH: usize = 256;
 
 pub struct FatVolume<'a> {
+    src: &'a dyn ByteSource,
     fs: FatFs<Cursor<'a>>,
     fat: Vec<u8>,
     volume_len: u64,
@@ -42,6 +43,7 @@ impl<'a> FatVolume<'a> {
             FsError::corrupt("fat", format!("reading FAT1 at byte {}: {e}", g.fat_start))
         })?;
         Ok(FatVolume {
+            src,
             fs,
             fat,
             volume_len: src.len(),
@@ -189,6 +191,56 @@ impl<'a> FatVolume<'a> {
         (data, recovered)
     }
 
+    /// Raw bytes of directory `id` (FAT12/16/32), for what `fat-core` does not decode.
+    fn dir_bytes(&self, id: FileId) -> Vec<u8> {
+        let g = self.geom();
+        let clusters = match id {
+            FileId::Root if g.variant != FatVariant::Fat32 => {
+                let mut buf = vec![0u8; g.root_dir_bytes as usize];
+                let src = self.src;
+                return match read_exact_at(src, g.root_dir_start, &mut buf) {
+                    Ok(()) => buf,
+                    Err(_) => Vec::new(),
+                };
+            }
+            FileId::Root => self.dir_chain(g.root_cluster),
+            FileId::Entry { .. } => match self.fs.meta(id) {
+                Ok(node) => self.dir_chain(node.first_cluster),
+                Err(_) => Vec::new(),
+            },
+        };
+        let cs = g.cluster_size as usize;
+        let mut out = Vec::new();
+        for c in clusters {
+            let Some(off) = g.cluster_offset(c) else {
+                break;
+            };
+            let start = out.len();
+            out.resize(start + cs, 0);
+            if read_exact_at(self.src, off, &mut out[start..]).is_err() {
+                out.truncate(start);
+                break;
+            }
+        }
+        out
+    }
+
+    /// A directory's clusters: its chain until the end mark, a repeat, or 64 MiB.
+    fn dir_chain(&self, first: u32) -> Vec<u32> {
+        let max = (64 << 20) / u64::from(self.geom().cluster_size).max(1);
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut c = first;
+        while self.valid_cluster(c) && seen.insert(c) && (out.len() as u64) < max {
+            out.push(c);
+            match self.next(c) {
+                Some(v) if !self.is_end(v) => c = v,
+                _ => break,
+            }
+        }
+        out
+    }
+
     #[allow(clippy::too_many_arguments)] // one recursion's state; a struct would only rename it
     fn walk_dir(
         &self,
@@ -210,7 +262,16 @@ impl<'a> FatVolume<'a> {
                 return Ok(());
             }
         };
-        for node in nodes {
+        let mut raw_dir: Option<Vec<u8>> = None;
+        for mut node in nodes {
+            if node.is_deleted && node.name.starts_with('?') {
+                let raw = raw_dir.get_or_insert_with(|| self.dir_bytes(id));
+                if let FileId::Entry { index, .. } = node.id {
+                    if let Some(name) = deleted_long_name(raw, usize::from(index)) {
+                        node.name = name;
+                    }
+                }
+            }
             if node.is_volume_label || node.name == "." || node.name == ".." || node.name.is_empty()
             {
                 continue;
@@ -247,6 +308,42 @@ impl<'a> FatVolume<'a> {
         }
         Ok(())
     }
+}
+
+/// The long name of a deleted entry at `slot` of a directory's bytes. Deletion overwrites
+/// the first byte of every slot (the LFN sequence number and the 8.3 name's first letter)
+/// with 0xE5, so `fat-core` shows `?ELETE~1.JPG`; the LFN characters survive. They are
+/// accepted when every LFN slot carries the 8.3 checksum for some first letter.
+fn deleted_long_name(dir: &[u8], slot: usize) -> Option<String> {
+    let sfn = dir.get(slot * 32..slot * 32 + 11)?;
+    let mut units = Vec::new();
+    let mut checksum = None;
+    for i in (slot.saturating_sub(20)..slot).rev() {
+        let e = dir.get(i * 32..i * 32 + 32)?;
+        if e[11] != 0x0F || checksum.is_some_and(|c| c != e[13]) {
+            break;
+        }
+        checksum = Some(e[13]);
+        for r in [1..11, 14..26, 28..32] {
+            units.extend(
+                e[r].chunks_exact(2)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]])),
+            );
+        }
+    }
+    let checksum = checksum?;
+    let fits = (0x20u8..0x7F).any(|first| sfn_checksum(first, &sfn[1..]) == checksum);
+    let end = units
+        .iter()
+        .position(|u| *u == 0 || *u == 0xFFFF)
+        .unwrap_or(units.len());
+    (fits && end > 0).then(|| String::from_utf16_lossy(&units[..end]))
+}
+
+fn sfn_checksum(first: u8, rest: &[u8]) -> u8 {
+    std::iter::once(&first)
+        .chain(rest)
+        .fold(0u8, |sum, b| sum.rotate_right(1).wrapping_add(*b))
 }
 
 fn error_entry(path: &[u8], message: impl Into<String>) -> FsEntry {
