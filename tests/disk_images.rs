@@ -482,3 +482,39 @@ fn images_are_bit_identical_after_the_scan() {
         assert_eq!(fingerprint(&path), before, "{image}");
     }
 }
+
+/// Throughput on a large image: `HASHSWEEP_BENCH_IMAGE=/path/disk.raw cargo test --release
+/// --test disk_images -- --ignored --nocapture throughput`. Files are read by four threads
+/// (as the scan's pool does); then `verify_image` reads the whole image once.
+#[test]
+#[ignore = "needs HASHSWEEP_BENCH_IMAGE and a release build"]
+fn throughput() {
+    let Some(path) = std::env::var_os("HASHSWEEP_BENCH_IMAGE").map(PathBuf::from) else {
+        return;
+    };
+    let t = std::time::Instant::now();
+    let source = open_evidence(&path).unwrap();
+    let listed = source.enumerate(&AtomicBool::new(false)).unwrap();
+    let walk = t.elapsed();
+    let found = scan_source(source.as_ref(), &path);
+    let files = t.elapsed() - walk;
+    let bytes: u64 = listed
+        .iter()
+        .map(|i| match i.kind {
+            ItemKind::File { size } => size,
+            _ => 0,
+        })
+        .sum();
+    let t = std::time::Instant::now();
+    let v = verify_image(&path, EvidenceType::Auto, &AtomicBool::new(false)).unwrap();
+    let verify = t.elapsed();
+    let mb = |n: u64, d: Duration| n as f64 / 1e6 / d.as_secs_f64();
+    eprintln!(
+        "{} files, {bytes} bytes: walk {walk:?}, read+hash {files:?} = {:.0} MB/s; \
+         verify {} bytes {verify:?} = {:.0} MB/s",
+        found.hashes.len(),
+        mb(bytes, files),
+        v.bytes_hashed,
+        mb(v.bytes_hashed, verify),
+    );
+}

@@ -313,7 +313,8 @@ impl<'a> FatVolume<'a> {
 /// The long name of a deleted entry at `slot` of a directory's bytes. Deletion overwrites
 /// the first byte of every slot (the LFN sequence number and the 8.3 name's first letter)
 /// with 0xE5, so `fat-core` shows `?ELETE~1.JPG`; the LFN characters survive. They are
-/// accepted when every LFN slot carries the 8.3 checksum for some first letter.
+/// accepted when every LFN slot carries the same checksum and it is the 8.3 checksum for
+/// some first letter (a weak check: 95 letters cover many of the 256 values).
 fn deleted_long_name(dir: &[u8], slot: usize) -> Option<String> {
     let sfn = dir.get(slot * 32..slot * 32 + 11)?;
     let mut units = Vec::new();
@@ -372,5 +373,46 @@ impl Volume for FatVolume<'_> {
         let mut seen = HashSet::from([self.geom().root_cluster]);
         self.walk_dir(self.fs.root(), b"", false, 0, &mut seen, &mut out, stop)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One LFN slot holding up to 13 UTF-16 units of `part`, deleted (first byte 0xE5).
+    fn lfn_slot(part: &str, checksum: u8) -> [u8; 32] {
+        let mut units: Vec<u16> = part.encode_utf16().collect();
+        if units.len() < 13 {
+            units.push(0);
+        }
+        units.resize(13, 0xFFFF);
+        let mut e = [0u8; 32];
+        e[0] = 0xE5;
+        e[11] = 0x0F;
+        e[13] = checksum;
+        let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+        e[1..11].copy_from_slice(&bytes[0..10]);
+        e[14..26].copy_from_slice(&bytes[10..22]);
+        e[28..32].copy_from_slice(&bytes[22..26]);
+        e
+    }
+
+    #[test]
+    fn deleted_long_name_is_rebuilt_when_the_checksum_fits() {
+        let sfn = *b"DELETE~1JPG";
+        let sum = sfn_checksum(b'D', &sfn[1..]);
+        let mut dir = Vec::new();
+        dir.extend(lfn_slot("g", sum)); // second part, stored first
+        dir.extend(lfn_slot("deleted_me.jp", sum));
+        let mut entry = [0u8; 32];
+        entry[0] = 0xE5;
+        entry[1..11].copy_from_slice(&sfn[1..]);
+        dir.extend(entry);
+        // Slots are read backwards from the 8.3 entry: "deleted_me.jp" then "g".
+        let name = deleted_long_name(&dir, 2);
+        assert_eq!(name.as_deref(), Some("deleted_me.jpg"));
+        // Without LFN slots before it there is no long name to rebuild.
+        assert_eq!(deleted_long_name(&dir[64..], 0), None);
     }
 }
