@@ -1,5 +1,6 @@
 //! End-to-end tests of the `hashsweep` binary on generated evidence: exact match sets,
 //! exact counts, exit codes, determinism. Every picture is synthetic (src/synth.rs).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::fs;

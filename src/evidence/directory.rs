@@ -105,6 +105,7 @@ fn item_for(entry: &walkdir::DirEntry) -> Option<EvidenceItem> {
         path: ItemPath::from(entry.path()),
         kind,
         locator: Locator::Path(entry.path().to_path_buf()),
+        location: None,
     })
 }
 
@@ -125,6 +126,7 @@ fn walk_error_item(root: &Path, err: walkdir::Error) -> Result<EvidenceItem, Evi
         path: ItemPath::from(path.as_path()),
         kind: ItemKind::Unreadable { error },
         locator: Locator::Path(path),
+        location: None,
     })
 }
 

@@ -2,10 +2,12 @@
 //!
 //! Owns the `EvidenceSource` trait (enumerate items, open one read-only), the item model
 //! (`EvidenceItem`, `ItemPath`, `SkipReason`) and `open_evidence`, which picks a source
-//! for a path. Each kind of source (directory, later disk images) lives in its own module.
+//! for a path. Each kind of source (directory; disk images under `disk/`) lives in its own
+//! module.
 //! Sources never write: not to the evidence, not beside it.
 
 pub mod directory;
+pub mod disk;
 mod path;
 
 use std::io::{self, Read};
@@ -15,6 +17,9 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 pub use directory::DirectorySource;
+pub use disk::detect::EvidenceType;
+pub use disk::verify::{verify_image, ImageVerification};
+pub use disk::{DiskImageSource, ItemLocation};
 pub use path::ItemPath;
 
 /// A place files come from: a directory today, a disk image tomorrow.
@@ -43,6 +48,9 @@ pub struct EvidenceItem {
     pub kind: ItemKind,
     /// How the source finds the item again in `open`.
     pub locator: Locator,
+    /// Partition, filesystem, inode and deleted flag of an item inside a disk image;
+    /// `None` for files of a directory.
+    pub location: Option<ItemLocation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +81,13 @@ pub enum SkipReason {
     SpecialFile,
     /// The scan was interrupted before this item was read.
     Interrupted,
+    /// A partition (or a whole image) holding no filesystem hashsweep reads: its table type
+    /// and size, so the examiner knows what was left out.
+    UnsupportedPartition { partition_type: String, size: u64 },
+    /// Compressed file data the filesystem reader cannot decode (NTFS LZNT1).
+    Compressed,
+    /// Encrypted file data or volume (NTFS EFS, BitLocker, LUKS).
+    Encrypted,
 }
 
 impl SkipReason {
@@ -81,6 +96,9 @@ impl SkipReason {
             SkipReason::Symlink => "symlink",
             SkipReason::SpecialFile => "special_file",
             SkipReason::Interrupted => "interrupted",
+            SkipReason::UnsupportedPartition { .. } => "unsupported_partition",
+            SkipReason::Compressed => "compressed",
+            SkipReason::Encrypted => "encrypted",
         }
     }
 }
@@ -98,20 +116,20 @@ pub enum EvidenceError {
     Unsupported { path: PathBuf },
     #[error("enumeration of {path} was interrupted")]
     Interrupted { path: PathBuf },
+    #[error("cannot read image {path}: {message}")]
+    Image { path: PathBuf, message: String },
 }
 
-/// Opens the evidence at `path`: a directory is walked; a single regular file is scanned
-/// on its own.
+/// Opens the evidence at `path`, deciding its type from content: a directory is walked; an
+/// E01 or a raw disk/volume image is opened up; any other regular file is scanned on its own.
 pub fn open_evidence(path: &Path) -> Result<Box<dyn EvidenceSource>, EvidenceError> {
-    let meta = std::fs::symlink_metadata(path).map_err(|source| EvidenceError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.is_dir() || meta.is_file() {
-        Ok(Box::new(DirectorySource::new(path)))
-    } else {
-        Err(EvidenceError::Unsupported {
-            path: path.to_path_buf(),
-        })
-    }
+    open_evidence_as(path, EvidenceType::Auto)
+}
+
+/// Opens the evidence at `path` as the given type (`--evidence-type`).
+pub fn open_evidence_as(
+    path: &Path,
+    ty: EvidenceType,
+) -> Result<Box<dyn EvidenceSource>, EvidenceError> {
+    disk::detect::open_as(path, ty)
 }

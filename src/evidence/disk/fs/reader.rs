@@ -1,0 +1,82 @@
+//! Reads a file's content from its `FileData`, straight from the image by positioned reads.
+//!
+//! Owns `DataReader`: no filesystem object is involved, so any number of files of one image
+//! are read at once from the hashing pool. Sparse runs read as zeros. A short read of the
+//! image (truncated E01, image shorter than its partition table says) is an error naming
+//! the image offset, never silent zero padding.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use super::Run;
+use crate::evidence::disk::bytes::ByteSource;
+
+/// The content of one file, read run by run.
+pub struct DataReader {
+    src: Arc<dyn ByteSource>,
+    /// Image byte offset of the volume the runs are relative to.
+    base: u64,
+    runs: Vec<Run>,
+    /// Index of the current run and the position inside it.
+    run: usize,
+    within: u64,
+}
+
+impl DataReader {
+    pub fn new(src: Arc<dyn ByteSource>, base: u64, runs: Vec<Run>) -> Self {
+        DataReader {
+            src,
+            base,
+            runs,
+            run: 0,
+            within: 0,
+        }
+    }
+}
+
+impl Read for DataReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(run) = self.runs.get(self.run).copied() else {
+                return Ok(0);
+            };
+            let left = run.len - self.within;
+            if left == 0 {
+                self.run += 1;
+                self.within = 0;
+                continue;
+            }
+            let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+            if want == 0 {
+                return Ok(0);
+            }
+            let n = match run.offset {
+                None => {
+                    buf[..want].fill(0);
+                    want
+                }
+                Some(off) => self.read_image(off, want, buf)?,
+            };
+            self.within += n as u64;
+            return Ok(n);
+        }
+    }
+}
+
+impl DataReader {
+    fn read_image(&self, run_off: u64, want: usize, buf: &mut [u8]) -> io::Result<usize> {
+        let at = self
+            .base
+            .checked_add(run_off)
+            .and_then(|o| o.checked_add(self.within))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "offset overflow"))?;
+        let n = self.src.read_at(at, &mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("image ends at byte {at}, inside this file's data"),
+            ));
+        }
+        Ok(n)
+    }
+}

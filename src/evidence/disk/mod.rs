@@ -1,0 +1,300 @@
+//! Disk images as evidence: every file of every readable partition, deleted ones included.
+//!
+//! Owns `DiskImageSource`, which stacks the layers of this folder (`bytes`: raw, split raw,
+//! E01 → `partition`: MBR, GPT or bare volume → `fs`: FAT, exFAT, NTFS, ext) behind the
+//! `EvidenceSource` trait, and `ItemLocation`, which tells an examiner where each file sits.
+//! Each volume is walked once, on one thread, into runs of image bytes; `open` then reads a
+//! file's runs by positioned reads, so the hashing pool reads many files of one image at
+//! once and no filesystem object crosses threads. Paths: `<image>/p<N>/<path inside>`, with
+//! `p<N>` left out for a bare volume (an image holding one filesystem and no table).
+
+pub mod bytes;
+pub mod detect;
+pub mod fs;
+pub mod partition;
+pub mod verify;
+
+use std::io::{self, BufReader, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+
+use self::bytes::{read_exact_at, ByteSource, Window};
+use self::fs::reader::DataReader;
+use self::fs::{FileData, FsEntry, FsError, FsKind};
+use self::partition::{Layout, Partition};
+use super::{
+    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, Locator, SkipReason,
+    SourceInfo,
+};
+
+/// Where an item of a disk image lives, for finding it again in another tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemLocation {
+    /// Partition number (Linux numbering); `None` for a bare volume.
+    pub partition: Option<u32>,
+    /// Byte offset of the partition (volume) in the image.
+    pub partition_offset: u64,
+    /// `fat12`, `fat16`, `fat32`, `exfat`, `ntfs`, `ext2`, `ext3`, `ext4`.
+    pub filesystem: &'static str,
+    /// Inode (ext) or MFT record number (NTFS); FAT and exFAT have none.
+    pub inode: Option<u64>,
+    /// Image byte offset of the file's first data byte, when it has one on disk.
+    pub data_offset: Option<u64>,
+    /// The filesystem marks the file deleted.
+    pub deleted: bool,
+    /// The content was located by a heuristic (FAT contiguous free clusters), not by
+    /// surviving metadata: it may belong partly to another file.
+    pub recovered: bool,
+}
+
+/// A disk image (raw, split raw or E01) as an evidence source.
+pub struct DiskImageSource {
+    path: PathBuf,
+    kind: &'static str,
+    src: Arc<dyn ByteSource>,
+    /// What `open` reads for `Locator::Index(i)`, filled by `enumerate`.
+    table: RwLock<Vec<Content>>,
+}
+
+/// Readable content of one listed file.
+#[derive(Clone)]
+enum Content {
+    Runs { base: u64, runs: Vec<fs::Run> },
+    Inline(Arc<[u8]>),
+}
+
+/// Reads of at least this size go to the image (or the whole file when smaller): large
+/// sequential reads, whatever buffer the caller hashes with.
+const READ_CHUNK: usize = 1 << 20;
+
+impl DiskImageSource {
+    pub fn new(path: &Path, kind: &'static str, src: Arc<dyn ByteSource>) -> Self {
+        DiskImageSource {
+            path: path.to_path_buf(),
+            kind,
+            src,
+            table: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// The image's bytes (for verification).
+    pub fn bytes(&self) -> &Arc<dyn ByteSource> {
+        &self.src
+    }
+
+    fn root(&self) -> ItemPath {
+        ItemPath::from(self.path.as_path())
+    }
+
+    /// Items of one volume: its files, or one item saying why it was not read.
+    fn volume_items(
+        &self,
+        part: Option<&Partition>,
+        window: &Window,
+        stop: &AtomicBool,
+        out: &mut Items,
+    ) -> Result<(), EvidenceError> {
+        let root = match part {
+            Some(p) => self.root().join(format!("p{}", p.index).as_bytes()),
+            None => self.root(),
+        };
+        let mut head = vec![0u8; 2048.min(window.len() as usize)];
+        let kind = match read_exact_at(window, 0, &mut head) {
+            Ok(()) => fs::sniff(&head),
+            Err(e) => {
+                out.push_error(root, format!("cannot read volume: {e}"));
+                return Ok(());
+            }
+        };
+        let Some(kind) = kind else {
+            let reason = match partition::encrypted_kind(&head) {
+                Some(_) => SkipReason::Encrypted,
+                None => SkipReason::UnsupportedPartition {
+                    partition_type: part
+                        .map_or("no partition table".into(), |p| p.type_desc.clone()),
+                    size: window.len(),
+                },
+            };
+            out.push_skipped(root, reason);
+            return Ok(());
+        };
+        match walk(kind, window, stop) {
+            Ok((fs_name, entries)) => {
+                let ctx = VolumeCtx {
+                    root,
+                    part,
+                    base: window.start(),
+                    fs_name,
+                };
+                entries.into_iter().for_each(|e| out.push_entry(&ctx, e));
+                Ok(())
+            }
+            Err(FsError::Interrupted) => Err(EvidenceError::Interrupted {
+                path: self.path.clone(),
+            }),
+            Err(e) => {
+                out.push_error(root, e.to_string());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Opens and walks one volume, catching crate panics as a per-volume error.
+fn walk(
+    kind: FsKind,
+    window: &Window,
+    stop: &AtomicBool,
+) -> Result<(&'static str, Vec<FsEntry>), FsError> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut volume = fs::open_volume(kind, window)?;
+        let entries = volume.entries(stop)?;
+        Ok((volume.fs_name(), entries))
+    }))
+    .unwrap_or_else(|_| Err(FsError::corrupt("volume", "parser panicked on this volume")))
+}
+
+struct VolumeCtx<'p> {
+    root: ItemPath,
+    part: Option<&'p Partition>,
+    base: u64,
+    fs_name: &'static str,
+}
+
+/// Items being listed, with the readable content table they index into.
+#[derive(Default)]
+struct Items {
+    items: Vec<EvidenceItem>,
+    table: Vec<Content>,
+}
+
+impl Items {
+    fn push_skipped(&mut self, path: ItemPath, reason: SkipReason) {
+        self.push_plain(path, ItemKind::Skipped { reason });
+    }
+
+    fn push_error(&mut self, path: ItemPath, error: String) {
+        self.push_plain(path, ItemKind::Unreadable { error });
+    }
+
+    fn push_plain(&mut self, path: ItemPath, kind: ItemKind) {
+        let locator = Locator::Index(u64::MAX);
+        self.items.push(EvidenceItem {
+            path,
+            kind,
+            locator,
+            location: None,
+        });
+    }
+
+    fn push_entry(&mut self, ctx: &VolumeCtx<'_>, e: FsEntry) {
+        let mut data_offset = None;
+        let (kind, content) = match e.data {
+            FileData::Runs(runs) => {
+                data_offset = runs
+                    .iter()
+                    .find_map(|r| r.offset)
+                    .map(|o| o.saturating_add(ctx.base));
+                let content = Content::Runs {
+                    base: ctx.base,
+                    runs,
+                };
+                (ItemKind::File { size: e.size }, Some(content))
+            }
+            FileData::Inline(mut bytes) => {
+                bytes.truncate(usize::try_from(e.size).unwrap_or(usize::MAX));
+                let size = bytes.len() as u64;
+                (ItemKind::File { size }, Some(Content::Inline(bytes.into())))
+            }
+            FileData::Skipped(reason) => (ItemKind::Skipped { reason }, None),
+            FileData::Error(error) => (ItemKind::Unreadable { error }, None),
+        };
+        let locator = match content {
+            Some(c) => {
+                self.table.push(c);
+                Locator::Index(self.table.len() as u64 - 1)
+            }
+            None => Locator::Index(u64::MAX),
+        };
+        let location = ItemLocation {
+            partition: ctx.part.map(|p| p.index),
+            partition_offset: ctx.base,
+            filesystem: ctx.fs_name,
+            inode: e.inode,
+            data_offset,
+            deleted: e.deleted,
+            recovered: e.recovered,
+        };
+        self.items.push(EvidenceItem {
+            path: ctx.root.join(&e.path),
+            kind,
+            locator,
+            location: Some(location),
+        });
+    }
+}
+
+impl EvidenceSource for DiskImageSource {
+    fn info(&self) -> SourceInfo {
+        SourceInfo {
+            path: self.path.clone(),
+            kind: self.kind,
+        }
+    }
+
+    fn enumerate(&self, stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError> {
+        let mut out = Items::default();
+        let whole = Window::new(self.src.clone(), 0, self.src.len());
+        match partition::detect(self.src.as_ref()) {
+            Layout::Bare(_) => self.volume_items(None, &whole, stop, &mut out)?,
+            Layout::Partitioned(parts) => {
+                for p in &parts {
+                    let window = Window::new(self.src.clone(), p.offset, p.len);
+                    self.volume_items(Some(p), &window, stop, &mut out)?;
+                }
+            }
+            Layout::Unknown => out.push_skipped(
+                self.root(),
+                SkipReason::UnsupportedPartition {
+                    partition_type: "no partition table or filesystem recognised".into(),
+                    size: self.src.len(),
+                },
+            ),
+        }
+        let mut table = self.table.write().unwrap_or_else(|p| p.into_inner());
+        *table = out.table;
+        Ok(out.items)
+    }
+
+    fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>> {
+        let Locator::Index(i) = item.locator else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not an image item",
+            ));
+        };
+        let content = {
+            let table = self.table.read().unwrap_or_else(|p| p.into_inner());
+            usize::try_from(i).ok().and_then(|i| table.get(i).cloned())
+        };
+        match content {
+            Some(Content::Runs { base, runs }) => {
+                let total: u64 = runs.iter().map(|r| r.len).sum();
+                let cap = usize::try_from(total)
+                    .unwrap_or(READ_CHUNK)
+                    .clamp(1, READ_CHUNK);
+                let reader = DataReader::new(self.src.clone(), base, runs);
+                Ok(Box::new(BufReader::with_capacity(cap, reader)))
+            }
+            Some(Content::Inline(bytes)) => Ok(Box::new(io::Cursor::new(bytes))),
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "item has no readable content",
+            )),
+        }
+    }
+}
