@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::digest::FileDigests;
 use crate::evidence::{
-    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, SkipReason,
+    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemLocation, ItemPath, SkipReason,
 };
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher};
@@ -73,6 +73,8 @@ pub struct FileResult {
     pub path: ItemPath,
     /// Size as listed by the source, if it is a file.
     pub size: Option<u64>,
+    /// Where inside a disk image the item lives; `None` for files of a directory.
+    pub location: Option<ItemLocation>,
     pub outcome: Outcome,
 }
 
@@ -197,6 +199,7 @@ impl<'a> Scanner<'a> {
             source: index,
             path: item.path.clone(),
             size,
+            location: item.location.clone(),
             outcome,
         }
     }

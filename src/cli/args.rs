@@ -56,6 +56,10 @@ pub struct ReadArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
     pub max_picture_bytes: u64,
 
+    /// What the evidence is: auto (detect from content), directory, file, raw, ewf.
+    #[arg(long, value_name = "TYPE", default_value = "auto")]
+    pub evidence_type: String,
+
     /// No progress bar and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -96,6 +100,11 @@ pub struct ScanArgs {
     /// Report every file, not only matches, failures and skipped items.
     #[arg(long)]
     pub all_files: bool,
+
+    /// Hash each disk image as a whole (a separate sequential pass) and, for E01, compare
+    /// with the MD5/SHA-1 stored by the acquisition tool; the result goes in the header.
+    #[arg(long)]
+    pub verify_image: bool,
 
     #[command(flatten)]
     pub read: ReadArgs,

@@ -19,10 +19,10 @@ use std::time::{Instant, SystemTime};
 use anyhow::{Context, Result};
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::{open_evidence, EvidenceSource};
+use hashsweep::evidence::{open_evidence_as, verify_image, EvidenceSource, EvidenceType};
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
-use hashsweep::report::{self, FileRecord, Header, SummaryRecord, ToolInfo};
+use hashsweep::report::{self, EvidenceVerification, FileRecord, Header, SummaryRecord, ToolInfo};
 use hashsweep::scan::{ScanOptions, ScanOutput, Scanner};
 
 use args::{Args, Command, HashArgs, ScanArgs};
@@ -60,11 +60,45 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-fn open_sources(paths: &[std::path::PathBuf]) -> Result<Vec<Box<dyn EvidenceSource>>> {
+fn open_sources(
+    paths: &[std::path::PathBuf],
+    read: &args::ReadArgs,
+) -> Result<Vec<Box<dyn EvidenceSource>>> {
+    let ty: EvidenceType = read
+        .evidence_type
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--evidence-type: {e}"))?;
     paths
         .iter()
-        .map(|p| open_evidence(p).map_err(anyhow::Error::from))
+        .map(|p| open_evidence_as(p, ty).map_err(anyhow::Error::from))
         .collect()
+}
+
+/// `--verify-image`: the whole-image hashes of every evidence source that is a disk image.
+fn verify_images(
+    args: &ScanArgs,
+    sources: &[Box<dyn EvidenceSource>],
+) -> Result<Vec<EvidenceVerification>> {
+    if !args.verify_image {
+        return Ok(Vec::new());
+    }
+    let ty: EvidenceType = args
+        .read
+        .evidence_type
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let stop = AtomicBool::new(false);
+    let mut out = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        if matches!(source.info().kind, "raw" | "split_raw" | "ewf") {
+            let result = verify_image(&args.evidence[index], ty, &stop)?;
+            out.push(EvidenceVerification {
+                evidence: index,
+                result,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Runs the scanner with a progress bar when stderr is a terminal.
@@ -107,8 +141,9 @@ fn scan(args: ScanArgs) -> Result<Exit> {
     let perceptual =
         config::perceptual_flag(&args.read)?.unwrap_or_else(|| matcher.perceptual_algorithms());
     let options = config::scan_options(&args.read, &perceptual, args.all_files);
-    let sources = open_sources(&args.evidence)?;
-    let header = header(&matcher, &options, &sources, started_at.clone());
+    let sources = open_sources(&args.evidence, &args.read)?;
+    let mut header = header(&matcher, &options, &sources, started_at.clone());
+    header.evidence_verification = verify_images(&args, &sources)?;
     let output = run_scanner(&matcher, options, &sources, args.read.quiet)?;
     let summary = SummaryRecord {
         record: "summary",
@@ -149,6 +184,7 @@ fn header(
             .collect(),
         started_at,
         evidence: sources.iter().map(|s| s.info()).collect(),
+        evidence_verification: Vec::new(),
         lists: matcher
             .lists()
             .iter()
@@ -171,7 +207,7 @@ fn hash(args: HashArgs) -> Result<Exit> {
         config::perceptual_flag(&args.read)?.unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
     let options = config::scan_options(&args.read, &perceptual, true);
     let matcher = Matcher::new(Vec::new(), Thresholds::default());
-    let sources = open_sources(&args.paths)?;
+    let sources = open_sources(&args.paths, &args.read)?;
     let output = run_scanner(&matcher, options, &sources, args.read.quiet)?;
     let mut out = open_output(args.output.as_deref())?;
     for result in &output.results {

@@ -101,6 +101,17 @@ impl SkipReason {
             SkipReason::Encrypted => "encrypted",
         }
     }
+
+    /// The particulars behind the code, where there are any.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            SkipReason::UnsupportedPartition {
+                partition_type,
+                size,
+            } => Some(format!("partition type {partition_type}, {size} bytes")),
+            _ => None,
+        }
+    }
 }
 
 /// A source that cannot be scanned at all (fatal for the scan).

@@ -10,7 +10,10 @@ mod records;
 
 use std::io::{self, Write};
 
-pub use records::{FileRecord, Header, SummaryRecord, ToolInfo, REPORT_FORMAT, REPORT_VERSION};
+pub use records::{
+    EvidenceVerification, FileRecord, Header, SummaryRecord, ToolInfo, REPORT_FORMAT,
+    REPORT_VERSION,
+};
 
 use crate::scan::FileResult;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::digest::DigestsHex;
-use crate::evidence::SourceInfo;
+use crate::evidence::{ImageVerification, ItemLocation, SourceInfo};
 use crate::list::ListProvenance;
 use crate::matcher::Hit;
 use crate::perceptual::ImageInfo;
@@ -42,12 +42,24 @@ pub struct Header {
     /// RFC 3339, UTC.
     pub started_at: String,
     pub evidence: Vec<SourceInfo>,
+    /// `--verify-image` results, one per evidence source that is a disk image.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence_verification: Vec<EvidenceVerification>,
     pub lists: Vec<ListProvenance>,
     pub thresholds: BTreeMap<&'static str, u32>,
     /// Perceptual algorithms computed for pictures.
     pub perceptual_algorithms: Vec<&'static str>,
     /// Which decoder produced the pixels, per picture format where it matters.
     pub decoders: BTreeMap<&'static str, &'static str>,
+}
+
+/// The image-level hash check of one evidence source.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceVerification {
+    /// Index into `evidence`.
+    pub evidence: usize,
+    #[serde(flatten)]
+    pub result: ImageVerification,
 }
 
 /// Last record: the accounting and the timing.
@@ -100,6 +112,9 @@ pub struct FileRecord<'a> {
     pub evidence: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// Partition, filesystem, inode and deleted flag of a file inside a disk image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<&'a ItemLocation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_read: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,6 +125,8 @@ pub struct FileRecord<'a> {
     pub hits: &'a [Hit],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -131,12 +148,17 @@ impl<'a> FileRecord<'a> {
             path_raw_hex: result.path.raw_hex_if_not_utf8(),
             evidence: result.source,
             size: result.size,
+            location: result.location.as_ref(),
             bytes_read: hashed.map(|h| h.bytes_read),
             hashes: hashed.map(HashesRecord::from),
             image: hashed.and_then(|h| h.picture.as_ref().map(|p| &p.info)),
             hits: hashed.map(|h| &h.hits[..]).unwrap_or(&[]),
             reason: match &result.outcome {
                 Outcome::Skipped(r) => Some(r.code()),
+                _ => None,
+            },
+            reason_detail: match &result.outcome {
+                Outcome::Skipped(r) => r.detail(),
                 _ => None,
             },
             error: match &result.outcome {
