@@ -52,24 +52,81 @@ impl Window {
     }
 }
 
+/// Where the filter gets its input: `count` consecutive luma rows from `first`, row-major;
+/// the filter asks a strip at a time, in increasing order. Lets a picture be converted to luma
+/// strip by strip instead of into one full-size plane.
+pub(crate) trait LumaSource {
+    fn rows(&mut self, first: usize, count: usize) -> &[f32];
+}
+
+/// A luma plane already in memory.
+pub(crate) struct Plane<'a> {
+    pub data: &'a [f32],
+    pub cols: usize,
+}
+
+impl LumaSource for Plane<'_> {
+    fn rows(&mut self, first: usize, count: usize) -> &[f32] {
+        &self.data[first * self.cols..(first + count) * self.cols]
+    }
+}
+
+/// Pass 1 output, kept only as far as pass 2 still needs it: a ring of whole strips.
+/// Pass 2 reads from the row leaving its window to the one entering it (w + 1 rows), and
+/// pass 1 runs at most one strip ahead, so `w + LANES` rows, rounded up to whole strips
+/// (which keeps every strip contiguous in the ring), always suffice.
+struct Pass1Ring {
+    data: Vec<f32>,
+    ring_rows: usize,
+    cols: usize,
+    rows: usize,
+    /// Rows produced so far.
+    produced: usize,
+}
+
+impl Pass1Ring {
+    fn new(rows: usize, cols: usize, along_cols: Window) -> Self {
+        let ring_rows = (along_cols.w + LANES).div_ceil(LANES) * LANES;
+        Pass1Ring {
+            data: vec![0.0; ring_rows.min(rows.div_ceil(LANES) * LANES) * cols],
+            ring_rows,
+            cols,
+            rows,
+            produced: 0,
+        }
+    }
+
+    /// Runs pass 1 on further strips until row `last` exists.
+    fn produce_through(&mut self, last: usize, source: &mut impl LumaSource, win: Window) {
+        while self.produced <= last {
+            let first = self.produced;
+            let n = LANES.min(self.rows - first);
+            let slot = (first % self.ring_rows) * self.cols;
+            let out = &mut self.data[slot..slot + n * self.cols];
+            x_pass_full(source.rows(first, n), out, n, self.cols, win);
+            self.produced += n;
+        }
+    }
+
+    fn row(&self, r: usize) -> &[f32] {
+        let slot = (r % self.ring_rows) * self.cols;
+        &self.data[slot..slot + self.cols]
+    }
+}
+
 /// Filters the `rows × cols` luma and samples it down to the 64×64 grid.
-/// Callers guarantee `rows, cols ≥ 1` and `luma.len() == rows * cols`.
-pub(crate) fn downscale(luma: &[f32], rows: usize, cols: usize) -> Box<Grid> {
+/// Callers guarantee `rows, cols ≥ 1` and that `source` holds `rows × cols` values.
+pub(crate) fn downscale(source: &mut impl LumaSource, rows: usize, cols: usize) -> Box<Grid> {
     let along_rows = Window::new(window_size(cols));
     let along_cols = Window::new(window_size(rows));
     let col_samples = sample_indices(cols);
     let row_samples = sample_indices(rows);
 
-    // Pass 1 (X): full output.
-    let mut pass1 = vec![0.0f32; luma.len()];
-    for_each_strip(luma, &mut pass1, cols, |input, output, n| {
-        x_pass_full(input, output, n, cols, along_rows);
-    });
-
-    // Pass 2 (Y) streamed row by row into strips, each strip immediately given pass 3 (X),
-    // of which only the sampled columns are kept.
+    // Passes 1 (X), 2 (Y) and 3 (X) stream down the picture: pass 1 into the ring, pass 2
+    // a row at a time into a strip, pass 3 on each strip, keeping only the sampled columns.
+    let mut ring = Pass1Ring::new(rows, cols, along_cols);
     let mut sampled = vec![0.0f32; rows * GRID];
-    let mut vertical = ColumnSums::new(&pass1, rows, cols, along_cols);
+    let mut vertical = ColumnSums::new(rows, cols, along_cols);
     let mut strip = vec![0.0f32; LANES * cols];
     for (r0, kept) in (0..rows)
         .step_by(LANES)
@@ -77,19 +134,20 @@ pub(crate) fn downscale(luma: &[f32], rows: usize, cols: usize) -> Box<Grid> {
     {
         let n = LANES.min(rows - r0);
         for row in strip.chunks_exact_mut(cols).take(n) {
-            let count = vertical.advance(&pass1);
+            ring.produce_through(vertical.last_needed(), source, along_rows);
+            let count = vertical.advance(|r| ring.row(r));
             vertical.divide_into(row, count);
         }
         x_pass_sampled(&strip[..n * cols], kept, n, cols, along_rows, &col_samples);
     }
-    drop(pass1);
+    drop((ring, strip));
 
     // Pass 4 (Y) over the kept columns only, dividing only at the sampled rows.
     let mut grid = Box::new([[0.0f32; GRID]; GRID]);
-    let mut vertical = ColumnSums::new(&sampled, rows, GRID, along_cols);
+    let mut vertical = ColumnSums::new(rows, GRID, along_cols);
     let mut next = 0;
     for r in 0..rows {
-        let count = vertical.advance(&sampled);
+        let count = vertical.advance(|k| &sampled[k * GRID..(k + 1) * GRID]);
         // Several grid rows share a source row when upsampling (rows < 64).
         while next < GRID && row_samples[next] == r {
             vertical.divide_into(&mut grid[next], count);
@@ -97,21 +155,6 @@ pub(crate) fn downscale(luma: &[f32], rows: usize, cols: usize) -> Box<Grid> {
         }
     }
     grid
-}
-
-/// Runs `pass(input_strip, output_strip, n_rows)` over strips of `LANES` rows.
-fn for_each_strip(
-    input: &[f32],
-    output: &mut [f32],
-    cols: usize,
-    mut pass: impl FnMut(&[f32], &mut [f32], usize),
-) {
-    for (src, dst) in input
-        .chunks(LANES * cols)
-        .zip(output.chunks_mut(LANES * cols))
-    {
-        pass(src, dst, src.len() / cols);
-    }
 }
 
 /// X pass writing every output (pass 1); `n` rows, `LANES` at a time when possible.
@@ -223,7 +266,6 @@ fn box_lanes<const N: usize>(
 /// advanced a row at a time with the same adds and subtracts a single column would get.
 struct ColumnSums {
     sums: Vec<f32>,
-    cols: usize,
     rows: usize,
     win: Window,
     /// Next output row.
@@ -232,45 +274,45 @@ struct ColumnSums {
 }
 
 impl ColumnSums {
-    /// Phase 1: the first `half − 1` rows, no output.
-    fn new(input: &[f32], rows: usize, cols: usize, win: Window) -> Self {
-        let mut sums = vec![0.0f32; cols];
-        for row in input.chunks_exact(cols).take(win.half - 1) {
-            add_row(&mut sums, row);
-        }
+    fn new(rows: usize, cols: usize, win: Window) -> Self {
         ColumnSums {
-            sums,
-            cols,
+            sums: vec![0.0f32; cols],
             rows,
             win,
             next: 0,
-            count: win.half - 1,
+            count: 0,
         }
     }
 
+    /// The last input row the next `advance` reads.
+    fn last_needed(&self) -> usize {
+        (self.next + self.win.half - 1).min(self.rows - 1)
+    }
+
     /// Moves the window to the next output row; returns the divisor for that row.
-    /// Output k adds row k + half − 1 (if it exists) before subtracting row
-    /// k − (w − half + 1) (if the window is full), as phases 2–4 do.
-    fn advance(&mut self, input: &[f32]) -> f32 {
+    /// Before the first output, phase 1 adds rows 0..half − 1. Output k then adds row
+    /// k + half − 1 (if it exists) before subtracting row k − (w − half + 1) (if the window
+    /// is full), as phases 2–4 do.
+    fn advance<'a>(&mut self, row: impl Fn(usize) -> &'a [f32]) -> f32 {
+        if self.next == 0 {
+            for r in 0..self.win.half - 1 {
+                add_row(&mut self.sums, row(r));
+                self.count += 1;
+            }
+        }
         let entering = self.next + self.win.half - 1;
         if entering < self.rows {
-            let row = self.row(input, entering);
-            add_row(&mut self.sums, row);
+            add_row(&mut self.sums, row(entering));
             self.count += 1;
         }
         if let Some(leaving) = self.next.checked_sub(self.win.w - self.win.half + 1) {
-            let row = self.row(input, leaving);
-            for (s, &x) in self.sums.iter_mut().zip(row) {
+            for (s, &x) in self.sums.iter_mut().zip(row(leaving)) {
                 *s -= x;
             }
             self.count -= 1;
         }
         self.next += 1;
         self.count as f32
-    }
-
-    fn row<'a>(&self, input: &'a [f32], r: usize) -> &'a [f32] {
-        &input[r * self.cols..(r + 1) * self.cols]
     }
 
     fn divide_into(&self, out: &mut [f32], count: f32) {
@@ -382,7 +424,7 @@ pub(crate) mod tests {
             (1000, 13),
         ] {
             let luma = noisy(rows, cols, (rows * 31 + cols) as u32);
-            let fast = downscale(&luma, rows, cols);
+            let fast = downscale(&mut Plane { data: &luma, cols }, rows, cols);
             let slow = reference_downscale(&luma, rows, cols);
             for (a, b) in fast.iter().flatten().zip(slow.iter().flatten()) {
                 assert_eq!(a.to_bits(), b.to_bits(), "{rows}×{cols}");

@@ -15,7 +15,11 @@
 //!
 //! Palette pictures arrive already expanded to RGB(A) by the decoder. Leaves out decoding.
 
+use std::borrow::Cow;
+
 use image::DynamicImage;
+
+use super::filter::LumaSource;
 
 /// f32 bit patterns of the reference's `const float` coefficients (C++ rounds the double
 /// literal to float; PDQ.md step 1 lists the patterns).
@@ -43,41 +47,112 @@ fn high_byte(v: u16) -> u8 {
     (v >> 8) as u8
 }
 
-/// Converts a decoded picture with the channel rules above.
-pub(crate) fn from_image(img: &DynamicImage) -> Luma {
-    let data: Vec<f32> = match img {
-        DynamicImage::ImageLuma8(p) => p.as_raw().iter().map(|&v| f32::from(v)).collect(),
-        DynamicImage::ImageLumaA8(p) => map_pixels(p.as_raw(), 2, |s| rgb(s[0], s[0], s[0])),
-        DynamicImage::ImageRgb8(p) => map_pixels(p.as_raw(), 3, |s| rgb(s[0], s[1], s[2])),
-        DynamicImage::ImageRgba8(p) => map_pixels(p.as_raw(), 4, |s| rgb(s[0], s[1], s[2])),
-        DynamicImage::ImageLuma16(p) => map_pixels(p.as_raw(), 1, |s| {
-            let v = s[0].min(255) as u8;
+/// Converts pixels `first..first + out.len()` (row-major pixel indices) with the channel
+/// rules above. Fixed-size chunks let the compiler drop bounds checks and vectorise.
+fn convert(img: &DynamicImage, first: usize, out: &mut [f32]) {
+    let range = first..first + out.len();
+    match img {
+        DynamicImage::ImageLuma8(p) => {
+            for (o, &v) in out.iter_mut().zip(&p.as_raw()[range]) {
+                *o = f32::from(v);
+            }
+        }
+        DynamicImage::ImageLumaA8(p) => map::<u8, 2>(p.as_raw(), range, out, |[l, _]| rgb(l, l, l)),
+        DynamicImage::ImageRgb8(p) => {
+            map::<u8, 3>(p.as_raw(), range, out, |[r, g, b]| rgb(r, g, b))
+        }
+        DynamicImage::ImageRgba8(p) => {
+            map::<u8, 4>(p.as_raw(), range, out, |[r, g, b, _]| rgb(r, g, b))
+        }
+        DynamicImage::ImageLuma16(p) => map::<u16, 1>(p.as_raw(), range, out, |[v]| {
+            let v = v.min(255) as u8;
             rgb(v, v, v)
         }),
-        DynamicImage::ImageLumaA16(p) => map_pixels(p.as_raw(), 2, |s| {
-            let v = high_byte(s[0]);
+        DynamicImage::ImageLumaA16(p) => map::<u16, 2>(p.as_raw(), range, out, |[v, _]| {
+            let v = high_byte(v);
             rgb(v, v, v)
         }),
-        DynamicImage::ImageRgb16(p) => map_pixels(p.as_raw(), 3, rgb16),
-        DynamicImage::ImageRgba16(p) => map_pixels(p.as_raw(), 4, rgb16),
+        DynamicImage::ImageRgb16(p) => {
+            map::<u16, 3>(p.as_raw(), range, out, |[r, g, b]| rgb16(r, g, b))
+        }
+        DynamicImage::ImageRgba16(p) => {
+            map::<u16, 4>(p.as_raw(), range, out, |[r, g, b, _]| rgb16(r, g, b))
+        }
+        // `supported` converts anything else to RGB8 first; this arm is the safe fallback.
         other => {
             let p = other.to_rgb8();
-            map_pixels(p.as_raw(), 3, |s| rgb(s[0], s[1], s[2]))
+            map::<u8, 3>(p.as_raw(), range, out, |[r, g, b]| rgb(r, g, b));
         }
-    };
+    }
+}
+
+fn rgb16(r: u16, g: u16, b: u16) -> f32 {
+    rgb(high_byte(r), high_byte(g), high_byte(b))
+}
+
+fn map<T: Copy, const C: usize>(
+    raw: &[T],
+    pixels: std::ops::Range<usize>,
+    out: &mut [f32],
+    f: impl Fn([T; C]) -> f32,
+) {
+    let (chunks, _) = raw[pixels.start * C..pixels.end * C].as_chunks::<C>();
+    for (o, &px) in out.iter_mut().zip(chunks) {
+        *o = f(px);
+    }
+}
+
+/// The picture itself when `convert` handles its pixel type directly, else an RGB8 copy
+/// (float pictures, which no reference pipeline produces).
+pub(crate) fn supported(img: &DynamicImage) -> Cow<'_, DynamicImage> {
+    use DynamicImage as D;
+    match img {
+        D::ImageLuma8(_) | D::ImageLumaA8(_) | D::ImageRgb8(_) | D::ImageRgba8(_) => {
+            Cow::Borrowed(img)
+        }
+        D::ImageLuma16(_) | D::ImageLumaA16(_) | D::ImageRgb16(_) | D::ImageRgba16(_) => {
+            Cow::Borrowed(img)
+        }
+        other => Cow::Owned(D::ImageRgb8(other.to_rgb8())),
+    }
+}
+
+/// Converts a whole decoded picture.
+pub(crate) fn from_image(img: &DynamicImage) -> Luma {
+    let (width, height) = (img.width() as usize, img.height() as usize);
+    let mut data = vec![0.0; width * height];
+    convert(img, 0, &mut data);
     Luma {
-        width: img.width() as usize,
-        height: img.height() as usize,
+        width,
+        height,
         data,
     }
 }
 
-fn rgb16(s: &[u16]) -> f32 {
-    rgb(high_byte(s[0]), high_byte(s[1]), high_byte(s[2]))
+/// A picture as a `LumaSource`: rows are converted a strip at a time, so no full-size luma
+/// plane is ever allocated.
+pub(crate) struct ImageRows<'a> {
+    img: &'a DynamicImage,
+    cols: usize,
+    scratch: Vec<f32>,
 }
 
-fn map_pixels<T: Copy>(raw: &[T], channels: usize, f: impl Fn(&[T]) -> f32) -> Vec<f32> {
-    raw.chunks_exact(channels).map(f).collect()
+impl<'a> ImageRows<'a> {
+    pub(crate) fn new(img: &'a DynamicImage) -> Self {
+        ImageRows {
+            img,
+            cols: img.width() as usize,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl LumaSource for ImageRows<'_> {
+    fn rows(&mut self, first: usize, count: usize) -> &[f32] {
+        self.scratch.resize(count * self.cols, 0.0);
+        convert(self.img, first * self.cols, &mut self.scratch);
+        &self.scratch
+    }
 }
 
 /// The C++ CLI's pre-resize: a picture wider or taller than 512 becomes exactly 512×512 by

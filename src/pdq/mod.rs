@@ -77,19 +77,19 @@ impl PdqOutput {
 }
 
 /// Hashes a decoded picture: converts it to luma with the channel rules of `luma` (grey used
-/// directly, alpha ignored, 16-bit as PIL), applies the pipeline's pre-resize, then
-/// `pdq_from_luma`. Fails with `TooSmall` below 5 px a side (after any pre-resize).
+/// directly, alpha ignored, 16-bit as PIL), applies the pipeline's pre-resize, then the
+/// core. Fails with `TooSmall` below 5 px a side (after any pre-resize).
 pub fn pdq_from_image(img: &DynamicImage, pipeline: PdqPipeline) -> Result<PdqOutput, PdqError> {
     let (width, height) = (img.width() as usize, img.height() as usize);
-    // Refuse before converting: a 1×100000 strip needs no luma buffer to be rejected.
-    if pipeline == PdqPipeline::Default && (width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM) {
-        return Err(PdqError::TooSmall { width, height });
+    let img = luma::supported(img);
+    match pipeline {
+        // Converted strip by strip inside the filter: no full-size luma plane.
+        PdqPipeline::Default => hash_source(&mut luma::ImageRows::new(&img), width, height),
+        PdqPipeline::CliCompat => {
+            let plane = luma::cli_squash(luma::from_image(&img));
+            pdq_from_luma(plane.width, plane.height, &plane.data)
+        }
     }
-    let mut plane = luma::from_image(img);
-    if pipeline == PdqPipeline::CliCompat {
-        plane = luma::cli_squash(plane);
-    }
-    pdq_from_luma(plane.width, plane.height, &plane.data)
 }
 
 /// The reference core on a row-major f32 luma plane of `width × height` (the reference's
@@ -106,16 +106,32 @@ pub fn pdq_from_luma(width: usize, height: usize, luma: &[f32]) -> Result<PdqOut
             actual: luma.len(),
         });
     }
+    hash_source(
+        &mut filter::Plane {
+            data: luma,
+            cols: width,
+        },
+        width,
+        height,
+    )
+}
+
+fn hash_source(
+    source: &mut impl filter::LumaSource,
+    width: usize,
+    height: usize,
+) -> Result<PdqOutput, PdqError> {
     if width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM {
         return Err(PdqError::TooSmall { width, height });
     }
-    let grid = filter::downscale(luma, height, width);
+    let grid = filter::downscale(source, height, width);
     let mut quality = dct::quality(&grid);
     let block = dct::dct64_to_16(&grid);
     let mut hashes = Dihedral::ALL.map(|d| PdqHash::from_dct(&d.apply(&block)));
     if width == filter::GRID && height == filter::GRID {
         let mut direct: filter::Grid = [[0.0; filter::GRID]; filter::GRID];
-        for (row, src) in direct.iter_mut().zip(luma.chunks_exact(filter::GRID)) {
+        let rows = source.rows(0, filter::GRID);
+        for (row, src) in direct.iter_mut().zip(rows.chunks_exact(filter::GRID)) {
             row.copy_from_slice(src);
         }
         quality = dct::quality(&direct);
