@@ -199,6 +199,9 @@ fn jpeg_vectors() {
         hashsweep::perceptual::JPEG_DECODER,
         histogram(&distances)
     );
+    for (vector, pipeline, bits, quality) in distances.iter().filter(|d| d.2 > 0) {
+        println!("  {vector} [{pipeline:?}]: {bits} bits (reference quality {quality})");
+    }
     for (vector, pipeline, bits, quality) in &distances {
         if cfg!(feature = "turbojpeg") {
             assert_eq!(*bits, 0, "{vector} [{pipeline:?}] with libjpeg-turbo");
