@@ -227,7 +227,9 @@ fn box_lanes<const N: usize>(
     mut emit: impl FnMut(usize, &[f32; N], f32),
 ) {
     let Window { w, half } = win;
-    let rows: [&[f32]; N] = std::array::from_fn(|lane| &input[lane * len..(lane + 1) * len]);
+    // `[..len]` tells the optimiser every row is exactly `len` long, so the indexing below
+    // needs no per-sample bounds checks.
+    let rows: [&[f32]; N] = std::array::from_fn(|lane| &input[lane * len..][..len]);
     let mut sum = [0.0f32; N];
     let add = |sum: &mut [f32; N], i: usize| {
         for (s, row) in sum.iter_mut().zip(rows.iter()) {
