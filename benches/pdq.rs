@@ -3,6 +3,10 @@
 //! * `from_image`: decoded RGB → hashes (adds the f32 luma conversion);
 //! * `jpeg_to_pdq`: JPEG bytes → decode (`perceptual::decode`, libjpeg-turbo by default) → hashes.
 //!
+//! Time is the benchmark thread's own CPU time (`/proc/thread-self/schedstat`), not wall
+//! time: the numbers are per core and hold up on a loaded machine. `pdq_reference.py`
+//! measures pdqhash the same way (`time.thread_time`).
+//!
 //! The pictures are synthetic and deterministic; their JPEGs are also written to
 //! `target/pdq-bench/` so `benches/pdq_reference.py` can time pdqhash (the C++ core) on the
 //! same decoded pixels. Run: `cargo bench --bench pdq -- --warm-up-time 1`.
@@ -10,6 +14,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hashsweep::pdq::{pdq_from_image, pdq_from_luma, PdqPipeline};
 use hashsweep::perceptual::decode::decode;
@@ -49,7 +54,61 @@ fn bench_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/pdq-bench")
 }
 
-fn pdq(c: &mut Criterion) {
+/// CPU time of the calling thread in nanoseconds (Linux scheduler statistics).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("/proc/thread-self/schedstat unreadable (Linux only)"))
+}
+
+/// Criterion measurement: thread CPU time.
+struct ThreadCpu;
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &CpuFormatter
+    }
+}
+
+struct CpuFormatter;
+
+impl ValueFormatter for CpuFormatter {
+    fn scale_values(&self, _typical: f64, values: &mut [f64]) -> &'static str {
+        values.iter_mut().for_each(|v| *v /= 1e6);
+        "ms cpu"
+    }
+    fn scale_throughputs(&self, _typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
+        let per = match t {
+            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => *n,
+        };
+        // values are ns per iteration: report megapixels per CPU-second.
+        values.iter_mut().for_each(|v| *v = per as f64 / *v * 1e3);
+        "Mpx/cpu-s"
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn pdq(c: &mut Criterion<ThreadCpu>) {
     let mut group = c.benchmark_group("pdq");
     group
         .sample_size(10)
@@ -88,5 +147,9 @@ fn pdq(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pdq);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = pdq
+}
 criterion_main!(benches);
