@@ -8,6 +8,7 @@ pub mod digest;
 pub mod evidence;
 pub mod list;
 pub mod matcher;
+pub mod pdq;
 pub mod perceptual;
 pub mod progress;
 pub mod read_pass;

@@ -51,7 +51,10 @@ impl From<ImageError> for DecodeError {
     }
 }
 
-/// Decodes a picture of a known format from memory.
+pub use super::jpeg_turbo::JPEG_DECODER;
+
+/// Decodes a picture of a known format from memory. JPEG goes to `jpeg_turbo` (libjpeg-turbo
+/// when the `turbojpeg` feature is on), everything else to image-rs.
 pub fn decode(
     bytes: &[u8],
     format: ImageFormat,
@@ -59,7 +62,17 @@ pub fn decode(
 ) -> Result<DynamicImage, DecodeError> {
     if format == ImageFormat::Jpeg {
         check_jpeg_complete(bytes)?;
+        return super::jpeg_turbo::decode_jpeg(bytes, limits);
     }
+    decode_image_rs(bytes, format, limits)
+}
+
+/// Decodes with image-rs under `limits`.
+pub(crate) fn decode_image_rs(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &DecodeLimits,
+) -> Result<DynamicImage, DecodeError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut image_limits = image::Limits::default();
     image_limits.max_image_width = Some(limits.max_width);

@@ -7,12 +7,13 @@
 
 pub mod decode;
 pub mod imghash;
+pub mod jpeg_turbo;
 
 use image::ImageFormat;
 use serde::Serialize;
 
 use crate::algorithm::Algorithm;
-pub use decode::{DecodeError, DecodeLimits};
+pub use decode::{DecodeError, DecodeLimits, JPEG_DECODER};
 use imghash::ImgHashers;
 
 /// Which perceptual algorithms to compute, and how to decode.
