@@ -5,5 +5,6 @@
 
 pub mod algorithm;
 pub mod digest;
+pub mod index;
 pub mod perceptual;
 pub mod sniff;
