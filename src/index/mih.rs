@@ -71,18 +71,46 @@ impl IndexBuilder {
                 self.memory_factor,
             ),
         };
+        let (hashes, ids) = cluster_order(hashes);
         let tables = shapes
             .par_iter()
             .map(|&shape| SubTable::build(&hashes, shape))
             .collect();
-        Ok(HammingIndex { hashes, tables })
+        Ok(HammingIndex {
+            hashes,
+            ids,
+            tables,
+        })
     }
+}
+
+/// Reorders the list by its leading 32 bits, returning the hashes in that order and each
+/// one's original id. Near-duplicates then mostly sit together, so verifying a cluster's
+/// candidates (found once per substring table) reads a few pages instead of one per
+/// candidate; on clustered 1M lists this measured ~2× per query. Ties keep id order.
+fn cluster_order<H: BitHash>(hashes: Vec<H>) -> (Vec<H>, Vec<u32>) {
+    let mut order: Vec<u64> = hashes
+        .par_iter()
+        .enumerate()
+        .map(|(id, h)| (u64::from(h.substring(0, 32.min(H::BITS))) << 32) | id as u64)
+        .collect();
+    order.par_sort_unstable();
+    order
+        .par_iter()
+        .map(|&key| {
+            let id = key as u32;
+            (hashes[id as usize], id)
+        })
+        .unzip()
 }
 
 /// An exact Hamming range-search index over a list; entry id = position in the list.
 #[derive(Debug, Clone)]
 pub struct HammingIndex<H> {
+    /// The list in `cluster_order`; tables refer to positions here.
     hashes: Vec<H>,
+    /// Original id of each position in `hashes`.
+    ids: Vec<u32>,
     tables: Vec<SubTable>,
 }
 
@@ -97,10 +125,6 @@ impl<H: BitHash> HammingIndex<H> {
     /// Builds with the m rule tuned for `radius`.
     pub fn new(hashes: Vec<H>, radius: u32) -> Result<Self, IndexError> {
         IndexBuilder::new(radius).build(hashes)
-    }
-
-    pub fn hashes(&self) -> &[H] {
-        &self.hashes
     }
 
     /// Number of substrings `m`.
@@ -128,23 +152,45 @@ impl<H: BitHash> HammingIndex<H> {
         let linear = plan::linear_cost(self.hashes.len(), std::mem::size_of::<H>());
         if !force_probe && plan.cost > linear {
             scan_into(&self.hashes, 0, query, radius, out);
+            out.iter_mut().for_each(|n| n.id = self.ids[n.id as usize]);
             sort_neighbors(out);
             return SearchPath::Scanned;
         }
-        for (i, table) in self.tables.iter().enumerate() {
-            let Ok(table_radius) = u32::try_from(plan.radii[i]) else {
-                continue;
-            };
-            table.probe(keys[i], table_radius, |id| {
-                let hash = &self.hashes[id as usize];
+        let candidates = self.candidates(&keys, &plan.radii);
+        for (i, positions) in candidates.iter().enumerate() {
+            for &at in positions {
+                let hash = &self.hashes[at as usize];
                 let distance = query.distance(hash);
-                if distance <= radius && !self.found_before(i, hash, &keys, &plan.radii) {
+                if distance <= radius && self.first_ball(hash, &keys, &plan.radii) == Some(i) {
+                    let id = self.ids[at as usize];
                     out.push(Neighbor { id, distance });
                 }
-            });
+            }
         }
         sort_neighbors(out);
         SearchPath::Probed
+    }
+
+    /// Every table's candidates, gathered in phases over all tables (bucket bounds, then
+    /// filters) so that each phase's cache misses overlap.
+    fn candidates(&self, keys: &[u32], radii: &[i32]) -> Vec<Vec<u32>> {
+        let mut spans = Vec::new();
+        let mut ends = Vec::with_capacity(self.tables.len());
+        for ((table, &key), &r) in self.tables.iter().zip(keys).zip(radii) {
+            if let Ok(r) = u32::try_from(r) {
+                table.spans(key, r, &mut spans);
+            }
+            ends.push(spans.len());
+        }
+        let mut start = 0;
+        let mut candidates = Vec::with_capacity(self.tables.len());
+        for ((table, &key), &end) in self.tables.iter().zip(keys).zip(&ends) {
+            let mut ids = Vec::new();
+            table.filter(key, &spans[start..end], &mut ids);
+            candidates.push(ids);
+            start = end;
+        }
+        candidates
     }
 
     fn plan(&self, keys: &[u32], radius: u32) -> Allocation {
@@ -158,14 +204,15 @@ impl<H: BitHash> HammingIndex<H> {
         plan::allocate(&shapes, &hoods, radius)
     }
 
-    /// Whether a table probed before `table` already reported `hash`: each entry is
-    /// reported by the first table that finds it, so results need no de-duplication pass.
-    fn found_before(&self, table: usize, hash: &H, keys: &[u32], radii: &[i32]) -> bool {
-        self.tables[..table]
+    /// The first table whose probe ball holds `hash`. Each match is reported by that table
+    /// only: tables may return candidates outside their ball (see `table`), and a match can
+    /// sit in several balls, so this is what keeps results free of repeats without a
+    /// de-duplication pass.
+    fn first_ball(&self, hash: &H, keys: &[u32], radii: &[i32]) -> Option<usize> {
+        self.tables
             .iter()
-            .zip(keys)
-            .zip(radii)
-            .any(|((t, &key), &r)| r >= 0 && (t.key(hash) ^ key).count_ones() <= r as u32)
+            .zip(keys.iter().zip(radii))
+            .position(|(t, (&key, &r))| r >= 0 && (t.key(hash) ^ key).count_ones() <= r as u32)
     }
 }
 
@@ -192,6 +239,7 @@ impl<H: BitHash> NeighborSearch<H> for HammingIndex<H> {
 
     fn heap_bytes(&self) -> usize {
         self.hashes.capacity() * std::mem::size_of::<H>()
+            + self.ids.capacity() * 4
             + self.tables.capacity() * std::mem::size_of::<SubTable>()
             + self.tables.iter().map(SubTable::heap_bytes).sum::<usize>()
     }
