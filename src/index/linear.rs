@@ -56,8 +56,7 @@ pub(crate) fn scan_into<H: BitHash>(
     out: &mut Vec<Neighbor>,
 ) {
     for (i, hash) in hashes.iter().enumerate() {
-        let distance = query.distance(hash);
-        if distance <= radius {
+        if let Some(distance) = query.distance_within(hash, radius) {
             // Ids fit u32: every list is checked against u32::MAX entries when built.
             out.push(Neighbor {
                 id: (base + i) as u32,

@@ -160,8 +160,10 @@ impl<H: BitHash> HammingIndex<H> {
         for (i, positions) in candidates.iter().enumerate() {
             for &at in positions {
                 let hash = &self.hashes[at as usize];
-                let distance = query.distance(hash);
-                if distance <= radius && self.first_ball(hash, &keys, &plan.radii) == Some(i) {
+                let Some(distance) = query.distance_within(hash, radius) else {
+                    continue;
+                };
+                if self.first_ball(hash, &keys, &plan.radii) == Some(i) {
                     let id = self.ids[at as usize];
                     out.push(Neighbor { id, distance });
                 }
