@@ -12,7 +12,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
-use hashsweep::index::{HammingIndex, Hash256, LinearScan, NeighborSearch};
+use hashsweep::index::{
+    HammingIndex, Hash256, IndexBuilder, LinearScan, NeighborSearch, RadiusPolicy,
+};
 
 const RADIUS: u32 = 31;
 const CENTRES: usize = 4000;
@@ -119,6 +121,13 @@ fn query_latency(c: &mut Criterion) {
             );
             bench_queries(c, &group, "mih", n, &index, &queries);
             drop(index);
+            // The same index with static radii (≈ ⌊r/m⌋ each): what per-query planning buys.
+            let fixed = IndexBuilder::new(RADIUS)
+                .radius_policy(RadiusPolicy::Static)
+                .build(list.clone())
+                .expect("list fits u32 ids");
+            bench_queries(c, &group, "mih_static", n, &fixed, &queries);
+            drop(fixed);
             let scan = LinearScan::new(list);
             bench_queries(c, &group, "linear", n, &scan, &queries);
         }

@@ -18,6 +18,16 @@ use super::{sort_neighbors, IndexError, Neighbor, NeighborSearch};
 /// hash bytes (the goal).
 const DEFAULT_MEMORY_FACTOR: f64 = 3.0;
 
+/// How each query's substring radii are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RadiusPolicy {
+    /// Per query, from the sizes of the buckets around it (the default).
+    #[default]
+    Adaptive,
+    /// The same for every query, as if all buckets held the mean (for comparison).
+    Static,
+}
+
 /// How an index is built: the radius it is tuned for and, optionally, a fixed table count.
 /// Any radius can be searched afterwards; the tuning radius only picks the table count.
 #[derive(Debug, Clone)]
@@ -25,6 +35,7 @@ pub struct IndexBuilder {
     radius: u32,
     tables: Option<u32>,
     memory_factor: f64,
+    policy: RadiusPolicy,
 }
 
 impl IndexBuilder {
@@ -33,7 +44,13 @@ impl IndexBuilder {
             radius,
             tables: None,
             memory_factor: DEFAULT_MEMORY_FACTOR,
+            policy: RadiusPolicy::default(),
         }
+    }
+
+    pub fn radius_policy(mut self, policy: RadiusPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Fixes the number of substrings `m` instead of the m rule (see `plan`).
@@ -80,6 +97,7 @@ impl IndexBuilder {
             hashes,
             ids,
             tables,
+            policy: self.policy,
         })
     }
 }
@@ -111,6 +129,7 @@ pub struct HammingIndex<H> {
     hashes: Vec<H>,
     /// Original id of each position in `hashes`.
     ids: Vec<u32>,
+    policy: RadiusPolicy,
     tables: Vec<SubTable>,
 }
 
@@ -197,6 +216,9 @@ impl<H: BitHash> HammingIndex<H> {
 
     fn plan(&self, keys: &[u32], radius: u32) -> Allocation {
         let shapes: Vec<TableShape> = self.tables.iter().map(|t| t.shape()).collect();
+        if self.policy == RadiusPolicy::Static {
+            return plan::uniform_allocation(&shapes, self.hashes.len(), radius);
+        }
         let hoods: Vec<Neighbourhood> = self
             .tables
             .iter()

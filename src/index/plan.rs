@@ -104,8 +104,14 @@ pub(crate) fn choose_shapes(
         .unwrap_or_default()
 }
 
-/// Modelled cost of one query on uniformly random data: every bucket holds the mean.
+/// Modelled cost of one query on uniformly random data.
 fn uniform_cost(shapes: &[TableShape], entries: usize, radius: u32) -> f64 {
+    uniform_allocation(shapes, entries, radius).cost
+}
+
+/// The allocation for uniformly random data, where every bucket holds the mean: the static
+/// radii (about `⌊r/m⌋` each) that per-query planning improves on.
+pub(crate) fn uniform_allocation(shapes: &[TableShape], entries: usize, radius: u32) -> Allocation {
     let hoods: Vec<Neighbourhood> = shapes
         .iter()
         .map(|s| {
@@ -116,7 +122,7 @@ fn uniform_cost(shapes: &[TableShape], entries: usize, radius: u32) -> f64 {
             }
         })
         .collect();
-    allocate(shapes, &hoods, radius).cost
+    allocate(shapes, &hoods, radius)
 }
 
 /// Per-substring probe radii (`-1` = skip) and their modelled cost.

@@ -90,7 +90,12 @@ fn check<H: TestHash>(seed: u64, len: usize, centres: usize, tables: Option<u32>
             Some(m) => IndexBuilder::new(radius).tables(m),
             None => IndexBuilder::new(radius),
         };
-        let index = builder.build(list.clone()).unwrap();
+        let policy = if seed & 1 == 0 {
+            RadiusPolicy::Adaptive
+        } else {
+            RadiusPolicy::Static
+        };
+        let index = builder.radius_policy(policy).build(list.clone()).unwrap();
         let batch = index.search_batch(&queries, radius);
         for (query, batched) in queries.iter().zip(&batch) {
             let (mut expected, mut got) = (Vec::new(), Vec::new());
