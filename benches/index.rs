@@ -1,7 +1,8 @@
 //! Hamming range search: build time, memory and per-query latency of the multi-index
 //! against the linear scan, PDQ-256 at r = 31, on uniform and clustered lists.
 //!
-//! Clustered lists are near-duplicates (0..=16 flipped bits) of 4000 centres, as real hash
+//! Skewed lists have a quarter of entries with their first 64 bits zero. Clustered lists
+//! are near-duplicates (0..=16 flipped bits) of 4000 centres, as real hash
 //! lists are; their queries are perturbed centres, so each hits a few hundred entries.
 //! Lists of 10M entries are opt-in (`HASHSWEEP_BENCH_10M=1`): each needs ~1 GiB and minutes.
 //! Memory ratios are printed to stderr (criterion has no memory measure).
@@ -49,6 +50,9 @@ impl SplitMix {
 enum Shape {
     Uniform,
     Clustered,
+    /// A quarter of the entries (and queries) have their first 64 bits zero, as hashes of
+    /// flat or near-blank pictures do: a few substrings get one giant bucket.
+    Skewed,
 }
 
 impl Shape {
@@ -56,6 +60,7 @@ impl Shape {
         match self {
             Shape::Uniform => "uniform",
             Shape::Clustered => "clustered",
+            Shape::Skewed => "skewed",
         }
     }
 
@@ -66,6 +71,13 @@ impl Shape {
         let draw = |rng: &mut SplitMix| match self {
             Shape::Uniform => rng.hash(),
             Shape::Clustered => rng.near(&centres),
+            Shape::Skewed => {
+                let mut h = rng.hash();
+                if rng.next() & 3 == 0 {
+                    h.0[0] = 0;
+                }
+                h
+            }
         };
         let list = (0..n).map(|_| draw(&mut rng)).collect();
         let queries = (0..queries).map(|_| draw(&mut rng)).collect();
@@ -108,7 +120,7 @@ fn bench_queries<S: NeighborSearch<Hash256>>(
 
 fn query_latency(c: &mut Criterion) {
     for n in sizes() {
-        for shape in [Shape::Uniform, Shape::Clustered] {
+        for shape in [Shape::Uniform, Shape::Clustered, Shape::Skewed] {
             let (list, queries) = shape.data(n, 512);
             let group = format!("index/query/{}", shape.name());
             let index = HammingIndex::new(list.clone(), RADIUS).expect("list fits u32 ids");
