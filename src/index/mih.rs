@@ -133,6 +133,15 @@ pub struct HammingIndex<H> {
     tables: Vec<SubTable>,
 }
 
+/// Whether a search may fall back to a linear scan when the planner expects that to be
+/// cheaper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchMode {
+    Planned,
+    /// Always probe the tables (tests use it to check the probe path at any radius).
+    AlwaysProbe,
+}
+
 /// What a search did, for tests and benches: whether the planner fell back to a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchPath {
@@ -156,20 +165,19 @@ impl<H: BitHash> HammingIndex<H> {
         self.tables.iter().map(|t| t.shape().len).collect()
     }
 
-    /// Like `search`, but says whether it probed or fell back to a scan; with `force_probe`
-    /// it never scans (tests use it to check the probe path at any radius).
+    /// Like `search`, but says whether it probed or fell back to a scan.
     pub fn search_traced(
         &self,
         query: &H,
         radius: u32,
-        force_probe: bool,
+        mode: SearchMode,
         out: &mut Vec<Neighbor>,
     ) -> SearchPath {
         out.clear();
         let keys: Vec<u32> = self.tables.iter().map(|t| t.key(query)).collect();
         let plan = self.plan(&keys, radius);
         let linear = plan::linear_cost(self.hashes.len(), std::mem::size_of::<H>());
-        if !force_probe && plan.cost > linear {
+        if mode == SearchMode::Planned && plan.cost > linear {
             scan_into(&self.hashes, 0, query, radius, out);
             out.iter_mut().for_each(|n| n.id = self.ids[n.id as usize]);
             sort_neighbors(out);
@@ -246,7 +254,7 @@ impl<H: BitHash> NeighborSearch<H> for HammingIndex<H> {
     }
 
     fn search(&self, query: &H, radius: u32, out: &mut Vec<Neighbor>) {
-        self.search_traced(query, radius, false, out);
+        self.search_traced(query, radius, SearchMode::Planned, out);
     }
 
     /// Queries in parallel, each through `search`.

@@ -24,7 +24,7 @@ mod table;
 
 pub use bits::{BitHash, Hash256};
 pub use linear::LinearScan;
-pub use mih::{HammingIndex, IndexBuilder, RadiusPolicy, SearchPath};
+pub use mih::{HammingIndex, IndexBuilder, RadiusPolicy, SearchMode, SearchPath};
 pub use select::Searcher;
 
 /// One list entry within the search radius.

@@ -102,7 +102,7 @@ fn check<H: TestHash>(seed: u64, len: usize, centres: usize, tables: Option<u32>
             scan.search(query, radius, &mut expected);
             index.search(query, radius, &mut got);
             assert_eq!(got, expected, "search r={radius} m={}", index.table_count());
-            index.search_traced(query, radius, true, &mut got);
+            index.search_traced(query, radius, SearchMode::AlwaysProbe, &mut got);
             assert_eq!(got, expected, "probe r={radius} m={}", index.table_count());
             assert_eq!(batched, &expected, "batch r={radius}");
         }
@@ -140,7 +140,7 @@ fn duplicates_are_all_returned() {
     list.push(Hash256([0, 2, 3, 4]));
     let index = HammingIndex::new(list, 8).unwrap();
     let mut out = Vec::new();
-    index.search_traced(&hash, 0, true, &mut out);
+    index.search_traced(&hash, 0, SearchMode::AlwaysProbe, &mut out);
     let ids: Vec<u32> = out.iter().map(|n| n.id).collect();
     assert_eq!(ids, vec![0, 1, 2, 3, 4]);
 }
