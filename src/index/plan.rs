@@ -13,10 +13,11 @@
 
 use super::table::{id_bits, Neighbourhood, TableShape};
 
-/// Cost-model weights in nanoseconds, fitted to `benches/index.rs` runs on the 2-core AMD
-/// EPYC build machine (shared, so rounded); only their ratios matter. Probing is bound by
-/// cache misses: a bucket costs about two (its `offsets` and its first entries), a
-/// candidate one (its full hash), while a linear scan streams.
+/// Cost-model weights in nanoseconds, rounded from exploratory runs on the shared 2-core
+/// AMD EPYC build machine (1M PDQ: ~1300 buckets + ~300 candidates took ~200 µs; a linear
+/// scan ~1.5 ns per entry). Only their ratios matter. Probing is bound by cache misses: a
+/// bucket costs about two (its `offsets` and its first entries), a candidate one (its full
+/// hash), while a linear scan streams.
 /// One bucket visited.
 const BUCKET_NS: f64 = 100.0;
 /// One packed entry filtered inside a bucket (sequential).
@@ -28,7 +29,8 @@ const LINEAR_NS_PER_BYTE: f64 = 0.05;
 
 /// Mean bucket size aimed for: 16 packed entries, one 64-byte line. Larger buckets cut the
 /// bucket count only slowly (`Σ C(prefix_bits, k)` shrinks by ~k bits per halving) while
-/// the filter pass grows linearly; 16 to 32 measured best at 1M and 10M.
+/// the filter pass grows linearly. At 1M PDQ, 16 and 32 measured about equal and 64 and
+/// 256 slower (exploratory runs, noisy).
 const TARGET_BUCKET: f64 = 16.0;
 
 /// Widest substring: keys are `u32`.

@@ -162,7 +162,7 @@ impl SubTable {
         let id_mask = shift_left(1, self.id_bits).wrapping_sub(1);
         let near =
             |entry: u32| (shift_right(entry, self.id_bits) ^ filter).count_ones() <= span.slack;
-        // Most buckets hold no candidate; a counting pass vectorises, compaction does not.
+        // Most buckets hold no candidate: a read-only pass lets them skip the compaction.
         if !bucket.iter().any(|&e| near(e)) {
             return;
         }
