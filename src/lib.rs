@@ -6,6 +6,7 @@
 pub mod algorithm;
 pub mod digest;
 pub mod evidence;
+pub mod index;
 pub mod list;
 pub mod matcher;
 pub mod pdq;
