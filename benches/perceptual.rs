@@ -11,8 +11,14 @@ use image::ImageFormat;
 
 fn pictures() -> Vec<(&'static str, Vec<u8>)> {
     vec![
-        ("1MP", jpeg_bytes(&picture(Pattern::Noise, 1152, 864, 1), 90)),
-        ("12MP", jpeg_bytes(&picture(Pattern::Noise, 4000, 3000, 2), 90)),
+        (
+            "1MP",
+            jpeg_bytes(&picture(Pattern::Noise, 1152, 864, 1), 90),
+        ),
+        (
+            "12MP",
+            jpeg_bytes(&picture(Pattern::Noise, 4000, 3000, 2), 90),
+        ),
     ]
 }
 
@@ -31,7 +37,13 @@ fn perceptual(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("decode+phash+dhash+ahash", name),
             &jpeg,
-            |b, jpeg| b.iter(|| imghash.hash_picture(jpeg, ImageFormat::Jpeg).map(|p| p.hashes)),
+            |b, jpeg| {
+                b.iter(|| {
+                    imghash
+                        .hash_picture(jpeg, ImageFormat::Jpeg)
+                        .map(|p| p.hashes)
+                })
+            },
         );
     }
     group.finish();

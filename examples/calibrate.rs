@@ -1,5 +1,5 @@
-//! Measures how far transformed copies drift and how close distinct pictures come, for the
-//! 64-bit perceptual hashes, on the generated corpus. The default thresholds in
+//! Measures how far transformed copies drift and how close distinct pictures come, for each
+//! perceptual hash, on the generated corpus. The default thresholds in
 //! `Algorithm::default_threshold` come from this output.
 //!
 //! Run: `cargo run --release --example calibrate`
@@ -10,16 +10,24 @@ use hashsweep::perceptual::{DecodeLimits, PerceptualConfig, PerceptualHashes};
 use hashsweep::synth::{jpeg_bytes, picture, png_bytes, transform, Pattern, Transform};
 use image::ImageFormat;
 
-const ALGS: [Algorithm; 3] = [Algorithm::Phash, Algorithm::Dhash, Algorithm::Ahash];
+const ALGS: [Algorithm; 4] = [
+    Algorithm::Pdq,
+    Algorithm::Phash,
+    Algorithm::Dhash,
+    Algorithm::Ahash,
+];
 
 fn distance(a: &PerceptualHashes, b: &PerceptualHashes, alg: Algorithm) -> u32 {
-    let word = |h: &PerceptualHashes| {
-        h.get(alg)
-            .and_then(|v| <[u8; 8]>::try_from(v).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(0)
+    // PDQ hashes under quality 50 are never matched, so they do not count here.
+    let usable = |h: &PerceptualHashes| {
+        alg != Algorithm::Pdq || h.pdq.as_ref().is_some_and(|p| p.quality >= 50)
     };
-    (word(a) ^ word(b)).count_ones()
+    match (a.get(alg), b.get(alg)) {
+        (Some(x), Some(y)) if usable(a) && usable(b) => {
+            x.iter().zip(y).map(|(p, q)| (p ^ q).count_ones()).sum()
+        }
+        _ => u32::MAX,
+    }
 }
 
 fn main() {
@@ -32,7 +40,7 @@ fn main() {
     };
     let sizes = [(320u32, 240u32), (256, 256), (400, 300), (200, 300)];
     let mut originals = Vec::new();
-    let mut worst_copy = [0u32; 3];
+    let mut worst_copy = [0u32; 4];
     for seed in 0..40u64 {
         let pattern = Pattern::ALL[(seed % 4) as usize];
         let (w, h) = sizes[(seed / 4 % 4) as usize];
@@ -46,12 +54,15 @@ fn main() {
         ] {
             let copy = hash(&jpeg_bytes(&transform(&img, t), 75), ImageFormat::Jpeg);
             for (i, alg) in ALGS.into_iter().enumerate() {
-                worst_copy[i] = worst_copy[i].max(distance(&original, &copy, alg));
+                let d = distance(&original, &copy, alg);
+                if d != u32::MAX {
+                    worst_copy[i] = worst_copy[i].max(d);
+                }
             }
         }
         originals.push(original);
     }
-    let mut closest_distinct = [64u32; 3];
+    let mut closest_distinct = [u32::MAX; 4];
     for (i, a) in originals.iter().enumerate() {
         for b in &originals[i + 1..] {
             for (k, alg) in ALGS.into_iter().enumerate() {

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
+use crate::index::{Hash256, IndexError, Neighbor, NeighborSearch, Searcher};
 use crate::list::{EntryRef, HashList, ListRole};
 
 /// Inclusive Hamming thresholds per perceptual algorithm.
@@ -87,6 +88,18 @@ pub struct Hit {
     pub distance: u32,
     /// The list's value, so a reader can re-check the match by hand.
     pub list_hash: String,
+    /// Perceptual hits: the threshold the distance was held against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u32>,
+    /// Perceptual hits: which variant of the file matched (`original`, `rotate90`, `flipx`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform: Option<&'static str>,
+    /// PDQ hits: the file's PDQ quality (0–100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<u32>,
+    /// Perceptual hits: whether a cryptographic hash of the file also hit the same list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub also_exact: Option<bool>,
 }
 
 impl Hit {
@@ -104,6 +117,10 @@ impl Hit {
             algorithm: entry.algorithm,
             distance,
             list_hash: hex::encode(entry.hash),
+            threshold: None,
+            transform: None,
+            quality: None,
+            also_exact: None,
         }
     }
 }
@@ -115,52 +132,77 @@ struct EntryAt {
     entry: u32,
 }
 
-/// All perceptual values of one algorithm across the lists, scanned linearly.
+/// The values of one perceptual algorithm, in the structure `index` picks for their number.
+enum Values {
+    /// 256-bit PDQ.
+    Wide(Searcher<Hash256>),
+    /// 64-bit pHash, dHash, aHash.
+    Narrow(Searcher<u64>),
+}
+
+/// All perceptual values of one algorithm across the lists; search ids index `rows`.
 struct PerceptualTable {
-    width: usize,
-    keys: Vec<u8>,
+    values: Values,
     rows: Vec<EntryAt>,
 }
 
 impl PerceptualTable {
-    fn build(lists: &[HashList], algorithm: Algorithm) -> PerceptualTable {
-        let mut table = PerceptualTable {
-            width: algorithm.byte_len(),
-            keys: Vec::new(),
-            rows: Vec::new(),
-        };
+    fn build(lists: &[HashList], algorithm: Algorithm, radius: u32) -> Result<Self, IndexError> {
+        let mut rows = Vec::new();
+        let mut keys: Vec<&[u8]> = Vec::new();
         for (li, list) in lists.iter().enumerate() {
             for (ei, entry) in list.iter().enumerate() {
                 if entry.algorithm == algorithm {
-                    table.keys.extend_from_slice(entry.hash);
-                    table.rows.push(EntryAt {
+                    keys.push(entry.hash);
+                    rows.push(EntryAt {
                         list: li as u32,
                         entry: ei as u32,
                     });
                 }
             }
         }
-        table
+        let values = if algorithm.byte_len() == 32 {
+            Values::Wide(Searcher::new(
+                keys.iter().map(|k| wide(k)).collect(),
+                radius,
+            )?)
+        } else {
+            Values::Narrow(Searcher::new(
+                keys.iter().map(|k| narrow(k)).collect(),
+                radius,
+            )?)
+        };
+        Ok(PerceptualTable { values, rows })
     }
 
-    /// Rows within `threshold` bits of `needle`.
-    fn within<'a>(
-        &'a self,
-        needle: &'a [u8],
-        threshold: u32,
-    ) -> impl Iterator<Item = (EntryAt, u32)> + 'a {
-        self.keys
-            .chunks_exact(self.width)
-            .zip(&self.rows)
-            .filter_map(move |(key, at)| {
-                let d = hamming(key, needle);
-                (d <= threshold).then_some((*at, d))
-            })
+    /// `(row, distance)` of every value within `radius` of `needle`.
+    fn search(&self, needle: &[u8], radius: u32, out: &mut Vec<Neighbor>) {
+        match &self.values {
+            Values::Wide(s) => s.search(&wide(needle), radius, out),
+            Values::Narrow(s) => s.search(&narrow(needle), radius, out),
+        }
     }
 }
 
-fn hamming(a: &[u8], b: &[u8]) -> u32 {
-    a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
+/// Big-endian, as the hex is written: bit 0 of the hex string is the first bit.
+fn wide(bytes: &[u8]) -> Hash256 {
+    let mut buf = [0u8; 32];
+    buf.copy_from_slice(&bytes[..32.min(bytes.len())]);
+    Hash256::from_bytes(buf)
+}
+
+fn narrow(bytes: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    buf.copy_from_slice(&bytes[..8.min(bytes.len())]);
+    u64::from_be_bytes(buf)
+}
+
+/// One value to look up: the picture as stored, or one of its dihedral variants.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    pub value: &'a [u8],
+    /// `None` for hashes without variants; otherwise the variant's name.
+    pub transform: Option<&'static str>,
 }
 
 /// The loaded lists, indexed for lookup.
@@ -171,17 +213,23 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    pub fn new(lists: Vec<HashList>, thresholds: Thresholds) -> Matcher {
-        let perceptual = Algorithm::PERCEPTUAL
-            .into_iter()
-            .filter(|a| lists.iter().any(|l| l.count(*a) > 0))
-            .map(|a| (a, PerceptualTable::build(&lists, a)))
-            .collect();
-        Matcher {
+    /// Indexes every perceptual value for its algorithm's threshold.
+    pub fn new(lists: Vec<HashList>, thresholds: Thresholds) -> Result<Matcher, IndexError> {
+        let mut perceptual = BTreeMap::new();
+        for algorithm in Algorithm::PERCEPTUAL {
+            if lists.iter().any(|l| l.count(algorithm) > 0) {
+                let radius = thresholds.get(algorithm).unwrap_or(0);
+                perceptual.insert(
+                    algorithm,
+                    PerceptualTable::build(&lists, algorithm, radius)?,
+                );
+            }
+        }
+        Ok(Matcher {
             lists,
             perceptual,
             thresholds,
-        }
+        })
     }
 
     pub fn lists(&self) -> &[HashList] {
@@ -219,20 +267,37 @@ impl Matcher {
         hits
     }
 
-    /// Hits of one perceptual value within its algorithm's threshold.
-    pub fn match_perceptual(&self, algorithm: Algorithm, value: &[u8]) -> Vec<Hit> {
+    /// Hits of a picture's value (and its variants) within the algorithm's threshold. An
+    /// entry hit by several variants is reported once, for its closest variant (the first
+    /// listed on a tie, so the picture as stored wins).
+    pub fn match_perceptual(&self, algorithm: Algorithm, queries: &[Query<'_>]) -> Vec<Hit> {
         let (Some(table), Some(threshold)) = (
             self.perceptual.get(&algorithm),
             self.thresholds.get(algorithm),
         ) else {
             return Vec::new();
         };
-        table
-            .within(value, threshold)
-            .filter_map(|(at, d)| {
+        let mut best: BTreeMap<u32, (u32, Option<&'static str>)> = BTreeMap::new();
+        let mut found = Vec::new();
+        for query in queries {
+            found.clear();
+            table.search(query.value, threshold, &mut found);
+            for n in &found {
+                let slot = best.entry(n.id).or_insert((n.distance, query.transform));
+                if n.distance < slot.0 {
+                    *slot = (n.distance, query.transform);
+                }
+            }
+        }
+        best.into_iter()
+            .filter_map(|(row, (distance, transform))| {
+                let at = table.rows.get(row as usize)?;
                 let list = &self.lists[at.list as usize];
-                list.get(at.entry as usize)
-                    .map(|entry| Hit::from_entry(list, &entry, d))
+                let entry = list.get(at.entry as usize)?;
+                let mut hit = Hit::from_entry(list, &entry, distance);
+                hit.threshold = Some(threshold);
+                hit.transform = transform;
+                Some(hit)
             })
             .collect()
     }
@@ -271,7 +336,7 @@ mod tests {
                 &[(Algorithm::Md5, "d41d8cd98f00b204e9800998ecf8427e", "e")],
             ),
         ];
-        let m = Matcher::new(lists, Thresholds::default());
+        let m = Matcher::new(lists, Thresholds::default()).unwrap();
         let ids: Vec<_> = m
             .match_digests(&abc)
             .into_iter()
@@ -291,8 +356,12 @@ mod tests {
                 (Algorithm::Dhash, "0000000000000fff", "12 bits"),
             ],
         )];
-        let m = Matcher::new(lists, Thresholds::default());
-        let hits = m.match_perceptual(Algorithm::Dhash, &[0; 8]);
+        let m = Matcher::new(lists, Thresholds::default()).unwrap();
+        let query = Query {
+            value: &[0; 8],
+            transform: None,
+        };
+        let hits = m.match_perceptual(Algorithm::Dhash, &[query]);
         assert_eq!(hits.len(), 1);
         assert_eq!(
             (hits[0].entry_id.as_deref(), hits[0].distance),

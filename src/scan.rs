@@ -11,12 +11,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
+use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
 use crate::evidence::{
     EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemLocation, ItemPath, SkipReason,
 };
 use crate::list::ListRole;
-use crate::matcher::{Hit, Matcher};
+use crate::matcher::{Hit, Matcher, Query};
+use crate::pdq::Dihedral;
 use crate::perceptual::{PerceptualConfig, PictureHashes};
 use crate::progress::Progress;
 use crate::read_pass::read_once;
@@ -30,7 +32,13 @@ pub struct ScanOptions {
     pub max_picture_bytes: u64,
     /// Keep the hashes of files without hits (for `hash`); a scan keeps only what it reports.
     pub keep_clean: bool,
+    /// Match all eight rotations/mirrors of a PDQ hash, not only the picture as stored.
+    pub dihedral: bool,
 }
+
+/// Meta's recommended cut-off: PDQ hashes of quality under 50 (flat or featureless
+/// pictures) match unrelated pictures too easily, so they are reported but never matched.
+pub const PDQ_MIN_QUALITY: u32 = 50;
 
 /// Everything learnt about one file that was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,7 +262,8 @@ impl<'a> Scanner<'a> {
             self.options.perceptual.hash_picture(&bytes, format)
         })) {
             Ok(Ok(picture)) => {
-                self.match_picture(&picture, &mut hashed.hits);
+                self.match_picture(&picture, &mut hashed);
+                hashed.notes.extend(picture.notes.iter().cloned());
                 hashed.picture = Some(picture);
                 Outcome::Hashed(Box::new(hashed))
             }
@@ -269,12 +278,56 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn match_picture(&self, picture: &PictureHashes, hits: &mut Vec<Hit>) {
-        for algorithm in self.options.perceptual.algorithms() {
-            if let Some(value) = picture.hashes.get(*algorithm) {
-                hits.extend(self.matcher.match_perceptual(*algorithm, value));
+    fn match_picture(&self, picture: &PictureHashes, hashed: &mut Hashed) {
+        let exact_lists: Vec<String> = hashed.hits.iter().map(|h| h.list.clone()).collect();
+        let mut found = Vec::new();
+        for &algorithm in self.options.perceptual.algorithms() {
+            if algorithm == Algorithm::Pdq {
+                found.extend(self.match_pdq(picture, &mut hashed.notes));
+            } else if let Some(value) = picture.hashes.get(algorithm) {
+                let query = Query {
+                    value,
+                    transform: None,
+                };
+                found.extend(self.matcher.match_perceptual(algorithm, &[query]));
             }
         }
+        for hit in &mut found {
+            hit.also_exact = Some(exact_lists.contains(&hit.list));
+        }
+        hashed.hits.extend(found);
+    }
+
+    /// PDQ hits of all eight dihedral variants (or only the stored picture with
+    /// `dihedral` off), unless the hash's quality is under Meta's cut-off.
+    fn match_pdq(&self, picture: &PictureHashes, notes: &mut Vec<String>) -> Vec<Hit> {
+        let Some(pdq) = &picture.hashes.pdq else {
+            return Vec::new();
+        };
+        if pdq.quality < PDQ_MIN_QUALITY {
+            notes.push(format!(
+                "PDQ quality {} is below {PDQ_MIN_QUALITY}: not matched perceptually",
+                pdq.quality
+            ));
+            return Vec::new();
+        }
+        let variants: &[Dihedral] = if self.options.dihedral {
+            &Dihedral::ALL
+        } else {
+            &Dihedral::ALL[..1]
+        };
+        let queries: Vec<Query<'_>> = variants
+            .iter()
+            .map(|d| Query {
+                value: &pdq.hashes[d.index()].0,
+                transform: Some(d.name()),
+            })
+            .collect();
+        let mut hits = self.matcher.match_perceptual(Algorithm::Pdq, &queries);
+        for hit in &mut hits {
+            hit.quality = Some(pdq.quality);
+        }
+        hits
     }
 }
 

@@ -104,8 +104,10 @@ fn gradient(w: u32, h: u32, rng: &mut SplitMix64) -> RgbImage {
     })
 }
 
+/// Discs and squares over a smooth textured background: flat fills alone give PDQ too
+/// little texture (quality near its cut-off) to be a fair test.
 fn shapes(w: u32, h: u32, rng: &mut SplitMix64) -> RgbImage {
-    let mut img = RgbImage::from_pixel(w, h, rng.colour());
+    let mut img = smooth_noise(w, h, rng);
     for _ in 0..(6 + rng.below(6)) {
         let colour = rng.colour();
         let (cx, cy) = (rng.below(w) as i64, rng.below(h) as i64);
@@ -123,25 +125,38 @@ fn shapes(w: u32, h: u32, rng: &mut SplitMix64) -> RgbImage {
     img
 }
 
-/// Value noise on a coarse grid, bilinearly interpolated: textured but smooth, like a
-/// photo's low frequencies, so re-encoding does not destroy it.
+/// Fractal value noise: four octaves of bilinearly interpolated random grids (4 to 32 cells
+/// a side, each half the amplitude of the last). Textured at every scale like a photo, yet
+/// smooth enough that re-encoding does not destroy it.
 fn smooth_noise(w: u32, h: u32, rng: &mut SplitMix64) -> RgbImage {
-    const CELLS: u32 = 8;
-    let grid: Vec<Rgb<u8>> = (0..(CELLS + 1) * (CELLS + 1))
-        .map(|_| rng.colour())
-        .collect();
-    let at = |gx: u32, gy: u32| grid[(gy * (CELLS + 1) + gx) as usize];
+    let octaves: Vec<(u32, f32, Vec<[f32; 3]>)> =
+        [(4u32, 0.5f32), (8, 0.25), (16, 0.15), (32, 0.1)]
+            .into_iter()
+            .map(|(cells, amp)| {
+                let grid = (0..(cells + 1) * (cells + 1))
+                    .map(|_| {
+                        let c = rng.colour();
+                        [f32::from(c[0]), f32::from(c[1]), f32::from(c[2])]
+                    })
+                    .collect();
+                (cells, amp, grid)
+            })
+            .collect();
     RgbImage::from_fn(w, h, |x, y| {
-        let fx = x as f32 * CELLS as f32 / w.max(1) as f32;
-        let fy = y as f32 * CELLS as f32 / h.max(1) as f32;
-        let (gx, gy) = (fx as u32, fy as u32);
-        let (tx, ty) = (fx - gx as f32, fy - gy as f32);
-        let mix = |c: usize| {
-            let top = lerp(at(gx, gy)[c], at(gx + 1, gy)[c], tx);
-            let bottom = lerp(at(gx, gy + 1)[c], at(gx + 1, gy + 1)[c], tx);
-            lerp(top, bottom, ty)
-        };
-        Rgb([mix(0), mix(1), mix(2)])
+        let mut rgb = [0f32; 3];
+        for (cells, amp, grid) in &octaves {
+            let at = |gx: u32, gy: u32| grid[(gy * (cells + 1) + gx) as usize];
+            let fx = x as f32 * *cells as f32 / w.max(1) as f32;
+            let fy = y as f32 * *cells as f32 / h.max(1) as f32;
+            let (gx, gy) = (fx as u32, fy as u32);
+            let (tx, ty) = (fx - gx as f32, fy - gy as f32);
+            for (c, out) in rgb.iter_mut().enumerate() {
+                let top = at(gx, gy)[c] * (1.0 - tx) + at(gx + 1, gy)[c] * tx;
+                let bottom = at(gx, gy + 1)[c] * (1.0 - tx) + at(gx + 1, gy + 1)[c] * tx;
+                *out += amp * (top * (1.0 - ty) + bottom * ty);
+            }
+        }
+        Rgb(rgb.map(|v| v.round().clamp(0.0, 255.0) as u8))
     })
 }
 

@@ -508,29 +508,30 @@ fn bundled_demo_finds_exactly_the_planted_files() {
     let got: Vec<(String, Vec<String>)> = match_set(&recs, Path::new("fixtures/evidence"))
         .into_iter()
         .collect();
-    let ids: Vec<(&str, Vec<&str>)> = got
-        .iter()
-        .map(|(p, hits)| (p.as_str(), hits.iter().map(String::as_str).collect()))
-        .collect();
+    let ids: Vec<(&str, Vec<String>)> = got.iter().map(|(p, h)| (p.as_str(), h.clone())).collect();
+    let perceptual = |id: &str| -> Vec<String> {
+        ["ahash", "dhash", "pdq", "phash"]
+            .iter()
+            .map(|a| format!("{a}:{id}"))
+            .collect()
+    };
     assert_eq!(
         ids,
         vec![
-            ("camera/IMG_0001.jpg", vec!["md5:DEMO-0001"]),
-            ("camera/IMG_0002.jpg", vec!["sha1:DEMO-0002"]),
-            ("downloads/archive.bin", vec!["blake3:DEMO-0004"]),
-            ("downloads/scan-page.png", vec!["sha256:DEMO-0003"]),
+            ("camera/IMG_0001.jpg", vec!["md5:DEMO-0001".to_string()]),
+            ("camera/IMG_0002.jpg", vec!["sha1:DEMO-0002".to_string()]),
             (
-                "shared/holiday.dat",
-                vec!["ahash:DEMO-0103", "dhash:DEMO-0103", "phash:DEMO-0103"]
+                "downloads/archive.bin",
+                vec!["blake3:DEMO-0004".to_string()]
             ),
             (
-                "shared/recompressed.jpg",
-                vec!["ahash:DEMO-0101", "dhash:DEMO-0101", "phash:DEMO-0101"]
+                "downloads/scan-page.png",
+                vec!["sha256:DEMO-0003".to_string()]
             ),
-            (
-                "shared/resized.jpg",
-                vec!["ahash:DEMO-0100", "dhash:DEMO-0100", "phash:DEMO-0100"]
-            ),
+            ("shared/holiday.dat", perceptual("DEMO-0103")),
+            ("shared/mirrored.jpg", vec!["pdq:DEMO-0102".to_string()]),
+            ("shared/recompressed.jpg", perceptual("DEMO-0101")),
+            ("shared/resized.jpg", perceptual("DEMO-0100")),
         ]
     );
     let s = summary(&recs);
@@ -539,5 +540,75 @@ fn bundled_demo_finds_exactly_the_planted_files() {
     assert_eq!(s["failed"], 1);
     let header = &recs[0];
     assert_eq!(header["lists"][0]["entries"]["md5"], 2);
+    assert_eq!(header["lists"][0]["entries"]["pdq"], 4);
+    assert!(header["decoders"]["jpeg"]
+        .as_str()
+        .unwrap()
+        .starts_with("libjpeg-turbo"));
     assert_eq!(header["lists"][0]["empty_file_hashes"], 1);
+}
+
+/// A mirrored copy is found through PDQ's dihedral variants, named as such, and only
+/// with dihedral matching on; a featureless picture's PDQ is never matched.
+#[test]
+fn pdq_matches_mirrored_copies_and_gates_low_quality() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    let original = picture(Pattern::Shapes, 400, 300, 77);
+    write(
+        &ev.join("mirrored.jpg"),
+        &jpeg_bytes(&transform(&original, Transform::FlipHorizontal), 90),
+    );
+    let flat = RgbImage::from_pixel(200, 200, image::Rgb([90, 90, 90]));
+    write(&ev.join("flat.png"), &png_bytes(&flat));
+    let pdq = |img: &RgbImage| perceptual_of(img).pdq.unwrap();
+    let (p_orig, p_flat) = (pdq(&original), pdq(&flat));
+    assert!(
+        p_orig.quality >= 50 && p_flat.quality < 50,
+        "{} {}",
+        p_orig.quality,
+        p_flat.quality
+    );
+    let list = dir.path().join("list.jsonl");
+    write_list(
+        &list,
+        &[
+            entry(Algorithm::Pdq, &p_orig.hash().0, "ORIG"),
+            entry(Algorithm::Pdq, &p_flat.hash().0, "FLAT"),
+        ],
+    );
+    let scan = |extra: &[&str]| {
+        let out = hashsweep()
+            .arg("scan")
+            .arg(&ev)
+            .arg("-l")
+            .arg(&list)
+            .args(extra)
+            .arg("--all-files")
+            .output()
+            .unwrap();
+        records(&out.stdout)
+    };
+    let recs = scan(&[]);
+    assert_eq!(
+        match_set(&recs, &ev),
+        set(&[("mirrored.jpg", &["pdq:ORIG"])])
+    );
+    let hit = &of_kind(&recs, "match")[0]["hits"][0];
+    assert_eq!(hit["transform"], "flipy");
+    assert_eq!(hit["threshold"], 31);
+    assert!(hit["distance"].as_u64().unwrap() <= 31);
+    let flat_record = recs
+        .iter()
+        .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with("flat.png")))
+        .unwrap();
+    assert_eq!(flat_record["record"], "file");
+    assert!(
+        flat_record["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("below 50"),
+        "{flat_record}"
+    );
+    assert!(match_set(&scan(&["--no-dihedral"]), &ev).is_empty());
 }

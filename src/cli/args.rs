@@ -48,13 +48,19 @@ pub struct ReadArgs {
     pub threads: Option<usize>,
 
     /// Perceptual algorithms to compute for pictures, comma-separated (pdq, phash, dhash,
-    /// ahash, or none). `scan` defaults to those the loaded lists carry; `hash` to all.
+    /// ahash, or none). `scan` defaults to pdq plus any others the loaded lists carry;
+    /// `hash` to all four.
     #[arg(long, value_name = "ALGO,...", value_delimiter = ',')]
     pub perceptual: Option<Vec<String>>,
 
     /// Pictures larger than this many bytes are hashed but not decoded.
     #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
     pub max_picture_bytes: u64,
+
+    /// PDQ as the reference C++ command-line tool computes it (pictures squashed to
+    /// 512×512 first) instead of the convention of HMA, pdqhash and the Java port.
+    #[arg(long)]
+    pub pdq_cli_compat: bool,
 
     /// What the evidence is: auto (detect from content), directory, file, raw, ewf.
     #[arg(long, value_name = "TYPE", default_value = "auto")]
@@ -100,6 +106,10 @@ pub struct ScanArgs {
     /// Report every file, not only matches, failures and skipped items.
     #[arg(long)]
     pub all_files: bool,
+
+    /// Match PDQ only as the picture is stored, not its 8 rotations and mirrors.
+    #[arg(long)]
+    pub no_dihedral: bool,
 
     /// Hash each disk image as a whole (a separate sequential pass) and, for E01, compare
     /// with the MD5/SHA-1 stored by the acquisition tool; the result goes in the header.

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use hashsweep::algorithm::Algorithm;
 use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
 use hashsweep::matcher::Thresholds;
+use hashsweep::pdq::PdqPipeline;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::scan::ScanOptions;
 
@@ -45,11 +46,23 @@ pub fn perceptual_flag(read: &ReadArgs) -> Result<Option<Vec<Algorithm>>> {
     Ok(Some(algorithms))
 }
 
-pub fn scan_options(read: &ReadArgs, algorithms: &[Algorithm], keep_clean: bool) -> ScanOptions {
+pub fn scan_options(
+    read: &ReadArgs,
+    algorithms: &[Algorithm],
+    keep_clean: bool,
+    dihedral: bool,
+) -> ScanOptions {
+    let pipeline = if read.pdq_cli_compat {
+        PdqPipeline::CliCompat
+    } else {
+        PdqPipeline::Default
+    };
     ScanOptions {
-        perceptual: PerceptualConfig::new(algorithms, DecodeLimits::default()),
+        perceptual: PerceptualConfig::new(algorithms, DecodeLimits::default())
+            .with_pdq_pipeline(pipeline),
         max_picture_bytes: read.max_picture_bytes,
         keep_clean,
+        dihedral,
     }
 }
 

@@ -137,10 +137,13 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         config::check_output_outside_evidence(output, &args.evidence)?;
     }
     let lists = config::load_lists(&args)?;
-    let matcher = Matcher::new(lists, thresholds);
-    let perceptual =
-        config::perceptual_flag(&args.read)?.unwrap_or_else(|| matcher.perceptual_algorithms());
-    let options = config::scan_options(&args.read, &perceptual, args.all_files);
+    let matcher = Matcher::new(lists, thresholds).context("cannot index the hash lists")?;
+    let perceptual = config::perceptual_flag(&args.read)?.unwrap_or_else(|| {
+        let mut algorithms = matcher.perceptual_algorithms();
+        algorithms.push(Algorithm::Pdq);
+        algorithms
+    });
+    let options = config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
     let sources = open_sources(&args.evidence, &args.read)?;
     let mut header = header(&matcher, &options, &sources, started_at.clone());
     header.evidence_verification = verify_images(&args, &sources)?;
@@ -205,8 +208,8 @@ fn hash(args: HashArgs) -> Result<Exit> {
     config::init_thread_pool(args.read.threads)?;
     let perceptual =
         config::perceptual_flag(&args.read)?.unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
-    let options = config::scan_options(&args.read, &perceptual, true);
-    let matcher = Matcher::new(Vec::new(), Thresholds::default());
+    let options = config::scan_options(&args.read, &perceptual, true, false);
+    let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
     let sources = open_sources(&args.paths, &args.read)?;
     let output = run_scanner(&matcher, options, &sources, args.read.quiet)?;
     let mut out = open_output(args.output.as_deref())?;

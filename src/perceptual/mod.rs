@@ -13,6 +13,7 @@ use image::ImageFormat;
 use serde::Serialize;
 
 use crate::algorithm::Algorithm;
+use crate::pdq::{pdq_from_image, PdqOutput, PdqPipeline};
 pub use decode::{DecodeError, DecodeLimits, JPEG_DECODER};
 use imghash::ImgHashers;
 
@@ -21,6 +22,7 @@ use imghash::ImgHashers;
 pub struct PerceptualConfig {
     algorithms: Vec<Algorithm>,
     limits: DecodeLimits,
+    pdq_pipeline: PdqPipeline,
     hashers: ImgHashers,
 }
 
@@ -29,6 +31,7 @@ impl std::fmt::Debug for PerceptualConfig {
         f.debug_struct("PerceptualConfig")
             .field("algorithms", &self.algorithms)
             .field("limits", &self.limits)
+            .field("pdq_pipeline", &self.pdq_pipeline)
             .finish()
     }
 }
@@ -44,6 +47,8 @@ pub struct ImageInfo {
 /// The perceptual hashes of one picture; an algorithm not asked for stays `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PerceptualHashes {
+    /// PDQ: quality and all eight dihedral variants (`[0]` is the picture as stored).
+    pub pdq: Option<PdqOutput>,
     pub phash: Option<[u8; 8]>,
     pub dhash: Option<[u8; 8]>,
     pub ahash: Option<[u8; 8]>,
@@ -53,6 +58,7 @@ impl PerceptualHashes {
     /// The raw bytes of one algorithm's value, if computed.
     pub fn get(&self, algorithm: Algorithm) -> Option<&[u8]> {
         match algorithm {
+            Algorithm::Pdq => self.pdq.as_ref().map(|p| &p.hashes[0].0[..]),
             Algorithm::Phash => self.phash.as_ref().map(|h| &h[..]),
             Algorithm::Dhash => self.dhash.as_ref().map(|h| &h[..]),
             Algorithm::Ahash => self.ahash.as_ref().map(|h| &h[..]),
@@ -66,6 +72,8 @@ impl PerceptualHashes {
 pub struct PictureHashes {
     pub info: ImageInfo,
     pub hashes: PerceptualHashes,
+    /// Why an asked-for hash is missing (e.g. a picture under PDQ's 5-pixel minimum).
+    pub notes: Vec<String>,
 }
 
 impl PerceptualConfig {
@@ -81,8 +89,19 @@ impl PerceptualConfig {
         PerceptualConfig {
             algorithms,
             limits,
+            pdq_pipeline: PdqPipeline::Default,
             hashers: ImgHashers::new(),
         }
+    }
+
+    /// Selects the PDQ pipeline (`CliCompat` reproduces the C++ CLI's 512×512 squash).
+    pub fn with_pdq_pipeline(mut self, pipeline: PdqPipeline) -> Self {
+        self.pdq_pipeline = pipeline;
+        self
+    }
+
+    pub fn pdq_pipeline(&self) -> PdqPipeline {
+        self.pdq_pipeline
     }
 
     pub fn algorithms(&self) -> &[Algorithm] {
@@ -111,7 +130,14 @@ impl PerceptualConfig {
             height: image.height(),
         };
         let mut hashes = PerceptualHashes::default();
+        let mut notes = Vec::new();
         let wants = |a| self.algorithms.contains(&a);
+        if wants(Algorithm::Pdq) {
+            match pdq_from_image(&image, self.pdq_pipeline) {
+                Ok(out) => hashes.pdq = Some(out),
+                Err(e) => notes.push(format!("no PDQ hash: {e}")),
+            }
+        }
         if wants(Algorithm::Phash) || wants(Algorithm::Dhash) || wants(Algorithm::Ahash) {
             // One grey conversion feeds all three image_hasher algorithms.
             let grey = image.to_luma8();
@@ -119,14 +145,19 @@ impl PerceptualConfig {
             hashes.dhash = wants(Algorithm::Dhash).then(|| self.hashers.dhash(&grey));
             hashes.ahash = wants(Algorithm::Ahash).then(|| self.hashers.ahash(&grey));
         }
-        Ok(PictureHashes { info, hashes })
+        Ok(PictureHashes {
+            info,
+            hashes,
+            notes,
+        })
     }
 }
 
 /// Which decoder produces pixels for each picture format, for the report header.
 pub fn decoders() -> std::collections::BTreeMap<&'static str, &'static str> {
-    ["jpeg", "png", "gif", "webp", "tiff", "bmp"]
+    ["png", "gif", "webp", "tiff", "bmp"]
         .into_iter()
         .map(|format| (format, "image-rs 0.25"))
+        .chain([("jpeg", JPEG_DECODER)])
         .collect()
 }

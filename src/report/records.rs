@@ -80,6 +80,10 @@ pub struct HashesRecord {
     #[serde(flatten)]
     pub digests: DigestsHex,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdq: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdq_quality: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dhash: Option<String>,
@@ -92,6 +96,8 @@ impl From<&Hashed> for HashesRecord {
         let perceptual = h.picture.as_ref().map(|p| &p.hashes);
         HashesRecord {
             digests: DigestsHex::from(&h.digests),
+            pdq: perceptual.and_then(|p| p.pdq.as_ref().map(|q| q.hash().to_hex())),
+            pdq_quality: perceptual.and_then(|p| p.pdq.as_ref().map(|q| q.quality)),
             phash: perceptual.and_then(|p| p.phash.map(hex::encode)),
             dhash: perceptual.and_then(|p| p.dhash.map(hex::encode)),
             ahash: perceptual.and_then(|p| p.ahash.map(hex::encode)),
