@@ -36,6 +36,7 @@ pub struct ReadError {
 }
 
 /// Reads `reader` to the end once. `scratch` is a per-worker buffer reused across files.
+/// A `max_picture_bytes` of 0 keeps no picture at all (no perceptual work asked for).
 pub fn read_once<R: Read>(
     mut reader: R,
     max_picture_bytes: u64,
@@ -52,7 +53,7 @@ pub fn read_once<R: Read>(
         picture: None,
         picture_over_cap: false,
     };
-    let format = sniff_image(&head[..first.min(SNIFF_LEN)]);
+    let format = sniff_image(&head[..first.min(SNIFF_LEN)]).filter(|_| max_picture_bytes > 0);
     let mut kept: Option<Vec<u8>> = format.map(|_| head.to_vec());
     loop {
         let n = fill(&mut reader, scratch, pass.bytes_read)?;

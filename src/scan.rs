@@ -223,7 +223,12 @@ impl<'a> Scanner<'a> {
             Ok(r) => r,
             Err(e) => return failed(format!("cannot open: {e}")),
         };
-        let pass = match read_once(reader, self.options.max_picture_bytes, scratch) {
+        let picture_cap = if self.options.perceptual.is_enabled() {
+            self.options.max_picture_bytes
+        } else {
+            0
+        };
+        let pass = match read_once(reader, picture_cap, scratch) {
             Ok(pass) => pass,
             Err(e) => return failed(e.to_string()),
         };
