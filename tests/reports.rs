@@ -354,3 +354,36 @@ fn completions_man_page_and_examples_in_every_help() {
         );
     }
 }
+
+#[test]
+fn report_on_stdout_gets_a_manifest_only_with_the_manifest_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest_path = dir.path().join("run.manifest.json");
+    let out = hashsweep()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+            "--quiet",
+        ])
+        .arg("--manifest")
+        .arg(&manifest_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    assert!(manifest["report"]["path"].is_null());
+    let mut want = hashsweep::manifest::DigestWriter::new(Vec::new());
+    std::io::Write::write_all(&mut want, &out.stdout).unwrap();
+    assert_eq!(manifest["report"]["sha256"], want.finish().unwrap().sha256);
+    let verify = hashsweep()
+        .arg("verify")
+        .arg(&manifest_path)
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("NOT FILE"));
+}

@@ -61,6 +61,9 @@ pub fn check_scan_args(args: &ScanArgs) -> Result<()> {
             format(args.format)
         );
     }
+    if let Some(manifest) = &args.manifest {
+        super::config::check_output_outside_evidence(manifest, &args.evidence)?;
+    }
     Ok(())
 }
 

@@ -348,6 +348,7 @@ mod tests {
         assert!(text.contains("Category 1 (Child Abuse Material (CAM))"));
         assert!(text.contains("pdq distance 3 <= 31, transform rotate90, quality 87, also exact"));
         assert!(text.contains("DELETED"));
+        assert!(text.contains("path bytes (hex): 2f4443494d2f696d67ff2e6a7067"));
         assert!(text.contains("Failures (1)"));
         assert!(text.contains("read error at byte 100"));
     }
