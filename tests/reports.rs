@@ -387,3 +387,23 @@ fn report_on_stdout_gets_a_manifest_only_with_the_manifest_flag() {
     assert_eq!(verify.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&verify.stdout).contains("NOT FILE"));
 }
+
+#[test]
+fn scan_warns_about_flooded_entries_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hashsweep()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+        ])
+        .args(["--flood-threshold", "0", "-o"])
+        .arg(dir.path().join("r.jsonl"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("entry DEMO-0001 (md5) matched 1 files: likely a degenerate hash"));
+    assert!(stderr.contains("manifest written to"));
+}

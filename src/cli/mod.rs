@@ -164,11 +164,10 @@ fn scan(args: ScanArgs) -> Result<Exit> {
     report::write_jsonl(&mut out, &header, &output.results, &summary)
         .context("cannot write the report")?;
     let digest = out.finish().context("cannot write the report")?;
-    let manifest = reports::after_scan(&args, &header, &summary, digest)?;
     if !args.read.quiet {
         human::print_scan_summary(&output, &summary, args.output.as_deref());
-        human::print_manifest_note(manifest.as_deref());
     }
+    reports::after_scan(&args, &header, &summary, digest)?;
     Ok(if output.interrupted {
         Exit::Interrupted
     } else if output.summary.matched > 0 {

@@ -72,8 +72,8 @@ pub fn report_writer(args: &ScanArgs) -> Result<DigestWriter<Box<dyn Write>>> {
     Ok(DigestWriter::new(open_output(args.output.as_deref())?))
 }
 
-/// After the report is written: the manifest, then the `--format` rendering. Returns the
-/// manifest's path, if one was written.
+/// After the report is written: the manifest, notes on stderr (unless `--quiet`), then the
+/// `--format` rendering. Returns the manifest's path, if one was written.
 pub fn after_scan(
     args: &ScanArgs,
     header: &Header,
@@ -96,12 +96,31 @@ pub fn after_scan(
             .transpose()?;
         write_manifest(&scan, digest, manifest_path)?;
     }
+    if !args.read.quiet {
+        super::human::print_manifest_note(manifest_path.as_deref());
+        warn_flooded(&scan, args.render.flood_threshold);
+    }
     if args.format != ReportFormat::Jsonl {
         let mut out = BufWriter::new(io::stdout().lock());
         report::render(format(args.format), &scan, &options(&args.render), &mut out)
             .context("cannot write the rendered report")?;
     }
     Ok(manifest_path)
+}
+
+/// The flood guard on the terminal too: these entries would otherwise drown the list of
+/// matches above. (Needs `-o`: a report on standard output is not read back.)
+fn warn_flooded(scan: &ScanReport, threshold: usize) {
+    for f in report::flooded_entries(scan, threshold) {
+        eprintln!(
+            "hashsweep: warning: {} entry {} ({}) matched {} files: likely a degenerate hash \
+             (blank, solid colour, logo); see the report's flood section",
+            super::human::escape(&f.list),
+            super::human::escape(f.entry_id.as_deref().unwrap_or("-")),
+            f.algorithm,
+            f.files
+        );
+    }
 }
 
 /// A report holding only the header and summary: all a manifest needs.
