@@ -11,7 +11,7 @@ use super::read::{FileIn, HitIn, ScanReport};
 use super::render::RenderOptions;
 use super::why::Why;
 
-pub const COLUMNS: [&str; 24] = [
+pub const COLUMNS: [&str; 27] = [
     "evidence",
     "evidence_path",
     "path",
@@ -35,6 +35,9 @@ pub const COLUMNS: [&str; 24] = [
     "threshold",
     "list_hash",
     "file_hash",
+    "transform",
+    "quality",
+    "also_exact",
     "why",
 ];
 
@@ -93,6 +96,9 @@ fn row(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<String> {
         opt(why.threshold.map(|t| t.to_string())),
         hit.list_hash.clone(),
         opt(why.file_hash.map(str::to_string)),
+        opt(why.transform.map(str::to_string)),
+        opt(why.quality.map(|q| q.to_string())),
+        opt(why.also_exact.map(|a| a.to_string())),
         why.summary(),
     ]
 }
