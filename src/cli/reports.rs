@@ -38,14 +38,20 @@ fn options(args: &RenderArgs) -> RenderOptions {
     }
 }
 
-fn read_report(path: &Path) -> Result<ScanReport> {
+/// Whether a format shows `file` records (hashed, no alert hit); others need not hold them.
+fn shows_clean_files(format: ReportFormat) -> bool {
+    matches!(format, ReportFormat::Json | ReportFormat::Jsonl)
+}
+
+fn read_report(path: &Path, keep_clean: bool) -> Result<ScanReport> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    ScanReport::read(BufReader::new(file)).with_context(|| format!("{}", path.display()))
+    ScanReport::read_with(BufReader::new(file), keep_clean)
+        .with_context(|| format!("{}", path.display()))
 }
 
 /// `hashsweep report`.
 pub fn report(args: ReportArgs) -> Result<Exit> {
-    let scan = read_report(&args.report)?;
+    let scan = read_report(&args.report, shows_clean_files(args.format))?;
     let mut out = open_output(args.output.as_deref())?;
     report::render(format(args.format), &scan, &options(&args.render), &mut out)
         .context("cannot write the rendered report")?;
@@ -81,7 +87,8 @@ pub fn after_scan(
     mut digest: FileDigest,
 ) -> Result<Option<PathBuf>> {
     let scan = match &args.output {
-        Some(path) => read_report(path)?,
+        // Nothing is rendered for jsonl: the manifest and the flood guard need no clean files.
+        Some(path) => read_report(path, args.format == ReportFormat::Json)?,
         None => ScanReport::read(header_and_summary(header, summary)?.as_slice())?,
     };
     let manifest_path = args

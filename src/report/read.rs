@@ -242,6 +242,13 @@ impl ScanReport {
     /// Parses a report. Blank lines are ignored; an unknown record kind is an error, since
     /// silently dropping records would hide files from the examiner.
     pub fn read<R: BufRead>(input: R) -> Result<ScanReport, ReadError> {
+        ScanReport::read_with(input, true)
+    }
+
+    /// As `read`, but `keep_clean: false` drops `file` records (hashed, no alert hit) as
+    /// they are read: an `--all-files` scan of millions of files then still fits in memory
+    /// for the formats that show only matches, failures and counts.
+    pub fn read_with<R: BufRead>(input: R, keep_clean: bool) -> Result<ScanReport, ReadError> {
         let mut header: Option<HeaderIn> = None;
         let mut files = Vec::new();
         let mut summary = None;
@@ -271,6 +278,7 @@ impl ScanReport {
                 }
                 (_, _, Some(_)) => return Err(unexpected("records after the summary")),
                 ("summary", _, None) => summary = Some(parse(value, line_no)?),
+                ("file", _, None) if !keep_clean => {}
                 ("match" | "failure" | "skipped" | "file", _, None) => {
                     files.push(parse(value, line_no)?)
                 }
@@ -350,6 +358,10 @@ mod tests {
     #[test]
     fn rejects_hash_output_and_unknown_records() {
         let hash_line = r#"{"record":"file","path":"a","evidence":0}"#;
+        let clean = format!("{HEADER}\n{hash_line}\n");
+        assert_eq!(ScanReport::read(clean.as_bytes()).unwrap().files.len(), 1);
+        let dropped = ScanReport::read_with(clean.as_bytes(), false).unwrap();
+        assert!(dropped.files.is_empty());
         assert!(matches!(
             ScanReport::read(hash_line.as_bytes()),
             Err(ReadError::NotAReport { .. })
