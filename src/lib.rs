@@ -8,6 +8,7 @@ pub mod digest;
 pub mod evidence;
 pub mod index;
 pub mod list;
+pub mod manifest;
 pub mod matcher;
 pub mod pdq;
 pub mod perceptual;

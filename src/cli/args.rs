@@ -30,9 +30,36 @@ pub enum Command {
     #[command(after_help = "Examples:
   hashsweep scan /mnt/evidence --list vics.json -o case42.jsonl
   hashsweep scan fixtures/evidence --list fixtures/demo-list.jsonl --threshold pdq=24
+  hashsweep scan disk.E01 --list vics.json -o case42.jsonl --format text > case42.txt
+
+With -o FILE, a manifest is written beside the report as FILE.manifest.json.
 
 Exit status: 0 no match, 1 match, 2 fatal error, 130 interrupted.")]
     Scan(ScanArgs),
+    /// Render a finished scan's JSON Lines report as text, json, csv, case or vics.
+    #[command(after_help = "Examples:
+  hashsweep report case42.jsonl                      # case summary for a person
+  hashsweep report case42.jsonl --format csv -o case42.csv
+  hashsweep report case42.jsonl --format vics --case-number 2024-0042 -o case42.vics.json
+  hashsweep report case42.jsonl --format case -o case42.jsonld
+
+Exit status: 0 rendered, 2 error (unreadable or not a hashsweep scan report).")]
+    Report(ReportArgs),
+    /// Re-check a scan manifest: the report's and every list's SHA-256.
+    #[command(after_help = "Examples:
+  hashsweep verify case42.jsonl.manifest.json
+
+Exit status: 0 every digest matches, 2 a mismatch, a missing file or an unreadable manifest.")]
+    Verify(VerifyArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  hashsweep completions bash > /etc/bash_completion.d/hashsweep
+  hashsweep completions zsh > ~/.zfunc/_hashsweep")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    #[command(after_help = "Examples:
+  hashsweep man > hashsweep.1 && man ./hashsweep.1")]
+    Man,
     /// Print every hash of every file as JSON Lines (to build lists or feed a lab database).
     #[command(after_help = "Examples:
   hashsweep hash fixtures/evidence > hashes.jsonl
@@ -103,6 +130,19 @@ pub struct ScanArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also render the finished report in this format to standard output. The JSON Lines
+    /// report stays the source of truth and goes to -o, which other formats require.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Jsonl)]
+    pub format: ReportFormat,
+
+    /// Write the manifest here [default: beside the -o report as REPORT.manifest.json;
+    /// none when the report goes to standard output].
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
+
     /// Report every file, not only matches, failures and skipped items.
     #[arg(long)]
     pub all_files: bool,
@@ -118,6 +158,66 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+/// Report formats. `jsonl` is the scan's own record stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// JSON Lines records (the source of truth; docs/report-format.md).
+    Jsonl,
+    /// A case summary for a person.
+    Text,
+    /// One JSON document (docs/report-schema.json).
+    Json,
+    /// One row per hit, formula cells neutralised.
+    Csv,
+    /// CASE/UCO 1.x JSON-LD.
+    Case,
+    /// A Project VIC VICS 2.0 Cases feed of the matched media.
+    Vics,
+}
+
+/// Options of the rendered formats.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// Flag a list entry that matches more than N distinct files as a likely degenerate
+    /// hash (blank, solid colour, logo).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub flood_threshold: usize,
+
+    /// Case number for formats that carry one (VICS CaseNumber).
+    #[arg(long, value_name = "TEXT")]
+    pub case_number: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A JSON Lines report written by `hashsweep scan`.
+    #[arg(value_name = "SCAN.jsonl")]
+    pub report: PathBuf,
+
+    #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Write here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// A manifest written by `hashsweep scan` (REPORT.manifest.json).
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]

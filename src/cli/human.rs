@@ -69,6 +69,19 @@ pub fn print_scan_summary(output: &ScanOutput, summary: &SummaryRecord, report: 
     }
 }
 
+/// Where the manifest went, or how to get one when the report went to standard output.
+pub fn print_manifest_note(manifest: Option<&Path>) {
+    match manifest {
+        Some(path) => eprintln!(
+            "hashsweep: manifest written to {} (check later with `hashsweep verify`)",
+            escape(&path.display().to_string())
+        ),
+        None => eprintln!(
+            "hashsweep: no manifest: the report went to standard output (use -o FILE or --manifest FILE)"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

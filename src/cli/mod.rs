@@ -8,7 +8,9 @@ pub mod args;
 mod config;
 mod exit;
 mod human;
+mod polish;
 mod progress_bar;
+mod reports;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -32,6 +34,10 @@ pub fn run(args: Args) -> Exit {
     let result = match args.command {
         Command::Scan(a) => scan(a),
         Command::Hash(a) => hash(a),
+        Command::Report(a) => reports::report(a),
+        Command::Verify(a) => reports::verify(a),
+        Command::Completions(a) => polish::completions(a),
+        Command::Man => polish::man(),
     };
     result.unwrap_or_else(|err| {
         if is_broken_pipe(&err) {
@@ -132,6 +138,7 @@ fn scan(args: ScanArgs) -> Result<Exit> {
     let started = Instant::now();
     let started_at = now_rfc3339();
     config::init_thread_pool(args.read.threads)?;
+    reports::check_scan_args(&args)?;
     let thresholds = config::thresholds(&args.thresholds)?;
     if let Some(output) = &args.output {
         config::check_output_outside_evidence(output, &args.evidence)?;
@@ -156,12 +163,14 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         elapsed_ms: started.elapsed().as_millis() as u64,
         interrupted: output.interrupted,
     };
-    let mut out = open_output(args.output.as_deref())?;
+    let mut out = reports::report_writer(&args)?;
     report::write_jsonl(&mut out, &header, &output.results, &summary)
         .context("cannot write the report")?;
+    let digest = out.finish().context("cannot write the report")?;
     if !args.read.quiet {
         human::print_scan_summary(&output, &summary, args.output.as_deref());
     }
+    reports::after_scan(&args, &header, &summary, digest)?;
     Ok(if output.interrupted {
         Exit::Interrupted
     } else if output.summary.matched > 0 {

@@ -5,8 +5,20 @@
 //! `summary` record. Per-file records carry no timestamps, so the same inputs give the same
 //! records. No record ever holds picture content: only paths, sizes, hashes, distances and
 //! list metadata. Report files are written by the caller; printers take any `W: Write`.
+//!
+//! Reading a report back (`read`) and rendering it in the formats people use (`render`:
+//! text, json, csv, case, vics) live in their own modules, one per format (docs/reports.md).
 
+pub mod case;
+pub mod csv;
+pub mod flood;
+pub mod json;
+pub mod read;
 mod records;
+pub mod render;
+pub mod text;
+pub mod vics;
+pub mod why;
 
 use std::io::{self, Write};
 
@@ -14,6 +26,10 @@ pub use records::{
     EvidenceVerification, FileRecord, Header, SummaryRecord, ToolInfo, REPORT_FORMAT,
     REPORT_VERSION,
 };
+
+pub use flood::{flooded_entries, FloodedEntry, DEFAULT_FLOOD_THRESHOLD};
+pub use read::{ReadError, ScanReport};
+pub use render::{render, Format, RenderOptions};
 
 use crate::scan::FileResult;
 
@@ -36,4 +52,14 @@ pub fn write_jsonl<W: Write>(
 pub fn write_line<W: Write, T: serde::Serialize>(out: &mut W, record: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *out, record)?;
     out.write_all(b"\n")
+}
+
+/// The hand-written sample report (fixtures/reports/sample-scan.jsonl), for renderer tests.
+#[cfg(test)]
+pub(crate) fn sample_report() -> ScanReport {
+    let text = include_str!("../../fixtures/reports/sample-scan.jsonl");
+    match ScanReport::read(text.as_bytes()) {
+        Ok(r) => r,
+        Err(e) => panic!("sample report: {e}"),
+    }
 }

@@ -1,0 +1,273 @@
+//! The `case` format: CASE/UCO 1.x JSON-LD (FORMATS.md §6), for tools that exchange
+//! investigation graphs.
+//!
+//! Owns the graph shape, following pattern 1 of §6.3 (pure UCO, validates with
+//! `case_validate`): the tool as `uco-tool:AnalyticTool`; each alert list as an
+//! `ObservableObject` with the SHA-256 of its file; each evidence source as an
+//! `ObservableObject` (with the image's own hashes when verified); each matched file as a
+//! `uco-observable:File` with `FileFacet` and `ContentDataFacet` hashes, `Contained_Within`
+//! its evidence; and per hit one `uco-analysis:Analysis` (object: the file and the list)
+//! whose `AnalyticResult` names the list entry, category and distance. Ids are derived
+//! from the report, so re-rendering gives the same graph. Hash methods outside UCO's
+//! vocabulary (BLAKE3, PDQ, PHASH, …) are plain strings, which validation notes as `sh:Info`.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::read::{FileIn, HitIn, ScanReport};
+use super::render::RenderOptions;
+use super::vics::case_guid;
+use super::why::Why;
+
+/// The UCO names of our algorithms (UCO's `HashNameVocab` spelling where it has one).
+fn hash_method(algorithm: &str) -> String {
+    match algorithm {
+        "md5" => "MD5".into(),
+        "sha1" => "SHA1".into(),
+        "sha256" => "SHA256".into(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+fn context() -> Value {
+    let uco = |m: &str| format!("https://ontology.unifiedcyberontology.org/uco/{m}/");
+    json!({
+        "kb": "http://example.org/kb/",
+        "uco-core": uco("core"),
+        "uco-observable": uco("observable"),
+        "uco-types": uco("types"),
+        "uco-tool": uco("tool"),
+        "uco-action": uco("action"),
+        "uco-analysis": uco("analysis"),
+        "case-investigation": "https://ontology.caseontology.org/case/investigation/",
+        "xsd": "http://www.w3.org/2001/XMLSchema#"
+    })
+}
+
+/// A stable `kb:` id for one node.
+fn id(report: &ScanReport, kind: &str, key: &str) -> String {
+    format!(
+        "kb:{kind}-{}",
+        case_guid(report, &format!("case:{kind}:{key}"))
+    )
+}
+
+fn typed(ty: &str, value: impl ToString) -> Value {
+    json!({"@type": ty, "@value": value.to_string()})
+}
+
+fn hash_node(report: &ScanReport, owner: &str, algorithm: &str, value: &str) -> Value {
+    json!({
+        "@id": id(report, "hash", &format!("{owner}:{algorithm}")),
+        "@type": "uco-types:Hash",
+        "uco-types:hashMethod": typed("xsd:string", hash_method(algorithm)),
+        "uco-types:hashValue": typed("xsd:hexBinary", value),
+    })
+}
+
+pub fn render<W: Write>(
+    report: &ScanReport,
+    _options: &RenderOptions,
+    out: &mut W,
+) -> io::Result<()> {
+    let mut graph = vec![tool(report)];
+    graph.extend(lists(report));
+    graph.extend(evidence(report));
+    for file in report.matches() {
+        graph.extend(file_nodes(report, file));
+        for hit in file.alert_hits() {
+            graph.extend(analysis(report, file, hit));
+        }
+    }
+    let doc = json!({"@context": context(), "@graph": graph});
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+fn tool(report: &ScanReport) -> Value {
+    json!({
+        "@id": id(report, "tool", ""),
+        "@type": "uco-tool:AnalyticTool",
+        "uco-core:name": report.header.tool.name,
+        "uco-tool:version": report.header.tool.version,
+        "uco-tool:toolType": "hash matcher",
+    })
+}
+
+fn lists(report: &ScanReport) -> Vec<Value> {
+    let lists = report.header.lists.iter().filter(|l| l.role == "alert");
+    lists
+        .map(|l| {
+            let key = format!("list:{}", l.name);
+            let version = l.format_version.as_deref().unwrap_or("");
+            json!({
+                "@id": id(report, "hashlist", &l.name),
+                "@type": "uco-observable:ObservableObject",
+                "uco-core:name": format!("{} ({} {}, {} records)", l.name, l.format, version, l.records),
+                "uco-core:hasFacet": [{
+                    "@id": id(report, "hashlist-content", &l.name),
+                    "@type": "uco-observable:ContentDataFacet",
+                    "uco-observable:sizeInBytes": typed("xsd:integer", l.bytes),
+                    "uco-observable:hash": [hash_node(report, &key, "sha256", &l.sha256)],
+                }],
+            })
+        })
+        .collect()
+}
+
+fn evidence(report: &ScanReport) -> Vec<Value> {
+    let verification = &report.header.evidence_verification;
+    let mut out = Vec::new();
+    for (i, e) in report.header.evidence.iter().enumerate() {
+        let key = format!("evidence:{i}");
+        let mut node = json!({
+            "@id": id(report, "evidence", &i.to_string()),
+            "@type": "uco-observable:ObservableObject",
+            "uco-core:name": format!("{} ({})", e.path, e.kind),
+        });
+        let v = verification
+            .iter()
+            .find(|v| v["evidence"].as_u64() == Some(i as u64));
+        let hashes: Vec<Value> = ["md5", "sha1", "sha256"]
+            .iter()
+            .filter_map(|a| Some(hash_node(report, &key, a, v?[a].as_str()?)))
+            .collect();
+        if !hashes.is_empty() {
+            node["uco-core:hasFacet"] = json!([{
+                "@id": id(report, "evidence-content", &i.to_string()),
+                "@type": "uco-observable:ContentDataFacet",
+                "uco-observable:hash": hashes,
+            }]);
+        }
+        out.push(node);
+    }
+    out
+}
+
+fn file_key(file: &FileIn) -> String {
+    format!("{}:{}", file.evidence, hex::encode(file.raw_path()))
+}
+
+fn file_nodes(report: &ScanReport, file: &FileIn) -> Vec<Value> {
+    let key = file_key(file);
+    let name = file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path);
+    let mut facet = json!({
+        "@id": id(report, "file-facet", &key),
+        "@type": "uco-observable:FileFacet",
+        "uco-observable:fileName": name,
+        "uco-observable:filePath": file.path,
+    });
+    if let Some((_, ext)) = name.rsplit_once('.').filter(|(stem, _)| !stem.is_empty()) {
+        facet["uco-observable:extension"] = json!(ext);
+    }
+    if let Some(size) = file.size {
+        facet["uco-observable:sizeInBytes"] = typed("xsd:integer", size);
+    }
+    if let Some(loc) = &file.location {
+        let status = if loc.deleted { "deleted" } else { "allocated" };
+        facet["uco-observable:allocationStatus"] = json!(status);
+    }
+    let hashes: Vec<Value> = file
+        .hashes
+        .iter()
+        .map(|(alg, value)| hash_node(report, &key, alg, value))
+        .collect();
+    let mut content = json!({
+        "@id": id(report, "content-facet", &key),
+        "@type": "uco-observable:ContentDataFacet",
+        "uco-observable:hash": hashes,
+    });
+    if let Some(size) = file.size {
+        content["uco-observable:sizeInBytes"] = typed("xsd:integer", size);
+    }
+    let file_id = id(report, "file", &key);
+    let relation = json!({
+        "@id": id(report, "relationship", &key),
+        "@type": "uco-core:Relationship",
+        "uco-core:source": {"@id": file_id},
+        "uco-core:target": {"@id": id(report, "evidence", &file.evidence.to_string())},
+        "uco-core:kindOfRelationship": "Contained_Within",
+        "uco-core:isDirectional": true,
+    });
+    let node = json!({
+        "@id": file_id,
+        "@type": "uco-observable:File",
+        "uco-core:hasFacet": [facet, content],
+    });
+    vec![node, relation]
+}
+
+/// The Analysis of one hit and its result.
+fn analysis(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<Value> {
+    let key = format!(
+        "{}:{}:{}:{}",
+        file_key(file),
+        hit.list,
+        hit.entry_id.as_deref().unwrap_or(""),
+        hit.algorithm
+    );
+    let analysis_id = id(report, "analysis", &key);
+    let result_id = id(report, "result", &key);
+    let mut node = json!({
+        "@id": analysis_id,
+        "@type": "uco-analysis:Analysis",
+        "uco-core:name": "Hash list comparison",
+        "uco-action:instrument": {"@id": id(report, "tool", "")},
+        "uco-action:object": [
+            {"@id": id(report, "file", &file_key(file))},
+            {"@id": id(report, "hashlist", &hit.list)},
+        ],
+        "uco-action:result": [{"@id": result_id}],
+    });
+    if let Some(s) = &report.summary {
+        node["uco-core:startTime"] = typed("xsd:dateTime", &s.started_at);
+        node["uco-core:endTime"] = typed("xsd:dateTime", &s.finished_at);
+    }
+    let why = Why::of(report, file, hit);
+    let category = hit.category.as_deref().unwrap_or("none");
+    let result = json!({
+        "@id": result_id,
+        "@type": "uco-analysis:AnalyticResult",
+        "uco-analysis:originatingAnalysis": {"@id": analysis_id},
+        "uco-core:statement": statement(hit, &why),
+        "uco-core:hasFacet": [{
+            "@id": id(report, "classfacet", &key),
+            "@type": "uco-analysis:ArtifactClassificationResultFacet",
+            "uco-analysis:classification": [{
+                "@id": id(report, "class", &key),
+                "@type": "uco-analysis:ArtifactClassification",
+                "uco-analysis:class": format!("{}:{category}", hit.list),
+                "uco-analysis:classificationConfidence": typed("xsd:decimal", confidence(&why)),
+            }],
+        }],
+    });
+    vec![node, result]
+}
+
+/// 1 for an exact match; for a perceptual one the share of bits that agree.
+fn confidence(why: &Why<'_>) -> String {
+    let bits = match why.algorithm {
+        "pdq" => 256.0,
+        _ => 64.0,
+    };
+    if why.exact {
+        "1.0".into()
+    } else {
+        format!("{:.4}", 1.0 - f64::from(why.distance) / bits)
+    }
+}
+
+fn statement(hit: &HitIn, why: &Why<'_>) -> String {
+    let entry = hit.entry_id.as_deref().unwrap_or("(no id)");
+    let mut category = hit.category.clone().unwrap_or_else(|| "none".into());
+    if let Some(label) = &hit.category_label {
+        category.push_str(&format!(" ({label})"));
+    }
+    format!(
+        "{} match to list {} entry {entry}, category {category}; list hash {}.",
+        why.summary(),
+        hit.list,
+        hit.list_hash
+    )
+}

@@ -1,0 +1,64 @@
+//! The `json` format: the whole report as one JSON document, for tools that want a single
+//! parse instead of JSON Lines.
+//!
+//! Owns the document's shape, published as docs/report-schema.json (versioned by
+//! `DOCUMENT_VERSION`; a test validates output against the schema). Records keep their JSON
+//! Lines fields, including fields this build does not know.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::flood::{flooded_entries, FloodedEntry};
+use super::read::{FileIn, HeaderIn, ScanReport, SummaryIn};
+use super::render::RenderOptions;
+
+pub const DOCUMENT_FORMAT: &str = "hashsweep-report-document";
+/// Bumped on any incompatible change to the document.
+pub const DOCUMENT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format: &'static str,
+    format_version: u32,
+    header: &'a HeaderIn,
+    matches: Vec<&'a FileIn>,
+    failures: Vec<&'a FileIn>,
+    skipped: Vec<&'a FileIn>,
+    /// Hashed files without an alert hit (present only in `--all-files` scans).
+    files: Vec<&'a FileIn>,
+    /// `null` when the scan never wrote its summary (killed, disk full).
+    summary: Option<&'a SummaryIn>,
+    flood: Flood,
+}
+
+#[derive(Serialize)]
+struct Flood {
+    threshold: usize,
+    entries: Vec<FloodedEntry>,
+}
+
+pub fn render<W: Write>(
+    report: &ScanReport,
+    options: &RenderOptions,
+    out: &mut W,
+) -> io::Result<()> {
+    let of =
+        |kind: &str| -> Vec<&FileIn> { report.files.iter().filter(|f| f.record == kind).collect() };
+    let doc = Document {
+        format: DOCUMENT_FORMAT,
+        format_version: DOCUMENT_VERSION,
+        header: &report.header,
+        matches: of("match"),
+        failures: of("failure"),
+        skipped: of("skipped"),
+        files: of("file"),
+        summary: report.summary.as_ref(),
+        flood: Flood {
+            threshold: options.flood_threshold,
+            entries: flooded_entries(report, options.flood_threshold),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,375 @@
+//! Reading a finished JSON Lines report back into owned, typed records, so any format can be
+//! rendered again without rescanning.
+//!
+//! Owns `ScanReport` and its `serde` mirrors of the wire records (docs/report-format.md).
+//! The mirrors are deliberately tolerant: every field a newer scan may add is optional, and
+//! fields this build does not know are kept in `extra` and written back out by the `json`
+//! format, so a report from a newer build still renders. Writing lives in `records`.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{REPORT_FORMAT, REPORT_VERSION};
+
+/// Fields a reader does not know, kept verbatim.
+pub type Extra = BTreeMap<String, Value>;
+
+/// A whole report: header, per-file records sorted by evidence then path, summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanReport {
+    pub header: HeaderIn,
+    pub files: Vec<FileIn>,
+    /// `None` when the scan died before writing it (the report is then incomplete).
+    pub summary: Option<SummaryIn>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ToolIn {
+    pub name: String,
+    pub version: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceIn {
+    pub path: String,
+    pub kind: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A list as the header names it. Counts beyond these stay in `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListIn {
+    pub name: String,
+    pub path: String,
+    pub role: String,
+    pub format: String,
+    pub format_version: Option<String>,
+    pub format_variant: Option<String>,
+    pub category_scheme: Option<String>,
+    pub sha256: String,
+    pub bytes: u64,
+    pub records: u64,
+    pub entries: BTreeMap<String, u64>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HeaderIn {
+    pub record: String,
+    pub format: String,
+    pub format_version: u32,
+    pub tool: ToolIn,
+    pub command_line: Vec<String>,
+    pub started_at: String,
+    pub evidence: Vec<SourceIn>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence_verification: Vec<Value>,
+    pub lists: Vec<ListIn>,
+    pub thresholds: BTreeMap<String, u32>,
+    pub perceptual_algorithms: Vec<String>,
+    pub decoders: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Partition, filesystem and deleted flag of a file inside a disk image.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LocationIn {
+    pub partition: Option<u32>,
+    pub partition_offset: u64,
+    pub filesystem: String,
+    pub inode: Option<u64>,
+    pub data_offset: Option<u64>,
+    pub deleted: bool,
+    pub recovered: bool,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One hit. `threshold`, `transform`, `quality` and `also_exact` are the "why it matched"
+/// fields; older scans do not write them, and renderers fall back (see `report::why`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HitIn {
+    pub list: String,
+    pub role: String,
+    pub entry_id: Option<String>,
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_label: Option<String>,
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
+    pub algorithm: String,
+    pub distance: u32,
+    pub list_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub also_exact: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl HitIn {
+    pub fn is_alert(&self) -> bool {
+        self.role == "alert"
+    }
+}
+
+/// One `match`, `failure`, `skipped` or `file` record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FileIn {
+    pub record: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_raw_hex: Option<String>,
+    pub evidence: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationIn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_read: Option<u64>,
+    /// Algorithm name → lowercase hex (`md5`, `sha1`, `sha256`, `blake3`, perceptual ones).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub hashes: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hits: Vec<HitIn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl FileIn {
+    /// The path's exact bytes: from `path_raw_hex` when the path is not UTF-8.
+    pub fn raw_path(&self) -> Vec<u8> {
+        self.path_raw_hex
+            .as_deref()
+            .and_then(|h| hex::decode(h).ok())
+            .unwrap_or_else(|| self.path.as_bytes().to_vec())
+    }
+
+    pub fn hash(&self, algorithm: &str) -> Option<&str> {
+        self.hashes.get(algorithm).map(String::as_str)
+    }
+
+    /// Hits on alert lists (known-good hits only mark a file known).
+    pub fn alert_hits(&self) -> impl Iterator<Item = &HitIn> {
+        self.hits.iter().filter(|h| h.is_alert())
+    }
+
+    pub fn is_match(&self) -> bool {
+        self.record == "match"
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.record == "failure"
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SummaryIn {
+    pub record: String,
+    pub files_seen: u64,
+    pub hashed: u64,
+    pub images: u64,
+    pub matched: u64,
+    pub known_good: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub failed: u64,
+    pub bytes: u64,
+    pub started_at: String,
+    pub finished_at: String,
+    pub elapsed_ms: u64,
+    pub interrupted: bool,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Why a report could not be read. Line numbers are 1-based.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read the report: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("line {line}: not a JSON object: {source}")]
+    Json {
+        line: usize,
+        source: serde_json::Error,
+    },
+    #[error("line {line}: unexpected {found:?} record: {why}")]
+    Unexpected {
+        line: usize,
+        found: String,
+        why: &'static str,
+    },
+    #[error("not a hashsweep scan report (format {found:?}; `hash` output has no header)")]
+    NotAReport { found: String },
+    #[error("report format version {found} is newer than this build reads ({REPORT_VERSION})")]
+    TooNew { found: u32 },
+    #[error("the report is empty")]
+    Empty,
+}
+
+impl ScanReport {
+    /// Parses a report. Blank lines are ignored; an unknown record kind is an error, since
+    /// silently dropping records would hide files from the examiner.
+    pub fn read<R: BufRead>(input: R) -> Result<ScanReport, ReadError> {
+        ScanReport::read_with(input, true)
+    }
+
+    /// As `read`, but `keep_clean: false` drops `file` records (hashed, no alert hit) as
+    /// they are read: an `--all-files` scan of millions of files then still fits in memory
+    /// for the formats that show only matches, failures and counts.
+    pub fn read_with<R: BufRead>(input: R, keep_clean: bool) -> Result<ScanReport, ReadError> {
+        let mut header: Option<HeaderIn> = None;
+        let mut files = Vec::new();
+        let mut summary = None;
+        for (index, line) in input.lines().enumerate() {
+            let line_no = index + 1;
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value: Value = serde_json::from_str(&line).map_err(|source| ReadError::Json {
+                line: line_no,
+                source,
+            })?;
+            let kind = value["record"].as_str().unwrap_or("").to_string();
+            let unexpected = |why| ReadError::Unexpected {
+                line: line_no,
+                found: kind.clone(),
+                why,
+            };
+            match (kind.as_str(), &header, &summary) {
+                ("header", None, _) => header = Some(check_header(parse(value, line_no)?)?),
+                ("header", Some(_), _) => return Err(unexpected("a second header")),
+                (_, None, _) => {
+                    return Err(ReadError::NotAReport {
+                        found: kind.clone(),
+                    })
+                }
+                (_, _, Some(_)) => return Err(unexpected("records after the summary")),
+                ("summary", _, None) => summary = Some(parse(value, line_no)?),
+                ("file", _, None) if !keep_clean => {}
+                ("match" | "failure" | "skipped" | "file", _, None) => {
+                    files.push(parse(value, line_no)?)
+                }
+                _ => return Err(unexpected("unknown record kind")),
+            }
+        }
+        let header = header.ok_or(ReadError::Empty)?;
+        sort_files(&mut files);
+        Ok(ScanReport {
+            header,
+            files,
+            summary,
+        })
+    }
+
+    pub fn matches(&self) -> impl Iterator<Item = &FileIn> {
+        self.files.iter().filter(|f| f.is_match())
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = &FileIn> {
+        self.files.iter().filter(|f| f.is_failure())
+    }
+
+    /// The evidence source's path as the examiner named it.
+    pub fn evidence_path(&self, index: usize) -> &str {
+        self.header
+            .evidence
+            .get(index)
+            .map_or("", |e| e.path.as_str())
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(value: Value, line: usize) -> Result<T, ReadError> {
+    serde_json::from_value(value).map_err(|source| ReadError::Json { line, source })
+}
+
+fn check_header(header: HeaderIn) -> Result<HeaderIn, ReadError> {
+    if header.format != REPORT_FORMAT {
+        return Err(ReadError::NotAReport {
+            found: header.format,
+        });
+    }
+    if header.format_version > REPORT_VERSION {
+        return Err(ReadError::TooNew {
+            found: header.format_version,
+        });
+    }
+    Ok(header)
+}
+
+/// Evidence order, then path bytes: the scan's own order, restored for hand-edited input.
+fn sort_files(files: &mut [FileIn]) {
+    files.sort_by_cached_key(|f| (f.evidence, f.raw_path()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = r#"{"record":"header","format":"hashsweep-report","format_version":1,"tool":{"name":"hashsweep","version":"0.1.0"},"command_line":["hashsweep"],"started_at":"2024-01-02T03:04:05.000Z","evidence":[{"path":"ev","kind":"directory"}],"lists":[],"thresholds":{"pdq":31},"perceptual_algorithms":[],"decoders":{},"future":1}"#;
+
+    #[test]
+    fn reads_records_in_path_order_and_keeps_unknown_fields() {
+        let text = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            r#"{"record":"match","path":"b","evidence":0,"hits":[{"list":"l","role":"alert","entry_id":"1","category":"1","label":null,"algorithm":"md5","distance":0,"list_hash":"00","new_field":true}]}"#,
+            r#"{"record":"failure","path":"a","evidence":0,"error":"boom"}"#,
+            r#"{"record":"summary","files_seen":2,"matched":1,"failed":1,"started_at":"x","finished_at":"y","elapsed_ms":1,"interrupted":false,"skipped":{}}"#
+        );
+        let report = ScanReport::read(text.as_bytes()).unwrap();
+        assert_eq!(report.files[0].path, "a");
+        assert_eq!(report.header.extra["future"], 1);
+        assert_eq!(report.files[1].hits[0].extra["new_field"], true);
+        assert_eq!(report.summary.unwrap().matched, 1);
+    }
+
+    #[test]
+    fn rejects_hash_output_and_unknown_records() {
+        let hash_line = r#"{"record":"file","path":"a","evidence":0}"#;
+        let clean = format!("{HEADER}\n{hash_line}\n");
+        assert_eq!(ScanReport::read(clean.as_bytes()).unwrap().files.len(), 1);
+        let dropped = ScanReport::read_with(clean.as_bytes(), false).unwrap();
+        assert!(dropped.files.is_empty());
+        assert!(matches!(
+            ScanReport::read(hash_line.as_bytes()),
+            Err(ReadError::NotAReport { .. })
+        ));
+        let odd = format!("{HEADER}\n{{\"record\":\"odd\"}}\n");
+        assert!(matches!(
+            ScanReport::read(odd.as_bytes()),
+            Err(ReadError::Unexpected { line: 2, .. })
+        ));
+    }
+}

@@ -1,0 +1,360 @@
+//! The `text` format: a case summary for a person (and for the court bundle).
+//!
+//! Evidence, lists with their SHA-256 and entry counts, thresholds, counts, flagged flood
+//! entries, then every alert hit grouped by list and category, each with path, hashes and
+//! why it matched; then failures with reasons. File names come from the evidence, so
+//! control characters are escaped: the text may well be shown on a terminal.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::flood::flooded_entries;
+use super::read::{FileIn, HitIn, ScanReport};
+use super::render::RenderOptions;
+use super::why::Why;
+
+pub fn render<W: Write>(
+    report: &ScanReport,
+    options: &RenderOptions,
+    out: &mut W,
+) -> io::Result<()> {
+    write_run(report, out)?;
+    write_evidence(report, out)?;
+    write_lists(report, out)?;
+    write_counts(report, out)?;
+    write_flood(report, options, out)?;
+    write_matches(report, out)?;
+    write_failures(report, out)
+}
+
+/// Escapes control characters (and nothing else) so a hostile file name cannot drive the
+/// terminal or forge report lines.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+fn write_run<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    let h = &report.header;
+    writeln!(out, "hashsweep case summary")?;
+    writeln!(out, "======================")?;
+    writeln!(out, "Tool:          {} {}", h.tool.name, h.tool.version)?;
+    writeln!(out, "Report format: {} v{}", h.format, h.format_version)?;
+    writeln!(
+        out,
+        "Command line:  {}",
+        printable(&h.command_line.join(" "))
+    )?;
+    writeln!(out, "Started:       {}", h.started_at)?;
+    match &report.summary {
+        Some(s) => {
+            writeln!(
+                out,
+                "Finished:      {} ({} ms)",
+                s.finished_at, s.elapsed_ms
+            )?;
+            if s.interrupted {
+                writeln!(
+                    out,
+                    "INTERRUPTED:   the scan was stopped; not every file was seen"
+                )?;
+            }
+        }
+        None => writeln!(out, "INCOMPLETE:    the report has no summary record")?,
+    }
+    writeln!(out)
+}
+
+fn write_evidence<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    writeln!(out, "Evidence")?;
+    for (i, e) in report.header.evidence.iter().enumerate() {
+        writeln!(out, "  [{i}] {} ({})", printable(&e.path), e.kind)?;
+        for v in report.header.evidence_verification.iter() {
+            if v["evidence"].as_u64() != Some(i as u64) {
+                continue;
+            }
+            for alg in [
+                "md5",
+                "sha1",
+                "sha256",
+                "blake3",
+                "stored_md5",
+                "stored_sha1",
+            ] {
+                if let Some(value) = v[alg].as_str() {
+                    writeln!(out, "      image {alg}: {value}")?;
+                }
+            }
+            for (flag, label) in [
+                ("md5_matches", "stored MD5"),
+                ("sha1_matches", "stored SHA-1"),
+            ] {
+                if let Some(ok) = v[flag].as_bool() {
+                    let verdict = if ok { "matches" } else { "DOES NOT MATCH" };
+                    writeln!(out, "      {label} {verdict} the computed hash")?;
+                }
+            }
+            if let Some(err) = v["read_error"].as_str() {
+                writeln!(out, "      image read error: {}", printable(err))?;
+            }
+        }
+    }
+    writeln!(out)
+}
+
+fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    let h = &report.header;
+    writeln!(out, "Hash lists")?;
+    for l in &h.lists {
+        let version = l.format_version.as_deref().unwrap_or("");
+        writeln!(
+            out,
+            "  {} ({}, {} {})",
+            printable(&l.name),
+            l.role,
+            l.format,
+            version
+        )?;
+        writeln!(out, "      path:    {}", printable(&l.path))?;
+        writeln!(out, "      sha256:  {}", l.sha256)?;
+        let entries: Vec<String> = l.entries.iter().map(|(a, n)| format!("{a} {n}")).collect();
+        writeln!(
+            out,
+            "      entries: {} ({} records)",
+            entries.join(", "),
+            l.records
+        )?;
+    }
+    let thresholds: Vec<String> = h
+        .thresholds
+        .iter()
+        .map(|(a, t)| format!("{a} {t}"))
+        .collect();
+    writeln!(
+        out,
+        "Thresholds (inclusive Hamming distance): {}",
+        thresholds.join(", ")
+    )?;
+    let computed = if h.perceptual_algorithms.is_empty() {
+        "none".to_string()
+    } else {
+        h.perceptual_algorithms.join(", ")
+    };
+    writeln!(out, "Perceptual hashes computed: {computed}")?;
+    writeln!(out)
+}
+
+fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    let Some(s) = &report.summary else {
+        return Ok(());
+    };
+    writeln!(out, "Counts")?;
+    writeln!(out, "  files seen:  {}", s.files_seen)?;
+    writeln!(
+        out,
+        "  hashed:      {} ({} pictures, {} bytes)",
+        s.hashed, s.images, s.bytes
+    )?;
+    writeln!(out, "  matched:     {}", s.matched)?;
+    writeln!(out, "  known good:  {}", s.known_good)?;
+    let skipped: Vec<String> = s.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    let total: u64 = s.skipped.values().sum();
+    writeln!(out, "  skipped:     {total} ({})", skipped.join(", "))?;
+    writeln!(out, "  failed:      {}", s.failed)?;
+    writeln!(out)
+}
+
+fn write_flood<W: Write>(
+    report: &ScanReport,
+    options: &RenderOptions,
+    out: &mut W,
+) -> io::Result<()> {
+    let flooded = flooded_entries(report, options.flood_threshold);
+    if flooded.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Likely degenerate hashes (an entry matching more than {} files: blank, solid colour, logo?)",
+        options.flood_threshold
+    )?;
+    for f in flooded {
+        let id = f.entry_id.as_deref().unwrap_or("-");
+        writeln!(
+            out,
+            "  {} entry {} ({} {}): {} files",
+            printable(&f.list),
+            printable(id),
+            f.algorithm,
+            f.list_hash,
+            f.files
+        )?;
+    }
+    writeln!(out)
+}
+
+type Groups<'a> = BTreeMap<(usize, String), Vec<(&'a FileIn, &'a HitIn)>>;
+
+/// Alert hits keyed by (list position in the header, category code).
+fn group_hits(report: &ScanReport) -> Groups<'_> {
+    let position = |name: &str| {
+        report
+            .header
+            .lists
+            .iter()
+            .position(|l| l.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut groups: Groups<'_> = BTreeMap::new();
+    for file in report.matches() {
+        for hit in file.alert_hits() {
+            let category = hit.category.clone().unwrap_or_default();
+            groups
+                .entry((position(&hit.list), category))
+                .or_default()
+                .push((file, hit));
+        }
+    }
+    groups
+}
+
+fn write_matches<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    let groups = group_hits(report);
+    let hits: usize = groups.values().map(Vec::len).sum();
+    writeln!(
+        out,
+        "Matches ({} files, {hits} hits)",
+        report.matches().count()
+    )?;
+    let mut current_list = None;
+    for ((_, category), hits) in &groups {
+        let Some((_, first)) = hits.first() else {
+            continue;
+        };
+        if current_list != Some(&first.list) {
+            writeln!(out, "  List {}", printable(&first.list))?;
+            current_list = Some(&first.list);
+        }
+        let label = first.category_label.as_deref().map(|l| format!(" ({l})"));
+        let code = if category.is_empty() {
+            "none"
+        } else {
+            category
+        };
+        writeln!(
+            out,
+            "    Category {}{}",
+            printable(code),
+            label.unwrap_or_default()
+        )?;
+        let mut previous: Option<&FileIn> = None;
+        for (file, hit) in hits {
+            // A file hit by several hashes of one entry is named once, its hits beneath.
+            if previous.is_none_or(|p| !std::ptr::eq(p, *file)) {
+                write_file(file, out)?;
+            }
+            write_hit(report, file, hit, out)?;
+            previous = Some(file);
+        }
+    }
+    writeln!(out)
+}
+
+fn write_file<W: Write>(file: &FileIn, out: &mut W) -> io::Result<()> {
+    writeln!(out, "      {}", printable(&file.path))?;
+    let mut place = format!("evidence [{}]", file.evidence);
+    if let Some(size) = file.size {
+        place.push_str(&format!(", {size} bytes"));
+    }
+    if let Some(loc) = &file.location {
+        place.push_str(&format!(
+            ", partition {} {}",
+            loc.partition.map_or("-".into(), |p| p.to_string()),
+            loc.filesystem
+        ));
+        if let Some(off) = loc.data_offset {
+            place.push_str(&format!(", data at byte {off}"));
+        }
+        if loc.deleted {
+            place.push_str(", DELETED");
+        }
+        if loc.recovered {
+            place.push_str(", content recovered heuristically");
+        }
+    }
+    writeln!(out, "        {place}")?;
+    if let Some(raw) = &file.path_raw_hex {
+        writeln!(out, "        path bytes (hex): {raw}")?;
+    }
+    for alg in ["md5", "sha1", "sha256"] {
+        if let Some(v) = file.hash(alg) {
+            writeln!(out, "        {alg:<7}{v}")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_hit<W: Write>(
+    report: &ScanReport,
+    file: &FileIn,
+    hit: &HitIn,
+    out: &mut W,
+) -> io::Result<()> {
+    let why = Why::of(report, file, hit);
+    let id = hit.entry_id.as_deref().unwrap_or("-");
+    writeln!(out, "        entry {}: {}", printable(id), why.summary())?;
+    if !why.exact {
+        writeln!(out, "          list hash {}", why.list_hash)?;
+        writeln!(out, "          file hash {}", why.file_hash.unwrap_or("-"))?;
+    }
+    Ok(())
+}
+
+fn write_failures<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    writeln!(out, "Failures ({})", report.failures().count())?;
+    for f in report.failures() {
+        let error = f.error.as_deref().unwrap_or("unknown error");
+        writeln!(
+            out,
+            "  {} [evidence {}]: {}",
+            printable(&f.path),
+            f.evidence,
+            printable(error)
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample_report;
+
+    #[test]
+    fn summary_names_lists_groups_hits_and_failures() {
+        let mut out = Vec::new();
+        render(&sample_report(), &RenderOptions::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("2222222222222222222222222222222222222222222222222222222222222222"));
+        assert!(text.contains("Matches (2 files, 3 hits)"));
+        assert!(text.contains("Category 1 (Child Abuse Material (CAM))"));
+        assert!(text.contains("pdq distance 3 <= 31, transform rotate90, quality 87, also exact"));
+        assert!(text.contains("DELETED"));
+        assert!(text.contains("path bytes (hex): 2f4443494d2f696d67ff2e6a7067"));
+        assert!(text.contains("Failures (1)"));
+        assert!(text.contains("read error at byte 100"));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+    }
+}

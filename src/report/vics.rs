@@ -1,0 +1,176 @@
+//! The `vics` format: a Project VIC VICS 2.0 Cases feed of the matched media, for import
+//! into review tools (Griffeye and others) — FORMATS.md §1.
+//!
+//! Owns the mapping: one Media per distinct MD5 among files with an alert hit, carrying
+//! MD5, SHA1, SHA-256 (as an `AlternativeHashes` entry), MediaSize, the list's Category (the
+//! first numeric code in list order; a non-numeric code goes to Tags, since VICS Category is
+//! an integer), Series, and one MediaFiles entry per place the content was found (FileName,
+//! FilePath, SourceID = the evidence as named, Deleted, Unallocated, PhysicalLocation).
+//! The feed loads back with hashsweep's own VICS loader (tested).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::read::{FileIn, HitIn, ScanReport};
+use super::render::RenderOptions;
+
+/// `US` unless every matched list uses the UK (CAID) numbering: the region tells an
+/// importer how to read the Category codes.
+fn region(report: &ScanReport) -> &'static str {
+    let schemes: Vec<Option<&str>> = report
+        .matches()
+        .flat_map(|f| f.alert_hits())
+        .map(|h| {
+            report
+                .header
+                .lists
+                .iter()
+                .find(|l| l.name == h.list)
+                .and_then(|l| l.category_scheme.as_deref())
+        })
+        .collect();
+    if !schemes.is_empty() && schemes.iter().all(|s| *s == Some("caid-uk")) {
+        "UK"
+    } else {
+        "US"
+    }
+}
+
+/// A GUID-shaped id derived from the run (start time and command line), so re-rendering
+/// the same report gives the same CaseID.
+pub fn case_guid(report: &ScanReport, salt: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update(report.header.started_at.as_bytes());
+    for arg in &report.header.command_line {
+        h.update(arg.as_bytes());
+        h.update([0]);
+    }
+    let x = hex::encode(&h.finalize()[..16]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
+}
+
+pub fn render<W: Write>(
+    report: &ScanReport,
+    options: &RenderOptions,
+    out: &mut W,
+) -> io::Result<()> {
+    let mut by_md5: BTreeMap<&str, Vec<&FileIn>> = BTreeMap::new();
+    for file in report.matches().filter(|f| f.alert_hits().next().is_some()) {
+        if let Some(md5) = file.hash("md5") {
+            by_md5.entry(md5).or_default().push(file);
+        }
+    }
+    let media: Vec<Value> = by_md5
+        .values()
+        .enumerate()
+        .map(|(i, files)| media(report, i + 1, files))
+        .collect();
+    let mut case = Map::new();
+    case.insert("CaseID".into(), json!(case_guid(report, "vics")));
+    if let Some(number) = &options.case_number {
+        case.insert("CaseNumber".into(), json!(number));
+    }
+    case.insert(
+        "SourceApplicationName".into(),
+        json!(report.header.tool.name),
+    );
+    case.insert(
+        "SourceApplicationVersion".into(),
+        json!(report.header.tool.version),
+    );
+    case.insert("TotalMediaFiles".into(), json!(media.len()));
+    case.insert("Media".into(), Value::Array(media));
+    let doc = json!({
+        "@odata.context": format!(
+            "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/{}/$metadata#Cases",
+            region(report)
+        ),
+        "value": [Value::Object(case)],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+/// The hit whose Category the Media carries: the first alert hit with a numeric code.
+fn category_hit<'a>(files: &[&'a FileIn]) -> Option<&'a HitIn> {
+    files.iter().flat_map(|f| f.alert_hits()).find(|h| {
+        h.category
+            .as_deref()
+            .is_some_and(|c| c.parse::<i64>().is_ok())
+    })
+}
+
+fn media(report: &ScanReport, id: usize, files: &[&FileIn]) -> Value {
+    let first = files[0];
+    let mut m = Map::new();
+    m.insert("MediaID".into(), json!(id));
+    let category = category_hit(files).and_then(|h| h.category.as_deref()?.parse::<i64>().ok());
+    m.insert("Category".into(), json!(category));
+    m.insert("MD5".into(), json!(first.hash("md5")));
+    if let Some(sha1) = first.hash("sha1") {
+        m.insert("SHA1".into(), json!(sha1));
+    }
+    if let Some(size) = first.size {
+        m.insert("MediaSize".into(), json!(size));
+    }
+    m.insert("IsPrecategorized".into(), json!(category.is_some()));
+    let hits: Vec<&HitIn> = files.iter().flat_map(|f| f.alert_hits()).collect();
+    if let Some(series) = hits.iter().find_map(|h| h.series.as_deref()) {
+        m.insert("Series".into(), json!(series));
+    }
+    let mut tags: Vec<String> = hits
+        .iter()
+        .filter_map(|h| {
+            let c = h.category.as_deref()?;
+            c.parse::<i64>().is_err().then(|| format!("{}:{c}", h.list))
+        })
+        .collect();
+    tags.extend(hits.iter().filter_map(|h| h.tags.clone()));
+    tags.dedup();
+    if !tags.is_empty() {
+        m.insert("Tags".into(), json!(tags.join("|")));
+    }
+    if let Some(sha256) = first.hash("sha256") {
+        m.insert(
+            "AlternativeHashes".into(),
+            json!([{"MD5": first.hash("md5"), "HashName": "SHA256", "HashValue": sha256}]),
+        );
+    }
+    let instances: Vec<Value> = files.iter().map(|f| media_file(report, f)).collect();
+    m.insert("MediaFiles".into(), Value::Array(instances));
+    Value::Object(m)
+}
+
+fn media_file(report: &ScanReport, file: &FileIn) -> Value {
+    let name = file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path);
+    let loc = file.location.as_ref();
+    let mut m = Map::new();
+    m.insert("MD5".into(), json!(file.hash("md5")));
+    m.insert("FileName".into(), json!(name));
+    m.insert("FilePath".into(), json!(file.path));
+    m.insert(
+        "SourceID".into(),
+        json!(report.evidence_path(file.evidence)),
+    );
+    m.insert("Deleted".into(), json!(loc.is_some_and(|l| l.deleted)));
+    // Content found by carving free clusters lies in unallocated space.
+    m.insert(
+        "Unallocated".into(),
+        json!(loc.is_some_and(|l| l.recovered)),
+    );
+    if let Some(offset) = loc.and_then(|l| l.data_offset) {
+        m.insert("PhysicalLocation".into(), json!(offset));
+    }
+    Value::Object(m)
+}

@@ -1,0 +1,100 @@
+//! "Why it matched", without pixels: the facts that let a reader re-check a hit by hand.
+//!
+//! Owns `Why`, resolved from a hit and its file record. A scan that writes the per-hit
+//! `threshold` and `also_exact` fields is taken at its word; for older reports the threshold
+//! comes from the header and `also_exact` from the file's other hits, and `derived` says so.
+
+use super::read::{FileIn, HitIn, ScanReport};
+
+/// Cryptographic algorithms: a hit on one of these is an exact match.
+pub const EXACT_ALGORITHMS: [&str; 4] = ["md5", "sha1", "sha256", "blake3"];
+
+pub fn is_exact(algorithm: &str) -> bool {
+    EXACT_ALGORITHMS.contains(&algorithm)
+}
+
+/// Everything a report says about one hit besides the list metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Why<'a> {
+    pub exact: bool,
+    pub algorithm: &'a str,
+    pub distance: u32,
+    /// Inclusive Hamming threshold in force; `None` for exact hits.
+    pub threshold: Option<u32>,
+    pub list_hash: &'a str,
+    /// The file's own value for the hit's algorithm.
+    pub file_hash: Option<&'a str>,
+    pub transform: Option<&'a str>,
+    pub quality: Option<u32>,
+    /// A cryptographic hash of the file matched the same list entry too (perceptual hits).
+    pub also_exact: Option<bool>,
+    /// `threshold` or `also_exact` were worked out here, not written by the scan.
+    pub derived: bool,
+}
+
+impl<'a> Why<'a> {
+    pub fn of(report: &'a ScanReport, file: &'a FileIn, hit: &'a HitIn) -> Why<'a> {
+        let exact = is_exact(&hit.algorithm);
+        let mut derived = false;
+        let threshold = match (exact, hit.threshold) {
+            (true, _) => None,
+            (false, Some(t)) => Some(t),
+            (false, None) => {
+                derived = true;
+                report.header.thresholds.get(&hit.algorithm).copied()
+            }
+        };
+        let also_exact = match (exact, hit.also_exact) {
+            (true, _) => None,
+            (false, Some(a)) => Some(a),
+            (false, None) => {
+                derived = true;
+                Some(exact_hit_on_same_entry(file, hit))
+            }
+        };
+        Why {
+            exact,
+            algorithm: &hit.algorithm,
+            distance: hit.distance,
+            threshold,
+            list_hash: &hit.list_hash,
+            file_hash: file.hash(&hit.algorithm),
+            transform: hit.transform.as_deref(),
+            quality: hit.quality,
+            also_exact,
+            derived,
+        }
+    }
+
+    /// One line for people: `md5 exact` or `pdq distance 12 <= 31, quality 87, also exact`.
+    pub fn summary(&self) -> String {
+        if self.exact {
+            return format!("{} exact", self.algorithm);
+        }
+        let mut s = format!("{} distance {}", self.algorithm, self.distance);
+        if let Some(t) = self.threshold {
+            s.push_str(&format!(" <= {t}"));
+        }
+        if let Some(t) = self.transform {
+            s.push_str(&format!(", transform {t}"));
+        }
+        if let Some(q) = self.quality {
+            s.push_str(&format!(", quality {q}"));
+        }
+        match self.also_exact {
+            Some(true) => s.push_str(", also exact"),
+            Some(false) => s.push_str(", no exact match"),
+            None => {}
+        }
+        s
+    }
+}
+
+/// Same list and entry id (or, without ids, same list) hit by a cryptographic hash.
+fn exact_hit_on_same_entry(file: &FileIn, hit: &HitIn) -> bool {
+    file.hits.iter().any(|h| {
+        is_exact(&h.algorithm)
+            && h.list == hit.list
+            && (hit.entry_id.is_none() || h.entry_id == hit.entry_id)
+    })
+}

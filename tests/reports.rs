@@ -1,0 +1,409 @@
+//! End-to-end tests of the report formats, the manifest and the CLI polish, on the
+//! hand-written sample report (fixtures/reports/) and on the bundled demo scan. All data is
+//! synthetic and benign.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use hashsweep::list::{load_list, LoadOptions};
+use serde_json::Value;
+
+fn hashsweep() -> Command {
+    Command::cargo_bin("hashsweep").unwrap()
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sample() -> PathBuf {
+    root().join("fixtures/reports/sample-scan.jsonl")
+}
+
+/// `hashsweep report SAMPLE --format F [extra…]`, asserting success; stdout.
+fn render(report: &Path, format: &str, extra: &[&str]) -> Vec<u8> {
+    let out = hashsweep()
+        .arg("report")
+        .arg(report)
+        .args(["--format", format])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Runs the bundled demo scan into `dir`, returning the report path.
+fn demo_scan(dir: &Path, extra: &[&str]) -> (PathBuf, std::process::Output) {
+    let report = dir.join("demo.jsonl");
+    let out = hashsweep()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+            "--quiet",
+            "-o",
+        ])
+        .arg(&report)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (report, out)
+}
+
+fn assert_valid(schema: &Value, doc: &Value) {
+    let validator = jsonschema::validator_for(schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+}
+
+#[test]
+fn json_document_validates_against_the_published_schema() {
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string(root().join("docs/report-schema.json")).unwrap())
+            .unwrap();
+    let doc: Value = serde_json::from_slice(&render(&sample(), "json", &[])).unwrap();
+    assert_valid(&schema, &doc);
+    assert_eq!(doc["matches"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["failures"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["skipped"].as_array().unwrap().len(), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = demo_scan(dir.path(), &[]);
+    let demo: Value = serde_json::from_slice(&render(&report, "json", &[])).unwrap();
+    assert_valid(&schema, &demo);
+    assert_eq!(demo["matches"].as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for format in ["text", "json", "csv", "case", "vics", "jsonl"] {
+        assert_eq!(
+            render(&sample(), format, &[]),
+            render(&sample(), format, &[]),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn csv_has_one_row_per_hit_and_no_live_formula() {
+    let out = render(&sample(), "csv", &[]);
+    let mut reader = csv::Reader::from_reader(&out[..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "live formula cell {cell:?}"
+            );
+        }
+    }
+    assert_eq!(&rows[0][2], "'=HYPERLINK(\"x\").jpg");
+}
+
+#[test]
+fn vics_export_loads_back_with_the_vics_loader() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("export.json");
+    let out = hashsweep()
+        .arg("report")
+        .arg(sample())
+        .args(["--format", "vics", "--case-number", "CASE-42", "-o"])
+        .arg(&feed)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&feed).unwrap()).unwrap();
+    let case = &doc["value"][0];
+    assert_eq!(case["CaseNumber"], "CASE-42");
+    let deleted = &case["Media"][0]["MediaFiles"][0];
+    assert_eq!(deleted["Deleted"], true);
+    assert_eq!(deleted["SourceID"], "disk.dd");
+
+    let list = load_list(&feed, &LoadOptions::alert()).unwrap();
+    let mut got: Vec<(String, String, Option<String>)> = list
+        .iter()
+        .map(|e| {
+            (
+                e.algorithm.name().to_string(),
+                hex::encode(e.hash),
+                e.category.map(str::to_string),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = |alg: &str, hash: &str, cat: &str| (alg.into(), hash.into(), Some(cat.into()));
+    assert_eq!(
+        got,
+        vec![
+            want("md5", "8ed5b9c8219654b908b01121eb46d8df", "2"),
+            want("md5", "d1b23d60be33081437b607ac50a40e82", "1"),
+            want("sha1", "1e6652b467e084f1d51165e7605ab0d095520119", "2"),
+            want("sha1", "2b9b8fa064563d948029488804ac5b38c1b707e5", "1"),
+            want(
+                "sha256",
+                "24971043777af01f9d0bd95d450faa525f4771cd443b95b96c48e5e855406104",
+                "2"
+            ),
+            want(
+                "sha256",
+                "aa761291ff9d068556f2d1d6f63c53a4d22e44d65f882c1c252a04372123add3",
+                "1"
+            ),
+        ]
+    );
+}
+
+fn of_type<'a>(graph: &'a [Value], ty: &str) -> Vec<&'a Value> {
+    graph.iter().filter(|n| n["@type"] == ty).collect()
+}
+
+#[test]
+fn case_export_is_json_ld_in_the_case_uco_vocabulary() {
+    let out = render(&sample(), "case", &[]);
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        doc["@context"]["uco-observable"],
+        "https://ontology.unifiedcyberontology.org/uco/observable/"
+    );
+    let graph = doc["@graph"].as_array().unwrap();
+    let ids: std::collections::BTreeSet<&str> =
+        graph.iter().map(|n| n["@id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), graph.len(), "ids are unique");
+    assert_eq!(of_type(graph, "uco-tool:AnalyticTool").len(), 1);
+    let files = of_type(graph, "uco-observable:File");
+    assert_eq!(files.len(), 2);
+    let hashes = &files[0]["uco-core:hasFacet"][1]["uco-observable:hash"];
+    assert!(hashes
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["uco-types:hashMethod"]["@value"] == "MD5"
+            && h["uco-types:hashValue"]["@type"] == "xsd:hexBinary"));
+    // One analysis per alert hit, each object naming the file and the list, each result
+    // naming the list entry.
+    let analyses = of_type(graph, "uco-analysis:Analysis");
+    assert_eq!(analyses.len(), 3);
+    for a in &analyses {
+        for object in a["uco-action:object"].as_array().unwrap() {
+            assert!(ids.contains(object["@id"].as_str().unwrap()));
+        }
+    }
+    let results = of_type(graph, "uco-analysis:AnalyticResult");
+    assert!(results
+        .iter()
+        .all(|r| r["uco-core:statement"].as_str().unwrap().contains("entry ")));
+    validate_with_case_utils(&out);
+}
+
+/// `case_validate` from the `case-utils` PyPI package, when installed; CI must have it.
+fn validate_with_case_utils(doc: &[u8]) {
+    let available = std::process::Command::new("case_validate")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "case_validate is missing in CI: pip install case-utils"
+        );
+        eprintln!("notice: case_validate not installed (pip install case-utils); skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("case.jsonld");
+    fs::write(&path, doc).unwrap();
+    let out = std::process::Command::new("case_validate")
+        // BLAKE3, PDQ and the 64-bit perceptual hashes are outside UCO's HashNameVocab:
+        // validation notes them as sh:Info, which is expected (FORMATS.md §6.2).
+        .args(["--built-version", "case-1.4.0", "--allow-infos"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "case_validate: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn text_summary_shows_why_it_matched() {
+    let text = String::from_utf8(render(&sample(), "text", &[])).unwrap();
+    assert!(text.contains("pdq distance 3 <= 31, transform rotate90, quality 87, also exact"));
+    assert!(
+        text.contains("list hash f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b2f")
+    );
+    assert!(
+        text.contains("sha256:  2222222222222222222222222222222222222222222222222222222222222222")
+    );
+    assert!(!text.contains("Likely degenerate"));
+}
+
+#[test]
+fn flood_guard_flags_an_entry_matching_too_many_files() {
+    let text = String::from_utf8(render(&sample(), "text", &["--flood-threshold", "0"])).unwrap();
+    assert!(text.contains("Likely degenerate hashes"));
+    assert!(text.contains("fake-vics.json entry 1 (md5 d1b23d60be33081437b607ac50a40e82): 1 files"));
+    let doc: Value =
+        serde_json::from_slice(&render(&sample(), "json", &["--flood-threshold", "0"])).unwrap();
+    assert_eq!(doc["flood"]["threshold"], 0);
+    assert_eq!(doc["flood"]["entries"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn scan_writes_a_manifest_that_verify_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, out) = demo_scan(dir.path(), &["--format", "csv"]);
+    let rows = csv::Reader::from_reader(&out.stdout[..]).records().count();
+    assert_eq!(rows, 13, "scan --format csv renders the report it wrote");
+    let manifest_path = dir.path().join("demo.jsonl.manifest.json");
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    assert_eq!(manifest["report"]["path"], "demo.jsonl");
+    assert_eq!(manifest["lists"][0]["path"], "fixtures/demo-list.jsonl");
+    assert!(manifest["host"].as_str().is_some_and(|h| !h.is_empty()));
+    assert_eq!(manifest["command_line"][1], "scan");
+
+    let ok = hashsweep()
+        .arg("verify")
+        .arg(&manifest_path)
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("verified: 2 files"));
+
+    let mut text = fs::read_to_string(&report).unwrap();
+    text = text.replacen("DEMO-0001", "DEMO-9999", 1);
+    fs::write(&report, text).unwrap();
+    let bad = hashsweep()
+        .arg("verify")
+        .arg(&manifest_path)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("MISMATCH  report"));
+}
+
+#[test]
+fn scan_format_without_output_file_is_refused() {
+    let out = hashsweep()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+        ])
+        .args(["--quiet", "--format", "text"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs -o FILE"));
+}
+
+#[test]
+fn report_refuses_hash_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hashes.jsonl");
+    fs::write(
+        &path,
+        "{\"record\":\"file\",\"path\":\"a\",\"evidence\":0}\n",
+    )
+    .unwrap();
+    let out = hashsweep().arg("report").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a hashsweep scan report"));
+}
+
+#[test]
+fn completions_man_page_and_examples_in_every_help() {
+    let bash = hashsweep().args(["completions", "bash"]).output().unwrap();
+    assert!(bash.status.success());
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("hashsweep"));
+    let man = hashsweep().arg("man").output().unwrap();
+    let man = String::from_utf8(man.stdout).unwrap();
+    assert!(man.starts_with(".ie") || man.contains(".TH hashsweep"));
+    assert!(man.contains("HASHSWEEP-VERIFY"));
+    for command in ["scan", "hash", "report", "verify", "completions", "man"] {
+        let help = hashsweep().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8(help.stdout).unwrap();
+        assert!(
+            help.contains("Examples:"),
+            "{command} --help has no examples"
+        );
+    }
+}
+
+#[test]
+fn report_on_stdout_gets_a_manifest_only_with_the_manifest_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest_path = dir.path().join("run.manifest.json");
+    let out = hashsweep()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+            "--quiet",
+        ])
+        .arg("--manifest")
+        .arg(&manifest_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    assert!(manifest["report"]["path"].is_null());
+    let mut want = hashsweep::manifest::DigestWriter::new(Vec::new());
+    std::io::Write::write_all(&mut want, &out.stdout).unwrap();
+    assert_eq!(manifest["report"]["sha256"], want.finish().unwrap().sha256);
+    let verify = hashsweep()
+        .arg("verify")
+        .arg(&manifest_path)
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("NOT FILE"));
+}
+
+#[test]
+fn scan_warns_about_flooded_entries_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hashsweep()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+        ])
+        .args(["--flood-threshold", "0", "-o"])
+        .arg(dir.path().join("r.jsonl"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("entry DEMO-0001 (md5) matched 1 files: likely a degenerate hash"));
+    assert!(stderr.contains("manifest written to"));
+}
