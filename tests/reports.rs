@@ -89,7 +89,7 @@ fn json_document_validates_against_the_published_schema() {
     let (report, _) = demo_scan(dir.path(), &[]);
     let demo: Value = serde_json::from_slice(&render(&report, "json", &[])).unwrap();
     assert_valid(&schema, &demo);
-    assert_eq!(demo["matches"].as_array().unwrap().len(), 7);
+    assert_eq!(demo["matches"].as_array().unwrap().len(), 8);
 }
 
 #[test]
@@ -276,7 +276,7 @@ fn scan_writes_a_manifest_that_verify_checks() {
     let dir = tempfile::tempdir().unwrap();
     let (report, out) = demo_scan(dir.path(), &["--format", "csv"]);
     let rows = csv::Reader::from_reader(&out.stdout[..]).records().count();
-    assert_eq!(rows, 13, "scan --format csv renders the report it wrote");
+    assert_eq!(rows, 17, "scan --format csv renders the report it wrote");
     let manifest_path = dir.path().join("demo.jsonl.manifest.json");
     let manifest: Value =
         serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();

@@ -82,8 +82,6 @@ pub struct HashesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pdq: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pdq_quality: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dhash: Option<String>,
@@ -97,7 +95,6 @@ impl From<&Hashed> for HashesRecord {
         HashesRecord {
             digests: DigestsHex::from(&h.digests),
             pdq: perceptual.and_then(|p| p.pdq.as_ref().map(|q| q.hash().to_hex())),
-            pdq_quality: perceptual.and_then(|p| p.pdq.as_ref().map(|q| q.quality)),
             phash: perceptual.and_then(|p| p.phash.map(hex::encode)),
             dhash: perceptual.and_then(|p| p.dhash.map(hex::encode)),
             ahash: perceptual.and_then(|p| p.ahash.map(hex::encode)),
@@ -127,6 +124,9 @@ pub struct FileRecord<'a> {
     pub hashes: Option<HashesRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<&'a ImageInfo>,
+    /// PDQ quality (0–100) of the picture's PDQ hash; under 50 it is never matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdq_quality: Option<u32>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub hits: &'a [Hit],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,6 +158,9 @@ impl<'a> FileRecord<'a> {
             bytes_read: hashed.map(|h| h.bytes_read),
             hashes: hashed.map(HashesRecord::from),
             image: hashed.and_then(|h| h.picture.as_ref().map(|p| &p.info)),
+            pdq_quality: hashed
+                .and_then(|h| h.picture.as_ref())
+                .and_then(|p| p.hashes.pdq.as_ref().map(|q| q.quality)),
             hits: hashed.map(|h| &h.hits[..]).unwrap_or(&[]),
             reason: match &result.outcome {
                 Outcome::Skipped(r) => Some(r.code()),
