@@ -612,3 +612,103 @@ fn pdq_matches_mirrored_copies_and_gates_low_quality() {
     );
     assert!(match_set(&scan(&["--no-dihedral"]), &ev).is_empty());
 }
+
+#[test]
+fn list_inspect_and_convert_without_scanning() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let inspect = |name: &str| {
+        hashsweep()
+            .current_dir(root)
+            .args(["list", "inspect", &format!("fixtures/lists/{name}")])
+            .output()
+            .unwrap()
+    };
+    let good = inspect("vics-2.0-cases-us.json");
+    assert_eq!(good.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&good.stdout).unwrap();
+    assert_eq!(doc["provenance"]["format"], "vics");
+    assert_eq!(doc["loads_strictly"], true);
+    assert_eq!(
+        inspect("vics-bad-category-type.json").status.code(),
+        Some(2)
+    );
+
+    let dir = world_readable_tempdir();
+    let converted = dir.path().join("vics.jsonl");
+    let out = hashsweep()
+        .current_dir(root)
+        .args([
+            "list",
+            "convert",
+            "fixtures/lists/vics-2.0-cases-us.json",
+            "-o",
+        ])
+        .arg(&converted)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = hashsweep()
+        .args(["list", "inspect"])
+        .arg(&converted)
+        .output()
+        .unwrap();
+    let back: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(back["provenance"]["format"], "hashsweep-jsonl");
+    assert_eq!(back["provenance"]["entries"], doc["provenance"]["entries"]);
+}
+
+/// A known-good hit never hides an alert hit; a file only on the known-good list is
+/// counted as known, not reported, and not decoded.
+#[test]
+fn known_good_lists_mark_files_but_never_suppress_alerts() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    let both = png_bytes(&picture(Pattern::Noise, 64, 64, 5));
+    let known_only = png_bytes(&picture(Pattern::Noise, 64, 64, 6));
+    write(&ev.join("both.png"), &both);
+    write(&ev.join("known.png"), &known_only);
+    let (alert, known) = (
+        dir.path().join("alert.jsonl"),
+        dir.path().join("known.jsonl"),
+    );
+    write_list(
+        &alert,
+        &[entry(Algorithm::Sha1, &FileDigests::of(&both).sha1, "BAD")],
+    );
+    write_list(
+        &known,
+        &[
+            entry(Algorithm::Md5, &FileDigests::of(&both).md5, "NSRL-1"),
+            entry(Algorithm::Md5, &FileDigests::of(&known_only).md5, "NSRL-2"),
+        ],
+    );
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("--list")
+        .arg(&alert)
+        .arg("--known")
+        .arg(&known)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let recs = records(&out.stdout);
+    assert_eq!(
+        match_set(&recs, &ev),
+        set(&[("both.png", &["md5:NSRL-1", "sha1:BAD"])])
+    );
+    let s = summary(&recs);
+    assert_eq!(
+        (
+            s["matched"].as_u64(),
+            s["known_good"].as_u64(),
+            s["images"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1))
+    );
+}

@@ -65,6 +65,63 @@ Exit status: 0 every digest matches, 2 a mismatch, a missing file or an unreadab
   hashsweep hash fixtures/evidence > hashes.jsonl
   hashsweep hash photo.jpg --perceptual dhash")]
     Hash(HashArgs),
+    /// Inspect or convert hash lists without scanning anything.
+    #[command(subcommand)]
+    List(ListCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListCommand {
+    /// Format, version, counts per algorithm and category, SHA-256 and problems found, as JSON.
+    #[command(after_help = "Examples:
+  hashsweep list inspect vics.json nsrl.db
+  hashsweep list inspect hashes.txt --list-format sha256
+
+Exit status: 0 every list loads strictly, 2 a list has problems or cannot be read.")]
+    Inspect(ListInspectArgs),
+    /// Write a list as hashsweep JSON Lines (any format) or hashdeep (cryptographic hashes).
+    #[command(after_help = "Examples:
+  hashsweep list convert vics.json -o vics.jsonl
+  hashsweep list convert vics.json --to hashdeep -o vics.hashdeep")]
+    Convert(ListConvertArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListInspectArgs {
+    #[arg(required = true, value_name = "FILE")]
+    pub lists: Vec<PathBuf>,
+
+    /// Force the list format instead of detecting it from content.
+    #[arg(long, value_name = "FORMAT")]
+    pub list_format: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListConvertArgs {
+    #[arg(value_name = "FILE")]
+    pub list: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub to: ConvertFormat,
+
+    /// Force the input format instead of detecting it from content.
+    #[arg(long, value_name = "FORMAT")]
+    pub list_format: Option<String>,
+
+    /// Skip malformed entries instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+
+    /// Write here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ConvertFormat {
+    Jsonl,
+    Hashdeep,
 }
 
 /// Options shared by commands that read evidence.

@@ -8,6 +8,7 @@ pub mod args;
 mod config;
 mod exit;
 mod human;
+mod lists;
 mod polish;
 mod progress_bar;
 mod reports;
@@ -38,6 +39,7 @@ pub fn run(args: Args) -> Exit {
         Command::Verify(a) => reports::verify(a),
         Command::Completions(a) => polish::completions(a),
         Command::Man => polish::man(),
+        Command::List(c) => lists::run(c),
     };
     result.unwrap_or_else(|err| {
         if is_broken_pipe(&err) {
@@ -123,7 +125,7 @@ fn run_scanner(
     Ok(output?)
 }
 
-fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Write>> {
+pub(crate) fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Write>> {
     Ok(match path {
         Some(p) => {
             Box::new(BufWriter::new(File::create(p).with_context(|| {
