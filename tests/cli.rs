@@ -712,3 +712,55 @@ fn known_good_lists_mark_files_but_never_suppress_alerts() {
         (Some(1), Some(2), Some(1))
     );
 }
+
+/// Ctrl-C: the scan stops between files, still writes the records gathered and a summary
+/// marked interrupted, keeps the accounting balanced, and exits 130.
+#[test]
+fn interrupt_writes_a_partial_report_marked_interrupted() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    // One picture written 150 times: generating is slow in a debug build, decoding is what
+    // the scan must spend time on.
+    let png = png_bytes(&picture(Pattern::Noise, 640, 480, 1));
+    for i in 0..150u64 {
+        write(&ev.join(format!("p{i:03}.png")), &png);
+    }
+    let list = dir.path().join("list.jsonl");
+    write_list(
+        &list,
+        &[entry(Algorithm::Md5, &FileDigests::of(b"nothing").md5, "X")],
+    );
+    let report = dir.path().join("report.jsonl");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hashsweep"))
+        .args([
+            "scan",
+            "--threads",
+            "1",
+            "--perceptual",
+            "pdq,phash,dhash,ahash",
+            "-q",
+            "-l",
+        ])
+        .arg(&list)
+        .arg(&ev)
+        .arg("-o")
+        .arg(&report)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let recs = records(&fs::read(&report).unwrap());
+    let s = summary(&recs);
+    assert_eq!(s["interrupted"], true);
+    assert_eq!(s["files_seen"], 150);
+    let not_reached = s["skipped"]["interrupted"].as_u64().unwrap();
+    assert!(not_reached > 0 && not_reached < 150, "{s}");
+    assert_eq!(s["hashed"].as_u64().unwrap() + not_reached, 150);
+    assert_eq!(of_kind(&recs, "skipped").len() as u64, not_reached);
+}
