@@ -1,18 +1,26 @@
 //! A directory (or single file) on the examiner's filesystem as evidence.
 //!
-//! Walks with walkdir without following symbolic links (a link is listed as skipped, so a
-//! link pointing outside the evidence reads nothing outside it). Files are opened read-only
-//! with `O_NOATIME` (where the kernel permits it: owner or root) so reading does not even
-//! move access times, `O_NOFOLLOW` so a file swapped for a link after listing is refused, and
+//! Walks the tree itself, directory by directory through file descriptors (`openat`),
+//! rather than with walkdir: every directory is opened with `O_NOATIME` (where the kernel
+//! permits it: owner or root), because merely listing a directory moves its access time on
+//! a `relatime` mount, and walkdir cannot pass that flag. Symbolic links are never followed
+//! (a link is listed as skipped, so a link pointing outside the evidence reads nothing
+//! outside it, and a link loop is just a link); a directory reached twice (a bind mount of
+//! its own parent) is a failure, not an endless walk. Files are opened read-only with
+//! `O_NOATIME`, `O_NOFOLLOW` so a file swapped for a link after listing is refused, and
 //! `O_NONBLOCK` so a file swapped for a FIFO cannot hang a worker.
 
+use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use walkdir::WalkDir;
+use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, CWD};
 
 use super::{
     EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, Locator, SkipReason,
@@ -46,23 +54,31 @@ impl EvidenceSource for DirectorySource {
 
     fn enumerate(&self, stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError> {
         // The root itself must be readable; anything below it that is not becomes an item.
-        std::fs::symlink_metadata(&self.root).map_err(|source| EvidenceError::Open {
+        let fatal = |source: io::Error| EvidenceError::Open {
             path: self.root.clone(),
             source,
-        })?;
-        let mut items = Vec::new();
-        for entry in WalkDir::new(&self.root).follow_links(false) {
+        };
+        let meta = std::fs::symlink_metadata(&self.root).map_err(fatal)?;
+        if !meta.is_dir() {
+            let kind = kind_of(&meta.file_type(), || Ok(meta.len()));
+            return Ok(vec![item(&self.root, kind)]);
+        }
+        let root_fd = open_dir(CWD, &self.root).map_err(fatal)?;
+        let mut walk = Walk {
+            items: Vec::new(),
+            seen_dirs: HashSet::new(),
+            pending: Vec::new(),
+        };
+        walk.enter(root_fd, self.root.clone());
+        while let Some((fd, path)) = walk.pending.pop() {
             if stop.load(Ordering::Relaxed) {
                 return Err(EvidenceError::Interrupted {
                     path: self.root.clone(),
                 });
             }
-            match entry {
-                Ok(entry) => items.extend(item_for(&entry)),
-                Err(err) => items.push(walk_error_item(&self.root, err)?),
-            }
+            walk.list(&fd, &path);
         }
-        Ok(items)
+        Ok(walk.items)
     }
 
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>> {
@@ -76,58 +92,159 @@ impl EvidenceSource for DirectorySource {
     }
 }
 
-/// The item for one walked entry; directories are containers, not items.
-fn item_for(entry: &walkdir::DirEntry) -> Option<EvidenceItem> {
-    let file_type = entry.file_type();
-    let kind = if file_type.is_dir() {
-        return None;
-    } else if file_type.is_symlink() {
+/// A depth-first walk: directories still to list, each open, and those already entered.
+struct Walk {
+    items: Vec<EvidenceItem>,
+    seen_dirs: HashSet<(u64, u64)>,
+    pending: Vec<(OwnedFd, PathBuf)>,
+}
+
+impl Walk {
+    /// Queues an opened directory unless it was entered before (same device and inode).
+    fn enter(&mut self, fd: OwnedFd, path: PathBuf) {
+        match rustix::fs::fstat(&fd) {
+            Ok(st) if !self.seen_dirs.insert((st.st_dev, st.st_ino)) => self.items.push(item(
+                &path,
+                ItemKind::Unreadable {
+                    error: "filesystem loop: this directory was already walked".to_string(),
+                },
+            )),
+            _ => self.pending.push((fd, path)),
+        }
+    }
+
+    /// Lists one directory: an item per non-directory entry, subdirectories queued.
+    fn list(&mut self, fd: &OwnedFd, path: &Path) {
+        let listing = fd
+            .try_clone()
+            .and_then(|dup| Dir::new(dup).map_err(io::Error::from));
+        let dir = match listing {
+            Ok(dir) => dir,
+            Err(e) => return self.items.push(unlistable(path, &e)),
+        };
+        for entry in dir {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => return self.items.push(unlistable(path, &e.into())),
+            };
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let child = path.join(OsStr::from_bytes(name));
+            let stat = || rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW);
+            let file_type = match entry.file_type() {
+                FileType::Unknown => match stat() {
+                    Ok(st) => FileType::from_raw_mode(st.st_mode),
+                    Err(e) => {
+                        self.items.push(cannot_stat(&child, &e.into()));
+                        continue;
+                    }
+                },
+                known => known,
+            };
+            if file_type == FileType::Directory {
+                match open_dir(fd, name) {
+                    Ok(child_fd) => self.enter(child_fd, child),
+                    Err(e) => self.items.push(unlistable(&child, &e)),
+                }
+                continue;
+            }
+            let kind = kind_of(&file_type, || {
+                stat().map(|st| st.st_size as u64).map_err(io::Error::from)
+            });
+            self.items.push(item(&child, kind));
+        }
+    }
+}
+
+/// Opens a directory to list it, without moving its access time where permitted.
+fn open_dir<Fd: std::os::fd::AsFd, P: rustix::path::Arg + Copy>(
+    at: Fd,
+    path: P,
+) -> io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rustix::fs::openat(&at, path, flags | OFlags::NOATIME, Mode::empty()) {
+        // O_NOATIME is refused (EPERM) on directories the user does not own, unless root.
+        Err(rustix::io::Errno::PERM) => Ok(rustix::fs::openat(&at, path, flags, Mode::empty())?),
+        other => Ok(other?),
+    }
+}
+
+/// What a non-directory entry is; `size` is asked only of regular files.
+fn kind_of<T: FileKind>(file_type: &T, size: impl FnOnce() -> io::Result<u64>) -> ItemKind {
+    if file_type.is_symlink() {
         ItemKind::Skipped {
             reason: SkipReason::Symlink,
         }
-    } else if file_type.is_fifo()
-        || file_type.is_socket()
-        || file_type.is_block_device()
-        || file_type.is_char_device()
-    {
+    } else if !file_type.is_regular() {
         ItemKind::Skipped {
             reason: SkipReason::SpecialFile,
         }
     } else {
-        match entry.metadata() {
-            Ok(meta) => ItemKind::File { size: meta.len() },
+        match size() {
+            Ok(size) => ItemKind::File { size },
             Err(err) => ItemKind::Unreadable {
                 error: format!("cannot stat: {err}"),
             },
         }
-    };
-    Some(EvidenceItem {
-        path: ItemPath::from(entry.path()),
-        kind,
-        locator: Locator::Path(entry.path().to_path_buf()),
-        location: None,
-    })
+    }
 }
 
-/// A walk error below the root is an unreadable item; at the root it is fatal.
-fn walk_error_item(root: &Path, err: walkdir::Error) -> Result<EvidenceItem, EvidenceError> {
-    let path = err.path().unwrap_or(root).to_path_buf();
-    if err.depth() == 0 {
-        let source = err
-            .into_io_error()
-            .unwrap_or_else(|| io::Error::other("filesystem loop at the evidence root"));
-        return Err(EvidenceError::Open { path, source });
+/// The two kinds of file type the walk meets: std's for the root, rustix's below it.
+trait FileKind {
+    fn is_symlink(&self) -> bool;
+    /// A regular file; every other non-directory (FIFO, socket, device) is never opened.
+    fn is_regular(&self) -> bool;
+}
+
+impl FileKind for std::fs::FileType {
+    fn is_symlink(&self) -> bool {
+        std::fs::FileType::is_symlink(self)
     }
-    let error = match err.io_error() {
-        Some(io_err) => format!("cannot list directory: {io_err}"),
-        None => format!("{err}"),
-    };
-    Ok(EvidenceItem {
-        path: ItemPath::from(path.as_path()),
-        kind: ItemKind::Unreadable { error },
-        locator: Locator::Path(path),
+    fn is_regular(&self) -> bool {
+        self.is_file()
+            && !(self.is_fifo()
+                || self.is_socket()
+                || self.is_block_device()
+                || self.is_char_device())
+    }
+}
+
+impl FileKind for FileType {
+    fn is_symlink(&self) -> bool {
+        *self == FileType::Symlink
+    }
+    fn is_regular(&self) -> bool {
+        *self == FileType::RegularFile
+    }
+}
+
+fn item(path: &Path, kind: ItemKind) -> EvidenceItem {
+    EvidenceItem {
+        path: ItemPath::from(path),
+        kind,
+        locator: Locator::Path(path.to_path_buf()),
         location: None,
-    })
+    }
+}
+
+fn unlistable(path: &Path, err: &io::Error) -> EvidenceItem {
+    item(
+        path,
+        ItemKind::Unreadable {
+            error: format!("cannot list directory: {err}"),
+        },
+    )
+}
+
+fn cannot_stat(path: &Path, err: &io::Error) -> EvidenceItem {
+    item(
+        path,
+        ItemKind::Unreadable {
+            error: format!("cannot stat: {err}"),
+        },
+    )
 }
 
 /// Opens a file for reading only, without touching its access time where permitted.
