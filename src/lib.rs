@@ -7,6 +7,7 @@ pub mod algorithm;
 pub mod digest;
 pub mod evidence;
 pub mod index;
+pub mod journal;
 pub mod list;
 pub mod manifest;
 pub mod matcher;

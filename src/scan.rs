@@ -5,7 +5,12 @@
 //! `Hashed`) and the containment of per-file failures: an open or read error, a corrupt
 //! picture, even a decoder panic, becomes a `Failed` result and the scan goes on.
 //! Rendering results is `report`'s job; counting them is `summary`'s.
+//!
+//! A scan can hand each finished file to a `ResultSink` as soon as it is done (the scan
+//! journal) and leave out items already done by an earlier, interrupted run (`ItemKey`s),
+//! so a resumed scan does each file exactly once.
 
+use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -73,12 +78,29 @@ pub enum Outcome {
     Skipped(SkipReason),
 }
 
+/// What identifies an item across runs of the same scan, and orders the report: the
+/// evidence source, the path, and (for the rare items inside a disk image that share a
+/// path, such as two deleted files of one name) the item's place among those.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemKey {
+    pub source: usize,
+    pub path: ItemPath,
+    pub ordinal: u64,
+}
+
+/// Receives each file's result as soon as it is finished, from any worker thread.
+pub trait ResultSink: Sync {
+    fn finished(&self, result: &FileResult);
+}
+
 /// One item of the evidence and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileResult {
     /// Index of the evidence source, in command-line order.
     pub source: usize,
     pub path: ItemPath,
+    /// Among items of this source with the same path, this one's place (almost always 0).
+    pub ordinal: u64,
     /// Size as listed by the source, if it is a file.
     pub size: Option<u64>,
     /// Where inside a disk image the item lives; `None` for files of a directory.
@@ -87,6 +109,20 @@ pub struct FileResult {
 }
 
 impl FileResult {
+    pub fn key(&self) -> ItemKey {
+        ItemKey {
+            source: self.source,
+            path: self.path.clone(),
+            ordinal: self.ordinal,
+        }
+    }
+
+    /// Whether the scan got to this file (false only for items skipped because the scan
+    /// was interrupted first: a resumed scan must still do them).
+    pub fn is_done(&self) -> bool {
+        !matches!(self.outcome, Outcome::Skipped(SkipReason::Interrupted))
+    }
+
     /// The hashed part of the result, complete or partial.
     pub fn hashed(&self) -> Option<&Hashed> {
         match &self.outcome {
@@ -120,6 +156,8 @@ pub struct Scanner<'a> {
     options: ScanOptions,
     stop: &'a AtomicBool,
     progress: &'a Progress,
+    sink: Option<&'a dyn ResultSink>,
+    already_done: Option<&'a HashSet<ItemKey>>,
 }
 
 impl<'a> Scanner<'a> {
@@ -134,25 +172,48 @@ impl<'a> Scanner<'a> {
             options,
             stop,
             progress,
+            sink: None,
+            already_done: None,
         }
+    }
+
+    /// Hands every finished file (not those skipped by an interruption) to `sink`.
+    pub fn with_sink(mut self, sink: &'a dyn ResultSink) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Leaves out the items an earlier run of the same scan already did: they are neither
+    /// processed nor counted nor returned.
+    pub fn skipping(mut self, already_done: &'a HashSet<ItemKey>) -> Self {
+        self.already_done = Some(already_done);
+        self
     }
 
     /// Scans every source in order. Fails only if a source cannot be opened at all.
     pub fn scan(&self, sources: &[Box<dyn EvidenceSource>]) -> Result<ScanOutput, EvidenceError> {
-        let mut summary = Summary::default();
+        let mut summary = Summary::for_sources(sources.len());
         let mut results = Vec::new();
         for (index, source) in sources.iter().enumerate() {
             let mut items = match source.enumerate(self.stop) {
                 Err(EvidenceError::Interrupted { .. }) => break,
                 other => other?,
             };
+            // Stable: items sharing a path keep the source's (deterministic) order.
             items.sort_by(|a, b| a.path.cmp(&b.path));
-            let total_bytes = items.iter().map(listed_size).sum();
-            self.progress.add_total(items.len() as u64, total_bytes);
-            let processed: Vec<FileResult> = items
+            let todo: Vec<(ItemKey, &EvidenceItem)> = keyed(index, &items)
+                .filter(|(key, _)| !self.already_done.is_some_and(|done| done.contains(key)))
+                .collect();
+            let total_bytes = todo.iter().map(|(_, item)| listed_size(item)).sum();
+            self.progress.add_total(todo.len() as u64, total_bytes);
+            let processed: Vec<FileResult> = todo
                 .par_iter()
-                .map_init(Vec::new, |scratch, item| {
-                    self.process(source.as_ref(), index, item, scratch)
+                .map_init(Vec::new, |scratch, (key, item)| {
+                    let result = self.process(source.as_ref(), key, item, scratch);
+                    if let Some(sink) = self.sink.filter(|_| result.is_done()) {
+                        sink.finished(&result);
+                    }
+                    result
                 })
                 .collect();
             for result in processed {
@@ -173,7 +234,7 @@ impl<'a> Scanner<'a> {
     fn process(
         &self,
         source: &dyn EvidenceSource,
-        index: usize,
+        key: &ItemKey,
         item: &EvidenceItem,
         scratch: &mut Vec<u8>,
     ) -> FileResult {
@@ -204,8 +265,9 @@ impl<'a> Scanner<'a> {
             }
         };
         FileResult {
-            source: index,
+            source: key.source,
             path: item.path.clone(),
+            ordinal: key.ordinal,
             size,
             location: item.location.clone(),
             outcome,
@@ -334,6 +396,26 @@ impl<'a> Scanner<'a> {
         }
         hits
     }
+}
+
+/// The key of each item of a source, its items sorted by path.
+fn keyed(source: usize, sorted: &[EvidenceItem]) -> impl Iterator<Item = (ItemKey, &EvidenceItem)> {
+    let mut previous: Option<&ItemPath> = None;
+    let mut ordinal = 0;
+    sorted.iter().map(move |item| {
+        ordinal = if previous == Some(&item.path) {
+            ordinal + 1
+        } else {
+            0
+        };
+        previous = Some(&item.path);
+        let key = ItemKey {
+            source,
+            path: item.path.clone(),
+            ordinal,
+        };
+        (key, item)
+    })
 }
 
 fn failed(error: String) -> Outcome {

@@ -1,16 +1,21 @@
 //! The scan's accounting: every file seen lands in exactly one of hashed, skipped (by
-//! reason) or failed, so `files_seen == hashed + skipped + failed` always holds.
+//! reason) or failed, so `files_seen == hashed + skipped + failed` always holds, for the
+//! whole scan and for each evidence source.
 //!
-//! Owns `Summary` and how a `FileResult` is counted. Timing lives with the caller.
+//! Owns `Counts` (one set of counters), `Summary` (the totals plus one `Counts` per
+//! evidence source) and `FileTally`, what one file adds to them. A tally is small and
+//! serialisable so a scan journal can carry it and a resumed scan adds up to the same
+//! summary as an uninterrupted one. Timing lives with the caller.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::scan::{FileResult, Outcome};
+use crate::scan::{FileResult, Hashed, Outcome};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+/// The counters of a scan or of one evidence source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
     pub files_seen: u64,
     /// Read to the end and hashed (including files that matched).
     pub hashed: u64,
@@ -26,31 +31,32 @@ pub struct Summary {
     pub bytes: u64,
 }
 
-impl Summary {
-    pub fn count(&mut self, result: &FileResult) {
+impl Counts {
+    pub fn add(&mut self, tally: &FileTally) {
         self.files_seen += 1;
-        match &result.outcome {
-            Outcome::Hashed(h) => {
-                self.hashed += 1;
-                self.count_hashed(h);
-            }
-            Outcome::Failed { partial, .. } => {
-                self.failed += 1;
-                if let Some(h) = partial {
-                    self.count_hashed(h);
-                }
-            }
-            Outcome::Skipped(reason) => {
-                *self.skipped.entry(reason.code().to_string()).or_insert(0) += 1;
-            }
+        match &tally.outcome {
+            TallyOutcome::Hashed => self.hashed += 1,
+            TallyOutcome::Failed => self.failed += 1,
+            TallyOutcome::Skipped(code) => *self.skipped.entry(code.clone()).or_insert(0) += 1,
         }
+        self.bytes += tally.bytes;
+        self.images += u64::from(tally.image);
+        self.matched += u64::from(tally.matched);
+        self.known_good += u64::from(tally.known_good);
     }
 
-    fn count_hashed(&mut self, h: &crate::scan::Hashed) {
-        self.bytes += h.bytes_read;
-        self.images += u64::from(h.picture.is_some());
-        self.matched += u64::from(h.has_alert_hit());
-        self.known_good += u64::from(h.is_known_good());
+    /// Adds another set of counters (e.g. the files an earlier, interrupted run did).
+    pub fn merge(&mut self, other: &Counts) {
+        self.files_seen += other.files_seen;
+        self.hashed += other.hashed;
+        self.images += other.images;
+        self.matched += other.matched;
+        self.known_good += other.known_good;
+        for (code, n) in &other.skipped {
+            *self.skipped.entry(code.clone()).or_insert(0) += n;
+        }
+        self.failed += other.failed;
+        self.bytes += other.bytes;
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -60,5 +66,96 @@ impl Summary {
     /// The accounting identity every scan must satisfy.
     pub fn is_balanced(&self) -> bool {
         self.files_seen == self.hashed + self.skipped_total() + self.failed
+    }
+}
+
+/// The totals of a scan (flattened into the summary record) and the same counters per
+/// evidence source, in command-line order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub total: Counts,
+    pub by_evidence: Vec<Counts>,
+}
+
+impl Summary {
+    /// A summary with a zeroed `Counts` for each of `sources` evidence sources, so a source
+    /// that held nothing still shows up.
+    pub fn for_sources(sources: usize) -> Self {
+        Summary {
+            total: Counts::default(),
+            by_evidence: vec![Counts::default(); sources],
+        }
+    }
+
+    pub fn count(&mut self, result: &FileResult) {
+        self.add(result.source, &FileTally::of(result));
+    }
+
+    pub fn add(&mut self, source: usize, tally: &FileTally) {
+        self.total.add(tally);
+        if self.by_evidence.len() <= source {
+            self.by_evidence.resize(source + 1, Counts::default());
+        }
+        self.by_evidence[source].add(tally);
+    }
+
+    pub fn merge(&mut self, other: &Summary) {
+        self.total.merge(&other.total);
+        if self.by_evidence.len() < other.by_evidence.len() {
+            self.by_evidence
+                .resize(other.by_evidence.len(), Counts::default());
+        }
+        for (mine, theirs) in self.by_evidence.iter_mut().zip(&other.by_evidence) {
+            mine.merge(theirs);
+        }
+    }
+
+    /// Balanced in total and for every evidence source, and the sources add up.
+    pub fn is_balanced(&self) -> bool {
+        let seen: u64 = self.by_evidence.iter().map(|c| c.files_seen).sum();
+        self.total.is_balanced()
+            && self.by_evidence.iter().all(Counts::is_balanced)
+            && seen == self.total.files_seen
+    }
+}
+
+/// Which bucket one file fell in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TallyOutcome {
+    Hashed,
+    Failed,
+    /// The skip reason's code.
+    Skipped(String),
+}
+
+/// What one file adds to the counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileTally {
+    pub outcome: TallyOutcome,
+    pub bytes: u64,
+    pub image: bool,
+    pub matched: bool,
+    pub known_good: bool,
+}
+
+impl FileTally {
+    pub fn of(result: &FileResult) -> Self {
+        let outcome = match &result.outcome {
+            Outcome::Hashed(_) => TallyOutcome::Hashed,
+            Outcome::Failed { .. } => TallyOutcome::Failed,
+            Outcome::Skipped(reason) => TallyOutcome::Skipped(reason.code().to_string()),
+        };
+        // A failure may still carry what was hashed before it (e.g. a corrupt picture's
+        // digests and exact hits): that counts too.
+        let hashed: Option<&Hashed> = result.hashed();
+        FileTally {
+            outcome,
+            bytes: hashed.map_or(0, |h| h.bytes_read),
+            image: hashed.is_some_and(|h| h.picture.is_some()),
+            matched: hashed.is_some_and(Hashed::has_alert_hit),
+            known_good: hashed.is_some_and(Hashed::is_known_good),
+        }
     }
 }

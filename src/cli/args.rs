@@ -31,11 +31,13 @@ pub enum Command {
   hashsweep scan /mnt/evidence --list vics.json -o case42.jsonl
   hashsweep scan fixtures/evidence --list fixtures/demo-list.jsonl --threshold pdq=24
   hashsweep scan disk.E01 --list vics.json -o case42.jsonl --format text > case42.txt
+  hashsweep scan disk.E01 --list vics.json -o case42.jsonl --journal case42.journal
+  hashsweep scan --resume case42.journal        # after a crash or kill: finish that scan
 
 With -o FILE, a manifest is written beside the report as FILE.manifest.json.
 
 Exit status: 0 no match, 1 match, 2 fatal error, 130 interrupted.")]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Render a finished scan's JSON Lines report as text, json, csv, case or vics.
     #[command(after_help = "Examples:
   hashsweep report case42.jsonl                      # case summary for a person
@@ -158,11 +160,16 @@ pub struct ReadArgs {
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
     /// Evidence directories or files (never written to; symbolic links are not followed).
-    #[arg(required = true, value_name = "EVIDENCE")]
+    #[arg(required_unless_present = "resume", value_name = "EVIDENCE")]
     pub evidence: Vec<PathBuf>,
 
     /// Alert hash list (repeatable): a file on it is reported as a match.
-    #[arg(short, long = "list", value_name = "FILE", required = true)]
+    #[arg(
+        short,
+        long = "list",
+        value_name = "FILE",
+        required_unless_present = "resume"
+    )]
     pub lists: Vec<PathBuf>,
 
     /// Known-good hash list (repeatable, e.g. NSRL): such files are marked known and not
@@ -212,6 +219,21 @@ pub struct ScanArgs {
     /// with the MD5/SHA-1 stored by the acquisition tool; the result goes in the header.
     #[arg(long)]
     pub verify_image: bool,
+
+    /// Record each finished file in this journal as the scan goes (synced to disk in
+    /// batches), so that a scan that is killed can be finished with --resume. Refused if
+    /// the file exists or lies inside the evidence.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Finish the interrupted scan recorded in this journal: the same command runs again,
+    /// files already journaled are not read again, and the report is the one the
+    /// uninterrupted scan would have written. Only --threads and --quiet may be added.
+    #[arg(long, value_name = "JOURNAL", conflicts_with_all = [
+        "evidence", "lists", "known", "list_format", "lenient", "thresholds", "output",
+        "format", "manifest", "all_files", "no_dihedral", "verify_image", "journal",
+    ])]
+    pub resume: Option<PathBuf>,
 
     #[command(flatten)]
     pub read: ReadArgs,

@@ -25,7 +25,7 @@ pub fn escape(text: &str) -> String {
 }
 
 pub fn print_scan_summary(output: &ScanOutput, summary: &SummaryRecord, report: Option<&Path>) {
-    let c = &summary.counts;
+    let c = &summary.counts.total;
     let skipped: Vec<String> = c.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
     eprintln!(
         "hashsweep: {} files seen, {} hashed ({} bytes), {} pictures, {} skipped{}, {} failed, {:.1} s{}",

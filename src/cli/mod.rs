@@ -12,28 +12,30 @@ mod lists;
 mod polish;
 mod progress_bar;
 mod reports;
+mod scan;
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::{open_evidence_as, verify_image, EvidenceSource, EvidenceType};
+use hashsweep::evidence::{open_evidence_as, EvidenceSource, EvidenceType};
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
-use hashsweep::report::{self, EvidenceVerification, FileRecord, Header, SummaryRecord, ToolInfo};
-use hashsweep::scan::{ScanOptions, ScanOutput, Scanner};
+use hashsweep::report::{self, FileRecord};
+use hashsweep::scan::{ItemKey, ResultSink, ScanOptions, ScanOutput, Scanner};
 
-use args::{Args, Command, HashArgs, ScanArgs};
+use args::{Args, Command, HashArgs};
 pub use exit::Exit;
 
 pub fn run(args: Args) -> Exit {
     let result = match args.command {
-        Command::Scan(a) => scan(a),
+        Command::Scan(a) => scan::scan(*a),
         Command::Hash(a) => hash(a),
         Command::Report(a) => reports::report(a),
         Command::Verify(a) => reports::verify(a),
@@ -82,44 +84,23 @@ fn open_sources(
         .collect()
 }
 
-/// `--verify-image`: the whole-image hashes of every evidence source that is a disk image.
-fn verify_images(
-    args: &ScanArgs,
-    sources: &[Box<dyn EvidenceSource>],
-) -> Result<Vec<EvidenceVerification>> {
-    if !args.verify_image {
-        return Ok(Vec::new());
-    }
-    let ty: EvidenceType = args
-        .read
-        .evidence_type
-        .parse()
-        .map_err(anyhow::Error::msg)?;
-    let stop = AtomicBool::new(false);
-    let mut out = Vec::new();
-    for (index, source) in sources.iter().enumerate() {
-        if matches!(source.info().kind, "raw" | "split_raw" | "ewf") {
-            let result = verify_image(&args.evidence[index], ty, &stop)?;
-            out.push(EvidenceVerification {
-                evidence: index,
-                result,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Runs the scanner with a progress bar when stderr is a terminal.
+/// Runs the scanner with a progress bar when stderr is a terminal, handing finished files
+/// to `sink` and leaving out `already_done`.
 fn run_scanner(
     matcher: &Matcher,
     options: ScanOptions,
     sources: &[Box<dyn EvidenceSource>],
     quiet: bool,
+    sink: Option<&dyn ResultSink>,
+    already_done: &HashSet<ItemKey>,
 ) -> Result<ScanOutput> {
     let stop = stop_flag();
     let progress = Arc::new(Progress::default());
     let bar = progress_bar::ProgressBarThread::start(Arc::clone(&progress), quiet);
-    let scanner = Scanner::new(matcher, options, &stop, &progress);
+    let mut scanner = Scanner::new(matcher, options, &stop, &progress).skipping(already_done);
+    if let Some(sink) = sink {
+        scanner = scanner.with_sink(sink);
+    }
     let output = scanner.scan(sources);
     bar.finish();
     Ok(output?)
@@ -136,85 +117,6 @@ pub(crate) fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Writ
     })
 }
 
-fn scan(args: ScanArgs) -> Result<Exit> {
-    let started = Instant::now();
-    let started_at = now_rfc3339();
-    config::init_thread_pool(args.read.threads)?;
-    reports::check_scan_args(&args)?;
-    let thresholds = config::thresholds(&args.thresholds)?;
-    if let Some(output) = &args.output {
-        config::check_output_outside_evidence(output, &args.evidence)?;
-    }
-    let lists = config::load_lists(&args)?;
-    let matcher = Matcher::new(lists, thresholds).context("cannot index the hash lists")?;
-    let perceptual = config::perceptual_flag(&args.read)?.unwrap_or_else(|| {
-        let mut algorithms = matcher.perceptual_algorithms();
-        algorithms.push(Algorithm::Pdq);
-        algorithms
-    });
-    let options = config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
-    let sources = open_sources(&args.evidence, &args.read)?;
-    let mut header = header(&matcher, &options, &sources, started_at.clone());
-    header.evidence_verification = verify_images(&args, &sources)?;
-    let output = run_scanner(&matcher, options, &sources, args.read.quiet)?;
-    let summary = SummaryRecord {
-        record: "summary",
-        counts: output.summary.clone(),
-        started_at,
-        finished_at: now_rfc3339(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        interrupted: output.interrupted,
-    };
-    let mut out = reports::report_writer(&args)?;
-    report::write_jsonl(&mut out, &header, &output.results, &summary)
-        .context("cannot write the report")?;
-    let digest = out.finish().context("cannot write the report")?;
-    if !args.read.quiet {
-        human::print_scan_summary(&output, &summary, args.output.as_deref());
-    }
-    reports::after_scan(&args, &header, &summary, digest)?;
-    Ok(if output.interrupted {
-        Exit::Interrupted
-    } else if output.summary.matched > 0 {
-        Exit::Match
-    } else {
-        Exit::NoMatch
-    })
-}
-
-fn header(
-    matcher: &Matcher,
-    options: &ScanOptions,
-    sources: &[Box<dyn EvidenceSource>],
-    started_at: String,
-) -> Header {
-    Header {
-        record: "header",
-        format: report::REPORT_FORMAT,
-        format_version: report::REPORT_VERSION,
-        tool: ToolInfo::current(),
-        command_line: std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
-        started_at,
-        evidence: sources.iter().map(|s| s.info()).collect(),
-        evidence_verification: Vec::new(),
-        lists: matcher
-            .lists()
-            .iter()
-            .map(|l| l.provenance.clone())
-            .collect(),
-        thresholds: matcher.thresholds().to_named(),
-        perceptual_algorithms: options
-            .perceptual
-            .algorithms()
-            .iter()
-            .map(|a| a.name())
-            .collect(),
-        decoders: hashsweep::perceptual::decoders(),
-    }
-}
-
 fn hash(args: HashArgs) -> Result<Exit> {
     config::init_thread_pool(args.read.threads)?;
     let perceptual =
@@ -222,7 +124,14 @@ fn hash(args: HashArgs) -> Result<Exit> {
     let options = config::scan_options(&args.read, &perceptual, true, false);
     let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
     let sources = open_sources(&args.paths, &args.read)?;
-    let output = run_scanner(&matcher, options, &sources, args.read.quiet)?;
+    let output = run_scanner(
+        &matcher,
+        options,
+        &sources,
+        args.read.quiet,
+        None,
+        &HashSet::new(),
+    )?;
     let mut out = open_output(args.output.as_deref())?;
     for result in &output.results {
         report::write_line(&mut out, &FileRecord::from_result(result))?;

@@ -48,6 +48,23 @@ pub fn write_jsonl<W: Write>(
     out.flush()
 }
 
+/// Writes a whole report whose per-file records are already JSON text, one per line, in
+/// report order (a resumed scan's merged records).
+pub fn write_jsonl_lines<W: Write>(
+    out: &mut W,
+    header: &Header,
+    lines: &[String],
+    summary: &SummaryRecord,
+) -> io::Result<()> {
+    write_line(out, header)?;
+    for line in lines {
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    write_line(out, summary)?;
+    out.flush()
+}
+
 /// One record per line.
 pub fn write_line<W: Write, T: serde::Serialize>(out: &mut W, record: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *out, record)?;

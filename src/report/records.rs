@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::digest::DigestsHex;
 use crate::evidence::{ImageVerification, ItemLocation, SourceInfo};
+use crate::journal::ResumeInfo;
 use crate::list::ListProvenance;
 use crate::matcher::Hit;
 use crate::perceptual::ImageInfo;
@@ -51,6 +52,12 @@ pub struct Header {
     pub perceptual_algorithms: Vec<&'static str>,
     /// Which decoder produced the pixels, per picture format where it matters.
     pub decoders: BTreeMap<&'static str, &'static str>,
+    /// The scan journal (`--journal`), when one was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
+    /// Each time an interrupted scan was resumed from its journal (`--resume`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resumed: Vec<ResumeInfo>,
 }
 
 /// The image-level hash check of one evidence source.

@@ -1,0 +1,292 @@
+//! `hashsweep scan`, fresh or resumed: loads the lists, opens the evidence, runs the
+//! scanner (with its journal, when asked), writes the report, and says how it ended.
+//!
+//! A resume (`--resume JOURNAL`) re-runs the command line the journal recorded, from the
+//! working directory it recorded, after checking that the tool, the evidence and every
+//! list (by SHA-256) are the same; the journaled files are left out of the scan and their
+//! records merged back, so the report equals the one an uninterrupted scan writes.
+#![allow(clippy::print_stderr)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+
+use hashsweep::algorithm::Algorithm;
+use hashsweep::evidence::{verify_image, EvidenceSource, EvidenceType};
+use hashsweep::journal::{
+    record_line, Journal, JournalHeader, JournalList, JournalSource, JournalWriter, ResumeInfo,
+    JOURNAL_FORMAT, JOURNAL_VERSION,
+};
+use hashsweep::matcher::Matcher;
+use hashsweep::report::{self, EvidenceVerification, Header, SummaryRecord, ToolInfo};
+use hashsweep::scan::ScanOptions;
+
+use super::args::{Args, Command, ScanArgs};
+use super::{config, human, now_rfc3339, open_sources, reports, run_scanner, Exit};
+
+pub fn scan(args: ScanArgs) -> Result<Exit> {
+    match &args.resume {
+        Some(journal) => resume(journal, &args),
+        None => run(args, None),
+    }
+}
+
+/// Re-runs the journaled scan; `now` may only change `--threads` and `--quiet`.
+fn resume(journal_path: &Path, now: &ScanArgs) -> Result<Exit> {
+    let journal_path = journal_path
+        .canonicalize()
+        .with_context(|| format!("cannot open journal {}", journal_path.display()))?;
+    let journal = Journal::read(&journal_path)?;
+    let recorded = &journal.header;
+    std::env::set_current_dir(&recorded.working_directory).with_context(|| {
+        format!(
+            "cannot resume in the scan's working directory {}",
+            recorded.working_directory.display()
+        )
+    })?;
+    let parsed = Args::try_parse_from(&recorded.command_line)
+        .context("the journal's command line no longer parses")?;
+    let Command::Scan(mut args) = parsed.command else {
+        bail!(
+            "journal {}: not the journal of a scan",
+            journal_path.display()
+        );
+    };
+    args.journal = Some(journal_path);
+    if now.read.threads.is_some() {
+        args.read.threads = now.read.threads;
+    }
+    args.read.quiet |= now.read.quiet;
+    run(*args, Some(journal))
+}
+
+fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
+    let started = Instant::now();
+    let started_at = prior
+        .as_ref()
+        .map_or_else(now_rfc3339, |j| j.header.started_at.clone());
+    config::init_thread_pool(args.read.threads)?;
+    reports::check_scan_args(&args)?;
+    let thresholds = config::thresholds(&args.thresholds)?;
+    for output in args.output.iter().chain(&args.journal) {
+        config::check_output_outside_evidence(output, &args.evidence)?;
+    }
+    let lists = config::load_lists(&args)?;
+    let matcher = Matcher::new(lists, thresholds).context("cannot index the hash lists")?;
+    let perceptual = config::perceptual_flag(&args.read)?.unwrap_or_else(|| {
+        let mut algorithms = matcher.perceptual_algorithms();
+        algorithms.push(Algorithm::Pdq);
+        algorithms
+    });
+    let options = config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
+    let sources = open_sources(&args.evidence, &args.read)?;
+    let identity = journal_header(&matcher, &sources, &started_at)?;
+    if let Some(prior) = &prior {
+        check_same_scan(&prior.header, &identity)?;
+    }
+    let mut header = header(&matcher, &options, &sources, started_at.clone());
+    header.journal = args.journal.as_ref().map(|p| p.display().to_string());
+    let this_resume = prior.as_ref().map(|j| ResumeInfo {
+        command_line: header.command_line.clone(),
+        at: now_rfc3339(),
+        files_already_done: j.entries.len() as u64,
+    });
+    if let Some(prior) = &prior {
+        header.command_line = prior.header.command_line.clone();
+        header.resumed = prior.resumes.iter().chain(&this_resume).cloned().collect();
+    }
+    header.evidence_verification = verify_images(&args, &sources)?;
+    // Opened before the scan: a report that cannot be written is fatal before hours of work.
+    let mut out = reports::report_writer(&args)?;
+    let journal = match (&args.journal, &prior, &this_resume) {
+        (Some(path), None, _) => Some(JournalWriter::create(path, &identity, args.all_files)?),
+        (Some(_), Some(prior), Some(info)) => {
+            Some(JournalWriter::resume(prior, info, args.all_files)?)
+        }
+        _ => None,
+    };
+    let done = prior.as_ref().map(Journal::done_keys).unwrap_or_default();
+    let output = run_scanner(
+        &matcher,
+        options,
+        &sources,
+        args.read.quiet,
+        journal.as_ref().map(|j| j as _),
+        &done,
+    )?;
+    let journal_written = journal.map(JournalWriter::finish).transpose();
+    let mut counts = output.summary.clone();
+    let lines = match &prior {
+        Some(prior) => {
+            counts.merge(&prior.summary(sources.len()));
+            prior.merged_records(&output.results)?
+        }
+        None => output
+            .results
+            .iter()
+            .map(record_line)
+            .collect::<serde_json::Result<_>>()?,
+    };
+    let summary = SummaryRecord {
+        record: "summary",
+        counts,
+        started_at,
+        finished_at: now_rfc3339(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        interrupted: output.interrupted,
+    };
+    report::write_jsonl_lines(&mut out, &header, &lines, &summary)
+        .context("cannot write the report")?;
+    let digest = out.finish().context("cannot write the report")?;
+    if !args.read.quiet {
+        human::print_scan_summary(&output, &summary, args.output.as_deref());
+    }
+    if let Err(e) = journal_written {
+        eprintln!(
+            "hashsweep: warning: {}; the report is complete, but a resume of this scan would \
+             redo the files not journaled",
+            human::escape(&format!("{e:#}"))
+        );
+    }
+    reports::after_scan(&args, &header, &summary, digest)?;
+    Ok(if output.interrupted {
+        Exit::Interrupted
+    } else if summary.counts.total.matched > 0 {
+        Exit::Match
+    } else {
+        Exit::NoMatch
+    })
+}
+
+/// What a resume must find unchanged.
+fn journal_header(
+    matcher: &Matcher,
+    sources: &[Box<dyn EvidenceSource>],
+    started_at: &str,
+) -> Result<JournalHeader> {
+    let command_line = std::env::args_os()
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| anyhow::anyhow!("argument {a:?} is not UTF-8: no journal possible"))
+        })
+        .collect::<Result<_>>()?;
+    Ok(JournalHeader {
+        format: JOURNAL_FORMAT.to_string(),
+        version: JOURNAL_VERSION,
+        tool_version: ToolInfo::current().version.to_string(),
+        command_line,
+        working_directory: std::env::current_dir().context("no working directory")?,
+        started_at: started_at.to_string(),
+        evidence: sources
+            .iter()
+            .map(|s| {
+                let info = s.info();
+                JournalSource {
+                    path: info.path.display().to_string(),
+                    kind: info.kind.to_string(),
+                }
+            })
+            .collect(),
+        lists: matcher
+            .lists()
+            .iter()
+            .map(|l| JournalList {
+                path: l.provenance.path.display().to_string(),
+                sha256: l.provenance.sha256.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Refuses to resume against another tool version, other evidence or changed lists.
+fn check_same_scan(recorded: &JournalHeader, now: &JournalHeader) -> Result<()> {
+    if recorded.tool_version != now.tool_version {
+        bail!(
+            "the journal was written by hashsweep {}, this is {}: resume with that version",
+            recorded.tool_version,
+            now.tool_version
+        );
+    }
+    if recorded.evidence != now.evidence {
+        bail!("the evidence is not what the journal recorded: refusing to resume");
+    }
+    for (was, is) in recorded.lists.iter().zip(&now.lists) {
+        if was != is {
+            bail!(
+                "list {} changed since the scan started (SHA-256 {} then, {} now): refusing \
+                 to resume",
+                was.path,
+                was.sha256,
+                is.sha256
+            );
+        }
+    }
+    if recorded.lists.len() != now.lists.len() {
+        bail!("the lists are not those the journal recorded: refusing to resume");
+    }
+    Ok(())
+}
+
+/// `--verify-image`: the whole-image hashes of every evidence source that is a disk image.
+fn verify_images(
+    args: &ScanArgs,
+    sources: &[Box<dyn EvidenceSource>],
+) -> Result<Vec<EvidenceVerification>> {
+    if !args.verify_image {
+        return Ok(Vec::new());
+    }
+    let ty: EvidenceType = args
+        .read
+        .evidence_type
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut out = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        if matches!(source.info().kind, "raw" | "split_raw" | "ewf") {
+            let result = verify_image(&args.evidence[index], ty, &stop)?;
+            out.push(EvidenceVerification {
+                evidence: index,
+                result,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn header(
+    matcher: &Matcher,
+    options: &ScanOptions,
+    sources: &[Box<dyn EvidenceSource>],
+    started_at: String,
+) -> Header {
+    Header {
+        record: "header",
+        format: report::REPORT_FORMAT,
+        format_version: report::REPORT_VERSION,
+        tool: ToolInfo::current(),
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        started_at,
+        evidence: sources.iter().map(|s| s.info()).collect(),
+        evidence_verification: Vec::new(),
+        lists: matcher
+            .lists()
+            .iter()
+            .map(|l| l.provenance.clone())
+            .collect(),
+        thresholds: matcher.thresholds().to_named(),
+        perceptual_algorithms: options
+            .perceptual
+            .algorithms()
+            .iter()
+            .map(|a| a.name())
+            .collect(),
+        decoders: hashsweep::perceptual::decoders(),
+        journal: None,
+        resumed: Vec::new(),
+    }
+}

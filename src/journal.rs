@@ -1,0 +1,508 @@
+//! The scan journal: an append-only JSON Lines file that records each finished file as
+//! soon as it is done, so a scan killed at any point (power loss, `kill -9`, a full disk
+//! elsewhere) can be resumed and still yield the report an uninterrupted scan would have.
+//!
+//! Owns the journal's line format (docs/report-format.md, "Scan journal"), `JournalWriter`
+//! (appends from every worker, `fsync` in batches) and `Journal` (reads a journal back,
+//! dropping a torn last line, and merges its records with those of the resumed run).
+//!
+//! Line 1 is `{"header":{…}}`: the scan's command line and working directory (to run it
+//! again), its start time, evidence and the SHA-256 of each list (to refuse a resume
+//! against other inputs). Then `{"file":{…}}` per finished file: its key, what it adds to
+//! the summary, and its report record exactly as the report will print it (when the
+//! report shows that file). `{"resumed":{…}}` marks each resume.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::evidence::ItemPath;
+use crate::report::FileRecord;
+use crate::scan::{FileResult, ItemKey, ResultSink};
+use crate::summary::{FileTally, Summary};
+
+pub const JOURNAL_FORMAT: &str = "hashsweep-journal";
+pub const JOURNAL_VERSION: u32 = 1;
+
+/// Entries written between two `fsync`s at most, and the longest time between them.
+const SYNC_EVERY_ENTRIES: usize = 256;
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// What the scan was, so a resume can run the same scan and refuse a different one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalHeader {
+    pub format: String,
+    pub version: u32,
+    pub tool_version: String,
+    /// The scan's arguments, program name first.
+    pub command_line: Vec<String>,
+    /// Where the scan was started: relative paths in `command_line` are relative to it.
+    pub working_directory: PathBuf,
+    pub started_at: String,
+    /// Each evidence source's path and kind, in command-line order.
+    pub evidence: Vec<JournalSource>,
+    /// Each list's path and the SHA-256 of its bytes, in load order.
+    pub lists: Vec<JournalList>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalSource {
+    pub path: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalList {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// One finished file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub evidence: usize,
+    /// The item path's exact bytes, hex.
+    pub path_hex: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ordinal: u64,
+    pub tally: FileTally,
+    /// The report record, byte for byte as the report prints it; absent for a file the
+    /// report does not show (hashed, no alert hit, without `--all-files`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Box<RawValue>>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl JournalEntry {
+    pub fn key(&self) -> Result<ItemKey, hex::FromHexError> {
+        Ok(ItemKey {
+            source: self.evidence,
+            path: ItemPath::from_bytes(hex::decode(&self.path_hex)?),
+            ordinal: self.ordinal,
+        })
+    }
+}
+
+/// One resume of the scan: who ran it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeInfo {
+    pub command_line: Vec<String>,
+    pub at: String,
+    /// Files the journal held when this resume started.
+    pub files_already_done: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum JournalLine {
+    Header(JournalHeader),
+    File(JournalEntry),
+    Resumed(ResumeInfo),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("journal {path} already exists: resume that scan with --resume {path}, or remove it")]
+    Exists { path: PathBuf },
+    #[error("journal {path}: no complete header line (the scan stopped before it began)")]
+    NoHeader { path: PathBuf },
+    #[error("journal {path}, line {line}: {reason}")]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("journal {path}: written by format {format:?} version {version}, not {JOURNAL_FORMAT} {JOURNAL_VERSION}")]
+    Unsupported {
+        path: PathBuf,
+        format: String,
+        version: u32,
+    },
+}
+
+/// A journal read back.
+#[derive(Debug)]
+pub struct Journal {
+    pub path: PathBuf,
+    pub header: JournalHeader,
+    /// Finished files, each key once (the first entry wins).
+    pub entries: Vec<JournalEntry>,
+    pub resumes: Vec<ResumeInfo>,
+    /// Bytes up to the end of the last complete line: a resume appends from there.
+    pub complete_len: u64,
+    /// Whether a last, incomplete line (cut off by the kill) was dropped.
+    pub torn_tail: bool,
+}
+
+impl Journal {
+    /// Reads a journal. Only the last line may be incomplete (it was being written when the
+    /// scan was killed): it is dropped, and the files it named are done again. A malformed
+    /// complete line is an error naming the line.
+    pub fn read(path: &Path) -> Result<Journal, JournalError> {
+        let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let corrupt = |line: usize, reason: String| JournalError::Corrupt {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let mut header = None;
+        let mut entries = Vec::new();
+        let mut resumes = Vec::new();
+        let mut seen = HashSet::new();
+        for (index, line) in bytes[..complete_len].split(|&b| b == b'\n').enumerate() {
+            let line_no = index + 1;
+            if line.is_empty() {
+                continue;
+            }
+            let parsed: JournalLine =
+                serde_json::from_slice(line).map_err(|e| corrupt(line_no, e.to_string()))?;
+            match (parsed, &header) {
+                (JournalLine::Header(h), None) if line_no == 1 => header = Some(h),
+                (JournalLine::Header(_), _) => {
+                    return Err(corrupt(line_no, "a header after line 1".into()))
+                }
+                (_, None) => return Err(corrupt(line_no, "the first line is not a header".into())),
+                (JournalLine::File(entry), Some(_)) => {
+                    let key = entry
+                        .key()
+                        .map_err(|e| corrupt(line_no, format!("path_hex: {e}")))?;
+                    if seen.insert(key) {
+                        entries.push(entry);
+                    }
+                }
+                (JournalLine::Resumed(info), Some(_)) => resumes.push(info),
+            }
+        }
+        let header = header.ok_or_else(|| JournalError::NoHeader {
+            path: path.to_path_buf(),
+        })?;
+        if header.format != JOURNAL_FORMAT || header.version != JOURNAL_VERSION {
+            return Err(JournalError::Unsupported {
+                path: path.to_path_buf(),
+                format: header.format,
+                version: header.version,
+            });
+        }
+        Ok(Journal {
+            path: path.to_path_buf(),
+            header,
+            entries,
+            resumes,
+            complete_len: complete_len as u64,
+            torn_tail: complete_len < bytes.len(),
+        })
+    }
+
+    /// The items already done, for `Scanner::skipping`.
+    pub fn done_keys(&self) -> HashSet<ItemKey> {
+        self.entries.iter().filter_map(|e| e.key().ok()).collect()
+    }
+
+    /// What the journaled files add to a summary of `sources` evidence sources.
+    pub fn summary(&self, sources: usize) -> Summary {
+        let mut summary = Summary::for_sources(sources);
+        for entry in &self.entries {
+            summary.add(entry.evidence, &entry.tally);
+        }
+        summary
+    }
+
+    /// The report's per-file lines: the journaled records and those of `results` (the
+    /// resumed run), in report order.
+    pub fn merged_records(&self, results: &[FileResult]) -> serde_json::Result<Vec<String>> {
+        let mut lines: Vec<(ItemKey, String)> = Vec::new();
+        for entry in &self.entries {
+            if let (Some(record), Ok(key)) = (&entry.record, entry.key()) {
+                lines.push((key, record.get().to_string()));
+            }
+        }
+        for result in results {
+            lines.push((result.key(), record_line(result)?));
+        }
+        lines.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(lines.into_iter().map(|(_, line)| line).collect())
+    }
+}
+
+/// A file's report record as one line of JSON (no newline).
+pub fn record_line(result: &FileResult) -> serde_json::Result<String> {
+    serde_json::to_string(&FileRecord::from_result(result))
+}
+
+/// Appends finished files to a journal from any worker thread. A write error is kept (the
+/// scan goes on; the journal then only holds what was written before) and returned by
+/// `finish`.
+pub struct JournalWriter {
+    path: PathBuf,
+    /// Whether every file's record is kept (`--all-files`), not only reportable ones.
+    keep_clean: bool,
+    state: Mutex<WriterState>,
+}
+
+struct WriterState {
+    out: BufWriter<File>,
+    unsynced: usize,
+    last_sync: Instant,
+    error: Option<io::Error>,
+}
+
+impl JournalWriter {
+    /// Starts a new journal; refuses to overwrite one.
+    pub fn create(
+        path: &Path,
+        header: &JournalHeader,
+        keep_clean: bool,
+    ) -> Result<Self, JournalError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|source| match source.kind() {
+                io::ErrorKind::AlreadyExists => JournalError::Exists {
+                    path: path.to_path_buf(),
+                },
+                _ => io_error(path, source),
+            })?;
+        let writer = JournalWriter::over(path, file, keep_clean);
+        writer.append_line(&JournalLine::Header(header.clone()));
+        writer.sync().map_err(|e| io_error(path, e))?;
+        sync_parent_dir(path).map_err(|e| io_error(path, e))?;
+        Ok(writer)
+    }
+
+    /// Reopens a journal read by `Journal::read` to append to it, cutting off a torn last
+    /// line first, and records the resume.
+    pub fn resume(
+        journal: &Journal,
+        info: &ResumeInfo,
+        keep_clean: bool,
+    ) -> Result<Self, JournalError> {
+        let path = &journal.path;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| io_error(path, e))?;
+        file.set_len(journal.complete_len)
+            .map_err(|e| io_error(path, e))?;
+        let mut file = file;
+        io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(|e| io_error(path, e))?;
+        let writer = JournalWriter::over(path, file, keep_clean);
+        writer.append_line(&JournalLine::Resumed(info.clone()));
+        writer.sync().map_err(|e| io_error(path, e))?;
+        Ok(writer)
+    }
+
+    fn over(path: &Path, file: File, keep_clean: bool) -> Self {
+        JournalWriter {
+            path: path.to_path_buf(),
+            keep_clean,
+            state: Mutex::new(WriterState {
+                out: BufWriter::with_capacity(1 << 16, file),
+                unsynced: 0,
+                last_sync: Instant::now(),
+                error: None,
+            }),
+        }
+    }
+
+    fn append_line(&self, line: &JournalLine) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.error.is_some() {
+            return;
+        }
+        let written = serde_json::to_vec(line)
+            .map_err(io::Error::other)
+            .and_then(|mut bytes| {
+                bytes.push(b'\n');
+                state.out.write_all(&bytes)
+            });
+        if let Err(e) = written {
+            state.error = Some(e);
+            return;
+        }
+        state.unsynced += 1;
+        if state.unsynced >= SYNC_EVERY_ENTRIES || state.last_sync.elapsed() >= SYNC_EVERY {
+            if let Err(e) = sync_state(&mut state) {
+                state.error = Some(e);
+            }
+        }
+    }
+
+    fn sync(&self) -> io::Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        sync_state(&mut state)
+    }
+
+    /// Writes out and syncs what is left; returns the first error met, if any.
+    pub fn finish(self) -> Result<(), JournalError> {
+        let path = self.path.clone();
+        let mut state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = state.error.take() {
+            return Err(io_error(&path, e));
+        }
+        sync_state(&mut state).map_err(|e| io_error(&path, e))
+    }
+}
+
+impl ResultSink for JournalWriter {
+    fn finished(&self, result: &FileResult) {
+        let record = if self.keep_clean || result.is_reportable() {
+            match record_line(result).and_then(RawValue::from_string) {
+                Ok(raw) => Some(raw),
+                Err(e) => {
+                    let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                    state.error.get_or_insert(io::Error::other(e));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        self.append_line(&JournalLine::File(JournalEntry {
+            evidence: result.source,
+            path_hex: hex::encode(result.path.as_bytes()),
+            ordinal: result.ordinal,
+            tally: FileTally::of(result),
+            record,
+        }));
+    }
+}
+
+fn sync_state(state: &mut WriterState) -> io::Result<()> {
+    state.out.flush()?;
+    state.out.get_ref().sync_data()?;
+    state.unsynced = 0;
+    state.last_sync = Instant::now();
+    Ok(())
+}
+
+/// Makes the new journal's directory entry durable too.
+fn sync_parent_dir(path: &Path) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)?.sync_all()
+}
+
+fn io_error(path: &Path, source: io::Error) -> JournalError {
+    JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::SkipReason;
+    use crate::scan::Outcome;
+
+    fn header() -> JournalHeader {
+        JournalHeader {
+            format: JOURNAL_FORMAT.into(),
+            version: JOURNAL_VERSION,
+            tool_version: "test".into(),
+            command_line: vec!["hashsweep".into(), "scan".into()],
+            working_directory: PathBuf::from("/"),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            evidence: vec![],
+            lists: vec![],
+        }
+    }
+
+    fn skipped(path: &str, ordinal: u64) -> FileResult {
+        FileResult {
+            source: 0,
+            path: ItemPath::from_bytes(path.as_bytes().to_vec()),
+            ordinal,
+            size: None,
+            location: None,
+            outcome: Outcome::Skipped(SkipReason::Symlink),
+        }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_cut_off_on_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan.journal");
+        let writer = JournalWriter::create(&path, &header(), false).unwrap();
+        writer.finished(&skipped("ev/b", 0));
+        writer.finished(&skipped("ev/a", 0));
+        writer.finished(&skipped("ev/a", 1));
+        writer.finish().unwrap();
+        let full = std::fs::read(&path).unwrap();
+        // Cut the last entry in half, as a kill in the middle of a write would.
+        std::fs::write(&path, &full[..full.len() - 10]).unwrap();
+
+        let journal = Journal::read(&path).unwrap();
+        assert!(journal.torn_tail);
+        assert_eq!(journal.entries.len(), 2);
+        assert_eq!(journal.summary(1).total.skipped["symlink"], 2);
+        let resumed = ResumeInfo {
+            command_line: vec![],
+            at: "t".into(),
+            files_already_done: 2,
+        };
+        let writer = JournalWriter::resume(&journal, &resumed, false).unwrap();
+        writer.finished(&skipped("ev/a", 1));
+        writer.finish().unwrap();
+
+        let again = Journal::read(&path).unwrap();
+        assert!(!again.torn_tail);
+        assert_eq!(again.resumes, vec![resumed]);
+        let lines = again.merged_records(&[skipped("ev/0", 0)]).unwrap();
+        let paths: Vec<String> = lines
+            .iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].to_string())
+            .collect();
+        assert_eq!(paths, ["\"ev/0\"", "\"ev/a\"", "\"ev/a\"", "\"ev/b\""]);
+    }
+
+    #[test]
+    fn a_corrupt_complete_line_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan.journal");
+        let writer = JournalWriter::create(&path, &header(), false).unwrap();
+        writer.finish().unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"file\":{\"evidence\":0}}\n{\"resumed\":1}\n");
+        std::fs::write(&path, text).unwrap();
+        let err = Journal::read(&path).unwrap_err();
+        assert!(
+            matches!(err, JournalError::Corrupt { line: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_existing_journal_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan.journal");
+        std::fs::write(&path, b"keep me").unwrap();
+        let err = JournalWriter::create(&path, &header(), false)
+            .err()
+            .unwrap();
+        assert!(matches!(err, JournalError::Exists { .. }));
+        assert_eq!(std::fs::read(&path).unwrap(), b"keep me");
+    }
+}
