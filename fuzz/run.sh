@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Fuzz one target of hashsweep's untrusted-input parsers with cargo-fuzz (libFuzzer).
+#
+#   fuzz/run.sh TARGET [SECONDS]      TARGET: picture | lists | disk_image   (default 600 s)
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is enough:
+# RUSTC_BOOTSTRAP lets it use the sanitizer flags. Seeds are made fresh each run into
+# fuzz/corpus/TARGET (git-ignored): tiny synthetic pictures of every format, the list
+# fixtures of fixtures/lists, and tiny FAT/ext2/NTFS/partitioned/E01 images (dosfstools,
+# mtools, e2fsprogs, ntfs-3g, fdisk, ewf-tools, as .ci/setup installs). A crash is written
+# to fuzz/artifacts/TARGET/; copy it to fuzz/regressions/TARGET/ and
+# tests/fuzz_regressions.rs replays it in every test run.
+set -euo pipefail
+cd "$(dirname "$0")"
+target=${1:?usage: fuzz/run.sh picture|lists|disk_image [SECONDS]}
+seconds=${2:-600}
+corpus=corpus/$target
+mkdir -p "$corpus" "artifacts/$target"
+
+seed_pictures() {
+  python3 - "$corpus" <<'PY'
+import io, sys
+from PIL import Image
+out = sys.argv[1]
+im = Image.new("RGB", (24, 16))
+im.putdata([((x * 11) % 256, (y * 15) % 256, ((x + y) * 7) % 256) for y in range(16) for x in range(24)])
+for fmt, ext, mode in [("PNG", "png", "RGB"), ("PNG", "la.png", "LA"), ("PNG", "p.png", "P"),
+                       ("JPEG", "jpg", "RGB"), ("JPEG", "grey.jpg", "L"), ("GIF", "gif", "P"),
+                       ("WEBP", "webp", "RGB"), ("BMP", "bmp", "RGB"), ("TIFF", "tif", "RGB")]:
+    im.convert(mode).save(f"{out}/seed.{ext}", fmt)
+PY
+}
+
+seed_images() {
+  local w; w=$(mktemp -d)
+  export MTOOLS_SKIP_CHECK=1 E2FSPROGS_FAKE_TIME=1700000000
+  printf 'hello from a tiny volume\n' > "$w/a.txt"
+  head -c 3000 /dev/urandom > "$w/b.bin"
+  # FAT12, with a deleted file
+  truncate -s 160K "$w/fat.img"; mkfs.fat -C -n FUZZ "$w/fat.img" 160 >/dev/null 2>&1 || mkfs.fat -n FUZZ "$w/fat.img" >/dev/null
+  mcopy -i "$w/fat.img" "$w/a.txt" "$w/b.bin" ::/ && mdel -i "$w/fat.img" ::/b.bin
+  cp "$w/fat.img" "$corpus/fat12.img"
+  # MBR with that FAT volume as partition 1
+  truncate -s 200K "$w/mbr.img"
+  echo 'start=32, type=01' | sfdisk -q "$w/mbr.img" >/dev/null
+  dd if="$w/fat.img" of="$w/mbr.img" bs=512 seek=32 conv=notrunc status=none
+  cp "$w/mbr.img" "$corpus/mbr_fat12.img"
+  # ext2 from a directory
+  mkdir -p "$w/tree/sub"; cp "$w/a.txt" "$w/tree/sub/"; cp "$w/b.bin" "$w/tree/"
+  mke2fs -q -t ext2 -b 1024 -N 16 -d "$w/tree" "$w/ext2.img" 128k
+  cp "$w/ext2.img" "$corpus/ext2.img"
+  # NTFS (1 MiB is about the smallest mkntfs makes)
+  truncate -s 1M "$w/ntfs.img"
+  if mkntfs -q -F -f "$w/ntfs.img" >/dev/null 2>&1 && ntfscp -q "$w/ntfs.img" "$w/a.txt" a.txt >/dev/null 2>&1; then
+    cp "$w/ntfs.img" "$corpus/ntfs.img"
+  fi
+  # E01 of the partitioned image
+  if command -v ewfacquirestream >/dev/null; then
+    ewfacquirestream -q -t "$w/e01" -c deflate:fast -C case -D desc -e ex -E ev -N note < "$w/mbr.img" >/dev/null 2>&1 || true
+    [ -f "$w/e01.E01" ] && cp "$w/e01.E01" "$corpus/mbr_fat12.E01"
+  fi
+  rm -rf "$w"
+}
+
+case $target in
+  picture) seed_pictures; max_len=65536 ;;
+  lists) cp ../fixtures/lists/* "$corpus/" 2>/dev/null || true; cp ../fixtures/demo-list.jsonl "$corpus/"; max_len=16384 ;;
+  disk_image) seed_images; max_len=$((1 << 20 | 4096)) ;;
+  *) echo "unknown target $target" >&2; exit 2 ;;
+esac
+rm -f "$corpus"/README.md
+
+export RUSTC_BOOTSTRAP=1
+cargo fuzz run "$target" "$corpus" -- \
+  -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=4096 -timeout=30 \
+  -artifact_prefix="artifacts/$target/" -print_final_stats=1
