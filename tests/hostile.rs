@@ -68,6 +68,8 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
 }
 
 const NON_UTF8_NAME: &[u8] = b"caf\xe9-\xff.bin";
+/// A name that would retitle the terminal, clear it and forge a line of the summary.
+const ESCAPE_NAME: &str = "esc-\u{1b}]0;pwned\u{7}\u{1b}[2J\nhashsweep: no match.bin";
 const DEEP_LEVELS: usize = 60;
 
 /// Builds the corpus under `ev` and returns the alert list's text.
@@ -133,6 +135,7 @@ fn build_corpus(ev: &Path, outside: &Path) -> String {
     drop(std::os::unix::net::UnixListener::bind(ev.join("special/socket")).unwrap());
     let weird = ev.join(OsStr::from_bytes(NON_UTF8_NAME));
     write(&weird, b"a name that is not UTF-8");
+    write(&ev.join(ESCAPE_NAME), b"a name full of escape sequences");
     let mut deep = ev.join("deep");
     for level in 0..DEEP_LEVELS {
         deep = deep.join(format!("d{level:02}"));
@@ -155,6 +158,7 @@ fn build_corpus(ev: &Path, outside: &Path) -> String {
     [
         md5_entry(b"fine", "FINE"),
         md5_entry(b"a name that is not UTF-8", "WEIRD"),
+        md5_entry(b"a name full of escape sequences", "ESC"),
         md5_entry(b"at the bottom of a deep tree", "DEEP"),
         md5_entry(b"", "EMPTY"),
     ]
@@ -308,6 +312,7 @@ fn hostile_corpus_lands_every_file_in_its_bucket() {
         ("truncated/trunc.png", failure("picture not decoded")),
         ("truncated/trunc.webp", failure("picture not decoded")),
         (&weird[..], matched.clone()),
+        (ESCAPE_NAME, matched.clone()),
     ]
     .into_iter()
     .map(|(p, (kind, why))| (p.to_string(), (kind, why)))
@@ -326,6 +331,13 @@ fn hostile_corpus_lands_every_file_in_its_bucket() {
         })
         .collect();
     assert_eq!(got, expected, "{stderr}");
+
+    // The terminal summary shows the hostile name escaped: no raw control character at all.
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("esc-\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\nhashsweep: no match.bin"));
 
     // The non-UTF-8 name is reported losslessly.
     let weird_rec = recs
@@ -348,10 +360,10 @@ fn hostile_corpus_lands_every_file_in_its_bucket() {
         .values()
         .map(|v| v.as_u64().unwrap())
         .sum();
-    assert_eq!((seen, hashed, failed, skipped_total), (25, 5, 14, 6), "{s}");
+    assert_eq!((seen, hashed, failed, skipped_total), (26, 6, 14, 6), "{s}");
     assert_eq!(seen, hashed + failed + skipped_total);
     assert_eq!(s["skipped"], json!({"symlink": 4, "special_file": 2}));
-    assert_eq!(s["matched"], 3);
+    assert_eq!(s["matched"], 4);
     // The 1x1 picture decodes (too small for PDQ, noted); 1x100000 is over the height
     // limit, like the bombs.
     assert_eq!(s["images"], 1);
@@ -543,4 +555,68 @@ fn a_scan_leaves_the_evidence_exactly_as_it_was() {
     for (path, was) in &before {
         assert_eq!(Some(was), after.get(path), "{} changed", path.display());
     }
+}
+
+/// A panic while a file is read or hashed (here: its reader panics, as a buggy decoder or
+/// filesystem reader would) is that file's failure; the other files are still hashed.
+#[test]
+fn a_panic_while_hashing_is_contained_to_its_file() {
+    struct PanickyReader;
+    impl Read for PanickyReader {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            panic!("decoder bug on purpose");
+        }
+    }
+    struct Panicky(DirectorySource);
+    impl EvidenceSource for Panicky {
+        fn info(&self) -> SourceInfo {
+            self.0.info()
+        }
+        fn enumerate(&self, stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError> {
+            self.0.enumerate(stop)
+        }
+        fn open(&self, item: &EvidenceItem) -> std::io::Result<Box<dyn Read + Send + '_>> {
+            if item.path.lossy().ends_with("bad.bin") {
+                Ok(Box::new(PanickyReader))
+            } else {
+                self.0.open(item)
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.bin", "bad.bin", "c.bin"] {
+        fs::write(dir.path().join(name), name).unwrap();
+    }
+    let source: Box<dyn EvidenceSource> = Box::new(Panicky(DirectorySource::new(dir.path())));
+    let matcher = Matcher::new(Vec::new(), Thresholds::default()).unwrap();
+    let options = ScanOptions {
+        perceptual: PerceptualConfig::new(&[], DecodeLimits::default()),
+        max_picture_bytes: 0,
+        keep_clean: true,
+        dihedral: false,
+    };
+    let stop = AtomicBool::new(false);
+    let progress = Progress::default();
+    let out = Scanner::new(&matcher, options, &stop, &progress)
+        .scan(&[source])
+        .unwrap();
+    let outcomes: Vec<String> = out
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Hashed(h) => format!("hashed {}", h.bytes_read),
+            Outcome::Failed { error, .. } => error.clone(),
+            Outcome::Skipped(reason) => reason.code().to_string(),
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "hashed 5",
+            "internal error while hashing: decoder bug on purpose",
+            "hashed 5"
+        ]
+    );
+    assert!(out.summary.is_balanced());
+    assert_eq!(out.summary.total.failed, 1);
 }

@@ -10,18 +10,9 @@ use hashsweep::scan::{Outcome, ScanOutput};
 /// Most match paths listed on the terminal; the report has them all.
 const MAX_LISTED: usize = 20;
 
-/// Replaces control characters (ESC, CR, …) with visible escapes.
+/// Attacker-controlled text made safe for the terminal (`report::text::printable`).
 pub fn escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() && c != '\n' {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
+    hashsweep::report::text::printable(text)
 }
 
 pub fn print_scan_summary(output: &ScanOutput, summary: &SummaryRecord, report: Option<&Path>) {
@@ -79,16 +70,5 @@ pub fn print_manifest_note(manifest: Option<&Path>) {
         None => eprintln!(
             "hashsweep: no manifest: the report went to standard output (use -o FILE or --manifest FILE)"
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_terminal_control_sequences() {
-        assert_eq!(escape("a\u{1b}[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(escape("plain/é.jpg"), "plain/é.jpg");
     }
 }

@@ -27,12 +27,14 @@ pub fn render<W: Write>(
     write_failures(report, out)
 }
 
-/// Escapes control characters (and nothing else) so a hostile file name cannot drive the
-/// terminal or forge report lines.
+/// Escapes what could drive a terminal or disguise a name (and nothing else), so a hostile
+/// file name cannot send escape sequences, forge report lines or reorder what is shown:
+/// control characters (ESC, CR, LF, …) and the Unicode bidirectional and invisible format
+/// characters (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF).
 pub fn printable(s: &str) -> String {
     s.chars()
         .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
+            let escaped: Vec<char> = if c.is_control() || is_disguising_format(c) {
                 c.escape_default().collect()
             } else {
                 vec![c]
@@ -40,6 +42,10 @@ pub fn printable(s: &str) -> String {
             escaped
         })
         .collect()
+}
+
+fn is_disguising_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 fn write_run<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
@@ -356,5 +362,8 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+        // A right-to-left override makes "gpj.exe" look like "exe.jpg".
+        assert_eq!(printable("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
+        assert_eq!(printable("plain/é.jpg"), "plain/é.jpg");
     }
 }
