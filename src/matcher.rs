@@ -94,15 +94,26 @@ pub struct Hit {
     /// Perceptual hits: which variant of the file matched (`original`, `rotate90`, `flipx`…).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transform: Option<&'static str>,
+    /// Perceptual hits: the file's hash that is `distance` from `list_hash`, i.e. the hash
+    /// of the variant that matched (for `original`, the file's own hash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_hash: Option<String>,
     /// PDQ hits: the file's PDQ quality (0–100).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quality: Option<u32>,
-    /// Perceptual hits: whether a cryptographic hash of the file also hit the same list.
+    /// Perceptual hits: whether a cryptographic hash of the file also hit the same entry
+    /// (same list and entry id; same list where the list has no ids).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub also_exact: Option<bool>,
 }
 
 impl Hit {
+    /// Whether `other` names the same list entry: same list and entry id, or the same list
+    /// when the list gives no ids.
+    pub fn is_same_entry(&self, other: &Hit) -> bool {
+        self.list == other.list && (other.entry_id.is_none() || self.entry_id == other.entry_id)
+    }
+
     fn from_entry(list: &HashList, entry: &EntryRef<'_>, distance: u32) -> Hit {
         let owned = |s: Option<&str>| s.map(str::to_string);
         Hit {
@@ -119,6 +130,7 @@ impl Hit {
             list_hash: hex::encode(entry.hash),
             threshold: None,
             transform: None,
+            file_hash: None,
             quality: None,
             also_exact: None,
         }
@@ -277,26 +289,28 @@ impl Matcher {
         ) else {
             return Vec::new();
         };
-        let mut best: BTreeMap<u32, (u32, Option<&'static str>)> = BTreeMap::new();
+        // Per table row: the distance and the index of the closest query.
+        let mut best: BTreeMap<u32, (u32, usize)> = BTreeMap::new();
         let mut found = Vec::new();
-        for query in queries {
+        for (q, query) in queries.iter().enumerate() {
             found.clear();
             table.search(query.value, threshold, &mut found);
             for n in &found {
-                let slot = best.entry(n.id).or_insert((n.distance, query.transform));
+                let slot = best.entry(n.id).or_insert((n.distance, q));
                 if n.distance < slot.0 {
-                    *slot = (n.distance, query.transform);
+                    *slot = (n.distance, q);
                 }
             }
         }
         best.into_iter()
-            .filter_map(|(row, (distance, transform))| {
+            .filter_map(|(row, (distance, q))| {
                 let at = table.rows.get(row as usize)?;
                 let list = &self.lists[at.list as usize];
                 let entry = list.get(at.entry as usize)?;
                 let mut hit = Hit::from_entry(list, &entry, distance);
                 hit.threshold = Some(threshold);
-                hit.transform = transform;
+                hit.transform = queries[q].transform;
+                hit.file_hash = Some(hex::encode(queries[q].value));
                 Some(hit)
             })
             .collect()

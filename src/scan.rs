@@ -346,7 +346,6 @@ impl<'a> Scanner<'a> {
     }
 
     fn match_picture(&self, picture: &PictureHashes, hashed: &mut Hashed) {
-        let exact_lists: Vec<String> = hashed.hits.iter().map(|h| h.list.clone()).collect();
         let mut found = Vec::new();
         for &algorithm in self.options.perceptual.algorithms() {
             if algorithm == Algorithm::Pdq {
@@ -360,7 +359,7 @@ impl<'a> Scanner<'a> {
             }
         }
         for hit in &mut found {
-            hit.also_exact = Some(exact_lists.contains(&hit.list));
+            hit.also_exact = Some(hashed.hits.iter().any(|exact| exact.is_same_entry(hit)));
         }
         hashed.hits.extend(found);
     }

@@ -120,6 +120,8 @@ pub struct HitIn {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transform: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quality: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub also_exact: Option<bool>,

@@ -58,7 +58,7 @@ impl<'a> Why<'a> {
             distance: hit.distance,
             threshold,
             list_hash: &hit.list_hash,
-            file_hash: file.hash(&hit.algorithm),
+            file_hash: hit.file_hash.as_deref().or(file.hash(&hit.algorithm)),
             transform: hit.transform.as_deref(),
             quality: hit.quality,
             also_exact,
