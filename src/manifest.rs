@@ -79,9 +79,17 @@ pub struct ManifestList {
 pub struct ManifestEvidence {
     pub path: PathBuf,
     pub kind: String,
-    /// Bytes of the evidence file (the first segment of a split image); `None` for a
-    /// directory, whose identity is its path and the report's per-file hashes.
+    /// Bytes of the evidence file, all segments of a split or E01 image together; `None`
+    /// for a directory, whose identity is its path and the report's per-file hashes.
     pub size: Option<u64>,
+    /// A disk image's segment files with their sizes, its media size and the hashes its
+    /// acquisition tool stored, as the report header records them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_hashes: Option<Value>,
     /// `--verify-image` result for a disk image: computed and stored hashes, as in the
     /// report header.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,13 +139,23 @@ impl Manifest {
         });
         let evidence = h.evidence.iter().enumerate().map(|(i, e)| {
             let path = context.working_directory.join(&e.path);
+            let files = e.extra.get("files").cloned();
+            let segments_size = files
+                .as_ref()
+                .and_then(Value::as_array)
+                .map(|files| files.iter().filter_map(|f| f["size"].as_u64()).sum::<u64>());
             ManifestEvidence {
                 path: PathBuf::from(&e.path),
                 kind: e.kind.clone(),
-                size: std::fs::metadata(path)
-                    .ok()
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len()),
+                size: segments_size.or_else(|| {
+                    std::fs::metadata(path)
+                        .ok()
+                        .filter(|m| m.is_file())
+                        .map(|m| m.len())
+                }),
+                files,
+                media_size: e.extra.get("media_size").and_then(Value::as_u64),
+                stored_hashes: e.extra.get("stored_hashes").cloned(),
                 image_hashes: h
                     .evidence_verification
                     .iter()

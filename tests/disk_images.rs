@@ -518,3 +518,149 @@ fn throughput() {
         mb(v.bytes_hashed, verify),
     );
 }
+
+/// Through the binary, as an examiner runs it: a good E01 and a multi-segment E01 with a
+/// truncated segment in one scan, with `--verify-image`. The good image's files (the
+/// deleted JPEG too) are matched with their locations, the damaged image is one failure
+/// naming it while the scan goes on, and the header and manifest identify both images by
+/// every segment file.
+#[test]
+fn scan_of_disk_images_through_the_binary() {
+    let Some(dir) = images::dir() else { return };
+    let manifest = images::manifest(dir);
+    let mut names: Vec<String> = vec!["fat32_mbr.E01".into()];
+    names.extend((1..=17).map(|i| format!("ext4_gpt.E{i:02}")));
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (tmp, paths) = copy(dir, &names);
+    let cut = &paths[7]; // ext4_gpt.E07
+    let len = std::fs::metadata(cut).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(cut)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let list: String = manifest
+        .iter()
+        .map(|m| {
+            format!(
+                "{{\"algorithm\":\"md5\",\"hash\":\"{}\",\"id\":\"{}\",\"category\":\"1\"}}\n",
+                m.md5, m.path
+            )
+        })
+        .collect();
+    let list_path = tmp.path().join("list.jsonl");
+    std::fs::write(&list_path, list).unwrap();
+    let report = tmp.path().join("out").join("report.jsonl");
+    std::fs::create_dir(report.parent().unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .arg("scan")
+        .arg(&paths[0])
+        .arg(&paths[1])
+        .arg("--list")
+        .arg(&list_path)
+        .args(["--verify-image", "-q", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs: Vec<serde_json::Value> = std::fs::read_to_string(&report)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let header = &recs[0];
+    assert_eq!(header["evidence"][0]["kind"], "ewf");
+    assert_eq!(header["evidence"][0]["files"].as_array().unwrap().len(), 1);
+    assert!(header["evidence"][0]["stored_hashes"]["md5"].is_string());
+    assert_eq!(header["evidence"][1]["kind"], "unreadable_image");
+    let verification = &header["evidence_verification"][0];
+    assert_eq!(verification["evidence"], 0);
+    assert_eq!(verification["md5_matches"], true, "{verification}");
+
+    let prefix = format!("{}/", paths[0].display());
+    let matched: BTreeMap<String, &serde_json::Value> = recs
+        .iter()
+        .filter(|r| r["record"] == "match")
+        .map(|r| {
+            let p = r["path"].as_str().unwrap();
+            (p.strip_prefix(&prefix).unwrap().to_string(), r)
+        })
+        .collect();
+    let expected: BTreeSet<String> = manifest.iter().map(|m| format!("p1/{}", m.path)).collect();
+    assert_eq!(matched.keys().cloned().collect::<BTreeSet<_>>(), expected);
+    let deleted = &matched["p1/deleted_me.jpg"];
+    assert_eq!(deleted["hits"][0]["entry_id"], "deleted_me.jpg");
+    let loc = &deleted["location"];
+    assert_eq!(
+        (
+            &loc["partition"],
+            &loc["partition_offset"],
+            &loc["filesystem"],
+            &loc["deleted"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(2048 * 512),
+            &serde_json::json!("fat32"),
+            &serde_json::json!(true)
+        )
+    );
+    assert!(loc["data_offset"].as_u64().unwrap() > 2048 * 512);
+
+    let failures: Vec<&serde_json::Value> =
+        recs.iter().filter(|r| r["record"] == "failure").collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["evidence"], 1);
+    let error = failures[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("cannot read image") && error.contains("truncated"),
+        "{error}"
+    );
+    let summary = recs.last().unwrap();
+    assert_eq!(summary["by_evidence"][1]["failed"], 1);
+    assert_eq!(summary["by_evidence"][1]["files_seen"], 1);
+    assert_eq!(summary["matched"], manifest.len());
+
+    // The manifest sizes every image by all its segment files.
+    let manifest_json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("out/report.jsonl.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let e01_size = std::fs::metadata(&paths[0]).unwrap().len();
+    assert_eq!(manifest_json["evidence"][0]["size"], e01_size);
+    assert!(manifest_json["evidence"][0]["stored_hashes"]["md5"].is_string());
+}
+
+/// A split or multi-segment image is identified by every file it is made of.
+#[test]
+fn image_identity_lists_every_segment() {
+    let Some(dir) = images::dir() else { return };
+    for (image, segments) in [("ext4_gpt.E01", 17), ("ntfs_split.001", 2), ("ntfs.raw", 1)] {
+        let info = open_evidence(&dir.join(image)).unwrap().info();
+        let names: Vec<String> = info
+            .files
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), segments, "{image}: {names:?}");
+        assert_eq!(names[0], image);
+        for f in &info.files {
+            assert_eq!(f.size, std::fs::metadata(&f.path).unwrap().len());
+        }
+        let media = info.media_size.unwrap();
+        if image == "ntfs_split.001" || image == "ntfs.raw" {
+            assert_eq!(media, info.files.iter().map(|f| f.size).sum::<u64>());
+        }
+        assert_eq!(
+            info.stored_hashes.is_some(),
+            image.ends_with(".E01"),
+            "{image}"
+        );
+    }
+}

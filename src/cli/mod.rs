@@ -24,7 +24,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::{open_evidence_as, EvidenceSource, EvidenceType};
+use hashsweep::evidence::{open_evidence_or_failure, EvidenceSource, EvidenceType};
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
 use hashsweep::report::{self, FileRecord};
@@ -80,7 +80,7 @@ fn open_sources(
         .map_err(|e| anyhow::anyhow!("--evidence-type: {e}"))?;
     paths
         .iter()
-        .map(|p| open_evidence_as(p, ty).map_err(anyhow::Error::from))
+        .map(|p| open_evidence_or_failure(p, ty).map_err(anyhow::Error::from))
         .collect()
 }
 

@@ -46,10 +46,7 @@ impl EvidenceSource for DirectorySource {
         } else {
             "file"
         };
-        SourceInfo {
-            path: self.root.clone(),
-            kind,
-        }
+        SourceInfo::plain(&self.root, kind)
     }
 
     fn enumerate(&self, stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError> {

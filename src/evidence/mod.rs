@@ -17,6 +17,7 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 pub use directory::DirectorySource;
+pub use disk::bytes::StoredHashes;
 pub use disk::detect::EvidenceType;
 pub use disk::verify::{verify_image, ImageVerification};
 pub use disk::{DiskImageSource, ItemLocation};
@@ -34,11 +35,41 @@ pub trait EvidenceSource: Send + Sync {
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>>;
 }
 
-/// Identity of an evidence source, for the report header.
+/// Identity of an evidence source, for the report header and the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceInfo {
     pub path: PathBuf,
     pub kind: &'static str,
+    /// A disk image's files (every segment of a split or E01 image) with their sizes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<SourceFile>,
+    /// A disk image's media size: the bytes the image holds, whatever its container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_size: Option<u64>,
+    /// Media hashes stored in the image by the acquisition tool (E01), without verifying
+    /// them (`--verify-image` does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_hashes: Option<StoredHashes>,
+}
+
+impl SourceInfo {
+    /// A directory or single file: its path and kind say all.
+    pub fn plain(path: &Path, kind: &'static str) -> Self {
+        SourceInfo {
+            path: path.to_path_buf(),
+            kind,
+            files: Vec::new(),
+            media_size: None,
+            stored_hashes: None,
+        }
+    }
+}
+
+/// One file of an evidence source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub size: u64,
 }
 
 /// One thing found in a source: a file to hash, or something accounted for otherwise.
@@ -135,6 +166,64 @@ pub enum EvidenceError {
 /// E01 or a raw disk/volume image is opened up; any other regular file is scanned on its own.
 pub fn open_evidence(path: &Path) -> Result<Box<dyn EvidenceSource>, EvidenceError> {
     open_evidence_as(path, EvidenceType::Auto)
+}
+
+/// A disk image that exists but cannot be opened up (a truncated or missing E01 segment, a
+/// corrupt container): scanned as one failed item naming the error, so the other evidence
+/// of the scan is still swept and the report says what could not be read.
+pub struct UnreadableImage {
+    path: PathBuf,
+    error: String,
+}
+
+impl UnreadableImage {
+    pub fn new(path: &Path, error: String) -> Self {
+        UnreadableImage {
+            path: path.to_path_buf(),
+            error,
+        }
+    }
+}
+
+impl EvidenceSource for UnreadableImage {
+    fn info(&self) -> SourceInfo {
+        SourceInfo::plain(&self.path, "unreadable_image")
+    }
+
+    fn enumerate(&self, _stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError> {
+        Ok(vec![EvidenceItem {
+            path: ItemPath::from(self.path.as_path()),
+            kind: ItemKind::Unreadable {
+                error: self.error.clone(),
+            },
+            locator: Locator::Path(self.path.clone()),
+            location: None,
+        }])
+    }
+
+    fn open(&self, _item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>> {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            self.error.clone(),
+        ))
+    }
+}
+
+/// Opens the evidence at `path` as the given type, but a disk image whose container cannot
+/// be read becomes an `UnreadableImage` (one failure in the report) instead of an error.
+/// Only evidence that cannot be opened at all (missing, no permission, not a file or
+/// directory) is fatal.
+pub fn open_evidence_or_failure(
+    path: &Path,
+    ty: EvidenceType,
+) -> Result<Box<dyn EvidenceSource>, EvidenceError> {
+    match disk::detect::open_as(path, ty) {
+        Err(EvidenceError::Image { path, message }) => Ok(Box::new(UnreadableImage::new(
+            &path,
+            format!("cannot read image: {message}"),
+        ))),
+        other => other,
+    }
 }
 
 /// Opens the evidence at `path` as the given type (`--evidence-type`).

@@ -24,6 +24,19 @@ pub trait ByteSource: Send + Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Media hashes the acquisition tool stored in the container (E01): MD5 and SHA-1, hex.
+    fn stored_hashes(&self) -> StoredHashes {
+        StoredHashes::default()
+    }
+}
+
+/// Hashes of the media recorded by the acquisition tool, as lowercase hex.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StoredHashes {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
 }
 
 /// Fills `buf` completely or fails with `UnexpectedEof` naming the offset.
@@ -151,6 +164,13 @@ impl ByteSource for Ewf {
     }
     fn len(&self) -> u64 {
         self.reader.total_size()
+    }
+    fn stored_hashes(&self) -> StoredHashes {
+        let stored = self.reader.stored_hashes();
+        StoredHashes {
+            md5: stored.md5.map(hex::encode),
+            sha1: stored.sha1.map(hex::encode),
+        }
     }
 }
 

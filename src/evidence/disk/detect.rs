@@ -111,10 +111,10 @@ pub fn open_bytes(
     }
     let pieces = split_pieces(path);
     if pieces.len() > 1 {
-        let img = SplitRaw::open(&pieces).map_err(|e| image_error(path, e))?;
+        let img = SplitRaw::open(&pieces).map_err(|e| open_error(path, e))?;
         Ok(("split_raw", Arc::new(img)))
     } else {
-        let img = RawFile::open(path).map_err(|e| image_error(path, e))?;
+        let img = RawFile::open(path).map_err(|e| open_error(path, e))?;
         Ok(("raw", Arc::new(img)))
     }
 }
@@ -130,6 +130,15 @@ fn open_raw(path: &Path) -> Result<(DiskImageSource, Layout), EvidenceError> {
     Ok((DiskImageSource::new(path, kind, src), layout))
 }
 
+/// The image file itself cannot be opened or read: fatal, like any unreadable evidence.
+fn open_error(path: &Path, source: std::io::Error) -> EvidenceError {
+    EvidenceError::Open {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The image opens but its container is damaged: one failure of that evidence.
 fn image_error(path: &Path, e: impl std::fmt::Display) -> EvidenceError {
     EvidenceError::Image {
         path: path.to_path_buf(),
@@ -143,6 +152,41 @@ fn is_ewf(path: &Path) -> bool {
         .and_then(|mut f| f.read_exact(&mut sig))
         .is_ok()
         && (&sig == EWF1 || &sig == EWF2)
+}
+
+/// `x.E01` → `[x.E01, x.E02, …]` while the next segment exists (EnCase names: `.E01` to
+/// `.E99`, then `.EAA` to `.EZZ`); any other name → itself.
+pub fn ewf_segments(path: &Path) -> Vec<PathBuf> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(stem) = name
+        .strip_suffix(".E01")
+        .or_else(|| name.strip_suffix(".e01"))
+    else {
+        return vec![path.to_path_buf()];
+    };
+    let upper = name.ends_with(".E01");
+    let letters = (b'A'..=b'Z')
+        .flat_map(|a| (b'A'..=b'Z').map(move |b| format!("{}{}", a as char, b as char)));
+    let suffixes = (2..=99u32)
+        .map(|n| format!("{n:02}"))
+        .chain(letters.map(|ab| ab.to_string()));
+    let mut segments = vec![path.to_path_buf()];
+    for suffix in suffixes {
+        let ext = if upper {
+            format!("E{suffix}")
+        } else {
+            format!("e{}", suffix.to_lowercase())
+        };
+        let next = path.with_file_name(format!("{stem}.{ext}"));
+        if !next.is_file() {
+            break;
+        }
+        segments.push(next);
+    }
+    segments
 }
 
 /// `x.001` → `[x.001, x.002, …]` while the next piece exists; any other name → itself.

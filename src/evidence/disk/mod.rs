@@ -22,13 +22,13 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
-use self::bytes::{read_exact_at, ByteSource, Window};
+use self::bytes::{read_exact_at, ByteSource, StoredHashes, Window};
 use self::fs::reader::DataReader;
 use self::fs::{FileData, FsEntry, FsError, FsKind};
 use self::partition::{Layout, Partition};
 use super::{
     EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, Locator, SkipReason,
-    SourceInfo,
+    SourceFile, SourceInfo,
 };
 
 /// Where an item of a disk image lives, for finding it again in another tool.
@@ -240,9 +240,23 @@ impl Items {
 
 impl EvidenceSource for DiskImageSource {
     fn info(&self) -> SourceInfo {
+        let files = match self.kind {
+            "split_raw" => detect::split_pieces(&self.path),
+            "ewf" => detect::ewf_segments(&self.path),
+            _ => vec![self.path.clone()],
+        };
+        let stored = self.src.stored_hashes();
         SourceInfo {
-            path: self.path.clone(),
-            kind: self.kind,
+            files: files
+                .into_iter()
+                .filter_map(|path| {
+                    let size = std::fs::metadata(&path).ok()?.len();
+                    Some(SourceFile { path, size })
+                })
+                .collect(),
+            media_size: Some(self.src.len()),
+            stored_hashes: (stored != StoredHashes::default()).then_some(stored),
+            ..SourceInfo::plain(&self.path, self.kind)
         }
     }
 
