@@ -89,6 +89,14 @@ fn match_set(records: &[Value], root: &Path) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// A 256-bit hex hash as two halves, for Hamming distances.
+fn u128_pair(hex: &str) -> [u128; 2] {
+    [
+        u128::from_str_radix(&hex[..32], 16).unwrap(),
+        u128::from_str_radix(&hex[32..], 16).unwrap(),
+    ]
+}
+
 fn summary(records: &[Value]) -> &Value {
     records
         .last()
@@ -598,6 +606,22 @@ fn pdq_matches_mirrored_copies_and_gates_low_quality() {
     assert_eq!(hit["transform"], "flipy");
     assert_eq!(hit["threshold"], 31);
     assert!(hit["distance"].as_u64().unwrap() <= 31);
+    // "Why it matched": the hash that is `distance` from the list's is the flipped
+    // variant's, not the picture's own.
+    let bits = |h: &Value| u128_pair(h.as_str().unwrap());
+    let (file, listed) = (bits(&hit["file_hash"]), bits(&hit["list_hash"]));
+    let apart: u32 = file
+        .iter()
+        .zip(&listed)
+        .map(|(a, b)| (a ^ b).count_ones())
+        .sum();
+    assert_eq!(u64::from(apart), hit["distance"].as_u64().unwrap());
+    assert_ne!(
+        hit["file_hash"],
+        of_kind(&recs, "match")[0]["hashes"]["pdq"],
+        "a flipped match names the flipped variant's hash"
+    );
+    assert_eq!(hit["also_exact"], false);
     let flat_record = recs
         .iter()
         .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with("flat.png")))
@@ -731,6 +755,7 @@ fn interrupt_writes_a_partial_report_marked_interrupted() {
         &[entry(Algorithm::Md5, &FileDigests::of(b"nothing").md5, "X")],
     );
     let report = dir.path().join("report.jsonl");
+    let journal = dir.path().join("scan.journal");
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hashsweep"))
         .args([
             "scan",
@@ -745,9 +770,23 @@ fn interrupt_writes_a_partial_report_marked_interrupted() {
         .arg(&ev)
         .arg("-o")
         .arg(&report)
+        .arg("--journal")
+        .arg(&journal)
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Interrupt once the scan is under way (three files journaled), not after a guess.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while fs::read_to_string(&journal)
+        .map(|t| t.matches("{\"file\"").count())
+        .unwrap_or(0)
+        < 3
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scan never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -760,7 +799,23 @@ fn interrupt_writes_a_partial_report_marked_interrupted() {
     assert_eq!(s["interrupted"], true);
     assert_eq!(s["files_seen"], 150);
     let not_reached = s["skipped"]["interrupted"].as_u64().unwrap();
-    assert!(not_reached > 0 && not_reached < 150, "{s}");
+    assert!(not_reached > 0 && not_reached <= 147, "{s}");
     assert_eq!(s["hashed"].as_u64().unwrap() + not_reached, 150);
     assert_eq!(of_kind(&recs, "skipped").len() as u64, not_reached);
+
+    // The files it did not reach were not journaled: a resume does exactly those.
+    let resumed = hashsweep()
+        .args(["scan", "-q", "-j", "2", "--resume"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0));
+    let recs = records(&fs::read(&report).unwrap());
+    let s = summary(&recs);
+    assert_eq!(s["interrupted"], false);
+    assert_eq!(
+        (s["files_seen"].as_u64(), s["hashed"].as_u64()),
+        (Some(150), Some(150))
+    );
+    assert_eq!(of_kind(&recs, "skipped").len(), 0);
 }

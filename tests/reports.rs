@@ -345,12 +345,21 @@ fn completions_man_page_and_examples_in_every_help() {
     let man = String::from_utf8(man.stdout).unwrap();
     assert!(man.starts_with(".ie") || man.contains(".TH hashsweep"));
     assert!(man.contains("HASHSWEEP-VERIFY"));
-    for command in ["scan", "hash", "report", "verify", "completions", "man"] {
-        let help = hashsweep().args([command, "--help"]).output().unwrap();
+    for command in [
+        &["scan"][..],
+        &["hash"],
+        &["report"],
+        &["verify"],
+        &["completions"],
+        &["man"],
+        &["list", "inspect"],
+        &["list", "convert"],
+    ] {
+        let help = hashsweep().args(command).arg("--help").output().unwrap();
         let help = String::from_utf8(help.stdout).unwrap();
         assert!(
             help.contains("Examples:"),
-            "{command} --help has no examples"
+            "{command:?} --help has no examples"
         );
     }
 }
@@ -406,4 +415,103 @@ fn scan_warns_about_flooded_entries_on_stderr() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("entry DEMO-0001 (md5) matched 1 files: likely a degenerate hash"));
     assert!(stderr.contains("manifest written to"));
+}
+
+/// The flood guard at its default: an entry matching 51 distinct files is flagged, one
+/// matching 50 is not.
+#[test]
+fn flood_guard_default_flags_more_than_fifty_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = b"the same bytes in many files";
+    let md5 = hashsweep::digest::FileDigests::of(content).md5;
+    let list = dir.path().join("list.jsonl");
+    fs::write(
+        &list,
+        format!(
+            "{{\"algorithm\":\"md5\",\"hash\":\"{}\",\"id\":\"DUP\"}}\n",
+            hex::encode(md5)
+        ),
+    )
+    .unwrap();
+    for (files, flagged) in [(50usize, 0usize), (51, 1)] {
+        let ev = dir.path().join(format!("ev{files}"));
+        fs::create_dir(&ev).unwrap();
+        for i in 0..files {
+            fs::write(ev.join(format!("copy{i:02}.bin")), content).unwrap();
+        }
+        let report = dir.path().join(format!("r{files}.jsonl"));
+        let out = hashsweep()
+            .arg("scan")
+            .arg(&ev)
+            .arg("-l")
+            .arg(&list)
+            .arg("-q")
+            .arg("-o")
+            .arg(&report)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let doc: Value = serde_json::from_slice(&render(&report, "json", &[])).unwrap();
+        assert_eq!(doc["flood"]["threshold"], 50);
+        let entries = doc["flood"]["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), flagged, "{files} files: {entries:?}");
+        if flagged == 1 {
+            assert_eq!(entries[0]["entry_id"], "DUP");
+            assert_eq!(entries[0]["files"], 51);
+        }
+    }
+}
+
+/// Every rendering of a real scan (the bundled demo, 8 matched files), not only of the
+/// hand-written sample: one CSV row per hit, one VICS media per distinct MD5 that loads
+/// back and finds each matched file again, and CASE/UCO that validates.
+#[test]
+fn renderings_of_a_real_scan_agree_with_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = demo_scan(dir.path(), &[]);
+    let records: Vec<Value> = fs::read_to_string(&report)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let matches: Vec<&Value> = records.iter().filter(|r| r["record"] == "match").collect();
+    assert_eq!(matches.len(), 8);
+    let hits: usize = matches
+        .iter()
+        .map(|m| m["hits"].as_array().unwrap().len())
+        .sum();
+
+    let csv_out = render(&report, "csv", &[]);
+    let rows = csv::Reader::from_reader(&csv_out[..]).records().count();
+    assert_eq!(rows, hits);
+
+    let feed = dir.path().join("demo.vics.json");
+    render(&report, "vics", &["-o", feed.to_str().unwrap()]);
+    let md5s: std::collections::BTreeSet<&str> = matches
+        .iter()
+        .map(|m| m["hashes"]["md5"].as_str().unwrap())
+        .collect();
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&feed).unwrap()).unwrap();
+    assert_eq!(
+        doc["value"][0]["Media"].as_array().unwrap().len(),
+        md5s.len()
+    );
+    let loaded = load_list(&feed, &LoadOptions::alert()).unwrap();
+    for md5 in &md5s {
+        let value = hex::decode(md5).unwrap();
+        assert!(
+            loaded
+                .find(hashsweep::algorithm::Algorithm::Md5, &value)
+                .next()
+                .is_some(),
+            "{md5} not in the VICS export"
+        );
+    }
+
+    let case = render(&report, "case", &[]);
+    let graph: Value = serde_json::from_slice(&case).unwrap();
+    let graph = graph["@graph"].as_array().unwrap();
+    assert_eq!(of_type(graph, "uco-observable:File").len(), 8);
+    assert_eq!(of_type(graph, "uco-analysis:Analysis").len(), hits);
+    validate_with_case_utils(&case);
 }
