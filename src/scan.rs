@@ -64,6 +64,15 @@ impl Hashed {
     pub fn is_known_good(&self) -> bool {
         self.hits.iter().any(|h| h.role == ListRole::KnownGood)
     }
+
+    /// A picture whose PDQ hash is under the quality cut-off, so it was never matched
+    /// perceptually: the report shows it, for the examiner to look at by other means.
+    pub fn is_pdq_gated(&self) -> bool {
+        self.picture
+            .as_ref()
+            .and_then(|p| p.hashes.pdq.as_ref())
+            .is_some_and(|pdq| pdq.quality < PDQ_MIN_QUALITY)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,10 +141,11 @@ impl FileResult {
         }
     }
 
-    /// Whether a scan report must show this result.
+    /// Whether a scan report must show this result: matches, failures, skipped items, and
+    /// pictures that could not be matched perceptually (PDQ quality under the cut-off).
     pub fn is_reportable(&self) -> bool {
         match &self.outcome {
-            Outcome::Hashed(h) => h.has_alert_hit(),
+            Outcome::Hashed(h) => h.has_alert_hit() || h.is_pdq_gated(),
             Outcome::Failed { .. } | Outcome::Skipped(_) => true,
         }
     }

@@ -25,6 +25,8 @@ pub struct Counts {
     pub matched: u64,
     /// Files with a hit on a known-good list.
     pub known_good: u64,
+    /// Pictures whose PDQ quality is under the cut-off: hashed, never matched by PDQ.
+    pub pdq_low_quality: u64,
     pub skipped: BTreeMap<String, u64>,
     pub failed: u64,
     /// Bytes read from evidence files.
@@ -43,6 +45,7 @@ impl Counts {
         self.images += u64::from(tally.image);
         self.matched += u64::from(tally.matched);
         self.known_good += u64::from(tally.known_good);
+        self.pdq_low_quality += u64::from(tally.pdq_low_quality);
     }
 
     /// Adds another set of counters (e.g. the files an earlier, interrupted run did).
@@ -52,6 +55,7 @@ impl Counts {
         self.images += other.images;
         self.matched += other.matched;
         self.known_good += other.known_good;
+        self.pdq_low_quality += other.pdq_low_quality;
         for (code, n) in &other.skipped {
             *self.skipped.entry(code.clone()).or_insert(0) += n;
         }
@@ -138,6 +142,8 @@ pub struct FileTally {
     pub image: bool,
     pub matched: bool,
     pub known_good: bool,
+    #[serde(default)]
+    pub pdq_low_quality: bool,
 }
 
 impl FileTally {
@@ -156,6 +162,7 @@ impl FileTally {
             image: hashed.is_some_and(|h| h.picture.is_some()),
             matched: hashed.is_some_and(Hashed::has_alert_hit),
             known_good: hashed.is_some_and(Hashed::is_known_good),
+            pdq_low_quality: hashed.is_some_and(Hashed::is_pdq_gated),
         }
     }
 }

@@ -635,6 +635,23 @@ fn pdq_matches_mirrored_copies_and_gates_low_quality() {
         "{flat_record}"
     );
     assert!(match_set(&scan(&["--no-dihedral"]), &ev).is_empty());
+
+    // Without --all-files the gated picture is still reported, and counted.
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .output()
+        .unwrap();
+    let recs = records(&out.stdout);
+    let files: Vec<&str> = of_kind(&recs, "file")
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].ends_with("flat.png"));
+    assert_eq!(summary(&recs)["pdq_low_quality"], 1);
 }
 
 #[test]

@@ -169,7 +169,24 @@ pub struct FileIn {
     pub extra: Extra,
 }
 
+/// A `file` record of a picture that was never matched perceptually (PDQ quality under
+/// the cut-off): kept even when clean files are dropped, since renderers list them.
+fn is_pdq_gated(record: &Value) -> bool {
+    record["record"] == "file" && below_pdq_cutoff(record.get("pdq_quality"))
+}
+
+fn below_pdq_cutoff(quality: Option<&Value>) -> bool {
+    quality
+        .and_then(Value::as_u64)
+        .is_some_and(|q| q < u64::from(crate::scan::PDQ_MIN_QUALITY))
+}
+
 impl FileIn {
+    /// Whether this picture was never matched perceptually (PDQ quality under the cut-off).
+    pub fn is_pdq_gated(&self) -> bool {
+        self.record == "file" && below_pdq_cutoff(self.extra.get("pdq_quality"))
+    }
+
     /// The path's exact bytes: from `path_raw_hex` when the path is not UTF-8.
     pub fn raw_path(&self) -> Vec<u8> {
         self.path_raw_hex
@@ -205,6 +222,7 @@ pub struct SummaryIn {
     pub images: u64,
     pub matched: u64,
     pub known_good: u64,
+    pub pdq_low_quality: u64,
     pub skipped: BTreeMap<String, u64>,
     pub failed: u64,
     pub bytes: u64,
@@ -280,7 +298,7 @@ impl ScanReport {
                 }
                 (_, _, Some(_)) => return Err(unexpected("records after the summary")),
                 ("summary", _, None) => summary = Some(parse(value, line_no)?),
-                ("file", _, None) if !keep_clean => {}
+                ("file", _, None) if !keep_clean && !is_pdq_gated(&value) => {}
                 ("match" | "failure" | "skipped" | "file", _, None) => {
                     files.push(parse(value, line_no)?)
                 }

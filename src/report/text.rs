@@ -24,7 +24,8 @@ pub fn render<W: Write>(
     write_counts(report, out)?;
     write_flood(report, options, out)?;
     write_matches(report, out)?;
-    write_failures(report, out)
+    write_failures(report, out)?;
+    write_low_quality(report, out)
 }
 
 /// Escapes what could drive a terminal or disguise a name (and nothing else), so a hostile
@@ -171,6 +172,14 @@ fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     )?;
     writeln!(out, "  matched:     {}", s.matched)?;
     writeln!(out, "  known good:  {}", s.known_good)?;
+    if s.pdq_low_quality > 0 {
+        writeln!(
+            out,
+            "  PDQ quality under {}: {} (never matched perceptually; listed below)",
+            crate::scan::PDQ_MIN_QUALITY,
+            s.pdq_low_quality
+        )?;
+    }
     let skipped: Vec<String> = s.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
     let total: u64 = s.skipped.values().sum();
     writeln!(out, "  skipped:     {total} ({})", skipped.join(", "))?;
@@ -334,6 +343,31 @@ fn write_failures<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> 
             printable(&f.path),
             f.evidence,
             printable(error)
+        )?;
+    }
+    Ok(())
+}
+
+/// Pictures PDQ could not match (quality under the cut-off): an examiner looks at these by
+/// other means (their cryptographic hashes were still matched).
+fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    let gated: Vec<_> = report.files.iter().filter(|f| f.is_pdq_gated()).collect();
+    if gated.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Pictures not matched perceptually: PDQ quality under {} ({})",
+        crate::scan::PDQ_MIN_QUALITY,
+        gated.len()
+    )?;
+    for f in gated {
+        writeln!(
+            out,
+            "  {} [evidence {}]: quality {}",
+            printable(&f.path),
+            f.evidence,
+            f.extra["pdq_quality"]
         )?;
     }
     Ok(())
