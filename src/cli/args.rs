@@ -163,7 +163,8 @@ pub struct ScanArgs {
     #[arg(required_unless_present = "resume", value_name = "EVIDENCE")]
     pub evidence: Vec<PathBuf>,
 
-    /// Alert hash list (repeatable): a file on it is reported as a match.
+    /// Alert hash list (repeatable): a file on it is reported as a match. `FORMAT:FILE`
+    /// forces one list's format (e.g. `sha256:hashes.txt`), overriding --list-format.
     #[arg(
         short,
         long = "list",
@@ -173,11 +174,13 @@ pub struct ScanArgs {
     pub lists: Vec<PathBuf>,
 
     /// Known-good hash list (repeatable, e.g. NSRL): such files are marked known and not
-    /// perceptually hashed; an alert hit is never suppressed by it.
+    /// perceptually hashed; an alert hit is never suppressed by it. `FORMAT:FILE` as for
+    /// --list.
     #[arg(short, long = "known", value_name = "FILE")]
     pub known: Vec<PathBuf>,
 
-    /// Force the list format instead of detecting it from content.
+    /// Force the format of every list instead of detecting it from content (see
+    /// `FORMAT:FILE` to force one list's).
     #[arg(long, value_name = "FORMAT")]
     pub list_format: Option<String>,
 

@@ -66,7 +66,26 @@ pub fn scan_options(
     }
 }
 
-/// Loads every `--list` and `--known` file, in command-line order.
+/// A list argument: `FILE`, or `FORMAT:FILE` to force that list's format (when `FILE` as a
+/// whole is not an existing path and `FORMAT` is a format name, e.g. `sha256:hashes.txt`).
+fn list_argument(arg: &Path) -> (PathBuf, Option<ListFormat>) {
+    let plain = (arg.to_path_buf(), None);
+    if arg.exists() {
+        return plain;
+    }
+    let text = arg.to_string_lossy();
+    match text.split_once(':') {
+        Some((format, path)) if !format.contains('/') => match format.parse::<ListFormat>() {
+            Ok(format) => (PathBuf::from(path), Some(format)),
+            Err(_) => plain,
+        },
+        _ => plain,
+    }
+}
+
+/// Loads every `--list` and `--known` file, in command-line order. An NSRL set is refused
+/// as an alert list (every stock system file would be a match); two lists of one name are
+/// told apart by their paths.
 pub fn load_lists(args: &ScanArgs) -> Result<Vec<HashList>> {
     let format: Option<ListFormat> = args
         .list_format
@@ -82,20 +101,39 @@ pub fn load_lists(args: &ScanArgs) -> Result<Vec<HashList>> {
     };
     let mut all = with_role(&args.lists, ListRole::Alert);
     all.extend(with_role(&args.known, ListRole::KnownGood));
-    all.into_iter()
-        .map(|(path, role)| {
+    let mut lists = all
+        .into_iter()
+        .map(|(arg, role)| {
+            let (path, own_format) = list_argument(&arg);
             let base = match role {
                 ListRole::Alert => LoadOptions::alert(),
                 ListRole::KnownGood => LoadOptions::known_good(),
             };
             let options = LoadOptions {
-                format,
+                format: own_format.or(format),
                 lenient: args.lenient,
                 ..base
             };
-            Ok(load_list(&path, &options)?)
+            let list = load_list(&path, &options)?;
+            let format = list.provenance.format;
+            if role == ListRole::Alert
+                && matches!(format, ListFormat::NsrlRds2 | ListFormat::NsrlRds3)
+            {
+                bail!(
+                    "{} is an NSRL known-good set: pass it with --known, not --list",
+                    path.display()
+                );
+            }
+            Ok(list)
         })
-        .collect()
+        .collect::<Result<Vec<HashList>>>()?;
+    let names: Vec<String> = lists.iter().map(|l| l.provenance.name.clone()).collect();
+    for list in &mut lists {
+        if names.iter().filter(|n| **n == list.provenance.name).count() > 1 {
+            list.provenance.name = list.provenance.path.display().to_string();
+        }
+    }
+    Ok(lists)
 }
 
 /// Refuses a report path inside any evidence directory: the evidence is never written.
