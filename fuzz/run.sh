@@ -7,7 +7,9 @@
 # RUSTC_BOOTSTRAP lets it use the sanitizer flags. Seeds are made fresh each run into
 # fuzz/corpus/TARGET (git-ignored): tiny synthetic pictures of every format, the list
 # fixtures of fixtures/lists, and tiny FAT/ext2/NTFS/partitioned/E01 images (dosfstools,
-# mtools, e2fsprogs, ntfs-3g, fdisk, ewf-tools, as .ci/setup installs). A crash is written
+# mtools, e2fsprogs, ntfs-3g, fdisk, ewf-tools, as .ci/setup installs). A panic that
+# hashsweep contains (recorded as a failure) is logged as "contained panic at FILE:LINE";
+# one that escapes, a hang or an out-of-memory is a crash, written
 # to fuzz/artifacts/TARGET/; copy it to fuzz/regressions/TARGET/ and
 # tests/fuzz_regressions.rs replays it in every test run.
 set -euo pipefail

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    cli::quiet_panics();
     let args = cli::args::Args::parse();
     cli::run(args).code()
 }

@@ -1,3 +1,6 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| hashsweep_fuzz::lists(data));
+libfuzzer_sys::fuzz_target!(
+    init: hashsweep_fuzz::log_contained_panics(),
+    |data: &[u8]| hashsweep_fuzz::lists(data)
+);

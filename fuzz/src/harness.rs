@@ -15,6 +15,21 @@ use hashsweep::list::{load_list, ListFormat, LoadOptions};
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::sniff::sniff_image;
 
+/// Replaces libFuzzer's abort-on-every-panic hook (call it from the target's `init`): a
+/// panic that hashsweep catches and records as a failure (its design for decoder and
+/// filesystem crates) is logged as one `contained panic at FILE:LINE` line, so fuzzing goes
+/// on past it; a panic that escapes still aborts the execution and is a finding.
+#[allow(clippy::print_stderr)]
+pub fn log_contained_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("contained panic at {at}");
+    }));
+}
+
 /// Bytes read from one file inside a fuzzed disk image at most (keeps executions short).
 const MAX_FILE_READ: u64 = 1 << 20;
 

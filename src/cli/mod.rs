@@ -52,6 +52,29 @@ pub fn run(args: Args) -> Exit {
     })
 }
 
+/// A panic in a decoder or filesystem crate is caught by the engine and recorded as that
+/// file's (or volume's) failure; on the terminal it is one escaped warning line instead of
+/// Rust's multi-line message and backtrace, which would read as a crash of the scan.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "hashsweep: internal error{}: {}",
+            human::escape(&location),
+            human::escape(&message)
+        );
+    }));
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|e| e.downcast_ref::<io::Error>())
