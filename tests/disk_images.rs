@@ -699,12 +699,26 @@ fn ntfs_deleted_file_is_recovered_and_agrees_with_the_sleuth_kit() {
     let manifest = images::manifest(dir);
     let found = scan(&image);
     for m in &manifest {
-        assert_eq!(found.hash(&m.path), (m.md5.clone(), m.sha256.clone()), "{}", m.path);
-        assert_eq!(found.deleted(&m.path), m.path == "deleted_me.jpg", "{}", m.path);
+        assert_eq!(
+            found.hash(&m.path),
+            (m.md5.clone(), m.sha256.clone()),
+            "{}",
+            m.path
+        );
+        assert_eq!(
+            found.deleted(&m.path),
+            m.path == "deleted_me.jpg",
+            "{}",
+            m.path
+        );
     }
     let deleted = found.items["deleted_me.jpg"].location.clone().unwrap();
     assert_eq!(deleted.filesystem, "ntfs");
-    assert_eq!(deleted.inode, Some(68), "MFT record, as fls numbers it (68-128-2)");
+    assert_eq!(
+        deleted.inode,
+        Some(68),
+        "MFT record, as fls numbers it (68-128-2)"
+    );
     if tsk_available() {
         assert_eq!(ours(&found, ""), fls(&image, 0));
     }

@@ -58,6 +58,13 @@ impl<'a> ExtVolume<'a> {
         } else {
             "ext2"
         };
+        // ext4fs-core divides by these (found by fuzzing: a zero panics in `read_inode`).
+        if sb.inodes_per_group == 0 || sb.inode_size == 0 {
+            return Err(FsError::corrupt(
+                "ext",
+                "superblock gives 0 inodes per group or a 0-byte inode",
+            ));
+        }
         let block_size = u64::from(sb.block_size);
         Ok(ExtVolume {
             src,
