@@ -742,6 +742,10 @@ fn every_format_fixture_gives_a_scan_hit_with_its_id_and_category() {
         ("123456789.hash_pdq.te", None, false),
         ("NSRLFile.txt", None, true),
         ("rds3-minimal.sql", None, true),
+        ("sums.sha1", None, false),
+        ("plain-md5.txt", None, false),
+        ("plain-pdq.txt", Some("pdq"), false),
+        ("hashsweep-bad-line.jsonl", None, false),
     ];
     for (name, format, known_good) in fixtures {
         let options = LoadOptions {
@@ -949,4 +953,47 @@ fn scan_combines_lists_of_different_formats_and_names() {
     let out = scan(&[nsrl]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pass it with --known"));
+}
+
+#[test]
+fn sha1sum_lines_and_bare_hash_per_line() {
+    let sha1 = strict("sums.sha1").unwrap();
+    assert_eq!(sha1.provenance.format, ListFormat::Checksums);
+    assert_eq!(counts(&sha1), c(&[("sha1", 2)]));
+    assert_eq!(
+        find(
+            &sha1,
+            Algorithm::Sha1,
+            "2b9b8fa064563d948029488804ac5b38c1b707e5"
+        )
+        .label,
+        Some("img1.jpg")
+    );
+    let plain = strict("plain-md5.txt").unwrap();
+    assert_eq!(counts(&plain), c(&[("md5", 3)]));
+    assert!(plain
+        .find(Algorithm::Md5, &hex::decode(MD5_IMG1).unwrap())
+        .next()
+        .is_some());
+}
+
+#[test]
+fn bare_sixty_four_hex_lines_load_as_pdq_when_told() {
+    assert!(matches!(
+        strict("plain-pdq.txt").unwrap_err(),
+        ListError::UnknownFormat { .. }
+    ));
+    let pdq = forced("plain-pdq.txt", ListFormat::Pdq).unwrap();
+    assert_eq!(counts(&pdq), c(&[("pdq", 2)]));
+    find(&pdq, Algorithm::Pdq, PDQ_1);
+}
+
+#[test]
+fn hashsweep_jsonl_bad_line_is_named() {
+    let (at, reason) = malformed_at(strict("hashsweep-bad-line.jsonl").unwrap_err());
+    assert_eq!(at, Location::Line(2));
+    assert!(reason.contains("32 hex digits"), "{reason}");
+    let list = lenient("hashsweep-bad-line.jsonl");
+    assert_eq!(counts(&list), c(&[("md5", 2)]));
+    assert_eq!(list.provenance.rejected, 1);
 }
