@@ -723,3 +723,95 @@ fn ntfs_deleted_file_is_recovered_and_agrees_with_the_sleuth_kit() {
         assert_eq!(ours(&found, ""), fls(&image, 0));
     }
 }
+
+/// Partition layouts and containers beyond the shared images, built here with the same
+/// tools: an MBR with an extended partition (logical partitions p5, p6), a GPT with three
+/// partitions, an unsupported (empty Linux) partition in each, and a compressed E01 of the
+/// MBR disk cut into two 1 MiB segments. Every file is found in its partition with its
+/// hashes; each unsupported partition is listed as skipped with its type and size.
+#[test]
+fn extended_mbr_multi_partition_gpt_and_compressed_segments() {
+    if images::dir().is_none() {
+        return; // the notice says which tool is missing
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let at = |n: &str| tmp.path().join(n);
+    let sh = |script: &str| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(tmp.path())
+            .env("MTOOLS_SKIP_CHECK", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mut rng = hashsweep::synth::SplitMix64::new(2026);
+    let big: Vec<u8> = (0..1_500_000).map(|_| rng.next_u64() as u8).collect();
+    std::fs::write(at("big.bin"), &big).unwrap();
+    std::fs::write(at("small.txt"), b"hello from a logical partition\n").unwrap();
+    sh("truncate -s 8M mbr.img && \
+        printf 'label: dos\\nstart=2048, size=4096, type=c\\nstart=6144, size=10240, type=5\\n\
+start=8192, size=4096, type=c\\nstart=14336, size=2048, type=83\\n' | sfdisk -q mbr.img && \
+        mkfs.fat --offset 2048 mbr.img 2048 && mkfs.fat --offset 8192 mbr.img 2048 && \
+        mcopy -i mbr.img@@1M big.bin ::/ && mcopy -i mbr.img@@4M small.txt ::/");
+    sh("truncate -s 8M gpt.img && sgdisk -o gpt.img && \
+        sgdisk -n 1:2048:6143 -t 1:0700 -n 2:6144:10239 -t 2:0700 -n 3:10240:12287 -t 3:8300 \
+          gpt.img && \
+        mkfs.fat --offset 2048 gpt.img 2048 && mkfs.fat --offset 6144 gpt.img 2048 && \
+        mcopy -i gpt.img@@1M small.txt ::/a.txt && mcopy -i gpt.img@@3M big.bin ::/b.bin");
+    sh(
+        "ewfacquirestream -q -t seg -c deflate:fast -S 1048576 -C case -D desc -e examiner \
+        -E evidence -N notes < mbr.img",
+    );
+    assert!(at("seg.E02").is_file(), "the E01 should span two segments");
+
+    let md5 = |b: &[u8]| hex::encode(FileDigests::of(b).md5);
+    let small = std::fs::read(at("small.txt")).unwrap();
+    let mbr_files = [("p1/big.bin", md5(&big)), ("p5/small.txt", md5(&small))];
+    let gpt_files = [("p1/a.txt", md5(&small)), ("p2/b.bin", md5(&big))];
+    for (image, files, skipped, detail) in [
+        (
+            "mbr.img",
+            &mbr_files,
+            "p6",
+            "partition type mbr 0x83 (Linux), 1048576 bytes",
+        ),
+        (
+            "seg.E01",
+            &mbr_files,
+            "p6",
+            "partition type mbr 0x83 (Linux), 1048576 bytes",
+        ),
+        (
+            "gpt.img",
+            &gpt_files,
+            "p3",
+            "partition type gpt 0fc63daf-8483-4772-8e79-3d69d8477de4 (Linux data), 1048576 bytes",
+        ),
+    ] {
+        let found = scan(&at(image));
+        let listed: BTreeSet<&str> = found
+            .items
+            .iter()
+            .filter(|(_, i)| matches!(i.kind, ItemKind::File { .. }))
+            .map(|(p, _)| p.as_str())
+            .collect();
+        let want: BTreeSet<&str> = files.iter().map(|(p, _)| *p).collect();
+        assert_eq!(listed, want, "{image}");
+        for (path, hash) in files.iter() {
+            assert_eq!(&found.hash(path).0, hash, "{image} {path}");
+        }
+        match &found.items[skipped].kind {
+            ItemKind::Skipped { reason } => {
+                assert_eq!(reason.code(), "unsupported_partition");
+                assert_eq!(reason.detail().as_deref(), Some(detail), "{image}");
+            }
+            other => panic!("{image} {skipped}: {other:?}"),
+        }
+    }
+}
