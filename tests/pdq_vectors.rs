@@ -164,8 +164,9 @@ fn lossless_vectors_are_bit_exact_in_both_pipelines() {
     assert_eq!(checked.get("cli-compat"), Some(&LOSSLESS));
 }
 
-/// JPEG (and lossy WebP) distances: the hash bits off, per vector and pipeline.
-fn lossy_distances(want: Kind) -> Vec<(String, PdqPipeline, u32, u32)> {
+/// JPEG (and lossy WebP) distances: the hash bits off, per vector and pipeline, with the
+/// reference's quality and ours.
+fn lossy_distances(want: Kind) -> Vec<(String, PdqPipeline, u32, u32, u32)> {
     read_rows()
         .iter()
         .filter(|r| kind(&r.vector) == want)
@@ -177,14 +178,20 @@ fn lossy_distances(want: Kind) -> Vec<(String, PdqPipeline, u32, u32)> {
                 .max()
                 .unwrap();
             let bits = bits.max(out.hash().distance(&row.hash));
-            (row.vector.clone(), row.pipeline, bits, row.quality)
+            (
+                row.vector.clone(),
+                row.pipeline,
+                bits,
+                row.quality,
+                out.quality,
+            )
         })
         .collect()
 }
 
-fn histogram(distances: &[(String, PdqPipeline, u32, u32)]) -> BTreeMap<u32, usize> {
+fn histogram(distances: &[(String, PdqPipeline, u32, u32, u32)]) -> BTreeMap<u32, usize> {
     let mut hist = BTreeMap::new();
-    for (_, _, bits, _) in distances {
+    for (_, _, bits, _, _) in distances {
         *hist.entry(*bits).or_default() += 1;
     }
     hist
@@ -199,12 +206,14 @@ fn jpeg_vectors() {
         hashsweep::perceptual::JPEG_DECODER,
         histogram(&distances)
     );
-    for (vector, pipeline, bits, quality) in distances.iter().filter(|d| d.2 > 0) {
+    for (vector, pipeline, bits, quality, _) in distances.iter().filter(|d| d.2 > 0) {
         println!("  {vector} [{pipeline:?}]: {bits} bits (reference quality {quality})");
     }
-    for (vector, pipeline, bits, quality) in &distances {
+    for (vector, pipeline, bits, quality, ours) in &distances {
         if cfg!(feature = "turbojpeg") {
+            // Same pixels as the reference's decoder: hash and quality both exact.
             assert_eq!(*bits, 0, "{vector} [{pipeline:?}] with libjpeg-turbo");
+            assert_eq!(ours, quality, "{vector} [{pipeline:?}] quality");
         } else if *quality >= 80 {
             assert!(*bits <= 10, "{vector} [{pipeline:?}]: {bits} bits");
         }
@@ -219,7 +228,7 @@ fn lossy_webp_vectors_within_cross_decoder_rule() {
         "lossy WebP (image-rs vs libwebp) histogram: {:?}",
         histogram(&distances)
     );
-    for (vector, pipeline, bits, quality) in &distances {
+    for (vector, pipeline, bits, quality, _) in &distances {
         if *quality >= 80 {
             assert!(*bits <= 10, "{vector} [{pipeline:?}]: {bits} bits");
         }
