@@ -444,6 +444,31 @@ fn exit_codes_zero_one_two() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // A directory that exists but is not writable: refused before the scan starts (the
+    // journal, opened at the same point, shows no file was ever processed).
+    let locked = dir.path().join("locked");
+    fs::create_dir(&locked).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o555)).unwrap();
+    let journal = dir.path().join("journals");
+    fs::create_dir(&journal).unwrap();
+    fs::set_permissions(&journal, fs::Permissions::from_mode(0o777)).unwrap();
+    fs::set_permissions(&list, fs::Permissions::from_mode(0o644)).unwrap();
+    let report = locked.join("report.jsonl");
+    let journal = journal.join("scan.journal");
+    let out = as_unprivileged_user(&[
+        "scan",
+        ev.to_str().unwrap(),
+        "-l",
+        list.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot write report"), "{stderr}");
+    assert!(!journal.exists(), "the scan must not have started");
 }
 
 /// Per-file records are sorted by path and byte-identical across runs and thread counts.
