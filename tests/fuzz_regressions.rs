@@ -112,3 +112,26 @@ fn ext_superblock_with_zero_inodes_per_group_is_refused_with_its_reason() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Found by fuzzing `disk_image` (second run): an ext superblock whose inode count and size
+/// made ext4fs-core allocate one group's inode table of 1 TB; the allocation aborted the
+/// process, past any `catch_unwind`. The geometry is now checked against the volume first.
+#[test]
+fn ext_inode_table_larger_than_the_volume_is_refused() {
+    use hashsweep::evidence::{open_evidence_as, EvidenceType, ItemKind};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/disk_image/ext-inode-table-1tb-allocation.img");
+    let source = open_evidence_as(&path, EvidenceType::Raw).unwrap();
+    let items = source
+        .enumerate(&std::sync::atomic::AtomicBool::new(false))
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    match &items[0].kind {
+        ItemKind::Unreadable { error } => assert_eq!(
+            error,
+            "ext: superblock's inode table of 1099511563008 bytes per group exceeds the \
+             35384-byte volume"
+        ),
+        other => panic!("{other:?}"),
+    }
+}

@@ -58,13 +58,7 @@ impl<'a> ExtVolume<'a> {
         } else {
             "ext2"
         };
-        // ext4fs-core divides by these (found by fuzzing: a zero panics in `read_inode`).
-        if sb.inodes_per_group == 0 || sb.inode_size == 0 {
-            return Err(FsError::corrupt(
-                "ext",
-                "superblock gives 0 inodes per group or a 0-byte inode",
-            ));
-        }
+        check_inode_geometry(sb, src.len())?;
         let block_size = u64::from(sb.block_size);
         Ok(ExtVolume {
             src,
@@ -409,6 +403,30 @@ impl ExtVolume<'_> {
             }
         }
     }
+}
+
+/// Refuses inode geometry that cannot fit the volume, before ext4fs-core trusts it (found
+/// by fuzzing): it divides by inodes per group (a zero panicked in `read_inode`), and it
+/// allocates one group's whole inode table at once (a crafted count asked for 1 TB and
+/// aborted the process, which no `catch_unwind` can contain).
+fn check_inode_geometry(sb: &ext4fs::ondisk::Superblock, volume_len: u64) -> Result<(), FsError> {
+    let corrupt = |why: String| Err(FsError::corrupt("ext", why));
+    if sb.inodes_per_group == 0 || sb.inode_size == 0 || sb.block_size == 0 {
+        return corrupt("superblock gives 0 inodes per group or a 0-byte inode".into());
+    }
+    let table = u64::from(sb.inodes_per_group) * u64::from(sb.inode_size);
+    if table > volume_len {
+        return corrupt(format!(
+            "superblock's inode table of {table} bytes per group exceeds the {volume_len}-byte volume"
+        ));
+    }
+    let groups = u64::from(sb.inodes_count).div_ceil(u64::from(sb.inodes_per_group));
+    if groups > volume_len / u64::from(sb.block_size) + 1 {
+        return corrupt(format!(
+            "superblock's {groups} block groups cannot fit the {volume_len}-byte volume"
+        ));
+    }
+    Ok(())
 }
 
 /// Whether any byte of the content is still on disk (not only holes).
