@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::evidence::ItemPath;
-use crate::report::FileRecord;
+use crate::report::record_line;
 use crate::scan::{FileResult, ItemKey, ResultSink};
 use crate::summary::{FileTally, Summary};
 
@@ -241,11 +241,6 @@ impl Journal {
         lines.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(lines.into_iter().map(|(_, line)| line).collect())
     }
-}
-
-/// A file's report record as one line of JSON (no newline).
-pub fn record_line(result: &FileResult) -> serde_json::Result<String> {
-    serde_json::to_string(&FileRecord::from_result(result))
 }
 
 /// Appends finished files to a journal from any worker thread. A write error is kept (the

@@ -54,6 +54,28 @@ fn disk_image_inputs_never_panic() {
     replay(harness::disk_image, &["fuzz/regressions/disk_image"]);
 }
 
+/// The error of every item of a raw image (each must be unreadable).
+fn errors_of_raw_image(path: &Path) -> Vec<String> {
+    use hashsweep::evidence::{open_evidence_as, EvidenceType, ItemKind};
+    let source = open_evidence_as(path, EvidenceType::Raw).unwrap();
+    let items = source
+        .enumerate(&std::sync::atomic::AtomicBool::new(false))
+        .unwrap();
+    items
+        .iter()
+        .map(|i| match &i.kind {
+            ItemKind::Unreadable { error } => error.clone(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+fn regression(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/disk_image")
+        .join(name)
+}
+
 /// Found by fuzzing `disk_image` (first minutes): an ext2 volume whose superblock gives 0
 /// inodes per group made ext4fs-core 0.2.8 index out of bounds in `iter_inodes_in_group`
 /// while hashsweep looked for deleted inodes, and the whole volume was lost to the panic.
@@ -61,22 +83,8 @@ fn disk_image_inputs_never_panic() {
 /// scan would stop only that scan).
 #[test]
 fn corrupt_ext_inode_table_is_a_failure_not_a_crash() {
-    use hashsweep::evidence::{open_evidence_as, EvidenceType, ItemKind};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/regressions/disk_image/ext4-inode-table-out-of-bounds.img");
-    let source = open_evidence_as(&path, EvidenceType::Raw).unwrap();
-    let items = source
-        .enumerate(&std::sync::atomic::AtomicBool::new(false))
-        .unwrap();
-    let errors: Vec<&str> = items
-        .iter()
-        .map(|i| match &i.kind {
-            ItemKind::Unreadable { error } => error.as_str(),
-            other => panic!("unexpected {other:?}"),
-        })
-        .collect();
     assert_eq!(
-        errors,
+        errors_of_raw_image(&regression("ext4-inode-table-out-of-bounds.img")),
         ["ext: superblock gives 0 inodes per group or a 0-byte inode"]
     );
 }
@@ -86,7 +94,6 @@ fn corrupt_ext_inode_table_is_a_failure_not_a_crash() {
 /// up front with the reason.
 #[test]
 fn ext_superblock_with_zero_inodes_per_group_is_refused_with_its_reason() {
-    use hashsweep::evidence::{open_evidence_as, EvidenceType, ItemKind};
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("ext2.img");
     let made = std::process::Command::new("mke2fs")
@@ -102,15 +109,9 @@ fn ext_superblock_with_zero_inodes_per_group_is_refused_with_its_reason() {
     let mut bytes = std::fs::read(&image).unwrap();
     bytes[1024 + 0x28..1024 + 0x2C].fill(0);
     std::fs::write(&image, &bytes).unwrap();
-    let source = open_evidence_as(&image, EvidenceType::Raw).unwrap();
-    let items = source
-        .enumerate(&std::sync::atomic::AtomicBool::new(false))
-        .unwrap();
-    assert_eq!(items.len(), 1);
-    match &items[0].kind {
-        ItemKind::Unreadable { error } => assert!(error.contains("0 inodes per group"), "{error}"),
-        other => panic!("{other:?}"),
-    }
+    let errors = errors_of_raw_image(&image);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].contains("0 inodes per group"), "{errors:?}");
 }
 
 /// Found by fuzzing `disk_image` (second run): an ext superblock whose inode count and size
@@ -118,20 +119,11 @@ fn ext_superblock_with_zero_inodes_per_group_is_refused_with_its_reason() {
 /// process, past any `catch_unwind`. The geometry is now checked against the volume first.
 #[test]
 fn ext_inode_table_larger_than_the_volume_is_refused() {
-    use hashsweep::evidence::{open_evidence_as, EvidenceType, ItemKind};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/regressions/disk_image/ext-inode-table-1tb-allocation.img");
-    let source = open_evidence_as(&path, EvidenceType::Raw).unwrap();
-    let items = source
-        .enumerate(&std::sync::atomic::AtomicBool::new(false))
-        .unwrap();
-    assert_eq!(items.len(), 1);
-    match &items[0].kind {
-        ItemKind::Unreadable { error } => assert_eq!(
-            error,
+    assert_eq!(
+        errors_of_raw_image(&regression("ext-inode-table-1tb-allocation.img")),
+        [
             "ext: superblock's inode table of 1099511563008 bytes per group exceeds the \
-             35384-byte volume"
-        ),
-        other => panic!("{other:?}"),
-    }
+          35384-byte volume"
+        ]
+    );
 }

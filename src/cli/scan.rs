@@ -16,8 +16,8 @@ use clap::Parser;
 use hashsweep::algorithm::Algorithm;
 use hashsweep::evidence::{verify_image, EvidenceSource, EvidenceType};
 use hashsweep::journal::{
-    record_line, Journal, JournalHeader, JournalList, JournalSource, JournalWriter, ResumeInfo,
-    JOURNAL_FORMAT, JOURNAL_VERSION,
+    Journal, JournalHeader, JournalList, JournalSource, JournalWriter, ResumeInfo, JOURNAL_FORMAT,
+    JOURNAL_VERSION,
 };
 use hashsweep::matcher::Matcher;
 use hashsweep::report::{self, EvidenceVerification, Header, SummaryRecord, ToolInfo};
@@ -126,7 +126,7 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         None => output
             .results
             .iter()
-            .map(record_line)
+            .map(report::record_line)
             .collect::<serde_json::Result<_>>()?,
     };
     let summary = SummaryRecord {

@@ -33,23 +33,13 @@ pub use render::{render, Format, RenderOptions};
 
 use crate::scan::FileResult;
 
-/// Writes a whole report as JSON Lines.
-pub fn write_jsonl<W: Write>(
-    out: &mut W,
-    header: &Header,
-    results: &[FileResult],
-    summary: &SummaryRecord,
-) -> io::Result<()> {
-    write_line(out, header)?;
-    for result in results {
-        write_line(out, &FileRecord::from_result(result))?;
-    }
-    write_line(out, summary)?;
-    out.flush()
+/// A file's report record as one line of JSON text (no newline).
+pub fn record_line(result: &FileResult) -> serde_json::Result<String> {
+    serde_json::to_string(&FileRecord::from_result(result))
 }
 
-/// Writes a whole report whose per-file records are already JSON text, one per line, in
-/// report order (a resumed scan's merged records).
+/// Writes a whole report: the header, the per-file records (JSON text, one per line, in
+/// report order: `record_line` makes them, a resume merges them), the summary.
 pub fn write_jsonl_lines<W: Write>(
     out: &mut W,
     header: &Header,
