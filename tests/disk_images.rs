@@ -815,3 +815,49 @@ start=8192, size=4096, type=c\\nstart=14336, size=2048, type=83\\n' | sfdisk -q 
         }
     }
 }
+
+/// An LZNT1-compressed NTFS file (written through an ntfs-3g FUSE mount into a folder marked
+/// compressed) is listed as skipped with the reason `compressed`, never hashed as the raw
+/// compressed clusters; an ordinary file beside it is hashed.
+#[test]
+fn ntfs_compressed_file_is_skipped_with_its_reason() {
+    if images::dir().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let image = tmp.path().join("compressed.ntfs");
+    let mnt = tmp.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let script = format!(
+        "truncate -s 8M {img} && mkntfs -q -F -Q -s 512 -c 4096 {img} && \
+         ntfs-3g -o compression {img} {mnt} && mkdir {mnt}/comp && \
+         setfattr -n system.ntfs_attrib_be -v 0x00000810 {mnt}/comp && \
+         python3 -c \"print('compress me ' * 20000)\" > {mnt}/comp/text.txt && \
+         printf 'plain file\\n' > {mnt}/plain.txt && sync; umount {mnt}",
+        img = image.display(),
+        mnt = mnt.display()
+    );
+    let built = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    if !built.status.success() || !image.is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI builds the compressed NTFS image: {}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        eprintln!("NOTICE: no FUSE/setfattr here: compressed NTFS test skipped");
+        return;
+    }
+    let found = scan(&image);
+    match &found.items["comp/text.txt"].kind {
+        ItemKind::Skipped { reason } => assert_eq!(reason.code(), "compressed"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        found.hash("plain.txt").0,
+        hex::encode(FileDigests::of(b"plain file\n").md5)
+    );
+}
