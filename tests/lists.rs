@@ -723,6 +723,7 @@ fn every_format_fixture_gives_a_scan_hit_with_its_id_and_category() {
     // (fixture, forced format, known-good list)
     let fixtures: &[(&str, Option<&str>, bool)] = &[
         ("hashsweep.jsonl", None, false),
+        ("vics-1.1-cases-recon.json", None, false),
         ("vics-1.3-media-alt-photodna.json", None, false),
         ("vics-2.0-cases-us.json", None, false),
         ("vics-2.0-custom-mislabelled.json", None, false),
@@ -996,4 +997,18 @@ fn hashsweep_jsonl_bad_line_is_named() {
     let list = lenient("hashsweep-bad-line.jsonl");
     assert_eq!(counts(&list), c(&[("md5", 2)]));
     assert_eq!(list.provenance.rejected, 1);
+}
+
+#[test]
+fn vics_1_1_cases_feed_with_odata_v3_annotations() {
+    let list = strict("vics-1.1-cases-recon.json").unwrap();
+    assert_eq!(list.provenance.format, ListFormat::Vics);
+    assert_eq!(list.provenance.format_version.as_deref(), Some("1.1"));
+    assert_eq!(counts(&list), c(&[("md5", 2), ("sha1", 1)]));
+    let abc = find(&list, Algorithm::Md5, "900150983cd24fb0d6963f7d28e17f72");
+    assert_eq!(
+        (abc.id, abc.category, abc.series),
+        (Some("11"), Some("2"), Some("FAKE-SERIES"))
+    );
+    assert_eq!(find(&list, Algorithm::Md5, MD5_IMG1).category, Some("0"));
 }
