@@ -102,6 +102,7 @@ pub struct Manifest {
     pub format_version: u32,
     pub tool: BuildInfo,
     pub command_line: Vec<String>,
+    #[serde(serialize_with = "crate::evidence::serialize_lossy")]
     pub working_directory: PathBuf,
     pub host: String,
     pub started_at: String,

@@ -861,3 +861,56 @@ fn interrupt_writes_a_partial_report_marked_interrupted() {
     );
     assert_eq!(of_kind(&recs, "skipped").len(), 0);
 }
+
+/// An evidence path that is not UTF-8 (a Latin-1 directory name) scans like any other;
+/// only `--journal`, which must record the command line as text, refuses it, clearly.
+#[test]
+fn non_utf8_evidence_path_scans_and_journal_says_why_not() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    write(&ev.join("a.bin"), b"latin-1 evidence");
+    let list = dir.path().join("list.jsonl");
+    write_list(
+        &list,
+        &[entry(
+            Algorithm::Md5,
+            &FileDigests::of(b"latin-1 evidence").md5,
+            "L",
+        )],
+    );
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    let m = of_kind(&recs, "match");
+    assert_eq!(m.len(), 1);
+    assert!(m[0]["path_raw_hex"].as_str().unwrap().contains("636166e9"));
+    let evidence = &recs[0]["evidence"][0];
+    assert!(evidence["path_raw_hex"]
+        .as_str()
+        .unwrap()
+        .ends_with("636166e9"));
+    assert!(evidence["path"].as_str().unwrap().ends_with("caf\u{fffd}"));
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .arg("--journal")
+        .arg(dir.path().join("j"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not UTF-8: no journal possible"));
+}

@@ -82,9 +82,13 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     });
     let options = config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
     let sources = open_sources(&args.evidence, &args.read)?;
-    let identity = journal_header(&matcher, &sources, &started_at)?;
-    if let Some(prior) = &prior {
-        check_same_scan(&prior.header, &identity)?;
+    // Only a journaled scan needs its identity (and a UTF-8 command line to record).
+    let identity = match &args.journal {
+        Some(_) => Some(journal_header(&matcher, &sources, &started_at)?),
+        None => None,
+    };
+    if let (Some(prior), Some(identity)) = (&prior, &identity) {
+        check_same_scan(&prior.header, identity)?;
     }
     let mut header = header(&matcher, &options, &sources, started_at.clone());
     header.journal = args.journal.as_ref().map(|p| p.display().to_string());
@@ -100,9 +104,11 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     header.evidence_verification = verify_images(&args, &sources)?;
     // Opened before the scan: a report that cannot be written is fatal before hours of work.
     let mut out = reports::report_writer(&args)?;
-    let journal = match (&args.journal, &prior, &this_resume) {
-        (Some(path), None, _) => Some(JournalWriter::create(path, &identity, args.all_files)?),
-        (Some(_), Some(prior), Some(info)) => {
+    let journal = match (&args.journal, &identity, &prior, &this_resume) {
+        (Some(path), Some(identity), None, _) => {
+            Some(JournalWriter::create(path, identity, args.all_files)?)
+        }
+        (Some(_), _, Some(prior), Some(info)) => {
             Some(JournalWriter::resume(prior, info, args.all_files)?)
         }
         _ => None,

@@ -21,7 +21,7 @@ pub use disk::bytes::StoredHashes;
 pub use disk::detect::EvidenceType;
 pub use disk::verify::{verify_image, ImageVerification};
 pub use disk::{DiskImageSource, ItemLocation};
-pub use path::ItemPath;
+pub use path::{serialize_lossy, ItemPath};
 
 /// A place files come from: a directory today, a disk image tomorrow.
 pub trait EvidenceSource: Send + Sync {
@@ -38,7 +38,11 @@ pub trait EvidenceSource: Send + Sync {
 /// Identity of an evidence source, for the report header and the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceInfo {
+    #[serde(serialize_with = "path::serialize_lossy")]
     pub path: PathBuf,
+    /// The path's exact bytes in hex, present only when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_raw_hex: Option<String>,
     pub kind: &'static str,
     /// A disk image's files (every segment of a split or E01 image) with their sizes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -57,6 +61,7 @@ impl SourceInfo {
     pub fn plain(path: &Path, kind: &'static str) -> Self {
         SourceInfo {
             path: path.to_path_buf(),
+            path_raw_hex: ItemPath::from(path).raw_hex_if_not_utf8(),
             kind,
             files: Vec::new(),
             media_size: None,
@@ -68,6 +73,7 @@ impl SourceInfo {
 /// One file of an evidence source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceFile {
+    #[serde(serialize_with = "path::serialize_lossy")]
     pub path: PathBuf,
     pub size: u64,
 }

@@ -45,6 +45,16 @@ impl ItemPath {
     }
 }
 
+/// Serialises a path of the examiner's filesystem as text, invalid UTF-8 replaced by U+FFFD
+/// (serde refuses such a path outright, which would make the whole report unwritable);
+/// where the exact bytes matter, a `path_raw_hex` field goes beside it.
+pub fn serialize_lossy<S: serde::Serializer>(
+    path: &std::path::Path,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
+}
+
 impl From<&std::path::Path> for ItemPath {
     fn from(p: &std::path::Path) -> Self {
         use std::os::unix::ffi::OsStrExt;

@@ -76,6 +76,7 @@ pub struct ListWarning {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListProvenance {
     pub name: String,
+    #[serde(serialize_with = "crate::evidence::serialize_lossy")]
     pub path: PathBuf,
     pub role: ListRole,
     pub format: ListFormat,
