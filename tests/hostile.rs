@@ -620,3 +620,32 @@ fn a_panic_while_hashing_is_contained_to_its_file() {
     assert!(out.summary.is_balanced());
     assert_eq!(out.summary.total.failed, 1);
 }
+
+/// A tree with far more directories than the process may hold descriptors (here 300
+/// under a limit of 64) is walked whole: directories waiting to be listed are not kept open.
+#[test]
+fn a_wide_tree_is_walked_within_a_small_descriptor_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    for i in 0..300 {
+        write(
+            &ev.join(format!("d{i:03}/f.bin")),
+            format!("file {i}").as_bytes(),
+        );
+    }
+    let out = std::process::Command::new("prlimit")
+        .arg("--nofile=64:64")
+        .arg(assert_cmd::cargo::cargo_bin("hashsweep"))
+        .args(["hash", "--perceptual", "none", "-q", "-j", "2"])
+        .arg(&ev)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 300);
+    assert!(recs.iter().all(|r| r["record"] == "file"), "{recs:?}");
+}

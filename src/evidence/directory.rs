@@ -1,14 +1,15 @@
 //! A directory (or single file) on the examiner's filesystem as evidence.
 //!
-//! Walks the tree itself, directory by directory through file descriptors (`openat`),
-//! rather than with walkdir: every directory is opened with `O_NOATIME` (where the kernel
-//! permits it: owner or root), because merely listing a directory moves its access time on
-//! a `relatime` mount, and walkdir cannot pass that flag. Symbolic links are never followed
-//! (a link is listed as skipped, so a link pointing outside the evidence reads nothing
-//! outside it, and a link loop is just a link); a directory reached twice (a bind mount of
-//! its own parent) is a failure, not an endless walk. Files are opened read-only with
-//! `O_NOATIME`, `O_NOFOLLOW` so a file swapped for a link after listing is refused, and
-//! `O_NONBLOCK` so a file swapped for a FIFO cannot hang a worker.
+//! Walks the tree itself rather than with walkdir: every directory is opened with
+//! `O_NOATIME` (where the kernel permits it: owner or root), because merely listing a
+//! directory moves its access time on a `relatime` mount, and walkdir cannot pass that flag.
+//! Directories waiting to be listed are kept by path, not held open, so no tree is too wide
+//! for the descriptor limit. Symbolic links are never followed (a link is listed as skipped,
+//! so a link pointing outside the evidence reads nothing outside it, and a link loop is just
+//! a link); a directory reached twice (a bind mount of its own parent) is a failure, not an
+//! endless walk. Files are opened read-only with `O_NOATIME`, `O_NOFOLLOW` so a file swapped
+//! for a link after listing is refused, and `O_NONBLOCK` so a file swapped for a FIFO cannot
+//! hang a worker.
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -66,14 +67,20 @@ impl EvidenceSource for DirectorySource {
             seen_dirs: HashSet::new(),
             pending: Vec::new(),
         };
-        walk.enter(root_fd, self.root.clone());
-        while let Some((fd, path)) = walk.pending.pop() {
+        walk.list_if_new(&root_fd, &self.root);
+        drop(root_fd);
+        // Directories still to list are kept by path, not open: a tree with more
+        // directories than the process may hold descriptors must still be walked whole.
+        while let Some(path) = walk.pending.pop() {
             if stop.load(Ordering::Relaxed) {
                 return Err(EvidenceError::Interrupted {
                     path: self.root.clone(),
                 });
             }
-            walk.list(&fd, &path);
+            match open_dir(CWD, &path) {
+                Ok(fd) => walk.list_if_new(&fd, &path),
+                Err(e) => walk.items.push(unlistable(&path, &e)),
+            }
         }
         Ok(walk.items)
     }
@@ -89,24 +96,24 @@ impl EvidenceSource for DirectorySource {
     }
 }
 
-/// A depth-first walk: directories still to list, each open, and those already entered.
+/// A depth-first walk: the items found, the directories still to list, and those listed.
 struct Walk {
     items: Vec<EvidenceItem>,
     seen_dirs: HashSet<(u64, u64)>,
-    pending: Vec<(OwnedFd, PathBuf)>,
+    pending: Vec<PathBuf>,
 }
 
 impl Walk {
-    /// Queues an opened directory unless it was entered before (same device and inode).
-    fn enter(&mut self, fd: OwnedFd, path: PathBuf) {
-        match rustix::fs::fstat(&fd) {
+    /// Lists an opened directory unless it was listed before (same device and inode).
+    fn list_if_new(&mut self, fd: &OwnedFd, path: &Path) {
+        match rustix::fs::fstat(fd) {
             Ok(st) if !self.seen_dirs.insert((st.st_dev, st.st_ino)) => self.items.push(item(
-                &path,
+                path,
                 ItemKind::Unreadable {
                     error: "filesystem loop: this directory was already walked".to_string(),
                 },
             )),
-            _ => self.pending.push((fd, path)),
+            _ => self.list(fd, path),
         }
     }
 
@@ -141,10 +148,7 @@ impl Walk {
                 known => known,
             };
             if file_type == FileType::Directory {
-                match open_dir(fd, name) {
-                    Ok(child_fd) => self.enter(child_fd, child),
-                    Err(e) => self.items.push(unlistable(&child, &e)),
-                }
+                self.pending.push(child);
                 continue;
             }
             let kind = kind_of(&file_type, || {
