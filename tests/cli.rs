@@ -571,6 +571,16 @@ fn bundled_demo_finds_exactly_the_planted_files() {
     assert_eq!(s["files_seen"], 14);
     assert_eq!(s["skipped"], json!({"symlink": 1}));
     assert_eq!(s["failed"], 1);
+    // The flat picture: hashed, PDQ quality 0, reported as never matchable perceptually.
+    let gated: Vec<(&str, &Value)> = of_kind(&recs, "file")
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap(), &r["pdq_quality"]))
+        .collect();
+    assert_eq!(
+        gated,
+        [("fixtures/evidence/camera/IMG_0004.jpg", &json!(0))]
+    );
+    assert_eq!(s["pdq_low_quality"], 1);
     let header = &recs[0];
     assert_eq!(header["lists"][0]["entries"]["md5"], 2);
     assert_eq!(header["lists"][0]["entries"]["pdq"], 4);
