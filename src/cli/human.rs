@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use hashsweep::evidence::SourceInfo;
 use hashsweep::report::SummaryRecord;
 use hashsweep::scan::{Outcome, ScanOutput};
 
@@ -15,7 +16,12 @@ pub fn escape(text: &str) -> String {
     hashsweep::report::text::printable(text)
 }
 
-pub fn print_scan_summary(output: &ScanOutput, summary: &SummaryRecord, report: Option<&Path>) {
+pub fn print_scan_summary(
+    output: &ScanOutput,
+    summary: &SummaryRecord,
+    evidence: &[SourceInfo],
+    report: Option<&Path>,
+) {
     let c = &summary.counts.total;
     let skipped: Vec<String> = c.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
     eprintln!(
@@ -30,12 +36,25 @@ pub fn print_scan_summary(output: &ScanOutput, summary: &SummaryRecord, report: 
         summary.elapsed_ms as f64 / 1000.0,
         if summary.interrupted { " — INTERRUPTED" } else { "" },
     );
+    if evidence.len() > 1 {
+        for (i, (e, c)) in evidence.iter().zip(&summary.counts.by_evidence).enumerate() {
+            eprintln!(
+                "  [{i}] {}: {} seen, {} hashed, {} matched, {} skipped, {} failed",
+                escape(&e.path.to_string_lossy()),
+                c.files_seen,
+                c.hashed,
+                c.matched,
+                c.skipped_total(),
+                c.failed
+            );
+        }
+    }
     let matched: Vec<_> = output
         .results
         .iter()
         .filter(|r| r.hashed().is_some_and(|h| h.has_alert_hit()))
         .collect();
-    if matched.is_empty() {
+    if c.matched == 0 {
         eprintln!("hashsweep: no match");
     } else {
         eprintln!("hashsweep: {} MATCHED FILE(S):", c.matched);
@@ -50,6 +69,12 @@ pub fn print_scan_summary(output: &ScanOutput, summary: &SummaryRecord, report: 
         }
         if matched.len() > MAX_LISTED {
             eprintln!("  … and {} more in the report", matched.len() - MAX_LISTED);
+        }
+        let before_resume = c.matched.saturating_sub(matched.len() as u64);
+        if before_resume > 0 {
+            eprintln!(
+                "  … and {before_resume} matched before the scan was resumed (in the report)"
+            );
         }
     }
     if let Some(path) = report {

@@ -147,7 +147,7 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         .context("cannot write the report")?;
     let digest = out.finish().context("cannot write the report")?;
     if !args.read.quiet {
-        human::print_scan_summary(&output, &summary, args.output.as_deref());
+        human::print_scan_summary(&output, &summary, &header.evidence, args.output.as_deref());
     }
     if let Err(e) = journal_written {
         eprintln!(
