@@ -170,9 +170,7 @@ pub fn ewf_segments(path: &Path) -> Vec<PathBuf> {
     let upper = name.ends_with(".E01");
     let letters = (b'A'..=b'Z')
         .flat_map(|a| (b'A'..=b'Z').map(move |b| format!("{}{}", a as char, b as char)));
-    let suffixes = (2..=99u32)
-        .map(|n| format!("{n:02}"))
-        .chain(letters.map(|ab| ab.to_string()));
+    let suffixes = (2..=99u32).map(|n| format!("{n:02}")).chain(letters);
     let mut segments = vec![path.to_path_buf()];
     for suffix in suffixes {
         let ext = if upper {

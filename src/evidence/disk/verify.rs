@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
-use super::bytes::Ewf;
 use super::detect::{open_bytes, EvidenceType};
 use crate::digest::Digester;
 use crate::evidence::EvidenceError;
@@ -50,16 +49,9 @@ pub fn verify_image(
     stop: &AtomicBool,
 ) -> Result<ImageVerification, EvidenceError> {
     let (format, src) = open_bytes(path, ty)?;
-    let (stored_md5, stored_sha1) = if format == "ewf" {
-        let ewf = Ewf::open(path).map_err(|e| EvidenceError::Image {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let stored = ewf.reader().stored_hashes();
-        (stored.md5.map(hex::encode), stored.sha1.map(hex::encode))
-    } else {
-        (None, None)
-    };
+    // The hashes the acquisition tool stored (E01), from the image already open.
+    let stored = src.stored_hashes();
+    let (stored_md5, stored_sha1) = (stored.md5, stored.sha1);
     let mut digester = Digester::new();
     let mut buf = vec![0u8; CHUNK];
     let mut at = 0u64;
