@@ -140,8 +140,10 @@ pub enum JournalError {
 pub struct Journal {
     pub path: PathBuf,
     pub header: JournalHeader,
-    /// Finished files, each key once (the first entry wins).
-    pub entries: Vec<JournalEntry>,
+    /// Finished files with their keys, each key once (the first entry wins).
+    pub entries: Vec<(ItemKey, JournalEntry)>,
+    /// The keys of `entries`: the items a resume leaves out (`Scanner::skipping`).
+    pub done: HashSet<ItemKey>,
     pub resumes: Vec<ResumeInfo>,
     /// Bytes up to the end of the last complete line: a resume appends from there.
     pub complete_len: u64,
@@ -167,7 +169,7 @@ impl Journal {
         let mut header = None;
         let mut entries = Vec::new();
         let mut resumes = Vec::new();
-        let mut seen = HashSet::new();
+        let mut done = HashSet::new();
         for (index, line) in bytes[..complete_len].split(|&b| b == b'\n').enumerate() {
             let line_no = index + 1;
             if line.is_empty() {
@@ -185,8 +187,8 @@ impl Journal {
                     let key = entry
                         .key()
                         .map_err(|e| corrupt(line_no, format!("path_hex: {e}")))?;
-                    if seen.insert(key) {
-                        entries.push(entry);
+                    if done.insert(key.clone()) {
+                        entries.push((key, entry));
                     }
                 }
                 (JournalLine::Resumed(info), Some(_)) => resumes.push(info),
@@ -206,33 +208,27 @@ impl Journal {
             path: path.to_path_buf(),
             header,
             entries,
+            done,
             resumes,
             complete_len: complete_len as u64,
             torn_tail: complete_len < bytes.len(),
         })
     }
 
-    /// The items already done, for `Scanner::skipping`.
-    pub fn done_keys(&self) -> HashSet<ItemKey> {
-        self.entries.iter().filter_map(|e| e.key().ok()).collect()
-    }
-
-    /// What the journaled files add to a summary of `sources` evidence sources.
-    pub fn summary(&self, sources: usize) -> Summary {
-        let mut summary = Summary::for_sources(sources);
-        for entry in &self.entries {
+    /// Adds what the journaled files count to `summary` (the resumed run's own counts).
+    pub fn add_to(&self, summary: &mut Summary) {
+        for (_, entry) in &self.entries {
             summary.add(entry.evidence, &entry.tally);
         }
-        summary
     }
 
     /// The report's per-file lines: the journaled records and those of `results` (the
     /// resumed run), in report order.
     pub fn merged_records(&self, results: &[FileResult]) -> serde_json::Result<Vec<String>> {
         let mut lines: Vec<(ItemKey, String)> = Vec::new();
-        for entry in &self.entries {
-            if let (Some(record), Ok(key)) = (&entry.record, entry.key()) {
-                lines.push((key, record.get().to_string()));
+        for (key, entry) in &self.entries {
+            if let Some(record) = &entry.record {
+                lines.push((key.clone(), record.get().to_string()));
             }
         }
         for result in results {
@@ -452,7 +448,9 @@ mod tests {
         let journal = Journal::read(&path).unwrap();
         assert!(journal.torn_tail);
         assert_eq!(journal.entries.len(), 2);
-        assert_eq!(journal.summary(1).total.skipped["symlink"], 2);
+        let mut summary = Summary::for_sources(1);
+        journal.add_to(&mut summary);
+        assert_eq!(summary.total.skipped["symlink"], 2);
         let resumed = ResumeInfo {
             command_line: vec![],
             at: "t".into(),

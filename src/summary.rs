@@ -48,21 +48,6 @@ impl Counts {
         self.pdq_low_quality += u64::from(tally.pdq_low_quality);
     }
 
-    /// Adds another set of counters (e.g. the files an earlier, interrupted run did).
-    pub fn merge(&mut self, other: &Counts) {
-        self.files_seen += other.files_seen;
-        self.hashed += other.hashed;
-        self.images += other.images;
-        self.matched += other.matched;
-        self.known_good += other.known_good;
-        self.pdq_low_quality += other.pdq_low_quality;
-        for (code, n) in &other.skipped {
-            *self.skipped.entry(code.clone()).or_insert(0) += n;
-        }
-        self.failed += other.failed;
-        self.bytes += other.bytes;
-    }
-
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }
@@ -102,17 +87,6 @@ impl Summary {
             self.by_evidence.resize(source + 1, Counts::default());
         }
         self.by_evidence[source].add(tally);
-    }
-
-    pub fn merge(&mut self, other: &Summary) {
-        self.total.merge(&other.total);
-        if self.by_evidence.len() < other.by_evidence.len() {
-            self.by_evidence
-                .resize(other.by_evidence.len(), Counts::default());
-        }
-        for (mine, theirs) in self.by_evidence.iter_mut().zip(&other.by_evidence) {
-            mine.merge(theirs);
-        }
     }
 
     /// Balanced in total and for every evidence source, and the sources add up.

@@ -7,6 +7,7 @@
 //! records merged back, so the report equals the one an uninterrupted scan writes.
 #![allow(clippy::print_stderr)]
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
 
@@ -113,20 +114,21 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         }
         _ => None,
     };
-    let done = prior.as_ref().map(Journal::done_keys).unwrap_or_default();
+    let nothing_done = HashSet::new();
+    let done = prior.as_ref().map_or(&nothing_done, |j| &j.done);
     let output = run_scanner(
         &matcher,
         options,
         &sources,
         args.read.quiet,
         journal.as_ref().map(|j| j as _),
-        &done,
+        done,
     )?;
     let journal_written = journal.map(JournalWriter::finish).transpose();
     let mut counts = output.summary.clone();
     let lines = match &prior {
         Some(prior) => {
-            counts.merge(&prior.summary(sources.len()));
+            prior.add_to(&mut counts);
             prior.merged_records(&output.results)?
         }
         None => output
