@@ -267,7 +267,7 @@ impl<'a> Scanner<'a> {
                     self.hash_file(source, item, *size, scratch)
                 }))
                 .unwrap_or_else(|panic| Outcome::Failed {
-                    error: format!("internal error while hashing: {}", panic_message(&panic)),
+                    error: format!("internal error while hashing: {}", panic_message(&*panic)),
                     partial: None,
                 });
                 self.progress.add_done(1, *size);
@@ -349,7 +349,7 @@ impl<'a> Scanner<'a> {
                 partial: Some(Box::new(hashed)),
             },
             Err(panic) => Outcome::Failed {
-                error: format!("picture decoder panicked: {}", panic_message(&panic)),
+                error: format!("picture decoder panicked: {}", panic_message(&*panic)),
                 partial: Some(Box::new(hashed)),
             },
         }
@@ -441,10 +441,11 @@ fn listed_size(item: &EvidenceItem) -> u64 {
     }
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
+/// The text a panic was raised with (its `&str` or `String` payload).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic with a non-text payload".to_string())
 }

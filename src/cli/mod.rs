@@ -57,12 +57,7 @@ pub fn run(args: Args) -> Exit {
 /// Rust's multi-line message and backtrace, which would read as a crash of the scan.
 pub fn quiet_panics() {
     std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".to_string());
+        let message = hashsweep::scan::panic_message(info.payload());
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
