@@ -17,7 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -56,12 +56,13 @@ impl EvidenceSource for DirectorySource {
             path: self.root.clone(),
             source,
         };
-        let meta = std::fs::symlink_metadata(&self.root).map_err(fatal)?;
-        if !meta.is_dir() {
-            let kind = kind_of(&meta.file_type(), || Ok(meta.len()));
+        let st = rustix::fs::lstat(&self.root).map_err(|e| fatal(e.into()))?;
+        let file_type = FileType::from_raw_mode(st.st_mode);
+        if file_type != FileType::Directory {
+            let kind = kind_of(file_type, || Ok(st.st_size as u64));
             return Ok(vec![item(&self.root, kind)]);
         }
-        let root_fd = open_dir(CWD, &self.root).map_err(fatal)?;
+        let root_fd = open_dir(&self.root).map_err(fatal)?;
         let mut walk = Walk {
             items: Vec::new(),
             seen_dirs: HashSet::new(),
@@ -77,7 +78,7 @@ impl EvidenceSource for DirectorySource {
                     path: self.root.clone(),
                 });
             }
-            match open_dir(CWD, &path) {
+            match open_dir(&path) {
                 Ok(fd) => walk.list_if_new(&fd, &path),
                 Err(e) => walk.items.push(unlistable(&path, &e)),
             }
@@ -151,7 +152,7 @@ impl Walk {
                 self.pending.push(child);
                 continue;
             }
-            let kind = kind_of(&file_type, || {
+            let kind = kind_of(file_type, || {
                 stat().map(|st| st.st_size as u64).map_err(io::Error::from)
             });
             self.items.push(item(&child, kind));
@@ -160,64 +161,31 @@ impl Walk {
 }
 
 /// Opens a directory to list it, without moving its access time where permitted.
-fn open_dir<Fd: std::os::fd::AsFd, P: rustix::path::Arg + Copy>(
-    at: Fd,
-    path: P,
-) -> io::Result<OwnedFd> {
+fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    match rustix::fs::openat(&at, path, flags | OFlags::NOATIME, Mode::empty()) {
+    match rustix::fs::openat(CWD, path, flags | OFlags::NOATIME, Mode::empty()) {
         // O_NOATIME is refused (EPERM) on directories the user does not own, unless root.
-        Err(rustix::io::Errno::PERM) => Ok(rustix::fs::openat(&at, path, flags, Mode::empty())?),
+        Err(rustix::io::Errno::PERM) => Ok(rustix::fs::openat(CWD, path, flags, Mode::empty())?),
         other => Ok(other?),
     }
 }
 
-/// What a non-directory entry is; `size` is asked only of regular files.
-fn kind_of<T: FileKind>(file_type: &T, size: impl FnOnce() -> io::Result<u64>) -> ItemKind {
-    if file_type.is_symlink() {
-        ItemKind::Skipped {
+/// What a non-directory entry is: a link and any special file (FIFO, socket, device) are
+/// never opened; `size` is asked only of regular files.
+fn kind_of(file_type: FileType, size: impl FnOnce() -> io::Result<u64>) -> ItemKind {
+    match file_type {
+        FileType::Symlink => ItemKind::Skipped {
             reason: SkipReason::Symlink,
-        }
-    } else if !file_type.is_regular() {
-        ItemKind::Skipped {
-            reason: SkipReason::SpecialFile,
-        }
-    } else {
-        match size() {
+        },
+        FileType::RegularFile => match size() {
             Ok(size) => ItemKind::File { size },
             Err(err) => ItemKind::Unreadable {
                 error: format!("cannot stat: {err}"),
             },
-        }
-    }
-}
-
-/// The two kinds of file type the walk meets: std's for the root, rustix's below it.
-trait FileKind {
-    fn is_symlink(&self) -> bool;
-    /// A regular file; every other non-directory (FIFO, socket, device) is never opened.
-    fn is_regular(&self) -> bool;
-}
-
-impl FileKind for std::fs::FileType {
-    fn is_symlink(&self) -> bool {
-        std::fs::FileType::is_symlink(self)
-    }
-    fn is_regular(&self) -> bool {
-        self.is_file()
-            && !(self.is_fifo()
-                || self.is_socket()
-                || self.is_block_device()
-                || self.is_char_device())
-    }
-}
-
-impl FileKind for FileType {
-    fn is_symlink(&self) -> bool {
-        *self == FileType::Symlink
-    }
-    fn is_regular(&self) -> bool {
-        *self == FileType::RegularFile
+        },
+        _ => ItemKind::Skipped {
+            reason: SkipReason::SpecialFile,
+        },
     }
 }
 
