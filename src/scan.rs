@@ -217,7 +217,7 @@ impl<'a> Scanner<'a> {
             let total_bytes = todo.iter().map(|(_, item)| listed_size(item)).sum();
             self.progress.add_total(todo.len() as u64, total_bytes);
             let processed: Vec<FileResult> = todo
-                .par_iter()
+                .into_par_iter()
                 .map_init(Vec::new, |scratch, (key, item)| {
                     let result = self.process(source.as_ref(), key, item, scratch);
                     if let Some(sink) = self.sink.filter(|_| result.is_done()) {
@@ -244,7 +244,7 @@ impl<'a> Scanner<'a> {
     fn process(
         &self,
         source: &dyn EvidenceSource,
-        key: &ItemKey,
+        key: ItemKey,
         item: &EvidenceItem,
         scratch: &mut Vec<u8>,
     ) -> FileResult {
@@ -276,7 +276,7 @@ impl<'a> Scanner<'a> {
         };
         FileResult {
             source: key.source,
-            path: item.path.clone(),
+            path: key.path,
             ordinal: key.ordinal,
             size,
             location: item.location.clone(),

@@ -115,7 +115,10 @@ fn run_scanner(
     let stop = stop_flag();
     let progress = Arc::new(Progress::default());
     let bar = progress_bar::ProgressBarThread::start(Arc::clone(&progress), quiet);
-    let mut scanner = Scanner::new(matcher, options, &stop, &progress).skipping(already_done);
+    let mut scanner = Scanner::new(matcher, options, &stop, &progress);
+    if !already_done.is_empty() {
+        scanner = scanner.skipping(already_done);
+    }
     if let Some(sink) = sink {
         scanner = scanner.with_sink(sink);
     }

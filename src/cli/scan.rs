@@ -84,10 +84,11 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     let options = config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
     let sources = open_sources(&args.evidence, &args.read)?;
     // Only a journaled scan needs its identity (and a UTF-8 command line to record).
-    let identity = match &args.journal {
-        Some(_) => Some(journal_header(&matcher, &sources, &started_at)?),
-        None => None,
-    };
+    let identity = args
+        .journal
+        .as_ref()
+        .map(|_| journal_header(&matcher, &sources, &started_at))
+        .transpose()?;
     if let (Some(prior), Some(identity)) = (&prior, &identity) {
         check_same_scan(&prior.header, identity)?;
     }
