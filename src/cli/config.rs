@@ -101,22 +101,34 @@ pub fn load_lists(args: &ScanArgs) -> Result<Vec<HashList>> {
     };
     let mut all = with_role(&args.lists, ListRole::Alert);
     all.extend(with_role(&args.known, ListRole::KnownGood));
-    let mut lists = all
+    let resolved: Vec<(PathBuf, Option<ListFormat>, ListRole)> = all
         .into_iter()
         .map(|(arg, role)| {
             let (path, own_format) = list_argument(&arg);
+            (path, own_format, role)
+        })
+        .collect();
+    resolved
+        .iter()
+        .map(|(path, own_format, role)| {
             let base = match role {
                 ListRole::Alert => LoadOptions::alert(),
                 ListRole::KnownGood => LoadOptions::known_good(),
             };
+            // Lists are named by file name; two of one name are named by their paths.
+            let same_name = resolved
+                .iter()
+                .filter(|(other, _, _)| other.file_name() == path.file_name())
+                .count();
             let options = LoadOptions {
                 format: own_format.or(format),
                 lenient: args.lenient,
+                name: (same_name > 1).then(|| path.display().to_string()),
                 ..base
             };
-            let list = load_list(&path, &options)?;
+            let list = load_list(path, &options)?;
             let format = list.provenance.format;
-            if role == ListRole::Alert
+            if *role == ListRole::Alert
                 && matches!(format, ListFormat::NsrlRds2 | ListFormat::NsrlRds3)
             {
                 bail!(
@@ -126,14 +138,7 @@ pub fn load_lists(args: &ScanArgs) -> Result<Vec<HashList>> {
             }
             Ok(list)
         })
-        .collect::<Result<Vec<HashList>>>()?;
-    let names: Vec<String> = lists.iter().map(|l| l.provenance.name.clone()).collect();
-    for list in &mut lists {
-        if names.iter().filter(|n| **n == list.provenance.name).count() > 1 {
-            list.provenance.name = list.provenance.path.display().to_string();
-        }
-    }
-    Ok(lists)
+        .collect()
 }
 
 /// Refuses a report path inside any evidence directory: the evidence is never written.
