@@ -20,6 +20,18 @@ fn hashsweep() -> Command {
     Command::cargo_bin("hashsweep").unwrap()
 }
 
+/// `hashsweep scan EV -l LIST EXTRA…`, run to completion.
+fn scan_of(ev: &Path, list: &Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    hashsweep()
+        .arg("scan")
+        .arg(ev)
+        .arg("-l")
+        .arg(list)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 /// A temp dir that other users can read too (the unreadable-file test runs as `nobody`).
 fn world_readable_tempdir() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -130,13 +142,7 @@ fn each_cryptographic_algorithm_matches_exactly_its_file() {
             entry(Algorithm::Blake3, &d[3].blake3, "b3"),
         ],
     );
-    let out = hashsweep()
-        .arg("scan")
-        .arg(&ev)
-        .arg("--list")
-        .arg(&list)
-        .output()
-        .unwrap();
+    let out = scan_of(&ev, &list, &[]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -187,13 +193,7 @@ fn resized_and_reencoded_copies_match_perceptually() {
             entry(Algorithm::Phash, pb.phash.as_ref().unwrap(), "B"),
         ],
     );
-    let out = hashsweep()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .output()
-        .unwrap();
+    let out = scan_of(&ev, &list, &[]);
     assert_eq!(out.status.code(), Some(1));
     let recs = records(&out.stdout);
     assert_eq!(
@@ -252,13 +252,7 @@ fn distinct_pictures_never_match_each_other_at_default_thresholds() {
     }
     let list = dir.path().join("list.jsonl");
     write_list(&list, &entries);
-    let out = hashsweep()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .output()
-        .unwrap();
+    let out = scan_of(&ev, &list, &[]);
     assert_eq!(match_set(&records(&out.stdout), &ev), expected);
 }
 
@@ -421,28 +415,12 @@ fn exit_codes_zero_one_two() {
     );
     // A report inside the evidence is refused before anything is written.
     let inside = ev.join("report.jsonl");
-    let refused = hashsweep()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .arg("-o")
-        .arg(&inside)
-        .output()
-        .unwrap();
+    let refused = scan_of(&ev, &list, &["-o".as_ref(), inside.as_os_str()]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(!inside.exists());
     // A report path that cannot be written is fatal.
     let unwritable = dir.path().join("no-such-dir/report.jsonl");
-    let out = hashsweep()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .arg("-o")
-        .arg(&unwritable)
-        .output()
-        .unwrap();
+    let out = scan_of(&ev, &list, &["-o".as_ref(), unwritable.as_os_str()]);
     assert_eq!(out.status.code(), Some(2));
     // A directory that exists but is not writable: refused before the scan starts (the
     // journal, opened at the same point, shows no file was ever processed).
@@ -672,13 +650,7 @@ fn pdq_matches_mirrored_copies_and_gates_low_quality() {
     assert!(match_set(&scan(&["--no-dihedral"]), &ev).is_empty());
 
     // Without --all-files the gated picture is still reported, and counted.
-    let out = hashsweep()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .output()
-        .unwrap();
+    let out = scan_of(&ev, &list, &[]);
     let recs = records(&out.stdout);
     let files: Vec<&str> = of_kind(&recs, "file")
         .iter()
@@ -889,13 +861,7 @@ fn non_utf8_evidence_path_scans_and_journal_says_why_not() {
             "L",
         )],
     );
-    let out = hashsweep()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .output()
-        .unwrap();
+    let out = scan_of(&ev, &list, &[]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -912,15 +878,11 @@ fn non_utf8_evidence_path_scans_and_journal_says_why_not() {
         .unwrap()
         .ends_with("636166e9"));
     assert!(evidence["path"].as_str().unwrap().ends_with("caf\u{fffd}"));
-    let out = hashsweep()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .arg("--journal")
-        .arg(dir.path().join("j"))
-        .output()
-        .unwrap();
+    let out = scan_of(
+        &ev,
+        &list,
+        &["--journal".as_ref(), dir.path().join("j").as_os_str()],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not UTF-8: no journal possible"));
 }
