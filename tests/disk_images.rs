@@ -312,6 +312,39 @@ fn verify_image_computes_and_compares_media_hashes() {
     assert_eq!(split.bytes_hashed, 8 << 20);
 }
 
+/// What `scan --verify-image` runs beside the file scan: the source's own reader, while the
+/// files are read from it on other threads, gives what `verify_image` gives; a directory
+/// has no media; a stop mid-way leaves no digests and says where it stopped.
+#[test]
+fn verify_media_runs_beside_the_file_scan() {
+    let Some(dir) = images::dir() else { return };
+    let stop = AtomicBool::new(false);
+    for image in ["ext4_gpt.E01", "ntfs_split.001", "fat32_mbr.raw"] {
+        let path = dir.join(image);
+        let source = open_evidence(&path).unwrap();
+        let (verified, found) = std::thread::scope(|scope| {
+            let verifying = scope.spawn(|| source.verify_media(&stop));
+            let found = scan_source(source.as_ref(), &path);
+            (verifying.join().unwrap(), found)
+        });
+        let alone = verify_image(&path, EvidenceType::Auto, &stop).unwrap();
+        assert_eq!(verified, Some(alone), "{image}");
+        assert!(!found.hashes.is_empty(), "{image}");
+    }
+    assert_eq!(
+        open_evidence(&dir.join("pics"))
+            .unwrap()
+            .verify_media(&stop),
+        None
+    );
+    let stopped = open_evidence(&dir.join("fat32_mbr.raw"))
+        .unwrap()
+        .verify_media(&AtomicBool::new(true))
+        .unwrap();
+    assert_eq!(stopped.read_error.as_deref(), Some("interrupted at byte 0"));
+    assert_eq!((stopped.md5, stopped.bytes_hashed), (None, 0));
+}
+
 #[test]
 fn evidence_type_is_detected_or_forced() {
     let Some(dir) = images::dir() else { return };

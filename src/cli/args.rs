@@ -218,8 +218,9 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_dihedral: bool,
 
-    /// Hash each disk image as a whole (a separate sequential pass) and, for E01, compare
-    /// with the MD5/SHA-1 stored by the acquisition tool; the result goes in the header.
+    /// Hash each disk image as a whole (MD5, SHA-1, SHA-256, BLAKE3; raw, split raw and E01
+    /// media), on its own thread while the files are scanned, and for E01 compare with the
+    /// MD5/SHA-1 stored by the acquisition tool; the result goes in the header.
     #[arg(long)]
     pub verify_image: bool,
 

@@ -103,7 +103,7 @@ fn open_sources(
 }
 
 /// Runs the scanner with a progress bar when stderr is a terminal, handing finished files
-/// to `sink` and leaving out `already_done`.
+/// to `sink` and leaving out `already_done`. `stop` is the Ctrl-C flag of `stop_flag`.
 fn run_scanner(
     matcher: &Matcher,
     options: ScanOptions,
@@ -111,11 +111,11 @@ fn run_scanner(
     quiet: bool,
     sink: Option<&dyn ResultSink>,
     already_done: &HashSet<ItemKey>,
+    stop: &Arc<AtomicBool>,
 ) -> Result<ScanOutput> {
-    let stop = stop_flag();
     let progress = Arc::new(Progress::default());
     let bar = progress_bar::ProgressBarThread::start(Arc::clone(&progress), quiet);
-    let mut scanner = Scanner::new(matcher, options, &stop, &progress);
+    let mut scanner = Scanner::new(matcher, options, stop, &progress);
     if !already_done.is_empty() {
         scanner = scanner.skipping(already_done);
     }
@@ -152,6 +152,7 @@ fn hash(args: HashArgs) -> Result<Exit> {
         args.read.quiet,
         None,
         &HashSet::new(),
+        &stop_flag(),
     )?;
     let mut out = open_output(args.output.as_deref())?;
     for result in &output.results {

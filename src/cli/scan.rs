@@ -9,23 +9,24 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::{verify_image, EvidenceSource, EvidenceType};
+use hashsweep::evidence::EvidenceSource;
 use hashsweep::journal::{
     Journal, JournalHeader, JournalList, JournalSource, JournalWriter, ResumeInfo, JOURNAL_FORMAT,
     JOURNAL_VERSION,
 };
 use hashsweep::matcher::Matcher;
 use hashsweep::report::{self, EvidenceVerification, Header, SummaryRecord, ToolInfo};
-use hashsweep::scan::ScanOptions;
+use hashsweep::scan::{panic_message, ScanOptions};
 
 use super::args::{Args, Command, ScanArgs};
-use super::{config, human, now_rfc3339, open_sources, reports, run_scanner, Exit};
+use super::{config, human, now_rfc3339, open_sources, reports, run_scanner, stop_flag, Exit};
 
 pub fn scan(args: ScanArgs) -> Result<Exit> {
     match &args.resume {
@@ -103,7 +104,6 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         header.command_line = prior.header.command_line.clone();
         header.resumed = prior.resumes.iter().chain(&this_resume).cloned().collect();
     }
-    header.evidence_verification = verify_images(&args, &sources)?;
     // Opened before the scan: a report that cannot be written is fatal before hours of work.
     let mut out = reports::report_writer(&args)?;
     let journal = match (&args.journal, &identity, &prior, &this_resume) {
@@ -117,14 +117,34 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     };
     let nothing_done = HashSet::new();
     let done = prior.as_ref().map_or(&nothing_done, |j| &j.done);
-    let output = run_scanner(
-        &matcher,
-        options,
-        &sources,
-        args.read.quiet,
-        journal.as_ref().map(|j| j as _),
-        done,
-    )?;
+    let stop = stop_flag();
+    // `--verify-image` hashes each image's media on its own thread while the pool hashes the
+    // files: the image is read once more, but the scan does not wait for it.
+    let (output, verification) = std::thread::scope(|scope| {
+        let verifying = args
+            .verify_image
+            .then(|| scope.spawn(|| verify_media(&sources, &stop)));
+        let output = run_scanner(
+            &matcher,
+            options,
+            &sources,
+            args.read.quiet,
+            journal.as_ref().map(|j| j as _),
+            done,
+            &stop,
+        );
+        if output.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let verification = verifying.map(|thread| {
+            thread.join().map_err(|panic| {
+                anyhow::anyhow!("image verification failed: {}", panic_message(&*panic))
+            })
+        });
+        (output, verification.transpose())
+    });
+    let output = output?;
+    header.evidence_verification = verification?.unwrap_or_default();
     let journal_written = journal.map(JournalWriter::finish).transpose();
     let mut counts = output.summary.clone();
     let lines = match &prior {
@@ -239,30 +259,18 @@ fn check_same_scan(recorded: &JournalHeader, now: &JournalHeader) -> Result<()> 
 }
 
 /// `--verify-image`: the whole-image hashes of every evidence source that is a disk image.
-fn verify_images(
-    args: &ScanArgs,
+fn verify_media(
     sources: &[Box<dyn EvidenceSource>],
-) -> Result<Vec<EvidenceVerification>> {
-    if !args.verify_image {
-        return Ok(Vec::new());
-    }
-    let ty: EvidenceType = args
-        .read
-        .evidence_type
-        .parse()
-        .map_err(anyhow::Error::msg)?;
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    let mut out = Vec::new();
-    for (index, source) in sources.iter().enumerate() {
-        if matches!(source.info().kind, "raw" | "split_raw" | "ewf") {
-            let result = verify_image(&args.evidence[index], ty, &stop)?;
-            out.push(EvidenceVerification {
-                evidence: index,
-                result,
-            });
-        }
-    }
-    Ok(out)
+    stop: &AtomicBool,
+) -> Vec<EvidenceVerification> {
+    sources
+        .iter()
+        .enumerate()
+        .filter_map(|(evidence, source)| {
+            let result = source.verify_media(stop)?;
+            Some(EvidenceVerification { evidence, result })
+        })
+        .collect()
 }
 
 fn header(

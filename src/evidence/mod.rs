@@ -19,7 +19,7 @@ use serde::Serialize;
 pub use directory::DirectorySource;
 pub use disk::bytes::StoredHashes;
 pub use disk::detect::EvidenceType;
-pub use disk::verify::{verify_image, ImageVerification};
+pub use disk::verify::{hash_media, verify_image, ImageVerification};
 pub use disk::{DiskImageSource, ItemLocation};
 pub use path::{serialize_lossy, ItemPath};
 
@@ -33,6 +33,13 @@ pub trait EvidenceSource: Send + Sync {
 
     /// Opens one `ItemKind::File` item read-only.
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>>;
+
+    /// For a disk image, hashes its whole media through the reader already open (and
+    /// compares with the hashes stored in an E01); `None` for a source with no media.
+    /// Thread-safe, so it can run while the source's files are being read.
+    fn verify_media(&self, _stop: &AtomicBool) -> Option<ImageVerification> {
+        None
+    }
 }
 
 /// Identity of an evidence source, for the report header and the manifest.

@@ -27,8 +27,8 @@ use self::fs::reader::DataReader;
 use self::fs::{FileData, FsEntry, FsError, FsKind};
 use self::partition::{Layout, Partition};
 use super::{
-    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, Locator, SkipReason,
-    SourceFile, SourceInfo,
+    EvidenceError, EvidenceItem, EvidenceSource, ImageVerification, ItemKind, ItemPath, Locator,
+    SkipReason, SourceFile, SourceInfo,
 };
 
 /// Where an item of a disk image lives, for finding it again in another tool.
@@ -282,6 +282,10 @@ impl EvidenceSource for DiskImageSource {
         let mut table = self.table.write().unwrap_or_else(|p| p.into_inner());
         *table = out.table;
         Ok(out.items)
+    }
+
+    fn verify_media(&self, stop: &AtomicBool) -> Option<ImageVerification> {
+        Some(verify::hash_media(self.kind, self.src.as_ref(), stop))
     }
 
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>> {

@@ -1,16 +1,18 @@
 //! Image verification: the hashes of the whole media, and for E01 the comparison with the
 //! hashes the acquisition tool stored in it.
 //!
-//! Owns `verify_image` and its report record. This is a separate sequential pass over the
-//! image (large positioned reads, one `Digester` feeding MD5, SHA-1, SHA-256 and BLAKE3),
-//! not folded into the file scan: files are read in path order and in parallel, the image
-//! hash needs every byte once in image order.
+//! Owns `hash_media` and its report record. The media is read once in image order (large
+//! positioned reads, one `Digester` feeding MD5, SHA-1, SHA-256 and BLAKE3). The file scan
+//! reads in path order and in parallel, so the image hash cannot ride on its reads; instead
+//! `scan` runs `hash_media` on its own thread over the image already open, while the pool
+//! hashes the files.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
+use super::bytes::ByteSource;
 use super::detect::{open_bytes, EvidenceType};
 use crate::digest::Digester;
 use crate::evidence::EvidenceError;
@@ -42,13 +44,29 @@ pub struct ImageVerification {
 /// Sequential read size: large enough to amortise E01 chunk lookups and syscalls.
 const CHUNK: usize = 4 << 20;
 
-/// Hashes the image at `path` and compares with stored hashes. Checks `stop` per chunk.
+/// Opens the image at `path` and hashes its media: `hash_media` for a path.
 pub fn verify_image(
     path: &Path,
     ty: EvidenceType,
     stop: &AtomicBool,
 ) -> Result<ImageVerification, EvidenceError> {
     let (format, src) = open_bytes(path, ty)?;
+    let result = hash_media(format, src.as_ref(), stop);
+    if stop.load(Ordering::Relaxed) {
+        return Err(EvidenceError::Interrupted {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(result)
+}
+
+/// Hashes every byte of `src` (an image of container `format`) and compares with the hashes
+/// stored in it. Checks `stop` per chunk: an interrupted run is a `read_error`.
+pub fn hash_media(
+    format: &'static str,
+    src: &dyn ByteSource,
+    stop: &AtomicBool,
+) -> ImageVerification {
     // The hashes the acquisition tool stored (E01), from the image already open.
     let stored = src.stored_hashes();
     let (stored_md5, stored_sha1) = (stored.md5, stored.sha1);
@@ -58,9 +76,8 @@ pub fn verify_image(
     let mut read_error = None;
     while at < src.len() {
         if stop.load(Ordering::Relaxed) {
-            return Err(EvidenceError::Interrupted {
-                path: path.to_path_buf(),
-            });
+            read_error = Some(format!("interrupted at byte {at}"));
+            break;
         }
         match src.read_at(at, &mut buf) {
             Ok(0) => {
@@ -84,7 +101,7 @@ pub fn verify_image(
         (Some(c), Some(s)) => Some(c == s),
         _ => None,
     };
-    Ok(ImageVerification {
+    ImageVerification {
         format,
         media_size: src.len(),
         bytes_hashed: at,
@@ -97,5 +114,5 @@ pub fn verify_image(
         stored_md5,
         stored_sha1,
         read_error,
-    })
+    }
 }
