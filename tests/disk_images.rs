@@ -627,6 +627,8 @@ fn scan_of_disk_images_through_the_binary() {
     assert_eq!(header["evidence"][0]["files"].as_array().unwrap().len(), 1);
     assert!(header["evidence"][0]["stored_hashes"]["md5"].is_string());
     assert_eq!(header["evidence"][1]["kind"], "unreadable_image");
+    // The damaged image has no media to hash: it is the one failure in the summary.
+    assert_eq!(header["evidence_verification"].as_array().unwrap().len(), 1);
     let verification = &header["evidence_verification"][0];
     assert_eq!(verification["evidence"], 0);
     assert_eq!(verification["md5_matches"], true, "{verification}");
