@@ -19,7 +19,7 @@ use serde::Serialize;
 pub use directory::DirectorySource;
 pub use disk::bytes::StoredHashes;
 pub use disk::detect::EvidenceType;
-pub use disk::verify::{hash_media, verify_image, ImageVerification};
+pub use disk::verify::{verify_image, ImageVerification};
 pub use disk::{DiskImageSource, ItemLocation};
 pub use path::{serialize_lossy, ItemPath};
 

@@ -44,20 +44,14 @@ pub struct ImageVerification {
 /// Sequential read size: large enough to amortise E01 chunk lookups and syscalls.
 const CHUNK: usize = 4 << 20;
 
-/// Opens the image at `path` and hashes its media: `hash_media` for a path.
+/// Opens the image at `path` and hashes its media (`hash_media`).
 pub fn verify_image(
     path: &Path,
     ty: EvidenceType,
     stop: &AtomicBool,
 ) -> Result<ImageVerification, EvidenceError> {
     let (format, src) = open_bytes(path, ty)?;
-    let result = hash_media(format, src.as_ref(), stop);
-    if stop.load(Ordering::Relaxed) {
-        return Err(EvidenceError::Interrupted {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(result)
+    Ok(hash_media(format, src.as_ref(), stop))
 }
 
 /// Hashes every byte of `src` (an image of container `format`) and compares with the hashes
