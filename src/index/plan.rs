@@ -246,33 +246,3 @@ mod tests {
         assert_eq!(suffix_pass(3, 1), 0.5);
     }
 }
-#[cfg(test)]
-mod scratch {
-    use super::*;
-    #[test]
-    fn show() {
-        for m in [10u32, 11, 16] {
-            let shapes = shapes(256, m, 1_000_000);
-            let hoods: Vec<Neighbourhood> = shapes
-                .iter()
-                .map(|s| {
-                    let mean = 1e6 / (1u64 << s.prefix_bits) as f64;
-                    Neighbourhood {
-                        own: mean as u32,
-                        one_flip: (mean * s.prefix_bits as f64) as u64,
-                    }
-                })
-                .collect();
-            let a = allocate(&shapes, &hoods, 31);
-            println!(
-                "m={m} {:?} radii {:?} cost {}",
-                shapes
-                    .iter()
-                    .map(|s| (s.len, s.prefix_bits))
-                    .collect::<Vec<_>>(),
-                a.radii,
-                a.cost
-            );
-        }
-    }
-}

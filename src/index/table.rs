@@ -65,7 +65,8 @@ pub(crate) struct SubTable {
     id_bits: u32,
     /// `offsets[p] .. offsets[p + 1]` is bucket `p` in `entries`.
     offsets: Vec<u32>,
-    /// `filter << id_bits | id`, ids ascending within a bucket.
+    /// `filter << id_bits | id`, each bucket sorted by that value (by filter, then id), so
+    /// the entries of one filter value are one run.
     entries: Vec<u32>,
 }
 
@@ -92,6 +93,9 @@ impl SubTable {
             let filter = filter_of(k, &shape);
             entries[*slot as usize] = shift_left(filter, id_bits) | id as u32;
             *slot += 1;
+        }
+        for bucket in offsets.windows(2) {
+            entries[bucket[0] as usize..bucket[1] as usize].sort_unstable();
         }
         SubTable {
             shape,
@@ -129,8 +133,11 @@ impl SubTable {
     }
 
     /// Appends the buckets to visit for entries within `radius` bits of `key` to `spans`,
-    /// touching the first line of each. The touches are independent loads the CPU overlaps;
+    /// touching every line of each. The touches are independent loads the CPU overlaps;
     /// `filter` then finds those lines cached instead of missing one bucket at a time.
+    /// Touching only a bucket's first line left its second (a 16-entry bucket rarely starts
+    /// on a line boundary) to miss inside `filter`: 10M uniform PDQ went 333 → 265 µs per
+    /// query when every line was touched (medians of 5 × 2000 queries).
     pub fn spans(&self, key: u32, radius: u32, spans: &mut Vec<Span>) {
         let prefix = prefix_of(key, self.shape.suffix_bits()) as u32;
         let mut warm = 0u32;
@@ -140,7 +147,13 @@ impl SubTable {
                 let p = (prefix ^ mask) as usize;
                 let (start, end) = (self.offsets[p], self.offsets[p + 1]);
                 // Safe Rust has no prefetch; a load whose value is discarded does the same.
-                warm ^= self.entries.get(start as usize).copied().unwrap_or(0);
+                let bucket = &self.entries[start as usize..end as usize];
+                if let Some(last) = bucket.last() {
+                    for entry in bucket.iter().step_by(16) {
+                        warm ^= *entry;
+                    }
+                    warm ^= *last;
+                }
                 spans.push(Span { start, end, slack });
             });
         }
@@ -160,6 +173,17 @@ impl SubTable {
     fn filter_bucket(&self, span: &Span, filter: u32, candidates: &mut Vec<u32>) {
         let bucket = &self.entries[span.start as usize..span.end as usize];
         let id_mask = shift_left(1, self.id_bits).wrapping_sub(1);
+        if span.slack == 0 {
+            // Most buckets of a probe are this case (every flip spent on the prefix): the
+            // sorted bucket's one run of the query's filter value, found by bisection
+            // instead of testing each entry (1M uniform PDQ: 82–85 → 66–76 µs per query).
+            let lo = u64::from(filter) << self.id_bits;
+            let hi = lo + (1u64 << self.id_bits);
+            let first = bucket.partition_point(|&e| u64::from(e) < lo);
+            let run = bucket[first..].iter().take_while(|&&e| u64::from(e) < hi);
+            candidates.extend(run.map(|&e| e & id_mask));
+            return;
+        }
         let near =
             |entry: u32| (shift_right(entry, self.id_bits) ^ filter).count_ones() <= span.slack;
         // Most buckets hold no candidate: a read-only pass lets them skip the compaction.
