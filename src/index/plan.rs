@@ -33,6 +33,11 @@ const LINEAR_NS_PER_BYTE: f64 = 0.05;
 /// 256 slower (exploratory runs, noisy).
 const TARGET_BUCKET: f64 = 16.0;
 
+/// The presence bitmap has about 2^this bits per entry, so about e^(−1/4) ≈ 78% of a
+/// probe's no-slack buckets find their bit clear and are skipped. 100k clustered PDQ
+/// measured 20–24 → 16 µs per query with it, 1M clustered 5–10% faster (medians of 5).
+const PRESENCE_SPARSITY_BITS: u32 = 2;
+
 /// Widest substring: keys are `u32`.
 const MAX_SUBSTRING_BITS: u32 = 32;
 /// Narrowest substring the m rule considers: below 4 bits a table is mostly one bucket.
@@ -54,11 +59,18 @@ pub(crate) fn shapes(bits: u32, tables: u32, entries: usize) -> Vec<TableShape> 
         .map(|i| {
             let len = base + u32::from(i < extra);
             let prefix_bits = wanted_prefix.min(len);
+            let filter_bits = (len - prefix_bits).min(32 - id_bits(entries));
+            let wanted = (id_bits(entries) + PRESENCE_SPARSITY_BITS).saturating_sub(prefix_bits);
+            // A bitmap that cannot be that sparse (the filter is too short) skips too few
+            // buckets to pay for its load: 10M uniform PDQ, where it would be 60% full,
+            // measured 184–199 µs per query without it and 205–215 µs with it.
+            let presence_bits = if wanted <= filter_bits { wanted } else { 0 };
             let shape = TableShape {
                 start,
                 len,
                 prefix_bits,
-                filter_bits: (len - prefix_bits).min(32 - id_bits(entries)),
+                filter_bits,
+                presence_bits,
             };
             start += len;
             shape

@@ -12,8 +12,12 @@
 //! and, inside each bucket, drops entries whose filter bits alone are already too far. The
 //! filter may be narrower than the suffix (large lists leave fewer free bits), so a probe
 //! returns a superset of the entries within the radius; `mih` checks substring distance
-//! again. Packing keeps a bucket to one run of memory (id and filter in one cache line),
-//! which matters because probing is bound by cache misses, one per bucket.
+//! again. Buckets are sorted by entry, so a probe with no slack left bisects for its
+//! filter value; before that it asks a presence bitmap (one bit per prefix and leading
+//! filter bits, about four bits per entry, built only where the filter is long enough for
+//! it to be that sparse) and skips the bucket when no entry can match. Packing keeps a
+//! bucket to one run of memory (id and filter in one cache line), which matters because
+//! probing is bound by cache misses, one per bucket.
 
 use super::bits::BitHash;
 
@@ -25,6 +29,8 @@ pub(crate) struct TableShape {
     pub prefix_bits: u32,
     /// Leading suffix bits stored beside each id (at most `len - prefix_bits`).
     pub filter_bits: u32,
+    /// Leading filter bits the presence bitmap adds to the prefix (at most `filter_bits`).
+    pub presence_bits: u32,
 }
 
 impl TableShape {
@@ -32,9 +38,18 @@ impl TableShape {
         self.len - self.prefix_bits
     }
 
-    /// Bytes the table takes for `entries` entries: one `u32` each plus the offsets.
+    /// Bytes the table takes for `entries` entries: one `u32` each, the offsets and the
+    /// presence bitmap.
     pub fn bytes(&self, entries: usize) -> usize {
-        entries * 4 + ((1usize << self.prefix_bits) + 1) * 4
+        entries * 4 + ((1usize << self.prefix_bits) + 1) * 4 + self.presence_words() * 8
+    }
+
+    /// No bitmap when `presence_bits` is 0 (see `plan::shapes`).
+    fn presence_words(&self) -> usize {
+        if self.presence_bits == 0 {
+            return 0;
+        }
+        (1usize << (self.prefix_bits + self.presence_bits)).div_ceil(64)
     }
 }
 
@@ -65,6 +80,9 @@ pub(crate) struct SubTable {
     id_bits: u32,
     /// `offsets[p] .. offsets[p + 1]` is bucket `p` in `entries`.
     offsets: Vec<u32>,
+    /// One bit per (prefix, leading `presence_bits` of the filter): set when some entry
+    /// has it. A probe with no slack left skips the bucket when its bit is clear.
+    presence: Vec<u64>,
     /// `filter << id_bits | id`, each bucket sorted by that value (by filter, then id), so
     /// the entries of one filter value are one run.
     entries: Vec<u32>,
@@ -97,10 +115,18 @@ impl SubTable {
         for bucket in offsets.windows(2) {
             entries[bucket[0] as usize..bucket[1] as usize].sort_unstable();
         }
+        let mut presence = vec![0u64; shape.presence_words()];
+        if !presence.is_empty() {
+            for hash in hashes {
+                let at = presence_of(key(hash), &shape);
+                presence[at / 64] |= 1 << (at % 64);
+            }
+        }
         SubTable {
             shape,
             id_bits,
             offsets,
+            presence,
             entries,
         }
     }
@@ -114,7 +140,7 @@ impl SubTable {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        (self.offsets.capacity() + self.entries.capacity()) * 4
+        (self.offsets.capacity() + self.entries.capacity()) * 4 + self.presence.capacity() * 8
     }
 
     fn bucket_len(&self, prefix: usize) -> u32 {
@@ -140,24 +166,40 @@ impl SubTable {
     /// query when every line was touched (medians of 5 × 2000 queries).
     pub fn spans(&self, key: u32, radius: u32, spans: &mut Vec<Span>) {
         let prefix = prefix_of(key, self.shape.suffix_bits()) as u32;
+        let filter = filter_of(key, &self.shape);
         let mut warm = 0u32;
-        for flips in 0..=radius.min(self.shape.prefix_bits) {
+        let bits = self.shape.prefix_bits;
+        for flips in 0..=radius.min(bits) {
             let slack = radius - flips;
-            for_each_mask(self.shape.prefix_bits, flips, |mask| {
-                let p = (prefix ^ mask) as usize;
-                let (start, end) = (self.offsets[p], self.offsets[p + 1]);
-                // Safe Rust has no prefetch; a load whose value is discarded does the same.
-                let bucket = &self.entries[start as usize..end as usize];
-                if let Some(last) = bucket.last() {
-                    for entry in bucket.iter().step_by(16) {
-                        warm ^= *entry;
+            if slack == 0 && self.shape.presence_bits > 0 {
+                for_each_mask(bits, flips, |mask| {
+                    let p = (prefix ^ mask) as usize;
+                    if self.present(p, filter) {
+                        self.visit(p, slack, spans, &mut warm);
                     }
-                    warm ^= *last;
-                }
-                spans.push(Span { start, end, slack });
-            });
+                });
+            } else {
+                for_each_mask(bits, flips, |mask| {
+                    self.visit((prefix ^ mask) as usize, slack, spans, &mut warm);
+                });
+            }
         }
         std::hint::black_box(warm);
+    }
+
+    /// Queues bucket `p` and touches its lines (XOR-ed into `warm`). Safe Rust has no
+    /// prefetch; a load whose value is discarded does the same.
+    #[inline(always)]
+    fn visit(&self, p: usize, slack: u32, spans: &mut Vec<Span>, warm: &mut u32) {
+        let (start, end) = (self.offsets[p], self.offsets[p + 1]);
+        let bucket = &self.entries[start as usize..end as usize];
+        if let Some(last) = bucket.last() {
+            for entry in bucket.iter().step_by(16) {
+                *warm ^= *entry;
+            }
+            *warm ^= *last;
+        }
+        spans.push(Span { start, end, slack });
     }
 
     /// Appends to `candidates` the ids in `spans` (from `self.spans(key, ..)`) that pass the
@@ -203,6 +245,25 @@ impl SubTable {
     }
 }
 
+impl SubTable {
+    /// Whether some entry has prefix `prefix` and the leading presence bits of `filter`.
+    #[inline(always)]
+    fn present(&self, prefix: usize, filter: u32) -> bool {
+        let at = (prefix << self.shape.presence_bits) | presence_part(filter, &self.shape);
+        self.presence[at / 64] & (1 << (at % 64)) != 0
+    }
+}
+
+/// The presence bitmap's bit for `key`.
+fn presence_of(key: u32, shape: &TableShape) -> usize {
+    let prefix = prefix_of(key, shape.suffix_bits());
+    (prefix << shape.presence_bits) | presence_part(filter_of(key, shape), shape)
+}
+
+fn presence_part(filter: u32, shape: &TableShape) -> usize {
+    shift_right(filter, shape.filter_bits - shape.presence_bits) as usize
+}
+
 fn prefix_of(key: u32, suffix_bits: u32) -> usize {
     shift_right(key, suffix_bits) as usize
 }
@@ -225,6 +286,7 @@ fn shift_right(value: u32, by: u32) -> u32 {
 }
 
 /// Calls `f` with every `bits`-bit mask that has exactly `ones` bits set (Gosper's hack).
+#[inline(always)]
 fn for_each_mask(bits: u32, ones: u32, mut f: impl FnMut(u32)) {
     if ones > bits {
         return;
@@ -286,6 +348,7 @@ mod tests {
                 len: 12,
                 prefix_bits: 6,
                 filter_bits,
+                presence_bits: filter_bits.min(2),
             };
             let table = SubTable::build(&hashes, shape);
             for radius in 0..=5 {
