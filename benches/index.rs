@@ -214,5 +214,45 @@ fn batching(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, query_latency, build_time, crossover, batching);
+/// One picture's eight dihedral variants against a list small enough to scan: eight
+/// searches, or one blocked `search_group` of eight, on the calling thread (a scan already
+/// runs one file per core).
+fn picture_batch(c: &mut Criterion) {
+    let mut g = c.benchmark_group("index/picture8");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for n in [1_000, 10_000, 30_000] {
+        let (list, queries) = Shape::Uniform.data(n, 8 * 64);
+        let scan = LinearScan::new(list);
+        let pictures: Vec<&[Hash256]> = queries.chunks(8).collect();
+        let mut next = 0;
+        g.bench_function(BenchmarkId::new("one_by_one", n), |b| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                next = (next + 1) % pictures.len();
+                pictures[next].iter().fold(0, |acc, q| {
+                    scan.search(q, RADIUS, &mut out);
+                    acc + out.len()
+                })
+            })
+        });
+        g.bench_function(BenchmarkId::new("blocked", n), |b| {
+            b.iter(|| {
+                next = (next + 1) % pictures.len();
+                scan.search_group(pictures[next], RADIUS)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    query_latency,
+    build_time,
+    crossover,
+    batching,
+    picture_batch
+);
 criterion_main!(benches);

@@ -30,9 +30,10 @@ impl<H: BitHash> LinearScan<H> {
         &self.hashes
     }
 
-    /// Every query of a chunk against one entry block at a time, so each block is read from
-    /// memory once per chunk instead of once per query.
-    fn scan_chunk(&self, queries: &[H], radius: u32) -> Vec<Vec<Neighbor>> {
+    /// `search` for a few queries on the calling thread: every query against one entry
+    /// block at a time, so each block is read from memory once per group instead of once
+    /// per query. `search_batch` runs groups of `QUERY_CHUNK` of these in parallel.
+    pub fn search_group(&self, queries: &[H], radius: u32) -> Vec<Vec<Neighbor>> {
         let mut outs: Vec<Vec<Neighbor>> = vec![Vec::new(); queries.len()];
         for (block_index, block) in self.hashes.chunks(ENTRY_BLOCK).enumerate() {
             let base = block_index * ENTRY_BLOCK;
@@ -80,7 +81,7 @@ impl<H: BitHash> NeighborSearch<H> for LinearScan<H> {
     fn search_batch(&self, queries: &[H], radius: u32) -> Vec<Vec<Neighbor>> {
         queries
             .par_chunks(QUERY_CHUNK)
-            .flat_map_iter(|chunk| self.scan_chunk(chunk, radius))
+            .flat_map_iter(|chunk| self.search_group(chunk, radius))
             .collect()
     }
 
