@@ -187,6 +187,13 @@ impl SubTable {
         std::hint::black_box(warm);
     }
 
+    /// Whether some entry has prefix `prefix` and the leading presence bits of `filter`.
+    #[inline(always)]
+    fn present(&self, prefix: usize, filter: u32) -> bool {
+        let at = (prefix << self.shape.presence_bits) | presence_part(filter, &self.shape);
+        self.presence[at / 64] & (1 << (at % 64)) != 0
+    }
+
     /// Queues bucket `p` and touches its lines (XOR-ed into `warm`). Safe Rust has no
     /// prefetch; a load whose value is discarded does the same.
     #[inline(always)]
@@ -242,15 +249,6 @@ impl SubTable {
             kept += usize::from(near(entry));
         }
         candidates.truncate(at + kept);
-    }
-}
-
-impl SubTable {
-    /// Whether some entry has prefix `prefix` and the leading presence bits of `filter`.
-    #[inline(always)]
-    fn present(&self, prefix: usize, filter: u32) -> bool {
-        let at = (prefix << self.shape.presence_bits) | presence_part(filter, &self.shape);
-        self.presence[at / 64] & (1 << (at % 64)) != 0
     }
 }
 
