@@ -323,6 +323,7 @@ impl Matcher {
 mod tests {
     use super::*;
     use crate::algorithm::HashValue;
+    use crate::index::BitHash;
     use crate::list::{ListEntry, ListFormat, ListProvenance};
 
     fn list(name: &str, role: ListRole, entries: &[(Algorithm, &str, &str)]) -> HashList {
@@ -389,14 +390,8 @@ mod tests {
     /// variants get exactly the hits a brute-force scan of the list gives.
     #[test]
     fn a_large_list_is_indexed_and_hits_what_a_scan_hits() {
-        let mut state = 7u64;
-        let mut next = move || {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
+        let mut rng = crate::synth::SplitMix64::new(7);
+        let mut next = move || rng.next_u64();
         let queries: Vec<[u8; 32]> = (0..2)
             .map(|_| std::array::from_fn(|_| next() as u8))
             .collect();
@@ -437,14 +432,11 @@ mod tests {
         assert!(matches!(table.values, Values::Wide(Searcher::Index(_))));
 
         let threshold = m.thresholds().get(Algorithm::Pdq).unwrap();
-        let distance = |a: &[u8; 32], b: &[u8; 32]| -> u32 {
-            a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
-        };
-        let expected: Vec<(String, u32)> = values
+        let mut expected: Vec<(String, u32)> = values
             .iter()
             .enumerate()
             .filter_map(|(i, v)| {
-                let d = queries.iter().map(|q| distance(q, v)).min()?;
+                let d = queries.iter().map(|q| wide(q).distance(&wide(v))).min()?;
                 (d <= threshold).then(|| (i.to_string(), d))
             })
             .collect();
@@ -462,7 +454,6 @@ mod tests {
             .map(|h| (h.entry_id.unwrap(), h.distance))
             .collect();
         got.sort();
-        let mut expected = expected;
         expected.sort();
         assert_eq!(got, expected);
     }
