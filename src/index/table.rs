@@ -105,22 +105,21 @@ impl SubTable {
         }
         let mut cursor = offsets.clone();
         let mut entries = vec![0u32; hashes.len()];
+        let mut presence = vec![0u64; shape.presence_words()];
         for (id, hash) in hashes.iter().enumerate() {
             let k = key(hash);
-            let slot = &mut cursor[prefix_of(k, suffix_bits)];
+            let prefix = prefix_of(k, suffix_bits);
             let filter = filter_of(k, &shape);
+            let slot = &mut cursor[prefix];
             entries[*slot as usize] = shift_left(filter, id_bits) | id as u32;
             *slot += 1;
+            if !presence.is_empty() {
+                let at = presence_bit(prefix, filter, &shape);
+                presence[at / 64] |= 1 << (at % 64);
+            }
         }
         for bucket in offsets.windows(2) {
             entries[bucket[0] as usize..bucket[1] as usize].sort_unstable();
-        }
-        let mut presence = vec![0u64; shape.presence_words()];
-        if !presence.is_empty() {
-            for hash in hashes {
-                let at = presence_of(key(hash), &shape);
-                presence[at / 64] |= 1 << (at % 64);
-            }
         }
         SubTable {
             shape,
@@ -190,7 +189,7 @@ impl SubTable {
     /// Whether some entry has prefix `prefix` and the leading presence bits of `filter`.
     #[inline(always)]
     fn present(&self, prefix: usize, filter: u32) -> bool {
-        let at = (prefix << self.shape.presence_bits) | presence_part(filter, &self.shape);
+        let at = presence_bit(prefix, filter, &self.shape);
         self.presence[at / 64] & (1 << (at % 64)) != 0
     }
 
@@ -252,14 +251,11 @@ impl SubTable {
     }
 }
 
-/// The presence bitmap's bit for `key`.
-fn presence_of(key: u32, shape: &TableShape) -> usize {
-    let prefix = prefix_of(key, shape.suffix_bits());
-    (prefix << shape.presence_bits) | presence_part(filter_of(key, shape), shape)
-}
-
-fn presence_part(filter: u32, shape: &TableShape) -> usize {
-    shift_right(filter, shape.filter_bits - shape.presence_bits) as usize
+/// The presence bitmap's bit for a bucket prefix and a filter value: the prefix followed
+/// by the filter's leading `presence_bits`.
+fn presence_bit(prefix: usize, filter: u32, shape: &TableShape) -> usize {
+    let lead = shift_right(filter, shape.filter_bits - shape.presence_bits) as usize;
+    (prefix << shape.presence_bits) | lead
 }
 
 fn prefix_of(key: u32, suffix_bits: u32) -> usize {
