@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::bits::BitHash;
 use super::linear::scan_into;
 use super::plan::{self, Allocation};
+use super::prefetch::prefetch;
 use super::table::{Neighbourhood, SubTable, TableShape};
 use super::{sort_neighbors, IndexError, Neighbor, NeighborSearch};
 
@@ -184,43 +185,59 @@ impl<H: BitHash> HammingIndex<H> {
             sort_neighbors(out);
             return SearchPath::Scanned;
         }
-        let candidates = self.candidates(&keys, &plan.radii);
-        for (i, positions) in candidates.iter().enumerate() {
-            for &at in positions {
-                let hash = &self.hashes[at as usize];
-                let Some(distance) = query.distance_within(hash, radius) else {
-                    continue;
-                };
-                if self.first_ball(hash, &keys, &plan.radii) == Some(i) {
-                    let id = self.ids[at as usize];
-                    out.push(Neighbor { id, distance });
-                }
-            }
-        }
+        self.probe(query, radius, &keys, &plan.radii, out);
+        // Mapped after the loop, where the id loads are independent and overlap.
+        out.iter_mut().for_each(|n| n.id = self.ids[n.id as usize]);
         sort_neighbors(out);
         SearchPath::Probed
     }
 
-    /// Every table's candidates, gathered in phases over all tables (bucket bounds, then
-    /// filters) so that each phase's cache misses overlap.
-    fn candidates(&self, keys: &[u32], radii: &[i32]) -> Vec<Vec<u32>> {
-        let mut spans = Vec::new();
-        let mut ends = Vec::with_capacity(self.tables.len());
+    /// Appends the matches to `out` (ids are positions in `self.hashes`). Work runs in
+    /// phases over the tables, each prefetching what the next reads, so that cache misses
+    /// overlap instead of following one another: every table's bucket records first; then
+    /// a pipeline in which table `i`'s bucket bounds are read (prefetching its entries)
+    /// while table `i - 1` is filtered (prefetching its candidates' hashes) and table
+    /// `i - 2`'s candidates are verified. The lag gives each prefetch a table's worth of
+    /// work to arrive while keeping what it brought in L1.
+    fn probe(&self, query: &H, radius: u32, keys: &[u32], radii: &[i32], out: &mut Vec<Neighbor>) {
+        let mut probes = Vec::new();
+        let mut ranges = Vec::with_capacity(self.tables.len());
         for ((table, &key), &r) in self.tables.iter().zip(keys).zip(radii) {
+            let start = probes.len();
             if let Ok(r) = u32::try_from(r) {
-                table.spans(key, r, &mut spans);
+                table.probes(key, r, &mut probes);
             }
-            ends.push(spans.len());
+            ranges.push(start..probes.len());
         }
-        let mut start = 0;
-        let mut candidates = Vec::with_capacity(self.tables.len());
-        for ((table, &key), &end) in self.tables.iter().zip(keys).zip(&ends) {
-            let mut ids = Vec::new();
-            table.filter(key, &spans[start..end], &mut ids);
-            candidates.push(ids);
-            start = end;
+        let tables = self.tables.len();
+        let mut spans = [Vec::new(), Vec::new()];
+        let mut found = [Vec::new(), Vec::new()];
+        for step in 0..tables + 2 {
+            if let Some(table) = self.tables.get(step) {
+                let ahead = &mut spans[step % 2];
+                ahead.clear();
+                table.spans(keys[step], &probes[ranges[step].clone()], ahead);
+            }
+            if let Some(i) = step.checked_sub(1).filter(|&i| i < tables) {
+                let candidates = &mut found[i % 2];
+                candidates.clear();
+                self.tables[i].filter(keys[i], &spans[i % 2], candidates);
+                for &at in candidates.iter() {
+                    prefetch(&self.hashes, at as usize);
+                }
+            }
+            if let Some(i) = step.checked_sub(2) {
+                for &at in &found[i % 2] {
+                    let hash = &self.hashes[at as usize];
+                    let Some(distance) = query.distance_within(hash, radius) else {
+                        continue;
+                    };
+                    if self.first_ball(hash, keys, radii) == Some(i) {
+                        out.push(Neighbor { id: at, distance });
+                    }
+                }
+            }
         }
-        candidates
     }
 
     fn plan(&self, keys: &[u32], radius: u32) -> Allocation {

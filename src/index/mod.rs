@@ -19,6 +19,7 @@ pub mod bits;
 pub mod linear;
 pub mod mih;
 mod plan;
+mod prefetch;
 pub mod select;
 mod table;
 

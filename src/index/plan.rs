@@ -16,7 +16,7 @@ use super::table::{id_bits, Neighbourhood, TableShape};
 /// Cost-model weights in nanoseconds, rounded from exploratory runs on the shared 2-core
 /// AMD EPYC build machine (1M PDQ: ~1300 buckets + ~300 candidates took ~200 µs; a linear
 /// scan ~1.5 ns per entry). Only their ratios matter. Probing is bound by cache misses: a
-/// bucket costs about two (its `offsets` and its first entries), a candidate one (its full
+/// bucket costs about two (its record and its first entries), a candidate one (its full
 /// hash), while a linear scan streams.
 /// One bucket visited.
 const BUCKET_NS: f64 = 100.0;
@@ -33,7 +33,7 @@ const LINEAR_NS_PER_BYTE: f64 = 0.05;
 /// 256 slower (exploratory runs, noisy).
 const TARGET_BUCKET: f64 = 16.0;
 
-/// The presence bitmap has about 2^this bits per entry, so about e^(−1/4) ≈ 78% of a
+/// The presence bits are about 2^this per entry, so about e^(−1/4) ≈ 78% of a
 /// probe's no-slack buckets find their bit clear and are skipped. 100k clustered PDQ
 /// measured 20–24 → 16 µs per query with it, 1M clustered 5–10% faster (medians of 5).
 const PRESENCE_SPARSITY_BITS: u32 = 2;
@@ -61,10 +61,12 @@ pub(crate) fn shapes(bits: u32, tables: u32, entries: usize) -> Vec<TableShape> 
             let prefix_bits = wanted_prefix.min(len);
             let filter_bits = (len - prefix_bits).min(32 - id_bits(entries));
             let wanted = (id_bits(entries) + PRESENCE_SPARSITY_BITS).saturating_sub(prefix_bits);
-            // A bitmap that cannot be that sparse (the filter is too short) skips too few
-            // buckets to pay for its load: 10M uniform PDQ, where it would be 60% full,
-            // measured 184–199 µs per query without it and 205–215 µs with it.
-            let presence_bits = if wanted <= filter_bits { wanted } else { 0 };
+            // Where the filter is too short for that sparsity (10M entries: the bits are
+            // 45–70% full) they still pay: they share the line of the bucket bounds, so a
+            // clear bit saves the bucket's entry lines at no extra miss (10M uniform PDQ,
+            // alternating runs: 102–107 µs per query without, 100–103 µs with them in a
+            // separate bitmap, a few µs better again in the records).
+            let presence_bits = wanted.min(filter_bits);
             let shape = TableShape {
                 start,
                 len,
@@ -85,7 +87,7 @@ pub(crate) fn table_range(bits: u32) -> std::ops::RangeInclusive<u32> {
 
 /// The m rule: among table counts whose index stays within `memory_factor` × the raw hash
 /// bytes, the one with the lowest modelled cost for a query at `radius` on uniformly random
-/// data. If none fits the budget (lists of a few thousand entries, where `offsets` dominate)
+/// data. If none fits the budget (lists of a few thousand entries, where bucket records dominate)
 /// the smallest index wins.
 pub(crate) fn choose_shapes(
     bits: u32,

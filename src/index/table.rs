@@ -1,25 +1,29 @@
 //! One substring table of the multi-index: every entry filed under one `len`-bit substring
 //! of its hash.
 //!
-//! Owns: the bucket layout (CSR: `offsets` into one packed `entries` array, no allocation
-//! per key), its counting-sort build, and probing for the entries whose substring may be
-//! within a radius of the query's. Leaves choosing substrings and radii to `plan` and
-//! verifying candidates to `mih`.
+//! Owns: the bucket layout (CSR: one record per prefix locating its bucket in one packed
+//! `entries` array, no allocation per key), its counting-sort build, and probing for the
+//! entries whose substring may be within a radius of the query's. Leaves choosing
+//! substrings and radii to `plan` and verifying candidates to `mih`.
 //!
-//! Layout: the substring splits into a `prefix_bits` prefix that indexes `offsets` directly
-//! and a suffix. Each entry is one `u32`: its id in the low `id_bits` and, in the bits ids
-//! leave free, the top `filter_bits` of its suffix. A probe flips up to `radius` prefix bits
-//! and, inside each bucket, drops entries whose filter bits alone are already too far. The
-//! filter may be narrower than the suffix (large lists leave fewer free bits), so a probe
-//! returns a superset of the entries within the radius; `mih` checks substring distance
-//! again. Buckets are sorted by entry, so a probe with no slack left bisects for its
-//! filter value; before that it asks a presence bitmap (one bit per prefix and leading
-//! filter bits, about four bits per entry, built only where the filter is long enough for
-//! it to be that sparse) and skips the bucket when no entry can match. Packing keeps a
-//! bucket to one run of memory (id and filter in one cache line), which matters because
-//! probing is bound by cache misses, one per bucket.
+//! Layout: the substring splits into a `prefix_bits` prefix that indexes the records
+//! directly and a suffix. Each entry is one `u32`: its id in the low `id_bits` and, in the
+//! bits ids leave free, the top `filter_bits` of its suffix. A probe flips up to `radius`
+//! prefix bits and, inside each bucket, drops entries whose filter bits alone are already
+//! too far. The filter may be narrower than the suffix (large lists leave fewer free bits),
+//! so a probe returns a superset of the entries within the radius; `mih` checks substring
+//! distance again. Buckets are sorted by entry, so a probe with no slack left bisects for
+//! its filter value; before that it asks the presence bits in the bucket's record (one bit
+//! per value of the leading filter bits, about four bits per entry) and skips the bucket
+//! when no entry can match. Packing keeps a bucket to one run of memory (id and filter in
+//! one cache line), and a record to one line with its presence bits, which matters because
+//! probing is bound by cache misses.
+//!
+//! Probing is split in three calls (`probes`, `spans`, `filter`) so that `mih` can run
+//! each over all tables in turn: each prefetches the lines the next one reads.
 
 use super::bits::BitHash;
+use super::prefetch::prefetch;
 
 /// Where a table's substring sits in the hash and how it is split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +33,8 @@ pub(crate) struct TableShape {
     pub prefix_bits: u32,
     /// Leading suffix bits stored beside each id (at most `len - prefix_bits`).
     pub filter_bits: u32,
-    /// Leading filter bits the presence bitmap adds to the prefix (at most `filter_bits`).
+    /// Leading filter bits with a presence bit per value in each bucket record (at most
+    /// `filter_bits`).
     pub presence_bits: u32,
 }
 
@@ -38,18 +43,23 @@ impl TableShape {
         self.len - self.prefix_bits
     }
 
-    /// Bytes the table takes for `entries` entries: one `u32` each, the offsets and the
-    /// presence bitmap.
+    /// Bytes the table takes for `entries` entries: one `u32` each, and one bucket record
+    /// per prefix.
     pub fn bytes(&self, entries: usize) -> usize {
-        entries * 4 + ((1usize << self.prefix_bits) + 1) * 4 + self.presence_words() * 8
+        entries * 4 + ((1usize << self.prefix_bits) + 1) * self.record_words() * 4
     }
 
-    /// No bitmap when `presence_bits` is 0 (see `plan::shapes`).
+    /// `u32` words per bucket record: the bucket's start, then its presence bits (none
+    /// when `presence_bits` is 0, see `plan::shapes`).
+    fn record_words(&self) -> usize {
+        1 + self.presence_words()
+    }
+
     fn presence_words(&self) -> usize {
         if self.presence_bits == 0 {
             return 0;
         }
-        (1usize << (self.prefix_bits + self.presence_bits)).div_ceil(64)
+        (1usize << self.presence_bits).div_ceil(32)
     }
 }
 
@@ -66,6 +76,13 @@ pub(crate) struct Neighbourhood {
     pub one_flip: u64,
 }
 
+/// One bucket a probe will look at: its prefix and the filter distance still allowed in it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Probe {
+    prefix: u32,
+    slack: u32,
+}
+
 /// One bucket to visit: its entry range and the filter distance still allowed in it.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Span {
@@ -78,11 +95,14 @@ pub(crate) struct Span {
 pub(crate) struct SubTable {
     shape: TableShape,
     id_bits: u32,
-    /// `offsets[p] .. offsets[p + 1]` is bucket `p` in `entries`.
-    offsets: Vec<u32>,
-    /// One bit per (prefix, leading `presence_bits` of the filter): set when some entry
-    /// has it. A probe with no slack left skips the bucket when its bit is clear.
-    presence: Vec<u64>,
+    /// `record_words` per prefix `p`, from `p * record_words`: the start of bucket `p` in
+    /// `entries` (it ends where bucket `p + 1` starts; a last record closes the last
+    /// bucket), then one presence bit per value of the filter's leading `presence_bits`,
+    /// set when some entry of the bucket has it. A probe with no slack left skips the
+    /// bucket when its bit is clear. Bounds and bits share a record so that one cache
+    /// line serves both: apart, they were two misses for most probed buckets.
+    records: Vec<u32>,
+    record_words: usize,
     /// `filter << id_bits | id`, each bucket sorted by that value (by filter, then id), so
     /// the entries of one filter value are one run.
     entries: Vec<u32>,
@@ -96,16 +116,19 @@ impl SubTable {
         debug_assert!(shape.filter_bits + id_bits <= 32);
         let suffix_bits = shape.suffix_bits();
         let key = |h: &H| h.substring(shape.start, shape.len);
-        let mut offsets = vec![0u32; (1usize << shape.prefix_bits) + 1];
+        let mut cursor = vec![0u32; (1usize << shape.prefix_bits) + 1];
         for hash in hashes {
-            offsets[prefix_of(key(hash), suffix_bits) + 1] += 1;
+            cursor[prefix_of(key(hash), suffix_bits) + 1] += 1;
         }
-        for p in 1..offsets.len() {
-            offsets[p] += offsets[p - 1];
+        for p in 1..cursor.len() {
+            cursor[p] += cursor[p - 1];
         }
-        let mut cursor = offsets.clone();
+        let record_words = shape.record_words();
+        let mut records = vec![0u32; cursor.len() * record_words];
+        for (p, &start) in cursor.iter().enumerate() {
+            records[p * record_words] = start;
+        }
         let mut entries = vec![0u32; hashes.len()];
-        let mut presence = vec![0u64; shape.presence_words()];
         for (id, hash) in hashes.iter().enumerate() {
             let k = key(hash);
             let prefix = prefix_of(k, suffix_bits);
@@ -113,21 +136,23 @@ impl SubTable {
             let slot = &mut cursor[prefix];
             entries[*slot as usize] = shift_left(filter, id_bits) | id as u32;
             *slot += 1;
-            if !presence.is_empty() {
-                let at = presence_bit(prefix, filter, &shape);
-                presence[at / 64] |= 1 << (at % 64);
+            if shape.presence_bits > 0 {
+                let (word, bit) = presence_bit(prefix, filter, &shape, record_words);
+                records[word] |= bit;
             }
         }
-        for bucket in offsets.windows(2) {
-            entries[bucket[0] as usize..bucket[1] as usize].sort_unstable();
-        }
-        SubTable {
+        let mut table = SubTable {
             shape,
             id_bits,
-            offsets,
-            presence,
+            records,
+            record_words,
             entries,
+        };
+        for p in 0..1usize << shape.prefix_bits {
+            let (start, end) = table.bounds(p);
+            table.entries[start as usize..end as usize].sort_unstable();
         }
+        table
     }
 
     pub fn shape(&self) -> TableShape {
@@ -139,11 +164,19 @@ impl SubTable {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        (self.offsets.capacity() + self.entries.capacity()) * 4 + self.presence.capacity() * 8
+        (self.records.capacity() + self.entries.capacity()) * 4
+    }
+
+    /// Bucket `prefix`'s range in `entries`.
+    #[inline(always)]
+    fn bounds(&self, prefix: usize) -> (u32, u32) {
+        let at = prefix * self.record_words;
+        (self.records[at], self.records[at + self.record_words])
     }
 
     fn bucket_len(&self, prefix: usize) -> u32 {
-        self.offsets[prefix + 1] - self.offsets[prefix]
+        let (start, end) = self.bounds(prefix);
+        end - start
     }
 
     pub fn neighbourhood(&self, key: u32) -> Neighbourhood {
@@ -157,55 +190,55 @@ impl SubTable {
         }
     }
 
-    /// Appends the buckets to visit for entries within `radius` bits of `key` to `spans`,
-    /// touching every line of each. The touches are independent loads the CPU overlaps;
-    /// `filter` then finds those lines cached instead of missing one bucket at a time.
-    /// Touching only a bucket's first line left its second (a 16-entry bucket rarely starts
-    /// on a line boundary) to miss inside `filter`: 10M uniform PDQ went 333 → 265 µs per
-    /// query when every line was touched (medians of 5 × 2000 queries).
-    pub fn spans(&self, key: u32, radius: u32, spans: &mut Vec<Span>) {
+    /// Appends the buckets within `radius` prefix flips of `key` to `probes`, prefetching
+    /// each one's record.
+    pub fn probes(&self, key: u32, radius: u32, probes: &mut Vec<Probe>) {
         let prefix = prefix_of(key, self.shape.suffix_bits()) as u32;
-        let filter = filter_of(key, &self.shape);
-        let mut warm = 0u32;
         let bits = self.shape.prefix_bits;
         for flips in 0..=radius.min(bits) {
             let slack = radius - flips;
-            if slack == 0 && self.shape.presence_bits > 0 {
-                for_each_mask(bits, flips, |mask| {
-                    let p = (prefix ^ mask) as usize;
-                    if self.present(p, filter) {
-                        self.visit(p, slack, spans, &mut warm);
-                    }
-                });
-            } else {
-                for_each_mask(bits, flips, |mask| {
-                    self.visit((prefix ^ mask) as usize, slack, spans, &mut warm);
-                });
-            }
+            for_each_mask(bits, flips, |mask| {
+                let p = prefix ^ mask;
+                let at = p as usize * self.record_words;
+                prefetch(&self.records, at);
+                // The next record closes the bucket; it is on the same line most often.
+                prefetch(&self.records, at + self.record_words);
+                probes.push(Probe { prefix: p, slack });
+            });
         }
-        std::hint::black_box(warm);
+    }
+
+    /// Appends the non-empty buckets of `probes` (from `self.probes(key, ..)`) that may
+    /// hold a match to `spans`, prefetching every line of each for `filter`.
+    pub fn spans(&self, key: u32, probes: &[Probe], spans: &mut Vec<Span>) {
+        let filter = filter_of(key, &self.shape);
+        let has_presence = self.shape.presence_bits > 0;
+        for probe in probes {
+            let p = probe.prefix as usize;
+            if probe.slack == 0 && has_presence && !self.present(p, filter) {
+                continue;
+            }
+            let (start, end) = self.bounds(p);
+            if start == end {
+                continue;
+            }
+            for at in (start..end).step_by(16) {
+                prefetch(&self.entries, at as usize);
+            }
+            prefetch(&self.entries, end as usize - 1);
+            spans.push(Span {
+                start,
+                end,
+                slack: probe.slack,
+            });
+        }
     }
 
     /// Whether some entry has prefix `prefix` and the leading presence bits of `filter`.
     #[inline(always)]
     fn present(&self, prefix: usize, filter: u32) -> bool {
-        let at = presence_bit(prefix, filter, &self.shape);
-        self.presence[at / 64] & (1 << (at % 64)) != 0
-    }
-
-    /// Queues bucket `p` and touches its lines (XOR-ed into `warm`). Safe Rust has no
-    /// prefetch; a load whose value is discarded does the same.
-    #[inline(always)]
-    fn visit(&self, p: usize, slack: u32, spans: &mut Vec<Span>, warm: &mut u32) {
-        let (start, end) = (self.offsets[p], self.offsets[p + 1]);
-        let bucket = &self.entries[start as usize..end as usize];
-        if let Some(last) = bucket.last() {
-            for entry in bucket.iter().step_by(16) {
-                *warm ^= *entry;
-            }
-            *warm ^= *last;
-        }
-        spans.push(Span { start, end, slack });
+        let (word, bit) = presence_bit(prefix, filter, &self.shape, self.record_words);
+        self.records[word] & bit != 0
     }
 
     /// Appends to `candidates` the ids in `spans` (from `self.spans(key, ..)`) that pass the
@@ -251,11 +284,17 @@ impl SubTable {
     }
 }
 
-/// The presence bitmap's bit for a bucket prefix and a filter value: the prefix followed
-/// by the filter's leading `presence_bits`.
-fn presence_bit(prefix: usize, filter: u32, shape: &TableShape) -> usize {
+/// The presence bit in bucket `prefix`'s record for a filter value (its leading
+/// `presence_bits`): the word of `records` and the bit's mask in it.
+#[inline(always)]
+fn presence_bit(
+    prefix: usize,
+    filter: u32,
+    shape: &TableShape,
+    record_words: usize,
+) -> (usize, u32) {
     let lead = shift_right(filter, shape.filter_bits - shape.presence_bits) as usize;
-    (prefix << shape.presence_bits) | lead
+    (prefix * record_words + 1 + lead / 32, 1 << (lead % 32))
 }
 
 fn prefix_of(key: u32, suffix_bits: u32) -> usize {
@@ -347,8 +386,9 @@ mod tests {
             let table = SubTable::build(&hashes, shape);
             for radius in 0..=5 {
                 let mut got = Vec::new();
-                let mut spans = Vec::new();
-                table.spans(query_key, radius, &mut spans);
+                let (mut probes, mut spans) = (Vec::new(), Vec::new());
+                table.probes(query_key, radius, &mut probes);
+                table.spans(query_key, &probes, &mut spans);
                 table.filter(query_key, &spans, &mut got);
                 got.sort_unstable();
                 let within = |id: &u32| {
