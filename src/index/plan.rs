@@ -13,20 +13,17 @@
 
 use super::table::{id_bits, Neighbourhood, TableShape};
 
-/// Cost-model weights in nanoseconds, rounded from runs on the shared 2-core AMD EPYC
-/// build machine. Among the index's own weights only the ratios matter (they pick m and the
-/// radii); against `LINEAR_NS_PER_BYTE` they decide when a query falls back to a scan.
-/// Probing is bound by cache misses: a bucket costs about two (its record and its first
-/// entries), a candidate one (its full hash), while a linear scan streams. Once the probe
-/// prefetched in phases, bucket and candidate weights were halved (ratios kept): with the
-/// old ones, uniform 32,768-entry PDQ lists still fell back to the scan (23.7 µs against
-/// 23.9 µs for the scan); with these they are probed, in 11.2 µs (criterion medians).
+/// Cost-model weights in nanoseconds, rounded from exploratory runs on the shared 2-core
+/// AMD EPYC build machine (1M PDQ: ~1300 buckets + ~300 candidates took ~200 µs; a linear
+/// scan ~1.5 ns per entry). Only their ratios matter. Probing is bound by cache misses: a
+/// bucket costs about two (its record and its first entries), a candidate one (its full
+/// hash), while a linear scan streams.
 /// One bucket visited.
-const BUCKET_NS: f64 = 50.0;
+const BUCKET_NS: f64 = 100.0;
 /// One packed entry filtered inside a bucket (sequential).
-const SUFFIX_NS: f64 = 0.5;
+const SUFFIX_NS: f64 = 1.0;
 /// One candidate verified: a scattered fetch of its full hash and the popcount.
-const VERIFY_NS: f64 = 30.0;
+const VERIFY_NS: f64 = 60.0;
 /// One entry of a linear scan, per byte of hash (1.6 ns per PDQ entry).
 const LINEAR_NS_PER_BYTE: f64 = 0.05;
 
@@ -90,8 +87,8 @@ pub(crate) fn table_range(bits: u32) -> std::ops::RangeInclusive<u32> {
 
 /// The m rule: among table counts whose index stays within `memory_factor` × the raw hash
 /// bytes, the one with the lowest modelled cost for a query at `radius` on uniformly random
-/// data. If none fits the budget (lists of a few thousand entries, where bucket records
-/// dominate) the smallest index wins.
+/// data. If none fits the budget (lists of a few thousand entries, where bucket records dominate)
+/// the smallest index wins.
 pub(crate) fn choose_shapes(
     bits: u32,
     hash_bytes: usize,

@@ -9,8 +9,8 @@ use super::mih::HammingIndex;
 use super::{IndexError, Neighbor, NeighborSearch};
 
 /// Below this many entries the linear scan is used. Measured for PDQ at r = 31 (one query,
-/// docs/index.md): at 16k entries the index's own planner still falls back to a scan (no
-/// gain, 3× the memory), at 32k the index is ~2× faster and at 64k ~4×. Smaller radii
+/// docs/index.md): up to 32k entries the index's own planner falls back to a scan (no
+/// gain, 3× the memory); at 64k the index is ~4× faster. Smaller radii
 /// cross over earlier; the index's per-query fallback keeps it safe either way.
 const MIN_INDEXED_ENTRIES: usize = 32_768;
 
