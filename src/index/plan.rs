@@ -87,8 +87,8 @@ pub(crate) fn table_range(bits: u32) -> std::ops::RangeInclusive<u32> {
 
 /// The m rule: among table counts whose index stays within `memory_factor` × the raw hash
 /// bytes, the one with the lowest modelled cost for a query at `radius` on uniformly random
-/// data. If none fits the budget (lists of a few thousand entries, where bucket records dominate)
-/// the smallest index wins.
+/// data. If none fits the budget (lists of a few thousand entries, where bucket records
+/// dominate) the smallest index wins.
 pub(crate) fn choose_shapes(
     bits: u32,
     hash_bytes: usize,

@@ -2,7 +2,7 @@
 //! probe will read, without waiting for it.
 //!
 //! Owns: the crate's one `unsafe` block. A probe reads thousands of scattered lines (bucket
-//! bounds, bitmap words, bucket entries, candidate hashes). A plain load that misses holds
+//! records, bucket entries, candidate hashes). A plain load that misses holds
 //! its place in the CPU's reorder window until the line arrives, so only a few dozen misses
 //! overlap; a prefetch retires at once, so a whole phase's misses are in flight together.
 
