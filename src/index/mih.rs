@@ -198,7 +198,7 @@ impl<H: BitHash> HammingIndex<H> {
     /// a pipeline in which table `i`'s bucket bounds are read (prefetching its entries)
     /// while table `i - 1` is filtered (prefetching its candidates' hashes) and table
     /// `i - 2`'s candidates are verified. The lag gives each prefetch a table's worth of
-    /// work to arrive while keeping what it brought in L1.
+    /// work to arrive while what it brought is still in L2.
     fn probe(&self, query: &H, radius: u32, keys: &[u32], radii: &[i32], out: &mut Vec<Neighbor>) {
         let mut probes = Vec::new();
         let mut ranges = Vec::with_capacity(self.tables.len());
