@@ -14,7 +14,7 @@ use std::fmt;
 
 /// A fixed-width bit string with a Hamming distance; what the index and the linear scan
 /// search over.
-pub trait BitHash: Copy + Send + Sync + Eq + fmt::Debug + 'static {
+pub trait BitHash: bytemuck::Pod + Send + Sync + Eq + fmt::Debug + 'static {
     /// Width in bits.
     const BITS: u32;
 
@@ -57,7 +57,9 @@ impl BitHash for u64 {
 ///
 /// Aligned to 32 bytes so a hash never straddles two cache lines: with the default 8-byte
 /// alignment half of the scattered fetches when verifying candidates cost two misses.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, bytemuck::Pod, bytemuck::Zeroable,
+)]
 #[repr(C, align(32))]
 pub struct Hash256(pub [u64; 4]);
 

@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use super::bits::BitHash;
+use super::huge::HugeArray;
 use super::linear::scan_into;
 use super::plan::{self, Allocation};
 use super::prefetch::prefetch;
@@ -95,8 +96,8 @@ impl IndexBuilder {
             .map(|&shape| SubTable::build(&hashes, shape))
             .collect();
         Ok(HammingIndex {
-            hashes,
-            ids,
+            hashes: HugeArray::from_slice(&hashes),
+            ids: HugeArray::from_slice(&ids),
             tables,
             policy: self.policy,
         })
@@ -125,12 +126,12 @@ fn cluster_order<H: BitHash>(hashes: Vec<H>) -> (Vec<H>, Vec<u32>) {
 }
 
 /// An exact Hamming range-search index over a list; entry id = position in the list.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HammingIndex<H> {
     /// The list in `cluster_order`; tables refer to positions here.
-    hashes: Vec<H>,
+    hashes: HugeArray<H>,
     /// Original id of each position in `hashes`.
-    ids: Vec<u32>,
+    ids: HugeArray<u32>,
     policy: RadiusPolicy,
     tables: Vec<SubTable>,
 }
@@ -288,8 +289,8 @@ impl<H: BitHash> NeighborSearch<H> for HammingIndex<H> {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.hashes.capacity() * std::mem::size_of::<H>()
-            + self.ids.capacity() * 4
+        self.hashes.heap_bytes()
+            + self.ids.heap_bytes()
             + self.tables.capacity() * std::mem::size_of::<SubTable>()
             + self.tables.iter().map(SubTable::heap_bytes).sum::<usize>()
     }

@@ -16,6 +16,7 @@
 //! docs/index.md for the measured figures.
 
 pub mod bits;
+mod huge;
 pub mod linear;
 pub mod mih;
 mod plan;

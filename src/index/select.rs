@@ -15,7 +15,7 @@ use super::{IndexError, Neighbor, NeighborSearch};
 const MIN_INDEXED_ENTRIES: usize = 32_768;
 
 /// A list ready to search: scanned when small, indexed when large.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Searcher<H> {
     Linear(LinearScan<H>),
     Index(HammingIndex<H>),

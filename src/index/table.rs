@@ -23,6 +23,7 @@
 //! each over all tables in turn: each prefetches the lines the next one reads.
 
 use super::bits::BitHash;
+use super::huge::HugeArray;
 use super::prefetch::prefetch;
 
 /// Where a table's substring sits in the hash and how it is split.
@@ -101,11 +102,11 @@ pub(crate) struct SubTable {
     /// set when some entry of the bucket has it. A probe with no slack left skips the
     /// bucket when its bit is clear. Bounds and bits share a record so that one cache
     /// line serves both: apart, they were two misses for most probed buckets.
-    records: Vec<u32>,
+    records: HugeArray<u32>,
     record_words: usize,
     /// `filter << id_bits | id`, each bucket sorted by that value (by filter, then id), so
     /// the entries of one filter value are one run.
-    entries: Vec<u32>,
+    entries: HugeArray<u32>,
 }
 
 impl SubTable {
@@ -124,11 +125,11 @@ impl SubTable {
             cursor[p] += cursor[p - 1];
         }
         let record_words = shape.record_words();
-        let mut records = vec![0u32; cursor.len() * record_words];
+        let mut records = HugeArray::zeroed(cursor.len() * record_words);
         for (p, &start) in cursor.iter().enumerate() {
             records[p * record_words] = start;
         }
-        let mut entries = vec![0u32; hashes.len()];
+        let mut entries = HugeArray::zeroed(hashes.len());
         for (id, hash) in hashes.iter().enumerate() {
             let k = key(hash);
             let prefix = prefix_of(k, suffix_bits);
@@ -164,7 +165,7 @@ impl SubTable {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        (self.records.capacity() + self.entries.capacity()) * 4
+        self.records.heap_bytes() + self.entries.heap_bytes()
     }
 
     /// Bucket `prefix`'s range in `entries`.
