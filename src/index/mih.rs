@@ -246,6 +246,11 @@ impl<H: BitHash> HammingIndex<H> {
         if self.policy == RadiusPolicy::Static {
             return plan::uniform_allocation(&shapes, self.hashes.len(), radius);
         }
+        // The sizes are scattered reads too: prefetched first, their misses overlap (10M
+        // uniform and 1M clustered PDQ 1.025× faster, 39 of 40 interleaved rounds each).
+        for (table, &key) in self.tables.iter().zip(keys) {
+            table.prefetch_neighbourhood(key);
+        }
         let hoods: Vec<Neighbourhood> = self
             .tables
             .iter()

@@ -180,10 +180,27 @@ impl SubTable {
         end - start
     }
 
+    /// Prefetches the records `neighbourhood(key)` reads.
+    pub fn prefetch_neighbourhood(&self, key: u32) {
+        for prefix in self.own_and_one_flip(key) {
+            prefetch(&self.records, prefix * self.record_words);
+            prefetch(&self.records, (prefix + 1) * self.record_words);
+        }
+    }
+
+    /// Bucket `key`'s prefix, then the prefixes one flip from it.
+    fn own_and_one_flip(&self, key: u32) -> impl Iterator<Item = usize> {
+        let prefix = prefix_of(key, self.shape.suffix_bits());
+        std::iter::once(prefix)
+            .chain((0..self.shape.prefix_bits).map(move |bit| prefix ^ (1 << bit)))
+    }
+
     pub fn neighbourhood(&self, key: u32) -> Neighbourhood {
         let prefix = prefix_of(key, self.shape.suffix_bits());
-        let one_flip = (0..self.shape.prefix_bits)
-            .map(|bit| u64::from(self.bucket_len(prefix ^ (1 << bit))))
+        let one_flip = self
+            .own_and_one_flip(key)
+            .skip(1)
+            .map(|p| u64::from(self.bucket_len(p)))
             .sum();
         Neighbourhood {
             own: self.bucket_len(prefix),
