@@ -42,13 +42,14 @@ impl<T: Pod> HugeArray<T> {
     /// (no address space), the array falls back to the heap.
     pub fn zeroed(len: usize) -> Self {
         let bytes = len.saturating_mul(std::mem::size_of::<T>());
-        if bytes < HUGE_PAGE {
-            return HugeArray::Heap(vec![T::zeroed(); len]);
-        }
-        let Ok(map) = MmapOptions::new()
-            .len(bytes.next_multiple_of(HUGE_PAGE) + HUGE_PAGE)
-            .map_anon()
-        else {
+        let map = (bytes >= HUGE_PAGE)
+            .then(|| {
+                MmapOptions::new()
+                    .len(bytes.next_multiple_of(HUGE_PAGE) + HUGE_PAGE)
+                    .map_anon()
+            })
+            .and_then(Result::ok);
+        let Some(map) = map else {
             return HugeArray::Heap(vec![T::zeroed(); len]);
         };
         let start = (map.as_ptr() as usize).next_multiple_of(HUGE_PAGE) - map.as_ptr() as usize;

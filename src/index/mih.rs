@@ -96,8 +96,8 @@ impl IndexBuilder {
             .map(|&shape| SubTable::build(&hashes, shape))
             .collect();
         Ok(HammingIndex {
-            hashes: HugeArray::from_slice(&hashes),
-            ids: HugeArray::from_slice(&ids),
+            hashes,
+            ids,
             tables,
             policy: self.policy,
         })
@@ -108,21 +108,25 @@ impl IndexBuilder {
 /// one's original id. Near-duplicates then mostly sit together, so verifying a cluster's
 /// candidates (found once per substring table) reads a few pages instead of one per
 /// candidate; on clustered 1M lists this measured 1.5–2× per query (noisy exploratory
-/// runs). Ties keep id order.
-fn cluster_order<H: BitHash>(hashes: Vec<H>) -> (Vec<H>, Vec<u32>) {
+/// runs). Ties keep id order. Written straight into the index's own arrays.
+fn cluster_order<H: BitHash>(hashes: Vec<H>) -> (HugeArray<H>, HugeArray<u32>) {
     let mut order: Vec<u64> = hashes
         .par_iter()
         .enumerate()
         .map(|(id, h)| (u64::from(h.substring(0, 32.min(H::BITS))) << 32) | id as u64)
         .collect();
     order.par_sort_unstable();
-    order
-        .par_iter()
-        .map(|&key| {
-            let id = key as u32;
-            (hashes[id as usize], id)
-        })
-        .unzip()
+    let mut sorted = HugeArray::zeroed(hashes.len());
+    let mut ids = HugeArray::zeroed(hashes.len());
+    sorted
+        .par_iter_mut()
+        .zip(ids.par_iter_mut())
+        .zip(order.par_iter())
+        .for_each(|((hash, id), &key)| {
+            *id = key as u32;
+            *hash = hashes[*id as usize];
+        });
+    (sorted, ids)
 }
 
 /// An exact Hamming range-search index over a list; entry id = position in the list.

@@ -183,9 +183,17 @@ impl SubTable {
     /// Prefetches the records `neighbourhood(key)` reads.
     pub fn prefetch_neighbourhood(&self, key: u32) {
         for prefix in self.own_and_one_flip(key) {
-            prefetch(&self.records, prefix * self.record_words);
-            prefetch(&self.records, (prefix + 1) * self.record_words);
+            self.prefetch_record(prefix);
         }
+    }
+
+    /// Prefetches bucket `prefix`'s record and the next one, which closes the bucket (on
+    /// the same line most often).
+    #[inline(always)]
+    fn prefetch_record(&self, prefix: usize) {
+        let at = prefix * self.record_words;
+        prefetch(&self.records, at);
+        prefetch(&self.records, at + self.record_words);
     }
 
     /// Bucket `key`'s prefix, then the prefixes one flip from it.
@@ -217,10 +225,7 @@ impl SubTable {
             let slack = radius - flips;
             for_each_mask(bits, flips, |mask| {
                 let p = prefix ^ mask;
-                let at = p as usize * self.record_words;
-                prefetch(&self.records, at);
-                // The next record closes the bucket; it is on the same line most often.
-                prefetch(&self.records, at + self.record_words);
+                self.prefetch_record(p as usize);
                 probes.push(Probe { prefix: p, slack });
             });
         }
