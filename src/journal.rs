@@ -428,6 +428,7 @@ mod tests {
             ordinal,
             size: None,
             location: None,
+            entry: None,
             outcome: Outcome::Skipped(SkipReason::Symlink),
         }
     }

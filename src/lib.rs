@@ -11,6 +11,7 @@ pub mod journal;
 pub mod list;
 pub mod manifest;
 pub mod matcher;
+pub mod nested;
 pub mod pdq;
 pub mod perceptual;
 pub mod progress;

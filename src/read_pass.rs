@@ -1,15 +1,16 @@
 //! The one read of a file: every digest is fed from it, and a picture's bytes are kept for
 //! decoding so the file is never read twice.
 //!
-//! Owns `read_once` and `ReadPass`. Large non-picture files stream through a reusable
-//! buffer; only a file whose first bytes sniff as a picture (and whose size is within the
-//! picture cap) is kept in memory.
+//! Owns `read_once` and `ReadPass`. Large files stream through a reusable buffer; only a
+//! file whose first bytes sniff as a picture or a container (and whose size is within that
+//! kind's cap) is kept in memory, for decoding or for opening its entries.
 
 use std::io::{self, Read};
 
 use image::ImageFormat;
 
 use crate::digest::{Digester, FileDigests};
+use crate::evidence::container::{sniff_container, ContainerFormat, CONTAINER_SNIFF_LEN};
 use crate::sniff::{sniff_image, SNIFF_LEN};
 
 /// Bytes read per call: large enough to amortise syscalls, small enough to stay in L2.
@@ -20,10 +21,46 @@ pub const CHUNK: usize = 1 << 20;
 pub struct ReadPass {
     pub digests: FileDigests,
     pub bytes_read: u64,
-    /// The whole file, when it sniffed as a picture and fitted under the cap.
-    pub picture: Option<(ImageFormat, Vec<u8>)>,
-    /// It sniffed as a picture but was larger than the cap, so it was not decoded.
-    pub picture_over_cap: bool,
+    /// The whole file, when it sniffed as a picture or a container and fitted under the cap.
+    pub kept: Option<Kept>,
+    /// It sniffed as a picture or container but was larger than the cap, so it was not kept:
+    /// what it was, and the cap.
+    pub over_cap: Option<(Sniffed, u64)>,
+}
+
+/// What the first bytes of a file said it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Picture(ImageFormat),
+    Container(ContainerFormat),
+}
+
+/// A whole file kept in memory, and what it is.
+#[derive(Debug)]
+pub struct Kept {
+    pub what: Sniffed,
+    pub bytes: Vec<u8>,
+}
+
+/// How many bytes of each kind of file `read_once` may keep; 0 keeps none of that kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeepCaps {
+    pub picture: u64,
+    pub container: u64,
+}
+
+impl KeepCaps {
+    /// What the leading bytes say, among the kinds with a cap above 0.
+    fn sniff(&self, head: &[u8]) -> Option<(Sniffed, u64)> {
+        let picture = sniff_image(&head[..head.len().min(SNIFF_LEN)])
+            .filter(|_| self.picture > 0)
+            .map(|f| (Sniffed::Picture(f), self.picture));
+        picture.or_else(|| {
+            sniff_container(&head[..head.len().min(CONTAINER_SNIFF_LEN)])
+                .filter(|_| self.container > 0)
+                .map(|f| (Sniffed::Container(f), self.container))
+        })
+    }
 }
 
 /// A read that failed part-way, with the byte offset where it stopped.
@@ -36,10 +73,10 @@ pub struct ReadError {
 }
 
 /// Reads `reader` to the end once. `scratch` is a per-worker buffer reused across files.
-/// A `max_picture_bytes` of 0 keeps no picture at all (no perceptual work asked for).
+/// A cap of 0 keeps nothing of that kind (no perceptual work, no containers asked for).
 pub fn read_once<R: Read>(
     mut reader: R,
-    max_picture_bytes: u64,
+    caps: KeepCaps,
     scratch: &mut Vec<u8>,
 ) -> Result<ReadPass, ReadError> {
     scratch.resize(CHUNK, 0);
@@ -50,11 +87,13 @@ pub fn read_once<R: Read>(
     let mut pass = ReadPass {
         digests: FileDigests::of(b""),
         bytes_read: first as u64,
-        picture: None,
-        picture_over_cap: false,
+        kept: None,
+        over_cap: None,
     };
-    let format = sniff_image(&head[..first.min(SNIFF_LEN)]).filter(|_| max_picture_bytes > 0);
-    let mut kept: Option<Vec<u8>> = format.map(|_| head.to_vec());
+    let sniffed = caps.sniff(head);
+    let mut kept: Option<Vec<u8>> = sniffed
+        .filter(|(_, cap)| first as u64 <= *cap)
+        .map(|_| head.to_vec());
     loop {
         let n = fill(&mut reader, scratch, pass.bytes_read)?;
         if n == 0 {
@@ -62,20 +101,20 @@ pub fn read_once<R: Read>(
         }
         digester.update(&scratch[..n]);
         pass.bytes_read += n as u64;
-        if let Some(buf) = kept.as_mut() {
-            if pass.bytes_read > max_picture_bytes {
+        if let (Some(buf), Some((_, cap))) = (kept.as_mut(), sniffed) {
+            if pass.bytes_read > cap {
                 kept = None;
-                pass.picture_over_cap = true;
             } else {
                 buf.extend_from_slice(&scratch[..n]);
             }
         }
     }
-    if first as u64 > max_picture_bytes && kept.take().is_some() {
-        pass.picture_over_cap = true;
-    }
     pass.digests = digester.finish();
-    pass.picture = format.zip(kept);
+    match (sniffed, kept) {
+        (Some((what, _)), Some(bytes)) => pass.kept = Some(Kept { what, bytes }),
+        (Some(over), None) => pass.over_cap = Some(over),
+        _ => {}
+    }
     Ok(pass)
 }
 
@@ -107,22 +146,47 @@ mod tests {
     #[test]
     fn digests_equal_one_shot_across_chunk_boundaries() {
         let data: Vec<u8> = (0..(CHUNK * 2 + 17)).map(|i| (i % 253) as u8).collect();
-        let pass = read_once(&data[..], 0, &mut Vec::new()).unwrap();
+        let pass = read_once(&data[..], KeepCaps::default(), &mut Vec::new()).unwrap();
         assert_eq!(pass.digests, FileDigests::of(&data));
         assert_eq!(pass.bytes_read, data.len() as u64);
-        assert!(pass.picture.is_none() && !pass.picture_over_cap);
+        assert!(pass.kept.is_none() && pass.over_cap.is_none());
     }
 
     #[test]
     fn keeps_picture_bytes_under_the_cap_only() {
         let mut data = PNG_MAGIC.to_vec();
         data.resize(CHUNK + 100, 1);
-        let kept = read_once(&data[..], 10 * CHUNK as u64, &mut Vec::new()).unwrap();
-        let (format, bytes) = kept.picture.unwrap();
-        assert_eq!((format, bytes), (ImageFormat::Png, data.clone()));
-        let capped = read_once(&data[..], 1000, &mut Vec::new()).unwrap();
-        assert!(capped.picture.is_none() && capped.picture_over_cap);
+        let caps = |picture| KeepCaps {
+            picture,
+            container: 0,
+        };
+        let kept = read_once(&data[..], caps(10 * CHUNK as u64), &mut Vec::new()).unwrap();
+        let Kept { what, bytes } = kept.kept.unwrap();
+        assert_eq!(
+            (what, bytes),
+            (Sniffed::Picture(ImageFormat::Png), data.clone())
+        );
+        let capped = read_once(&data[..], caps(1000), &mut Vec::new()).unwrap();
+        assert!(capped.kept.is_none());
+        assert_eq!(
+            capped.over_cap,
+            Some((Sniffed::Picture(ImageFormat::Png), 1000))
+        );
         assert_eq!(capped.digests, FileDigests::of(&data));
+    }
+
+    #[test]
+    fn keeps_a_container_under_its_own_cap() {
+        let mut data = b"PK\x03\x04".to_vec();
+        data.resize(5000, 0);
+        let caps = KeepCaps {
+            picture: 1,
+            container: 5000,
+        };
+        let pass = read_once(&data[..], caps, &mut Vec::new()).unwrap();
+        let kept = pass.kept.unwrap();
+        assert_eq!(kept.what, Sniffed::Container(ContainerFormat::Zip));
+        assert_eq!(kept.bytes, data);
     }
 
     struct FailsAfter(usize);
@@ -139,7 +203,7 @@ mod tests {
 
     #[test]
     fn read_error_reports_its_offset() {
-        let err = read_once(FailsAfter(5000), 0, &mut Vec::new()).unwrap_err();
+        let err = read_once(FailsAfter(5000), KeepCaps::default(), &mut Vec::new()).unwrap_err();
         assert_eq!(err.offset, 5000);
         assert_eq!(
             err.to_string(),

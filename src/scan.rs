@@ -18,15 +18,17 @@ use rayon::prelude::*;
 
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
+use crate::evidence::container::{ContainerFormat, ContainerLimits};
 use crate::evidence::{
     EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemLocation, ItemPath, SkipReason,
 };
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
+use crate::nested::{EntryLocation, Parent};
 use crate::pdq::Dihedral;
 use crate::perceptual::{PerceptualConfig, PictureHashes};
 use crate::progress::Progress;
-use crate::read_pass::read_once;
+use crate::read_pass::{read_once, KeepCaps, Kept, ReadPass, Sniffed};
 use crate::summary::Summary;
 
 /// How files are processed.
@@ -39,6 +41,9 @@ pub struct ScanOptions {
     pub keep_clean: bool,
     /// Match all eight rotations/mirrors of a PDQ hash, not only the picture as stored.
     pub dihedral: bool,
+    /// Open archives and compressed files and scan their entries, within these limits;
+    /// `None` hashes them as opaque files (`--no-archives`).
+    pub containers: Option<ContainerLimits>,
 }
 
 /// Meta's recommended cut-off: PDQ hashes of quality under 50 (flat or featureless
@@ -51,6 +56,8 @@ pub struct Hashed {
     pub digests: FileDigests,
     pub bytes_read: u64,
     pub picture: Option<PictureHashes>,
+    /// The file was opened as a container of this format and its entries scanned.
+    pub container: Option<ContainerFormat>,
     pub hits: Vec<Hit>,
     /// Facts a reader should know (size changed while reading, picture not decoded, …).
     pub notes: Vec<String>,
@@ -87,6 +94,12 @@ pub enum Outcome {
     Skipped(SkipReason),
 }
 
+impl From<SkipReason> for Outcome {
+    fn from(reason: SkipReason) -> Self {
+        Outcome::Skipped(reason)
+    }
+}
+
 /// What identifies an item across runs of the same scan, and orders the report: the
 /// evidence source, the path, and (for the rare items inside a disk image that share a
 /// path, such as two deleted files of one name) the item's place among those.
@@ -114,6 +127,8 @@ pub struct FileResult {
     pub size: Option<u64>,
     /// Where inside a disk image the item lives; `None` for files of a directory.
     pub location: Option<ItemLocation>,
+    /// For an item inside a container: which container, and what it says of the entry.
+    pub entry: Option<Box<EntryLocation>>,
     pub outcome: Outcome,
 }
 
@@ -200,6 +215,30 @@ impl<'a> Scanner<'a> {
         self
     }
 
+    /// Hands a finished result to the sink (not one skipped by an interruption).
+    pub(crate) fn finished(&self, result: &FileResult) {
+        if let Some(sink) = self.sink.filter(|_| result.is_done()) {
+            sink.finished(result);
+        }
+    }
+
+    /// Whether an earlier run of this scan already did the item.
+    pub(crate) fn is_already_done(&self, key: &ItemKey) -> bool {
+        self.already_done.is_some_and(|done| done.contains(key))
+    }
+
+    pub(crate) fn options(&self) -> &ScanOptions {
+        &self.options
+    }
+
+    pub(crate) fn progress(&self) -> &Progress {
+        self.progress
+    }
+
+    pub(crate) fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
     /// Scans every source in order. Fails only if a source cannot be opened at all.
     pub fn scan(&self, sources: &[Box<dyn EvidenceSource>]) -> Result<ScanOutput, EvidenceError> {
         let mut summary = Summary::for_sources(sources.len());
@@ -216,23 +255,25 @@ impl<'a> Scanner<'a> {
                 .collect();
             let total_bytes = todo.iter().map(|(_, item)| listed_size(item)).sum();
             self.progress.add_total(todo.len() as u64, total_bytes);
-            let processed: Vec<FileResult> = todo
+            let processed: Vec<Vec<FileResult>> = todo
                 .into_par_iter()
                 .map_init(Vec::new, |scratch, (key, item)| {
-                    let result = self.process(source.as_ref(), key, item, scratch);
-                    if let Some(sink) = self.sink.filter(|_| result.is_done()) {
-                        sink.finished(&result);
-                    }
-                    result
+                    let results = self.process(source.as_ref(), key, item, scratch);
+                    // The file's entries went to the sink as each was done; the file itself
+                    // goes last, so a journaled container means a journaled subtree.
+                    self.finished(&results[0]);
+                    results
                 })
                 .collect();
-            for result in processed {
+            for result in processed.into_iter().flatten() {
                 summary.count(&result);
                 if self.options.keep_clean || result.is_reportable() {
                     results.push(result);
                 }
             }
         }
+        // Entries follow their container; a path sort puts each where its name belongs.
+        results.sort_by(|a, b| a.key().cmp(&b.key()));
         let interrupted = self.stop.load(Ordering::Relaxed);
         Ok(ScanOutput {
             results,
@@ -247,11 +288,12 @@ impl<'a> Scanner<'a> {
         key: ItemKey,
         item: &EvidenceItem,
         scratch: &mut Vec<u8>,
-    ) -> FileResult {
+    ) -> Vec<FileResult> {
         let size = match item.kind {
             ItemKind::File { size } => Some(size),
             _ => None,
         };
+        let mut children = Vec::new();
         let outcome = match &item.kind {
             ItemKind::Skipped { reason } => Outcome::Skipped(reason.clone()),
             ItemKind::Unreadable { error } => Outcome::Failed {
@@ -262,9 +304,13 @@ impl<'a> Scanner<'a> {
                 Outcome::Skipped(SkipReason::Interrupted)
             }
             ItemKind::File { size } => {
+                let parent = Parent::evidence_file(key.source, &key.path);
                 // A panic anywhere in reading, decoding or hashing is this file's failure.
-                let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.hash_file(source, item, *size, scratch)
+                let outcome = catch_unwind(AssertUnwindSafe(|| match source.open(item) {
+                    Ok(reader) => {
+                        self.hash_stream(reader, Some(*size), &parent, scratch, &mut children)
+                    }
+                    Err(e) => failed(format!("cannot open: {e}")),
                 }))
                 .unwrap_or_else(|panic| Outcome::Failed {
                     error: format!("internal error while hashing: {}", panic_message(&*panic)),
@@ -274,61 +320,114 @@ impl<'a> Scanner<'a> {
                 outcome
             }
         };
-        FileResult {
+        let mut results = Vec::with_capacity(1 + children.len());
+        results.push(FileResult {
             source: key.source,
             path: key.path,
             ordinal: key.ordinal,
             size,
             location: item.location.clone(),
+            entry: None,
             outcome,
+        });
+        results.extend(children);
+        results
+    }
+
+    /// Everything done to one stream of bytes, an evidence file or an entry inside one: the
+    /// read pass (digests, exact lookup), then the content (picture or container).
+    pub(crate) fn hash_stream<R: std::io::Read>(
+        &self,
+        reader: R,
+        listed_size: Option<u64>,
+        parent: &Parent<'_>,
+        scratch: &mut Vec<u8>,
+        children: &mut Vec<FileResult>,
+    ) -> Outcome {
+        match read_once(reader, self.keep_caps(), scratch) {
+            Ok(pass) => {
+                let read = self.digest_phase(pass, listed_size);
+                self.content_phase(read, parent, children)
+            }
+            Err(e) => failed(e.to_string()),
         }
     }
 
-    fn hash_file(
-        &self,
-        source: &dyn EvidenceSource,
-        item: &EvidenceItem,
-        listed_size: u64,
-        scratch: &mut Vec<u8>,
-    ) -> Outcome {
-        let reader = match source.open(item) {
-            Ok(r) => r,
-            Err(e) => return failed(format!("cannot open: {e}")),
-        };
-        let picture_cap = if self.options.perceptual.is_enabled() {
-            self.options.max_picture_bytes
-        } else {
-            0
-        };
-        let pass = match read_once(reader, picture_cap, scratch) {
-            Ok(pass) => pass,
-            Err(e) => return failed(e.to_string()),
-        };
+    /// What `read_once` keeps in memory: pictures when perceptual hashes are asked for,
+    /// containers when archives are opened.
+    pub(crate) fn keep_caps(&self) -> KeepCaps {
+        KeepCaps {
+            picture: if self.options.perceptual.is_enabled() {
+                self.options.max_picture_bytes
+            } else {
+                0
+            },
+            container: self
+                .options
+                .containers
+                .as_ref()
+                .map_or(0, |limits| limits.max_entry_bytes),
+        }
+    }
+
+    /// The digests' exact lookup and the notes of the read pass.
+    pub(crate) fn digest_phase(&self, pass: ReadPass, listed_size: Option<u64>) -> ReadOutput {
         let mut hashed = Hashed {
             hits: self.matcher.match_digests(&pass.digests),
             digests: pass.digests,
             bytes_read: pass.bytes_read,
             picture: None,
+            container: None,
             notes: Vec::new(),
         };
-        if pass.bytes_read != listed_size {
+        if let Some(listed) = listed_size.filter(|listed| *listed != pass.bytes_read) {
             hashed.notes.push(format!(
-                "size changed while reading: listed {listed_size} bytes, read {}",
+                "size changed while reading: listed {listed} bytes, read {}",
                 pass.bytes_read
             ));
         }
-        if pass.picture_over_cap {
-            hashed.notes.push(format!(
-                "picture larger than {} bytes: not decoded",
-                self.options.max_picture_bytes
-            ));
+        if let Some((Sniffed::Picture(_), cap)) = pass.over_cap {
+            hashed
+                .notes
+                .push(format!("picture larger than {cap} bytes: not decoded"));
         }
-        let Some((format, bytes)) = pass.picture else {
+        ReadOutput {
+            hashed,
+            kept: pass.kept,
+            over_cap: pass.over_cap,
+        }
+    }
+
+    /// Decodes a kept picture and matches it perceptually, or opens a kept container and
+    /// scans its entries into `children`.
+    pub(crate) fn content_phase(
+        &self,
+        read: ReadOutput,
+        parent: &Parent<'_>,
+        children: &mut Vec<FileResult>,
+    ) -> Outcome {
+        let ReadOutput {
+            mut hashed,
+            kept,
+            over_cap,
+        } = read;
+        if let Some((Sniffed::Container(format), cap)) = over_cap {
+            hashed.notes.push(format!(
+                "{} container larger than {cap} bytes (--max-entry-bytes): entries not examined",
+                format.name()
+            ));
+            let reason = SkipReason::TooLarge { limit: cap };
+            self.push_unread(parent, format, reason.into(), children);
+        }
+        let Some(Kept { what, bytes }) = kept else {
             return Outcome::Hashed(Box::new(hashed));
         };
-        if !self.options.perceptual.is_enabled() {
-            return Outcome::Hashed(Box::new(hashed));
-        }
+        let format = match what {
+            Sniffed::Picture(format) => format,
+            Sniffed::Container(format) => {
+                return self.open_container(format, &bytes, hashed, parent, children)
+            }
+        };
         if hashed.is_known_good() && !hashed.has_alert_hit() {
             hashed
                 .notes
@@ -407,6 +506,13 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// A read pass with its exact lookup done, waiting for its content to be examined.
+pub(crate) struct ReadOutput {
+    pub(crate) hashed: Hashed,
+    pub(crate) kept: Option<Kept>,
+    pub(crate) over_cap: Option<(Sniffed, u64)>,
+}
+
 /// The key of each item of a source, its items sorted by path.
 fn keyed(source: usize, sorted: &[EvidenceItem]) -> impl Iterator<Item = (ItemKey, &EvidenceItem)> {
     let mut previous: Option<&ItemPath> = None;
@@ -427,7 +533,7 @@ fn keyed(source: usize, sorted: &[EvidenceItem]) -> impl Iterator<Item = (ItemKe
     })
 }
 
-fn failed(error: String) -> Outcome {
+pub(crate) fn failed(error: String) -> Outcome {
     Outcome::Failed {
         error,
         partial: None,

@@ -31,6 +31,13 @@ pub struct Counts {
     pub failed: u64,
     /// Bytes read from evidence files.
     pub bytes: u64,
+    /// Archives and compressed files opened and their entries scanned.
+    #[serde(default)]
+    pub containers_opened: u64,
+    /// Items inside containers (each also counted in `files_seen`), including the
+    /// `$Unread` items that stand for what a container could not yield.
+    #[serde(default)]
+    pub entries_seen: u64,
 }
 
 impl Counts {
@@ -46,6 +53,8 @@ impl Counts {
         self.matched += u64::from(tally.matched);
         self.known_good += u64::from(tally.known_good);
         self.pdq_low_quality += u64::from(tally.pdq_low_quality);
+        self.containers_opened += u64::from(tally.container_opened);
+        self.entries_seen += u64::from(tally.entry);
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -118,6 +127,11 @@ pub struct FileTally {
     pub known_good: bool,
     #[serde(default)]
     pub pdq_low_quality: bool,
+    #[serde(default)]
+    pub container_opened: bool,
+    /// The item lives inside a container.
+    #[serde(default)]
+    pub entry: bool,
 }
 
 impl FileTally {
@@ -137,6 +151,8 @@ impl FileTally {
             matched: hashed.is_some_and(Hashed::has_alert_hit),
             known_good: hashed.is_some_and(Hashed::is_known_good),
             pdq_low_quality: hashed.is_some_and(Hashed::is_pdq_gated),
+            container_opened: hashed.is_some_and(|h| h.container.is_some()),
+            entry: result.entry.is_some(),
         }
     }
 }

@@ -143,6 +143,25 @@ pub struct ReadArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
     pub max_picture_bytes: u64,
 
+    /// Hash archives and compressed files (zip, 7z, tar, gzip, bzip2, xz, zstd) as opaque
+    /// files only, without scanning their entries.
+    #[arg(long)]
+    pub no_archives: bool,
+
+    /// Containers nested deeper than this are hashed but not opened.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_depth: u32,
+
+    /// Containers and entries larger than this many bytes are digested as they stream but
+    /// not kept in memory: neither decoded as pictures nor opened. Peak memory is about
+    /// threads × this.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    pub max_entry_bytes: u64,
+
+    /// Entries examined per container; the rest are reported as not examined.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub max_entries: u64,
+
     /// PDQ as the reference C++ command-line tool computes it (pictures squashed to
     /// 512×512 first) instead of the convention of HMA, pdqhash and the Java port.
     #[arg(long)]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use hashsweep::algorithm::Algorithm;
+use hashsweep::evidence::container::ContainerLimits;
 use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
 use hashsweep::matcher::Thresholds;
 use hashsweep::pdq::PdqPipeline;
@@ -63,6 +64,12 @@ pub fn scan_options(
         max_picture_bytes: read.max_picture_bytes,
         keep_clean,
         dihedral,
+        containers: (!read.no_archives).then(|| ContainerLimits {
+            max_depth: read.max_depth,
+            max_entry_bytes: read.max_entry_bytes,
+            max_entries: read.max_entries,
+            ..ContainerLimits::default()
+        }),
     }
 }
 

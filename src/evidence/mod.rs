@@ -6,6 +6,7 @@
 //! module.
 //! Sources never write: not to the evidence, not beside it.
 
+pub mod container;
 pub mod directory;
 pub mod disk;
 mod path;
@@ -130,8 +131,21 @@ pub enum SkipReason {
     UnsupportedPartition { partition_type: String, size: u64 },
     /// Compressed file data the filesystem reader cannot decode (NTFS LZNT1).
     Compressed,
-    /// Encrypted file data or volume (NTFS EFS, BitLocker, LUKS).
+    /// Encrypted file data or volume (NTFS EFS, BitLocker, LUKS), or an encrypted archive
+    /// entry or archive.
     Encrypted,
+    /// A container hashsweep recognises but cannot open (rar), or an entry kind or
+    /// compression method it cannot read: what it is, for the examiner.
+    ArchiveUnsupported { what: String },
+    /// A hard link inside an archive: its content is the entry it links to, examined there.
+    HardLink,
+    /// A container nested deeper than `--max-depth`: hashed as a file, not opened.
+    TooDeep { depth: u32 },
+    /// A container larger than `--max-entry-bytes`: digested as it streamed, not opened.
+    TooLarge { limit: u64 },
+    /// A container whose content equals an enclosing container's (a quine): not opened
+    /// again.
+    Recursive,
 }
 
 impl SkipReason {
@@ -143,6 +157,11 @@ impl SkipReason {
             SkipReason::UnsupportedPartition { .. } => "unsupported_partition",
             SkipReason::Compressed => "compressed",
             SkipReason::Encrypted => "encrypted",
+            SkipReason::ArchiveUnsupported { .. } => "archive_unsupported",
+            SkipReason::HardLink => "hard_link",
+            SkipReason::TooDeep { .. } => "too_deep",
+            SkipReason::TooLarge { .. } => "too_large",
+            SkipReason::Recursive => "recursive_container",
         }
     }
 
@@ -153,6 +172,16 @@ impl SkipReason {
                 partition_type,
                 size,
             } => Some(format!("partition type {partition_type}, {size} bytes")),
+            SkipReason::ArchiveUnsupported { what } => Some(what.clone()),
+            SkipReason::TooLarge { limit } => Some(format!(
+                "container larger than {limit} bytes (--max-entry-bytes): entries not examined"
+            )),
+            SkipReason::Recursive => Some(
+                "same content (SHA-256) as an enclosing container: not opened again".to_string(),
+            ),
+            SkipReason::TooDeep { depth } => Some(format!(
+                "container nested {depth} levels deep (--max-depth): entries not examined"
+            )),
             _ => None,
         }
     }

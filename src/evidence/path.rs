@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+/// Separates a container's path from the path of an entry inside it (`photos.zip!/a.jpg`).
+pub const CONTAINER_SEPARATOR: &[u8] = b"!/";
+
 /// A `/`-separated path: the evidence root as given, then the path inside it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ItemPath(Vec<u8>);
@@ -22,6 +25,30 @@ impl ItemPath {
             out.push(b'/');
         }
         out.extend_from_slice(name);
+        ItemPath(out)
+    }
+
+    /// The path of an entry of the container at `self`: `outer!/inner`, where `inner` is the
+    /// entry's name as the container stores it. So that `!/` always means "inside", every
+    /// run of `!` in `inner` that stands before a `/` or at the end is doubled: a separator
+    /// is then always an odd run of `!` followed by `/` (the last `!` of the run).
+    pub fn child(&self, entry_name: &[u8]) -> ItemPath {
+        let mut out = Vec::with_capacity(self.0.len() + 2 + entry_name.len());
+        out.extend_from_slice(&self.0);
+        out.extend_from_slice(CONTAINER_SEPARATOR);
+        let mut i = 0;
+        while i < entry_name.len() {
+            let run = entry_name[i..].iter().take_while(|b| **b == b'!').count();
+            if run == 0 {
+                out.push(entry_name[i]);
+                i += 1;
+                continue;
+            }
+            let before_slash = matches!(entry_name.get(i + run), Some(b'/') | None);
+            let copies = if before_slash { run * 2 } else { run };
+            out.extend(std::iter::repeat_n(b'!', copies));
+            i += run;
+        }
         ItemPath(out)
     }
 
@@ -84,5 +111,18 @@ mod tests {
         );
         assert_eq!(p.lossy(), "evidence/a/b\u{fffd}.jpg");
         assert_eq!(root.join(b"x").raw_hex_if_not_utf8(), None);
+    }
+
+    #[test]
+    fn child_paths_escape_a_literal_separator() {
+        let zip = ItemPath::from_bytes(b"e/photos.zip".to_vec());
+        assert_eq!(
+            zip.child(b"2019/a.jpg").as_bytes(),
+            b"e/photos.zip!/2019/a.jpg"
+        );
+        assert_eq!(zip.child(b"x!/y!").as_bytes(), b"e/photos.zip!/x!!/y!!");
+        assert_eq!(zip.child(b"a!!/b!c").as_bytes(), b"e/photos.zip!/a!!!!/b!c");
+        let inner = zip.child(b"in.tar").child(b"a.jpg");
+        assert_eq!(inner.as_bytes(), b"e/photos.zip!/in.tar!/a.jpg");
     }
 }

@@ -9,6 +9,7 @@ use crate::evidence::{ImageVerification, ItemLocation, SourceInfo};
 use crate::journal::ResumeInfo;
 use crate::list::ListProvenance;
 use crate::matcher::Hit;
+use crate::nested::EntryLocation;
 use crate::perceptual::ImageInfo;
 use crate::scan::{FileResult, Hashed, Outcome};
 use crate::summary::Summary;
@@ -125,6 +126,10 @@ pub struct FileRecord<'a> {
     /// Partition, filesystem, inode and deleted flag of a file inside a disk image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<&'a ItemLocation>,
+    /// For an item inside a container (archive entry): the container and the entry as
+    /// stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<&'a EntryLocation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_read: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,6 +167,7 @@ impl<'a> FileRecord<'a> {
             evidence: result.source,
             size: result.size,
             location: result.location.as_ref(),
+            container: result.entry.as_deref(),
             bytes_read: hashed.map(|h| h.bytes_read),
             hashes: hashed.map(HashesRecord::from),
             image: hashed.and_then(|h| h.picture.as_ref().map(|p| &p.info)),

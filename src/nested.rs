@@ -1,0 +1,430 @@
+//! Items inside items: how the scan pipeline opens a container it has read and scans each
+//! entry exactly as it scans a file, at any depth.
+//!
+//! Owns `Parent` (what an item inside a container inherits: evidence source, path, depth,
+//! the bomb budgets and contents of the containers around it), `EntryLocation` (what a
+//! report says of an entry: the container, its format and the entry as stored) and
+//! `Scanner::open_container`. Entries are named `container!/entry` (`ItemPath::child`).
+//! Decompression is sequential, as the formats are; each entry is read once (digests and
+//! exact lookup) as it streams out, then entries are decoded and hashed in parallel in
+//! batches, so one large archive keeps every core busy. What a container could not yield
+//! (an unsupported format, an encrypted listing, a corrupt tail, a bomb stopped) is one
+//! more item, `container!/$Unread`, skipped or failed with the reason, so nothing goes
+//! unaccounted. The formats themselves are `evidence::container`'s.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::evidence::container::{
+    budget_error, read_entries, Budget, ContainerError, ContainerFormat, EntryBody, EntryInfo,
+    Flow, GuardedReader,
+};
+use crate::evidence::{ItemPath, SkipReason};
+use crate::read_pass::read_once;
+use crate::scan::{
+    failed, panic_message, FileResult, Hashed, ItemKey, Outcome, ReadOutput, Scanner,
+};
+
+/// Name of the item that stands for what a container could not yield.
+pub const UNREAD_ENTRY: &[u8] = b"$Unread";
+
+/// Entries read ahead before the batch is decoded and hashed in parallel: whichever limit
+/// comes first. Bounds the memory one container holds beyond its own bytes.
+const BATCH_BYTES: u64 = 64 << 20;
+const BATCH_ENTRIES: usize = 256;
+
+/// What an item inherits from the containers around it.
+pub struct Parent<'a> {
+    source: usize,
+    path: &'a ItemPath,
+    /// Containers around the item (0 for an evidence file).
+    depth: u32,
+    /// The innermost enclosing container's budget (linked to the outer ones').
+    budget: Option<&'a Budget<'a>>,
+    /// SHA-256 of each enclosing container, innermost first.
+    ancestors: Option<&'a Ancestor<'a>>,
+}
+
+/// One enclosing container's content digest, linked outwards.
+pub struct Ancestor<'a> {
+    sha256: [u8; 32],
+    outer: Option<&'a Ancestor<'a>>,
+}
+
+impl<'a> Parent<'a> {
+    /// A file of an evidence source: no container around it.
+    pub fn evidence_file(source: usize, path: &'a ItemPath) -> Self {
+        Parent {
+            source,
+            path,
+            depth: 0,
+            budget: None,
+            ancestors: None,
+        }
+    }
+
+    fn has_ancestor_content(&self, sha256: &[u8; 32]) -> bool {
+        let mut up = self.ancestors;
+        while let Some(a) = up {
+            if &a.sha256 == sha256 {
+                return true;
+            }
+            up = a.outer;
+        }
+        false
+    }
+}
+
+/// Where an entry lives: its container and what the container stores about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryLocation {
+    /// The container's item path (as the report prints paths).
+    pub container: String,
+    pub format: ContainerFormat,
+    /// Containers around the entry (1 for an entry of an evidence file).
+    pub depth: u32,
+    #[serde(flatten)]
+    pub stored: EntryInfo,
+    /// Whether the CRC-32 of the bytes read equals the stored one; absent where the
+    /// container stores none, or the entry was not read to its end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crc_ok: Option<bool>,
+    /// This item stands for what the container could not yield, not for a stored entry.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unread: bool,
+}
+
+/// An entry read (digests, exact lookup) and waiting for its content to be examined.
+struct Pending {
+    key: ItemKey,
+    declared_size: Option<u64>,
+    location: EntryLocation,
+    state: PendingState,
+}
+
+enum PendingState {
+    Read(ReadOutput),
+    Done(Outcome),
+}
+
+impl Scanner<'_> {
+    /// Opens a container held in memory, scans its entries into `children`, and returns
+    /// the container's own outcome (its digests and exact hits, already in `hashed`).
+    pub(crate) fn open_container(
+        &self,
+        format: ContainerFormat,
+        bytes: &[u8],
+        mut hashed: Hashed,
+        parent: &Parent<'_>,
+        children: &mut Vec<FileResult>,
+    ) -> Outcome {
+        let Some(limits) = self.options().containers.clone() else {
+            return Outcome::Hashed(Box::new(hashed));
+        };
+        if hashed.is_known_good() && !hashed.has_alert_hit() {
+            hashed
+                .notes
+                .push("known-good file: entries not examined".to_string());
+            return Outcome::Hashed(Box::new(hashed));
+        }
+        let not_opened = if !format.is_supported() {
+            Some(SkipReason::ArchiveUnsupported {
+                what: format.name().to_string(),
+            })
+        } else if parent.depth >= limits.max_depth {
+            Some(SkipReason::TooDeep {
+                depth: parent.depth,
+            })
+        } else if parent.has_ancestor_content(&hashed.digests.sha256) {
+            Some(SkipReason::Recursive)
+        } else {
+            None
+        };
+        if let Some(reason) = not_opened {
+            self.push_unread(parent, format, reason.into(), children);
+            return Outcome::Hashed(Box::new(hashed));
+        }
+        hashed.container = Some(format);
+        let budget = Budget::new(
+            parent.budget,
+            bytes.len() as u64,
+            limits.max_expanded_bytes,
+            limits.expansion_ratio,
+        );
+        let ancestor = Ancestor {
+            sha256: hashed.digests.sha256,
+            outer: parent.ancestors,
+        };
+        let mut walk = Walk {
+            scanner: self,
+            container: parent,
+            format,
+            budget: &budget,
+            ancestors: &ancestor,
+            scratch: Vec::new(),
+            ordinals: HashMap::new(),
+            batch: Vec::new(),
+            batch_bytes: 0,
+            children,
+            stopped_by: None,
+        };
+        let walked = catch_unwind(AssertUnwindSafe(|| {
+            read_entries(
+                format,
+                bytes,
+                parent.path.as_bytes(),
+                &limits,
+                &mut |info, body| walk.entry(info, body),
+            )
+        }));
+        walk.flush();
+        let tail = match walked {
+            Ok(Ok(())) => walk.stopped_by.take().map(failed),
+            Ok(Err(ContainerError::Encrypted { .. })) => Some(SkipReason::Encrypted.into()),
+            Ok(Err(e)) => Some(failed(e.to_string())),
+            Err(panic) => Some(failed(format!(
+                "container reader panicked: {}",
+                panic_message(&*panic)
+            ))),
+        };
+        if let Some(outcome) = tail {
+            self.push_unread(parent, format, outcome, walk.children);
+        }
+        if self.stopped() {
+            // Entries not reached must be done by a resumed scan: so must the container.
+            return Outcome::Skipped(SkipReason::Interrupted);
+        }
+        Outcome::Hashed(Box::new(hashed))
+    }
+
+    /// Adds the item standing for what the container `container` could not yield, and
+    /// hands it to the sink.
+    pub(crate) fn push_unread(
+        &self,
+        container: &Parent<'_>,
+        format: ContainerFormat,
+        outcome: Outcome,
+        children: &mut Vec<FileResult>,
+    ) {
+        let result = FileResult {
+            source: container.source,
+            path: container.path.child(UNREAD_ENTRY),
+            ordinal: 0,
+            size: None,
+            location: None,
+            entry: Some(Box::new(EntryLocation {
+                container: container.path.lossy(),
+                format,
+                depth: container.depth + 1,
+                stored: EntryInfo {
+                    name: UNREAD_ENTRY.to_vec(),
+                    ..EntryInfo::default()
+                },
+                crc_ok: None,
+                unread: true,
+            })),
+            outcome,
+        };
+        self.finished(&result);
+        children.push(result);
+    }
+}
+
+/// The state of one container's walk.
+struct Walk<'s, 'p> {
+    scanner: &'s Scanner<'s>,
+    /// The container as an item.
+    container: &'p Parent<'p>,
+    format: ContainerFormat,
+    budget: &'p Budget<'p>,
+    ancestors: &'p Ancestor<'p>,
+    scratch: Vec<u8>,
+    ordinals: HashMap<ItemPath, u64>,
+    batch: Vec<Pending>,
+    batch_bytes: u64,
+    children: &'p mut Vec<FileResult>,
+    /// Why the walk was stopped before the container's end (a bomb budget ran out).
+    stopped_by: Option<String>,
+}
+
+impl Walk<'_, '_> {
+    fn entry(&mut self, info: EntryInfo, body: EntryBody<'_>) -> Result<Flow, ContainerError> {
+        if self.scanner.stopped() {
+            return Ok(Flow::Stop);
+        }
+        let container = self.container.path;
+        let path = container.child(&info.name);
+        let ordinal = self.ordinals.entry(path.clone()).or_insert(0);
+        let key = ItemKey {
+            source: self.container.source,
+            path,
+            ordinal: *ordinal,
+        };
+        *ordinal += 1;
+        let declared_size = info.size;
+        let mut location = EntryLocation {
+            container: container.lossy(),
+            format: self.format,
+            depth: self.container.depth + 1,
+            stored: info,
+            crc_ok: None,
+            unread: false,
+        };
+        if self.scanner.is_already_done(&key) {
+            return Ok(Flow::Continue);
+        }
+        self.scanner
+            .progress()
+            .add_total(1, declared_size.unwrap_or(0));
+        let mut flow = Flow::Continue;
+        let state = match body {
+            EntryBody::Skipped(reason) => PendingState::Done(Outcome::Skipped(reason)),
+            EntryBody::Failed(error) => PendingState::Done(failed(error)),
+            EntryBody::Data(reader) => {
+                let mut crc = CrcReader::new(GuardedReader::new(reader, self.budget));
+                match read_once(&mut crc, self.scanner.keep_caps(), &mut self.scratch) {
+                    Ok(pass) => {
+                        let computed = crc.finish();
+                        location.crc_ok = location
+                            .stored
+                            .crc32
+                            .as_ref()
+                            .map(|stored| *stored == format!("{computed:08x}"));
+                        let read = self.scanner.digest_phase(pass, declared_size);
+                        self.batch_bytes += read.hashed.bytes_read;
+                        PendingState::Read(read)
+                    }
+                    Err(e) => match budget_error(&e.source) {
+                        Some(exceeded) => {
+                            flow = Flow::Stop;
+                            let message = exceeded.to_string();
+                            self.stopped_by = Some(message.clone());
+                            PendingState::Done(failed(format!(
+                                "entry not read to its end at byte offset {}: {message}",
+                                e.offset
+                            )))
+                        }
+                        None => PendingState::Done(failed(format!("entry {e}"))),
+                    },
+                }
+            }
+        };
+        self.batch.push(Pending {
+            key,
+            declared_size,
+            location,
+            state,
+        });
+        if self.batch_bytes >= BATCH_BYTES || self.batch.len() >= BATCH_ENTRIES {
+            self.flush();
+        }
+        Ok(flow)
+    }
+
+    /// Decodes and hashes the batch's entries in parallel (containers among them open
+    /// their own entries), then hands each result on in entry order.
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let scanner = self.scanner;
+        let (container, budget, ancestors) = (self.container, self.budget, self.ancestors);
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        let done: Vec<Vec<FileResult>> = batch
+            .into_par_iter()
+            .map(|pending| {
+                let enclosing = (container.source, container.depth + 1, budget, ancestors);
+                scanner.finish_entry(pending, enclosing)
+            })
+            .collect();
+        self.children.extend(done.into_iter().flatten());
+    }
+}
+
+impl Scanner<'_> {
+    /// An entry's content examined (inside a panic guard), then the entry and its own
+    /// entries handed to the sink: the entry last, as for files.
+    fn finish_entry(
+        &self,
+        pending: Pending,
+        (source, depth, budget, ancestors): (usize, u32, &Budget<'_>, &Ancestor<'_>),
+    ) -> Vec<FileResult> {
+        let Pending {
+            key,
+            declared_size,
+            location,
+            state,
+        } = pending;
+        let mut grandchildren = Vec::new();
+        let outcome = match state {
+            PendingState::Done(outcome) => outcome,
+            PendingState::Read(read) => {
+                let bytes = read.hashed.bytes_read;
+                let entry = Parent {
+                    source,
+                    path: &key.path,
+                    depth,
+                    budget: Some(budget),
+                    ancestors: Some(ancestors),
+                };
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    self.content_phase(read, &entry, &mut grandchildren)
+                }))
+                .unwrap_or_else(|panic| {
+                    failed(format!(
+                        "internal error while hashing: {}",
+                        panic_message(&*panic)
+                    ))
+                });
+                self.progress().add_done(1, bytes);
+                outcome
+            }
+        };
+        let result = FileResult {
+            source: key.source,
+            path: key.path,
+            ordinal: key.ordinal,
+            size: declared_size,
+            location: None,
+            entry: Some(Box::new(location)),
+            outcome,
+        };
+        self.finished(&result);
+        let mut results = Vec::with_capacity(1 + grandchildren.len());
+        results.push(result);
+        results.extend(grandchildren);
+        results
+    }
+}
+
+/// Computes the CRC-32 of what is read through it.
+struct CrcReader<R> {
+    inner: R,
+    hasher: crc32fast::Hasher,
+}
+
+impl<R: Read> CrcReader<R> {
+    fn new(inner: R) -> Self {
+        CrcReader {
+            inner,
+            hasher: crc32fast::Hasher::new(),
+        }
+    }
+
+    fn finish(self) -> u32 {
+        self.hasher.finalize()
+    }
+}
+
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}

@@ -1,0 +1,615 @@
+//! Archives and compressed files as evidence within evidence: entries found at depth, every
+//! compression method, encrypted and truncated archives, bomb guards, entry caps, a zip
+//! inside an NTFS volume inside an E01, accounting and determinism.
+//!
+//! Fixtures are generated per test: Python's zipfile/tarfile/gzip/bz2/lzma, Debian's 7-Zip
+//! (`7zz`) and `zstd`, mkntfs/ntfscp and ewfacquirestream (all installed by `.ci/setup`).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::{json, Value};
+
+use hashsweep::digest::FileDigests;
+use hashsweep::evidence::container::ContainerLimits;
+use hashsweep::evidence::open_evidence;
+use hashsweep::list::{load_list, LoadOptions};
+use hashsweep::matcher::{Matcher, Thresholds};
+use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
+use hashsweep::progress::Progress;
+use hashsweep::scan::{Outcome, ScanOptions, Scanner};
+
+const PICTURE: &str = "fixtures/evidence/camera/IMG_0003.png";
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn have(program: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("{program} is missing: .ci/setup installs it");
+    }
+    if !found {
+        eprintln!("NOTICE: skipping: {program} not installed (.ci/setup installs it)");
+    }
+    found
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn python(dir: &Path, script: &str) {
+    run(Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir));
+}
+
+/// A list naming the test picture by MD5 (id `PIC`).
+fn md5_list(dir: &Path) -> PathBuf {
+    let md5 = FileDigests::of(&fs::read(fixture(PICTURE)).unwrap()).md5;
+    let path = dir.join("list.jsonl");
+    let line = json!({"algorithm": "md5", "hash": hex::encode(md5), "id": "PIC", "category": "1"});
+    fs::write(&path, format!("{line}\n")).unwrap();
+    path
+}
+
+fn scan(evidence: &Path, list: &Path, extra: &[&str]) -> (i32, Vec<Value>) {
+    let out = Command::cargo_bin("hashsweep")
+        .unwrap()
+        .arg("scan")
+        .arg(evidence)
+        .arg("-l")
+        .arg(list)
+        .arg("-q")
+        .args(extra)
+        .output()
+        .unwrap();
+    let records = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out.status.code().unwrap(), records)
+}
+
+/// Path (relative to `root`) → record kind, of every file record.
+fn outcomes(records: &[Value], root: &Path) -> BTreeMap<String, String> {
+    let prefix = format!("{}/", root.display());
+    records
+        .iter()
+        .filter(|r| r.get("path").is_some())
+        .map(|r| {
+            let path = r["path"].as_str().unwrap().trim_start_matches(&prefix);
+            let kind = match r["record"].as_str().unwrap() {
+                "skipped" => format!("skipped:{}", r["reason"].as_str().unwrap()),
+                other => other.to_string(),
+            };
+            (path.to_string(), kind)
+        })
+        .collect()
+}
+
+fn summary(records: &[Value]) -> &Value {
+    let last = records.last().unwrap();
+    assert_eq!(last["record"], "summary");
+    let seen = last["files_seen"].as_u64().unwrap();
+    let skipped: u64 = last["skipped"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        seen,
+        last["hashed"].as_u64().unwrap() + skipped + last["failed"].as_u64().unwrap(),
+        "accounting identity: {last}"
+    );
+    last
+}
+
+fn matches(records: &[Value], root: &Path) -> Vec<String> {
+    outcomes(records, root)
+        .into_iter()
+        .filter(|(_, kind)| kind == "match")
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// Archive kinds cycled from the innermost level out: zip, tar, 7z.
+fn level_name(level: u32) -> String {
+    match level % 3 {
+        1 => format!("l{level}.zip"),
+        2 => format!("l{level}.tar"),
+        _ => format!("l{level}.7z"),
+    }
+}
+
+/// The path of the entry that level `level` holds (the picture at level 1).
+fn level_entry(level: u32) -> String {
+    let child = if level == 1 {
+        "pic.png".to_string()
+    } else {
+        level_name(level - 1)
+    };
+    match level % 3 {
+        1 => format!("d{level}/{child}"),
+        _ => child,
+    }
+}
+
+#[test]
+fn a_listed_picture_is_found_at_depth_1_3_and_8() {
+    if !have("7zz") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    let work = dir.path().join("work");
+    fs::create_dir(&work).unwrap();
+    let list = md5_list(dir.path());
+    fs::copy(fixture(PICTURE), work.join("pic.png")).unwrap();
+    for level in 1..=8u32 {
+        let name = level_name(level);
+        let inner = if level == 1 {
+            "pic.png".to_string()
+        } else {
+            level_name(level - 1)
+        };
+        match level % 3 {
+            1 => python(
+                &work,
+                &format!(
+                    "import zipfile; z=zipfile.ZipFile('{name}','w',zipfile.ZIP_DEFLATED); \
+                     z.write('{inner}','{}'); z.close()",
+                    level_entry(level)
+                ),
+            ),
+            2 => python(
+                &work,
+                &format!(
+                    "import tarfile; t=tarfile.open('{name}','w'); t.add('{inner}'); t.close()"
+                ),
+            ),
+            _ => run(Command::new("7zz")
+                .args(["a", "-bso0", "-bsp0", &name, &inner])
+                .current_dir(&work)),
+        }
+        if [1, 3, 8].contains(&level) {
+            fs::copy(work.join(&name), ev.join(&name)).unwrap();
+        }
+    }
+    let chain = |top: u32| -> String {
+        let entries: Vec<String> = (1..=top).rev().map(level_entry).collect();
+        format!("{}!/{}", level_name(top), entries.join("!/"))
+    };
+    let (code, records) = scan(&ev, &list, &[]);
+    assert_eq!(code, 1);
+    let mut expected = vec![chain(1), chain(3), chain(8)];
+    expected.sort();
+    assert_eq!(matches(&records, &ev), expected);
+    let s = summary(&records);
+    // Containers opened: 1 + 3 + 8, each holding one entry.
+    assert_eq!(s["containers_opened"], 12);
+    assert_eq!(s["entries_seen"], 12);
+    assert_eq!(s["files_seen"], 3 + 12);
+    // One level less: the deepest copy's innermost container is hashed, not opened.
+    let (code, records) = scan(&ev, &list, &["--max-depth", "7"]);
+    assert_eq!(code, 1);
+    assert_eq!(matches(&records, &ev).len(), 2);
+    let too_deep: Vec<String> = outcomes(&records, &ev)
+        .into_iter()
+        .filter(|(_, kind)| kind == "skipped:too_deep")
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(too_deep.len(), 1);
+    assert!(too_deep[0].ends_with("l1.zip!/$Unread"), "{too_deep:?}");
+}
+
+#[test]
+fn every_compression_method_and_single_stream_format() {
+    if !have("7zz") || !have("zstd") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    let list = md5_list(dir.path());
+    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    python(
+        dir.path(),
+        r#"
+import zipfile, tarfile, gzip, bz2, lzma, shutil
+for name, method in [('stored', zipfile.ZIP_STORED), ('deflate', zipfile.ZIP_DEFLATED),
+                     ('bzip2', zipfile.ZIP_BZIP2), ('lzma', zipfile.ZIP_LZMA)]:
+    z = zipfile.ZipFile(f'ev/{name}.zip', 'w', method); z.write('pic.png'); z.close()
+z = zipfile.ZipFile('ev/zip64.zip', 'w', zipfile.ZIP_DEFLATED, allowZip64=True)
+with z.open('pic.png', 'w', force_zip64=True) as f: f.write(open('pic.png','rb').read())
+z.close()
+for mode, ext in [('w', 'tar'), ('w:bz2', 'tar.bz2'), ('w:xz', 'tar.xz')]:
+    t = tarfile.open(f'ev/t.{ext}', mode, format=tarfile.PAX_FORMAT); t.add('pic.png'); t.close()
+t = tarfile.open('ev/gnu.tar', 'w', format=tarfile.GNU_FORMAT); t.add('pic.png', 'x'*150 + '.png'); t.close()
+open('ev/p.png.gz','wb').write(gzip.compress(open('pic.png','rb').read()))
+open('ev/p.png.bz2','wb').write(bz2.compress(open('pic.png','rb').read()))
+open('ev/p.png.xz','wb').write(lzma.compress(open('pic.png','rb').read()))
+"#,
+    );
+    run(Command::new("zstd")
+        .args(["-q", "pic.png", "-o", "ev/p.png.zst"])
+        .current_dir(dir.path()));
+    run(Command::new("7zz")
+        .args(["a", "-bso0", "-bsp0", "ev/lzma2.7z", "pic.png"])
+        .current_dir(dir.path()));
+    run(Command::new("7zz")
+        .args([
+            "a",
+            "-bso0",
+            "-bsp0",
+            "-tzip",
+            "-mm=Deflate64",
+            "ev/deflate64.zip",
+            "pic.png",
+        ])
+        .current_dir(dir.path()));
+    run(Command::new("7zz")
+        .args([
+            "a",
+            "-bso0",
+            "-bsp0",
+            "-tzip",
+            "-mm=xz",
+            "ev/xz.zip",
+            "pic.png",
+        ])
+        .current_dir(dir.path()));
+    let (code, records) = scan(&ev, &list, &[]);
+    assert_eq!(code, 1);
+    let long = format!("gnu.tar!/{}.png", "x".repeat(150));
+    let mut expected: Vec<String> = [
+        "bzip2.zip!/pic.png",
+        "deflate.zip!/pic.png",
+        "deflate64.zip!/pic.png",
+        "lzma.zip!/pic.png",
+        "lzma2.7z!/pic.png",
+        "p.png.bz2!/p.png",
+        "p.png.gz!/p.png",
+        "p.png.xz!/p.png",
+        "p.png.zst!/p.png",
+        "stored.zip!/pic.png",
+        "t.tar!/pic.png",
+        "t.tar.bz2!/t.tar!/pic.png",
+        "t.tar.xz!/t.tar!/pic.png",
+        "xz.zip!/pic.png",
+        "zip64.zip!/pic.png",
+        &long,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    expected.sort();
+    assert_eq!(matches(&records, &ev), expected);
+    let s = summary(&records);
+    assert_eq!(s["failed"], 0, "{s}");
+    // The entry records name their container and what it stores.
+    let stored = records
+        .iter()
+        .find(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("stored.zip!/pic.png"))
+        })
+        .unwrap();
+    let c = &stored["container"];
+    assert_eq!(c["format"], "zip");
+    assert_eq!(c["method"], "stored");
+    assert_eq!(c["index"], 0);
+    assert_eq!(c["depth"], 1);
+    assert_eq!(c["crc_ok"], true);
+    assert_eq!(c["size"], fs::metadata(fixture(PICTURE)).unwrap().len());
+}
+
+#[test]
+fn a_picture_inside_a_zip_is_matched_perceptually() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    fs::copy(
+        fixture("fixtures/evidence/shared/resized.jpg"),
+        dir.path().join("resized.jpg"),
+    )
+    .unwrap();
+    python(
+        dir.path(),
+        "import zipfile; z=zipfile.ZipFile('ev/chat.zip','w'); z.write('resized.jpg','media/r.jpg'); z.close()",
+    );
+    let (code, records) = scan(&ev, &fixture("fixtures/demo-list.jsonl"), &[]);
+    assert_eq!(code, 1);
+    let hit = records
+        .iter()
+        .find(|r| r["record"] == "match")
+        .expect("a match");
+    assert!(hit["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("chat.zip!/media/r.jpg"));
+    assert!(hit["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["algorithm"] == "pdq" && h["entry_id"] == "DEMO-0100"));
+    // Off: the zip is one opaque file, nothing inside is seen.
+    let (code, records) = scan(
+        &ev,
+        &fixture("fixtures/demo-list.jsonl"),
+        &["--no-archives"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(summary(&records)["files_seen"], 1);
+}
+
+#[test]
+fn encrypted_unsupported_truncated_and_capped_archives_are_accounted() {
+    if !have("7zz") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    let list = md5_list(dir.path());
+    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    run(Command::new("7zz")
+        .args([
+            "a",
+            "-bso0",
+            "-bsp0",
+            "-tzip",
+            "-psecret",
+            "ev/locked.zip",
+            "pic.png",
+        ])
+        .current_dir(dir.path()));
+    run(Command::new("7zz")
+        .args([
+            "a",
+            "-bso0",
+            "-bsp0",
+            "-psecret",
+            "-mhe=on",
+            "ev/hidden.7z",
+            "pic.png",
+        ])
+        .current_dir(dir.path()));
+    run(Command::new("7zz")
+        .args([
+            "a",
+            "-bso0",
+            "-bsp0",
+            "-psecret",
+            "-mhe=off",
+            "ev/data.7z",
+            "pic.png",
+        ])
+        .current_dir(dir.path()));
+    python(
+        dir.path(),
+        r#"
+import zipfile, os
+z = zipfile.ZipFile('many.zip', 'w', zipfile.ZIP_STORED)
+z.write('pic.png', 'a/first.png')
+for i in range(20): z.writestr(f'b/{i:02}.bin', os.urandom(4096))
+z.write('pic.png', 'c/last.png')
+z.close()
+data = open('many.zip','rb').read()
+open('ev/cut.zip','wb').write(data[:len(data)//2])
+os.mkdir('ev2'); open('ev2/capped.zip','wb').write(data)
+open('ev/fake.rar','wb').write(b'Rar!\x1a\x07\x01\x00' + os.urandom(64))
+"#,
+    );
+    let (code, records) = scan(&ev, &list, &[]);
+    assert_eq!(code, 1);
+    let o = outcomes(&records, &ev);
+    assert_eq!(o["locked.zip!/pic.png"], "skipped:encrypted");
+    assert_eq!(o["hidden.7z!/$Unread"], "skipped:encrypted");
+    assert_eq!(
+        o.get("data.7z!/pic.png").map(String::as_str),
+        Some("skipped:encrypted"),
+        "{o:?}"
+    );
+    assert_eq!(o["fake.rar!/$Unread"], "skipped:archive_unsupported");
+    // Truncated: the entries before the cut are hashed (the first one matched), the rest
+    // is one failure naming where reading stopped.
+    assert_eq!(o["cut.zip!/a/first.png"], "match");
+    assert_eq!(o["cut.zip!/$Unread"], "failure");
+    let cut = records
+        .iter()
+        .find(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("cut.zip!/$Unread"))
+        })
+        .unwrap();
+    let error = cut["error"].as_str().unwrap();
+    assert!(error.contains("byte offset"), "{error}");
+    assert_eq!(summary(&records)["containers_opened"], 4);
+    // Capped at 10 entries: the picture at the end is not reached, and the cap says so.
+    let ev2 = dir.path().join("ev2");
+    let (code, records) = scan(&ev2, &list, &["--max-entries", "10"]);
+    assert_eq!(code, 1);
+    let o = outcomes(&records, &ev2);
+    let expected: BTreeMap<String, String> = [
+        ("capped.zip!/a/first.png", "match"),
+        ("capped.zip!/$EntriesOverCap", "failure"),
+    ]
+    .iter()
+    .map(|(p, k)| (p.to_string(), k.to_string()))
+    .collect();
+    assert_eq!(o, expected);
+    assert_eq!(summary(&records)["entries_seen"], 11);
+}
+
+/// A bomb: 40 MiB of zeros deflated to a few dozen KiB, inside a zip inside a zip. With
+/// the budget scaled down, the scan stops it and goes on to the next file.
+#[test]
+fn a_bomb_is_stopped_by_what_it_yields_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    python(
+        dir.path(),
+        r#"
+import zipfile
+z = zipfile.ZipFile('inner.zip', 'w', zipfile.ZIP_DEFLATED)
+for i in range(4): z.writestr(f'zeros{i}', bytes(10 << 20))
+z.close()
+z = zipfile.ZipFile('ev/bomb.zip', 'w', zipfile.ZIP_STORED)
+z.write('inner.zip'); z.close()
+z = zipfile.ZipFile('ev/z-after.zip', 'w'); z.write('pic.png'); z.close()
+"#,
+    );
+    let list = load_list(&md5_list(dir.path()), &LoadOptions::alert()).unwrap();
+    let matcher = Matcher::new(vec![list], Thresholds::default()).unwrap();
+    let options = ScanOptions {
+        perceptual: PerceptualConfig::new(&[], DecodeLimits::default()),
+        max_picture_bytes: 0,
+        keep_clean: true,
+        dihedral: false,
+        containers: Some(ContainerLimits {
+            max_expanded_bytes: 15 << 20,
+            ..ContainerLimits::default()
+        }),
+    };
+    let stop = AtomicBool::new(false);
+    let progress = Progress::default();
+    let source = open_evidence(&ev).unwrap();
+    let out = Scanner::new(&matcher, options, &stop, &progress)
+        .scan(&[source])
+        .unwrap();
+    let by_path: BTreeMap<String, &Outcome> = out
+        .results
+        .iter()
+        .map(|r| {
+            let p = r.path.lossy();
+            (
+                p[ev.display().to_string().len() + 1..].to_string(),
+                &r.outcome,
+            )
+        })
+        .collect();
+    assert!(matches!(
+        by_path["bomb.zip!/inner.zip!/zeros0"],
+        Outcome::Hashed(_)
+    ));
+    let Outcome::Failed { error, .. } = by_path["bomb.zip!/inner.zip!/zeros1"] else {
+        panic!("{by_path:?}");
+    };
+    assert!(error.contains("bomb guard"), "{error}");
+    assert!(!by_path.contains_key("bomb.zip!/inner.zip!/zeros2"));
+    assert!(matches!(
+        by_path["bomb.zip!/inner.zip!/$Unread"],
+        Outcome::Failed { .. }
+    ));
+    let Outcome::Hashed(after) = by_path["z-after.zip!/pic.png"] else {
+        panic!("{by_path:?}");
+    };
+    assert!(after.has_alert_hit());
+    assert!(out.summary.is_balanced());
+}
+
+#[test]
+fn one_thread_and_all_cores_give_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    let list = md5_list(dir.path());
+    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    // Over one batch of entries, pictures and nested archives mixed.
+    python(
+        dir.path(),
+        r#"
+import zipfile, io, os
+inner = io.BytesIO(); z = zipfile.ZipFile(inner, 'w'); z.write('pic.png'); z.close()
+z = zipfile.ZipFile('ev/big.zip', 'w', zipfile.ZIP_DEFLATED)
+for i in range(300):
+    if i % 50 == 7: z.writestr(f'n/{i:03}.zip', inner.getvalue())
+    elif i % 50 == 9: z.write('pic.png', f'p/{i:03}.png')
+    else: z.writestr(f'x/{i:03}.bin', os.urandom(512))
+z.writestr('x/dup.bin', b'1'); z.writestr('x/dup.bin', b'2')
+z.close()
+"#,
+    );
+    let strip = |records: Vec<Value>| -> Vec<Value> {
+        records
+            .into_iter()
+            .filter(|r| r.get("path").is_some())
+            .collect()
+    };
+    let (_, all) = scan(&ev, &list, &["--all-files"]);
+    let (_, one) = scan(&ev, &list, &["--all-files", "--threads", "1"]);
+    let s = summary(&all).clone();
+    assert_eq!(strip(all), strip(one));
+    // 1 zip + 302 entries (the duplicate name twice) + 6 inner zips' pictures.
+    assert_eq!(s["files_seen"], 1 + 302 + 6);
+    assert_eq!(s["matched"], 6 + 6);
+}
+
+#[test]
+fn a_zip_inside_an_ntfs_volume_inside_an_e01() {
+    if !have("mkntfs") || !have("ntfscp") || !have("ewfacquirestream") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let list = md5_list(dir.path());
+    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    python(
+        dir.path(),
+        "import zipfile; z=zipfile.ZipFile('photos.zip','w',zipfile.ZIP_DEFLATED); \
+         z.write('pic.png','2019/a.png'); z.close()",
+    );
+    let raw = dir.path().join("vol.raw");
+    run(Command::new("truncate").arg("-s").arg("8M").arg(&raw));
+    run(Command::new("mkntfs").args(["-q", "-F", "-Q"]).arg(&raw));
+    run(Command::new("ntfscp")
+        .arg("-q")
+        .arg(&raw)
+        .arg(dir.path().join("photos.zip"))
+        .arg("/photos.zip"));
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    let e01 = ev.join("suspect");
+    run(Command::new("sh").arg("-c").arg(format!(
+        "ewfacquirestream -q -t {} -f encase6 -c deflate:fast -C C1 -D d -e x -E E1 -N n \
+         -m fixed -M physical < {} > /dev/null 2>&1",
+        e01.display(),
+        raw.display()
+    )));
+    let (code, records) = scan(&ev.join("suspect.E01"), &list, &[]);
+    assert_eq!(code, 1);
+    let found: Vec<&str> = records
+        .iter()
+        .filter(|r| r["record"] == "match")
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    let expected = format!(
+        "{}/photos.zip!/2019/a.png",
+        ev.join("suspect.E01").display()
+    );
+    assert_eq!(found, vec![expected.as_str()]);
+    summary(&records);
+}
