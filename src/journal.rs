@@ -428,6 +428,7 @@ mod tests {
             ordinal,
             size: None,
             location: None,
+            meta: None,
             outcome: Outcome::Skipped(SkipReason::Symlink),
         }
     }

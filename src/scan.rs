@@ -19,7 +19,8 @@ use rayon::prelude::*;
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
 use crate::evidence::{
-    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemLocation, ItemPath, SkipReason,
+    EvidenceError, EvidenceItem, EvidenceSource, FileMeta, ItemKind, ItemLocation, ItemPath,
+    SkipReason,
 };
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
@@ -114,6 +115,8 @@ pub struct FileResult {
     pub size: Option<u64>,
     /// Where inside a disk image the item lives; `None` for files of a directory.
     pub location: Option<ItemLocation>,
+    /// Times, owner and attributes, as the evidence keeps them.
+    pub meta: Option<FileMeta>,
     pub outcome: Outcome,
 }
 
@@ -280,6 +283,7 @@ impl<'a> Scanner<'a> {
             ordinal: key.ordinal,
             size,
             location: item.location.clone(),
+            meta: item.meta.clone(),
             outcome,
         }
     }
