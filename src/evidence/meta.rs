@@ -391,7 +391,7 @@ pub fn flag_names(bits: u32, table: &[(u32, &str)]) -> Vec<String> {
 }
 
 /// Windows file attribute bits (NTFS `$STANDARD_INFORMATION`, FAT, exFAT share them).
-pub const WINDOWS_ATTRIBUTES: [(u32, &str); 14] = [
+pub const WINDOWS_ATTRIBUTES: [(u32, &str); 15] = [
     (0x0001, "read_only"),
     (0x0002, "hidden"),
     (0x0004, "system"),
@@ -405,6 +405,7 @@ pub const WINDOWS_ATTRIBUTES: [(u32, &str); 14] = [
     (0x0400, "reparse_point"),
     (0x0800, "compressed"),
     (0x1000, "offline"),
+    (0x2000, "not_content_indexed"),
     (0x4000, "encrypted"),
 ];
 
