@@ -399,3 +399,166 @@ fn generated_images_match_istat() {
     }
     assert_no_mismatch(&mismatches);
 }
+
+/// The binary under test; `HASHSWEEP_BIN` overrides it (a target directory shared by
+/// several worktrees may hold another branch's build by the time the tests run).
+fn hashsweep() -> Command {
+    Command::new(
+        std::env::var_os("HASHSWEEP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_hashsweep").into()),
+    )
+}
+
+/// `report --timeline` writes a body file of the hits that `mactime -b` reads, listing
+/// every hit: on the NTFS image each hit twice ($STANDARD_INFORMATION and $FILE_NAME).
+#[test]
+fn timeline_body_file_reads_in_mactime() {
+    if !images::have("mactime") {
+        return skip_or_fail("mactime (sleuthkit) missing");
+    }
+    let Some(dir) = images::dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("all.sha256");
+    let manifest = images::manifest(dir);
+    assert!(manifest
+        .iter()
+        .all(|f| !f.path.is_empty() && f.size > 0 && f.md5.len() == 32));
+    let sums: Vec<&str> = manifest.iter().map(|f| f.sha256.as_str()).collect();
+    std::fs::write(&list, sums.join("\n") + "\n").unwrap();
+    for (image, lines_per_hit) in [("ext4_gpt.raw", 1), ("ntfs.raw", 2), ("fat32_mbr.raw", 1)] {
+        let report = tmp.path().join(format!("{image}.jsonl"));
+        let scan = hashsweep()
+            .args(["scan", "--perceptual", "none", "-l"])
+            .arg(format!("sha256:{}", list.display()))
+            .arg("-o")
+            .arg(&report)
+            .arg(dir.join(image))
+            .output()
+            .unwrap();
+        assert_eq!(scan.status.code(), Some(1), "{image}: no match?");
+        let text = std::fs::read_to_string(&report).unwrap();
+        let hits: Vec<String> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|r| r["record"] == "match")
+            .map(|r| r["path"].as_str().unwrap().to_string())
+            .collect();
+        assert!(hits.len() >= 5, "{image}: {} hits", hits.len());
+        let body = tmp.path().join(format!("{image}.body"));
+        let out = hashsweep()
+            .arg("report")
+            .arg(&report)
+            .arg("--timeline")
+            .arg("-o")
+            .arg(&body)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let body_text = std::fs::read_to_string(&body).unwrap();
+        assert_eq!(body_text.lines().count(), hits.len() * lines_per_hit);
+        // mactime -d: comma-separated Date,Size,Type,Mode,UID,GID,Meta,File Name.
+        let listed = run(Command::new("mactime")
+            .args(["-b"])
+            .arg(&body)
+            .args(["-d", "-z", "UTC"]));
+        let mut named: Vec<String> = listed
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.splitn(8, ',').nth(7))
+            .map(|n| n.trim_matches('"'))
+            .map(|n| n.trim_end_matches(" (deleted)").to_string())
+            .map(|n| n.trim_end_matches(" ($FILE_NAME)").to_string())
+            .map(|n| n.trim_end_matches(" (deleted)").to_string())
+            .collect();
+        named.sort();
+        named.dedup();
+        let mut expected: Vec<String> = hits.clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(named, expected, "{image}: mactime lists other files");
+    }
+}
+
+/// Directory evidence: every file's times, owner and mode equal `stat`'s (nanoseconds),
+/// and a whole scan leaves the access times of the files as they were.
+#[test]
+fn directory_evidence_times_equal_stat_and_atimes_stay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    std::fs::create_dir_all(ev.join("sub")).unwrap();
+    let files = ["a.bin", "sub/b.txt", "sub/c.dat"];
+    for (i, f) in files.iter().enumerate() {
+        std::fs::write(ev.join(f), vec![b'x'; 100 + i]).unwrap();
+    }
+    // Access times well in the past, so any read on a relatime mount would move them.
+    let old = "200001020304.05";
+    for f in files {
+        let status = Command::new("touch")
+            .args(["-a", "-t", old])
+            .arg(ev.join(f))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let stat = |f: &str| {
+        run(Command::new("stat")
+            .args(["-c", "%x|%y|%z|%w|%u|%g|%a"])
+            .arg(ev.join(f)))
+        .trim()
+        .to_string()
+    };
+    let before: Vec<String> = files.iter().map(|f| stat(f)).collect();
+    let items = items(&ev);
+    assert_eq!(items.len(), files.len());
+    for item in &items {
+        let rel = item.path.lossy();
+        let rel = rel
+            .strip_prefix(&format!("{}/", ev.display()))
+            .unwrap()
+            .to_string();
+        let Some(FileMeta::Statx(m)) = &item.meta else {
+            panic!("{rel}: no statx meta");
+        };
+        // GNU stat: "2000-01-02 03:04:05.000000000 +0000" in TZ=UTC, "-" for no birth time.
+        let show = |t: Option<Timestamp>| {
+            t.map_or("-".to_string(), |t| {
+                format!(
+                    "{} +0000",
+                    t.to_string().replace('T', " ").trim_end_matches('Z')
+                )
+            })
+        };
+        let ours = format!(
+            "{}|{}|{}|{}|{}|{}|{:o}",
+            show(m.atime),
+            show(m.mtime),
+            show(m.ctime),
+            show(m.btime),
+            m.uid,
+            m.gid,
+            m.mode & 0o7777
+        );
+        assert_eq!(ours, stat(&rel), "{rel}");
+    }
+    let list = tmp.path().join("none.sha256");
+    std::fs::write(&list, format!("{}\n", "0".repeat(64))).unwrap();
+    let out = hashsweep()
+        .args(["scan", "--all-files", "--perceptual", "none", "-l"])
+        .arg(format!("sha256:{}", list.display()))
+        .arg("-o")
+        .arg(tmp.path().join("r.jsonl"))
+        .arg(&ev)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report = std::fs::read_to_string(tmp.path().join("r.jsonl")).unwrap();
+    assert_eq!(report.matches("\"statx\"").count(), files.len());
+    let after: Vec<String> = files.iter().map(|f| stat(f)).collect();
+    assert_eq!(before, after, "the scan moved a time");
+    assert!(before.iter().all(|s| s.starts_with("2000-01-02 03:04:05")));
+}
