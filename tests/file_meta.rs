@@ -3,6 +3,9 @@
 //! vfat and exFAT images (allocated and deleted); the timeline body file against `mactime`;
 //! directory evidence against `stat`, with access times left alone.
 
+// Helpers outside #[test] functions are test code too (clippy.toml allows these in tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
 mod support;
 
 use std::collections::HashMap;
