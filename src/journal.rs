@@ -429,6 +429,7 @@ mod tests {
             size: None,
             location: None,
             entry: None,
+            meta: None,
             outcome: Outcome::Skipped(SkipReason::Symlink),
         }
     }

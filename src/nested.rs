@@ -216,6 +216,7 @@ impl Scanner<'_> {
             ordinal: 0,
             size: None,
             location: None,
+            meta: None,
             entry: Some(Box::new(EntryLocation {
                 container: container.path.lossy(),
                 format,
@@ -391,6 +392,7 @@ impl Scanner<'_> {
             ordinal: key.ordinal,
             size: declared_size,
             location: None,
+            meta: None,
             entry: Some(Box::new(location)),
             outcome,
         };

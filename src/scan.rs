@@ -20,7 +20,8 @@ use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
 use crate::evidence::container::{ContainerFormat, ContainerLimits};
 use crate::evidence::{
-    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemLocation, ItemPath, SkipReason,
+    EvidenceError, EvidenceItem, EvidenceSource, FileMeta, ItemKind, ItemLocation, ItemPath,
+    SkipReason,
 };
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
@@ -129,6 +130,8 @@ pub struct FileResult {
     pub location: Option<ItemLocation>,
     /// For an item inside a container: which container, and what it says of the entry.
     pub entry: Option<Box<EntryLocation>>,
+    /// Times, owner and attributes, as the evidence keeps them.
+    pub meta: Option<FileMeta>,
     pub outcome: Outcome,
 }
 
@@ -328,6 +331,7 @@ impl<'a> Scanner<'a> {
             size,
             location: item.location.clone(),
             entry: None,
+            meta: item.meta.clone(),
             outcome,
         });
         results.extend(children);

@@ -305,6 +305,10 @@ pub struct ReportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Write the hits as a TSK body file (`mactime -b FILE`) instead of --format.
+    #[arg(long, conflicts_with = "format")]
+    pub timeline: bool,
+
     #[command(flatten)]
     pub render: RenderArgs,
 }

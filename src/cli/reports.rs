@@ -53,6 +53,10 @@ fn read_report(path: &Path, keep_clean: bool) -> Result<ScanReport> {
 pub fn report(args: ReportArgs) -> Result<Exit> {
     let scan = read_report(&args.report, shows_clean_files(args.format))?;
     let mut out = open_output(args.output.as_deref())?;
+    if args.timeline {
+        report::timeline::write_body_file(&scan, &mut out).context("cannot write the body file")?;
+        return Ok(Exit::NoMatch);
+    }
     report::render(format(args.format), &scan, &options(&args.render), &mut out)
         .context("cannot write the rendered report")?;
     Ok(Exit::NoMatch)

@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, CWD};
 
+use super::meta::FileMeta;
+use super::statx::stat_file;
 use super::{
     EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, Locator, SkipReason,
     SourceInfo,
@@ -59,8 +61,8 @@ impl EvidenceSource for DirectorySource {
         let st = rustix::fs::lstat(&self.root).map_err(|e| fatal(e.into()))?;
         let file_type = FileType::from_raw_mode(st.st_mode);
         if file_type != FileType::Directory {
-            let kind = kind_of(file_type, || Ok(st.st_size as u64));
-            return Ok(vec![item(&self.root, kind)]);
+            let (kind, meta) = kind_of(file_type, || stat_file(CWD, &self.root));
+            return Ok(vec![with_meta(item(&self.root, kind), meta)]);
         }
         let root_fd = open_dir(&self.root).map_err(fatal)?;
         let mut walk = Walk {
@@ -152,10 +154,8 @@ impl Walk {
                 self.pending.push(child);
                 continue;
             }
-            let kind = kind_of(file_type, || {
-                stat().map(|st| st.st_size as u64).map_err(io::Error::from)
-            });
-            self.items.push(item(&child, kind));
+            let (kind, meta) = kind_of(file_type, || stat_file(fd, name));
+            self.items.push(with_meta(item(&child, kind), meta));
         }
     }
 }
@@ -171,22 +171,38 @@ fn open_dir(path: &Path) -> io::Result<OwnedFd> {
 }
 
 /// What a non-directory entry is: a link and any special file (FIFO, socket, device) are
-/// never opened; `size` is asked only of regular files.
-fn kind_of(file_type: FileType, size: impl FnOnce() -> io::Result<u64>) -> ItemKind {
+/// never opened; size and facts (`statx`) are asked only of regular files.
+fn kind_of(
+    file_type: FileType,
+    stat: impl FnOnce() -> io::Result<(u64, FileMeta)>,
+) -> (ItemKind, Option<FileMeta>) {
     match file_type {
-        FileType::Symlink => ItemKind::Skipped {
-            reason: SkipReason::Symlink,
-        },
-        FileType::RegularFile => match size() {
-            Ok(size) => ItemKind::File { size },
-            Err(err) => ItemKind::Unreadable {
-                error: format!("cannot stat: {err}"),
+        FileType::Symlink => (
+            ItemKind::Skipped {
+                reason: SkipReason::Symlink,
             },
+            None,
+        ),
+        FileType::RegularFile => match stat() {
+            Ok((size, meta)) => (ItemKind::File { size }, Some(meta)),
+            Err(err) => (
+                ItemKind::Unreadable {
+                    error: format!("cannot stat: {err}"),
+                },
+                None,
+            ),
         },
-        _ => ItemKind::Skipped {
-            reason: SkipReason::SpecialFile,
-        },
+        _ => (
+            ItemKind::Skipped {
+                reason: SkipReason::SpecialFile,
+            },
+            None,
+        ),
     }
+}
+
+fn with_meta(item: EvidenceItem, meta: Option<FileMeta>) -> EvidenceItem {
+    EvidenceItem { meta, ..item }
 }
 
 fn item(path: &Path, kind: ItemKind) -> EvidenceItem {
@@ -195,6 +211,7 @@ fn item(path: &Path, kind: ItemKind) -> EvidenceItem {
         kind,
         locator: Locator::Path(path.to_path_buf()),
         location: None,
+        meta: None,
     }
 }
 

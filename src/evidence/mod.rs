@@ -9,7 +9,9 @@
 pub mod container;
 pub mod directory;
 pub mod disk;
+pub mod meta;
 mod path;
+mod statx;
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ pub use disk::bytes::StoredHashes;
 pub use disk::detect::EvidenceType;
 pub use disk::verify::{verify_image, ImageVerification};
 pub use disk::{DiskImageSource, ItemLocation};
+pub use meta::FileMeta;
 pub use path::{serialize_lossy, ItemPath};
 
 /// A place files come from: a directory today, a disk image tomorrow.
@@ -96,6 +99,8 @@ pub struct EvidenceItem {
     /// Partition, filesystem, inode and deleted flag of an item inside a disk image;
     /// `None` for files of a directory.
     pub location: Option<ItemLocation>,
+    /// Times, owner and attributes of the file, where its source keeps them.
+    pub meta: Option<FileMeta>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +245,7 @@ impl EvidenceSource for UnreadableImage {
             },
             locator: Locator::Path(self.path.clone()),
             location: None,
+            meta: None,
         }])
     }
 

@@ -168,6 +168,20 @@ fn file_nodes(report: &ScanReport, file: &FileIn) -> Vec<Value> {
         let status = if loc.deleted { "deleted" } else { "allocated" };
         facet["uco-observable:allocationStatus"] = json!(status);
     }
+    // The file's primary times (NTFS: $STANDARD_INFORMATION); all of them stay in the
+    // JSON Lines report.
+    if let Some((t, _)) = file.meta.as_ref().and_then(|m| m.macb().into_iter().next()) {
+        for (property, time) in [
+            ("observableCreatedTime", t.born),
+            ("modifiedTime", t.modified),
+            ("accessedTime", t.accessed),
+            ("metadataChangeTime", t.changed),
+        ] {
+            if let Some(time) = time {
+                facet[format!("uco-observable:{property}")] = typed("xsd:dateTime", time);
+            }
+        }
+    }
     let hashes: Vec<Value> = file
         .hashes
         .iter()

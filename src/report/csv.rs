@@ -7,6 +7,7 @@
 
 use std::io::{self, Write};
 
+use super::meta_cells::{meta_cells, meta_columns};
 use super::read::{FileIn, HitIn, ScanReport};
 use super::render::RenderOptions;
 use super::why::Why;
@@ -55,13 +56,13 @@ pub fn render<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
-    writer.write_record(COLUMNS)?;
+    // The file's times, owner and attributes follow the hit columns.
+    writer.write_record(COLUMNS.iter().copied().chain(meta_columns()))?;
     for file in report.matches() {
         for hit in &file.hits {
-            let row: Vec<String> = row(report, file, hit)
-                .iter()
-                .map(|c| neutralise(c))
-                .collect();
+            let mut cells = row(report, file, hit);
+            cells.extend(meta_cells(file.meta.as_ref()));
+            let row: Vec<String> = cells.iter().map(|c| neutralise(c)).collect();
             writer.write_record(&row)?;
         }
     }
@@ -113,7 +114,10 @@ mod tests {
         let mut out = Vec::new();
         render(&sample_report(), &RenderOptions::default(), &mut out).unwrap();
         let mut reader = ::csv::Reader::from_reader(&out[..]);
-        assert_eq!(reader.headers().unwrap().len(), COLUMNS.len());
+        assert_eq!(
+            reader.headers().unwrap().len(),
+            COLUMNS.len() + meta_columns().len()
+        );
         let rows: Vec<::csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
         assert_eq!(rows.len(), 3);
         assert!(rows.iter().all(|r| !r[2].starts_with('=')));

@@ -13,10 +13,12 @@ pub mod case;
 pub mod csv;
 pub mod flood;
 pub mod json;
+pub mod meta_cells;
 pub mod read;
 mod records;
 pub mod render;
 pub mod text;
+pub mod timeline;
 pub mod vics;
 pub mod why;
 

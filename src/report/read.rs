@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{REPORT_FORMAT, REPORT_VERSION};
+use crate::evidence::FileMeta;
 
 /// Fields a reader does not know, kept verbatim.
 pub type Extra = BTreeMap<String, Value>;
@@ -148,6 +149,9 @@ pub struct FileIn {
     pub size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<LocationIn>,
+    /// Times, owner and attributes (report format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<FileMeta>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_read: Option<u64>,
     /// Algorithm name → lowercase hex (`md5`, `sha1`, `sha256`, `blake3`, perceptual ones).

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::digest::DigestsHex;
-use crate::evidence::{ImageVerification, ItemLocation, SourceInfo};
+use crate::evidence::{FileMeta, ImageVerification, ItemLocation, SourceInfo};
 use crate::journal::ResumeInfo;
 use crate::list::ListProvenance;
 use crate::matcher::Hit;
@@ -15,8 +15,8 @@ use crate::scan::{FileResult, Hashed, Outcome};
 use crate::summary::Summary;
 
 pub const REPORT_FORMAT: &str = "hashsweep-report";
-/// Bumped on any incompatible change to a record.
-pub const REPORT_VERSION: u32 = 1;
+/// Bumped when a record changes: 2 added `meta` (file times, owner, attributes).
+pub const REPORT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ToolInfo {
@@ -130,6 +130,9 @@ pub struct FileRecord<'a> {
     /// stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<&'a EntryLocation>,
+    /// Times, owner and attributes as the evidence keeps them (report format 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<&'a FileMeta>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_read: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,6 +171,7 @@ impl<'a> FileRecord<'a> {
             size: result.size,
             location: result.location.as_ref(),
             container: result.entry.as_deref(),
+            meta: result.meta.as_ref(),
             bytes_read: hashed.map(|h| h.bytes_read),
             hashes: hashed.map(HashesRecord::from),
             image: hashed.and_then(|h| h.picture.as_ref().map(|p| &p.info)),

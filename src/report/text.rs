@@ -314,6 +314,11 @@ fn write_file<W: Write>(file: &FileIn, out: &mut W) -> io::Result<()> {
             writeln!(out, "        {alg:<7}{v}")?;
         }
     }
+    if let Some(meta) = &file.meta {
+        for line in super::meta_cells::meta_lines(meta) {
+            writeln!(out, "        {}", printable(&line))?;
+        }
+    }
     Ok(())
 }
 

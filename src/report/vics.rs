@@ -172,5 +172,17 @@ fn media_file(report: &ScanReport, file: &FileIn) -> Value {
     if let Some(offset) = loc.and_then(|l| l.data_offset) {
         m.insert("PhysicalLocation".into(), json!(offset));
     }
+    // VICS has a creation, a write and an access time (NTFS: $STANDARD_INFORMATION's).
+    if let Some((t, _)) = file.meta.as_ref().and_then(|m| m.macb().into_iter().next()) {
+        for (field, time) in [
+            ("Created", t.born),
+            ("Written", t.modified),
+            ("Accessed", t.accessed),
+        ] {
+            if let Some(time) = time {
+                m.insert(field.into(), json!(time.to_string()));
+            }
+        }
+    }
     Value::Object(m)
 }

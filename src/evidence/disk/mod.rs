@@ -188,6 +188,7 @@ impl Items {
             kind,
             locator,
             location: None,
+            meta: None,
         });
     }
 
@@ -234,6 +235,7 @@ impl Items {
             kind,
             locator,
             location: Some(location),
+            meta: e.meta,
         });
     }
 }

@@ -312,6 +312,7 @@ impl ExtVolume<'_> {
             recovered: false,
             inode: Some(ino),
             data,
+            meta: Some(super::facts::ext_meta(inode)),
         }
     }
 
@@ -453,6 +454,7 @@ fn error_entry(path: &[u8], ino: u64, message: String) -> FsEntry {
         recovered: false,
         inode: Some(ino),
         data: FileData::Error(message),
+        meta: None,
     }
 }
 

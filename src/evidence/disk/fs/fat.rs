@@ -303,6 +303,10 @@ impl<'a> FatVolume<'a> {
                     recovered,
                     inode: None,
                     data,
+                    meta: Some(super::facts::fat_meta(
+                        &node,
+                        self.geom().variant == FatVariant::ExFat,
+                    )),
                 });
             }
         }
@@ -355,6 +359,7 @@ fn error_entry(path: &[u8], message: impl Into<String>) -> FsEntry {
         recovered: false,
         inode: None,
         data: FileData::Error(message.into()),
+        meta: None,
     }
 }
 

@@ -8,13 +8,16 @@
 //! Each backend module wraps one crate; swapping a crate touches one file.
 
 pub mod ext;
+mod facts;
 pub mod fat;
 pub mod ntfs;
+mod ntfs_meta;
 pub mod reader;
 
 use std::sync::atomic::AtomicBool;
 
 use super::bytes::ByteSource;
+use crate::evidence::meta::FileMeta;
 use crate::evidence::SkipReason;
 
 /// A filesystem opened read-only, listing its files.
@@ -39,6 +42,8 @@ pub struct FsEntry {
     /// Inode (ext) or MFT record number (NTFS); FAT has none.
     pub inode: Option<u64>,
     pub data: FileData,
+    /// Times, owner and attributes as the filesystem keeps them.
+    pub meta: Option<FileMeta>,
 }
 
 /// Where a file's bytes are, or why they are not read.

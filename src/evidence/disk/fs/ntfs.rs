@@ -16,8 +16,10 @@ use ntfs::attribute_value::NtfsAttributeValue;
 use ntfs::structured_values::NtfsFileNamespace;
 use ntfs::{Ntfs, NtfsAttributeFlags, NtfsFile, NtfsFileFlags};
 
+use super::ntfs_meta::{self, SecureIndex};
 use super::{join, runs_for_size, FileData, FsEntry, FsError, Volume};
 use crate::evidence::disk::bytes::{ByteSource, Cursor};
+use crate::evidence::meta::FileMeta;
 use crate::evidence::SkipReason;
 
 const ROOT: u64 = 5;
@@ -41,6 +43,7 @@ struct Record {
     is_dir: bool,
     in_use: bool,
     data: Option<(u64, FileData)>,
+    meta: Option<FileMeta>,
 }
 
 impl<'a> NtfsVolume<'a> {
@@ -61,16 +64,25 @@ impl<'a> NtfsVolume<'a> {
         Ok((len / per).min(MAX_RECORDS))
     }
 
-    fn record(&self, fs: &mut Cursor<'_>, file: &NtfsFile<'_>) -> Option<Record> {
+    fn record(
+        &self,
+        fs: &mut Cursor<'_>,
+        file: &NtfsFile<'_>,
+        secure: &SecureIndex,
+    ) -> Option<Record> {
         let (name, parent) = best_name(fs, file)?;
         let is_dir = file.is_directory();
         let data = (!is_dir).then(|| self.file_data(fs, file));
+        let meta = (!is_dir)
+            .then(|| ntfs_meta::file_meta(fs, file, secure))
+            .flatten();
         Some(Record {
             name,
             parent,
             is_dir,
             in_use: file.flags().contains(NtfsFileFlags::IN_USE),
             data,
+            meta,
         })
     }
 
@@ -155,6 +167,7 @@ impl<'a> NtfsVolume<'a> {
                     recovered: false,
                     inode: Some(number),
                     data: FileData::Error(format!("MFT record {number}: {error}")),
+                    meta: None,
                 });
             }
         }
@@ -228,6 +241,7 @@ impl Volume for NtfsVolume<'_> {
     fn entries(&mut self, stop: &AtomicBool) -> Result<Vec<FsEntry>, FsError> {
         let mut fs = Cursor::new(self.src);
         let count = self.record_count(&mut fs)?;
+        let secure = SecureIndex::load(&self.ntfs, &mut fs);
         let mut records = BTreeMap::new();
         let mut failed = HashMap::new();
         for n in 0..count {
@@ -236,7 +250,7 @@ impl Volume for NtfsVolume<'_> {
             }
             match self.ntfs.file(&mut fs, n) {
                 Ok(file) => {
-                    if let Some(rec) = self.record(&mut fs, &file) {
+                    if let Some(rec) = self.record(&mut fs, &file, &secure) {
                         records.insert(n, rec);
                     }
                 }
@@ -257,6 +271,7 @@ impl Volume for NtfsVolume<'_> {
                 recovered: false,
                 inode: Some(n),
                 data: data.clone(),
+                meta: rec.meta.clone(),
             });
         }
         if !failed.is_empty() {
