@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz one target of hashsweep's untrusted-input parsers with cargo-fuzz (libFuzzer).
 #
-#   fuzz/run.sh TARGET [SECONDS]      TARGET: picture | lists | disk_image   (default 600 s)
+#   fuzz/run.sh TARGET [SECONDS]      TARGET: picture | lists | disk_image | archive (600 s)
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is enough:
 # RUSTC_BOOTSTRAP lets it use the sanitizer flags. Seeds are made fresh each run into
@@ -14,7 +14,7 @@
 # tests/fuzz_regressions.rs replays it in every test run.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?usage: fuzz/run.sh picture|lists|disk_image [SECONDS]}
+target=${1:?usage: fuzz/run.sh picture|lists|disk_image|archive [SECONDS]}
 seconds=${2:-600}
 corpus=corpus/$target
 mkdir -p "$corpus" "artifacts/$target"
@@ -64,10 +64,36 @@ seed_images() {
   rm -rf "$w"
 }
 
+seed_archives() {
+  python3 - "$corpus" <<'PY'
+import io, sys, zipfile, tarfile, gzip, bz2, lzma
+out = sys.argv[1]
+for name, method in [("stored", zipfile.ZIP_STORED), ("deflate", zipfile.ZIP_DEFLATED),
+                     ("bzip2", zipfile.ZIP_BZIP2), ("lzma", zipfile.ZIP_LZMA)]:
+    b = io.BytesIO(); z = zipfile.ZipFile(b, "w", method)
+    z.writestr("a/one.txt", b"one" * 40); z.writestr("two.bin", bytes(range(256))); z.close()
+    open(f"{out}/seed-{name}.zip", "wb").write(b.getvalue())
+    open(f"{out}/seed-{name}-cut.zip", "wb").write(b.getvalue()[: len(b.getvalue()) // 2])
+t = io.BytesIO(); tar = tarfile.open(fileobj=t, mode="w")
+info = tarfile.TarInfo("x.txt"); info.size = 5; tar.addfile(info, io.BytesIO(b"hello")); tar.close()
+open(f"{out}/seed.tar", "wb").write(t.getvalue())
+open(f"{out}/seed.tar.gz", "wb").write(gzip.compress(t.getvalue()))
+open(f"{out}/seed.tar.bz2", "wb").write(bz2.compress(t.getvalue()))
+open(f"{out}/seed.tar.xz", "wb").write(lzma.compress(t.getvalue()))
+PY
+  if command -v 7zz >/dev/null; then
+    local w; w=$(mktemp -d); printf 'seven\n' > "$w/s.txt"
+    (cd "$w" && 7zz a -bso0 -bsp0 s.7z s.txt) && cp "$w/s.7z" "$corpus/seed.7z"
+    command -v zstd >/dev/null && zstd -q "$w/s.txt" -o "$corpus/seed.zst"
+    rm -rf "$w"
+  fi
+}
+
 case $target in
   picture) seed_pictures; max_len=65536 ;;
   lists) cp ../fixtures/lists/* "$corpus/" 2>/dev/null || true; cp ../fixtures/demo-list.jsonl "$corpus/"; max_len=16384 ;;
   disk_image) seed_images; max_len=$((1 << 20 | 4096)) ;;
+  archive) seed_archives; max_len=65536 ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 rm -f "$corpus"/README.md

@@ -10,6 +10,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use hashsweep::algorithm::Algorithm;
+use hashsweep::evidence::container::{
+    read_entries, sniff_container, Budget, ContainerFormat, ContainerLimits, EntryBody, Flow,
+    GuardedReader,
+};
 use hashsweep::evidence::{open_evidence_as, EvidenceType, ItemKind};
 use hashsweep::list::{load_list, ListFormat, LoadOptions};
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
@@ -86,6 +90,38 @@ pub fn disk_image(data: &[u8]) {
             }
         }
     }
+}
+
+/// Archive and compressed-stream readers: the format the input sniffs as, else one picked by
+/// its length, walked to the end with every entry decompressed under a scaled-down bomb
+/// budget (as a scan charges it).
+pub fn archive(data: &[u8]) {
+    const FORMATS: [ContainerFormat; 7] = [
+        ContainerFormat::Zip,
+        ContainerFormat::SevenZip,
+        ContainerFormat::Tar,
+        ContainerFormat::Gzip,
+        ContainerFormat::Bzip2,
+        ContainerFormat::Xz,
+        ContainerFormat::Zstd,
+    ];
+    let format = sniff_container(data)
+        .filter(|f| f.is_supported())
+        .unwrap_or(FORMATS[data.len() % FORMATS.len()]);
+    let limits = ContainerLimits {
+        max_entries: 1000,
+        ..ContainerLimits::default()
+    };
+    let budget = Budget::new(None, data.len() as u64, 16 << 20, 100);
+    let _ = read_entries(format, data, b"fuzz.bin", &limits, &mut |_, body| {
+        if let EntryBody::Data(reader) = body {
+            let mut guarded = GuardedReader::new(reader, &budget);
+            if std::io::copy(&mut guarded, &mut std::io::sink()).is_err() && budget.is_spent() {
+                return Ok(Flow::Stop);
+            }
+        }
+        Ok(Flow::Continue)
+    });
 }
 
 /// The input as a file (list loaders and image readers take paths), one per process,
