@@ -257,6 +257,16 @@ impl Walk<'_, '_> {
         if self.scanner.stopped() {
             return Ok(Flow::Stop);
         }
+        if self.budget.is_spent() {
+            // This container or one around it ran out: every level stops here, each saying
+            // so once, instead of starting entries that would fail one by one.
+            self.stopped_by.get_or_insert_with(|| {
+                "decompression bomb guard: this container or one around it yielded more \
+                 than 1 GiB and 100 times its own size; the rest of it is not examined"
+                    .to_string()
+            });
+            return Ok(Flow::Stop);
+        }
         let container = self.container.path;
         let path = container.child(&info.name);
         let ordinal = self.ordinals.entry(path.clone()).or_insert(0);
