@@ -31,6 +31,17 @@ pub struct Counts {
     pub failed: u64,
     /// Bytes read from evidence files.
     pub bytes: u64,
+    /// Items of disk images found under `$OrphanFiles` (no directory names them).
+    /// Written only when non-zero, like `carved`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub orphans: u64,
+    /// Items carved from disk-image bytes no listed file owns.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub carved: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -46,6 +57,8 @@ impl Counts {
         self.matched += u64::from(tally.matched);
         self.known_good += u64::from(tally.known_good);
         self.pdq_low_quality += u64::from(tally.pdq_low_quality);
+        self.orphans += u64::from(tally.orphan);
+        self.carved += u64::from(tally.carved);
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -118,6 +131,10 @@ pub struct FileTally {
     pub known_good: bool,
     #[serde(default)]
     pub pdq_low_quality: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub orphan: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carved: bool,
 }
 
 impl FileTally {
@@ -137,6 +154,8 @@ impl FileTally {
             matched: hashed.is_some_and(Hashed::has_alert_hit),
             known_good: hashed.is_some_and(Hashed::is_known_good),
             pdq_low_quality: hashed.is_some_and(Hashed::is_pdq_gated),
+            orphan: result.location.as_ref().is_some_and(|l| l.orphan),
+            carved: result.location.as_ref().is_some_and(|l| l.carved.is_some()),
         }
     }
 }

@@ -20,7 +20,8 @@ pub use directory::DirectorySource;
 pub use disk::bytes::StoredHashes;
 pub use disk::detect::EvidenceType;
 pub use disk::verify::{verify_image, ImageVerification};
-pub use disk::{DiskImageSource, ItemLocation};
+pub use disk::carve::CarveOptions;
+pub use disk::{CarvedRegion, DiskImageSource, ItemLocation};
 pub use path::{serialize_lossy, ItemPath};
 
 /// A place files come from: a directory today, a disk image tomorrow.
@@ -40,6 +41,10 @@ pub trait EvidenceSource: Send + Sync {
     fn verify_media(&self, _stop: &AtomicBool) -> Option<ImageVerification> {
         None
     }
+
+    /// How a disk image's unowned bytes are carved for pictures (sources without media
+    /// ignore it). Set before `enumerate`.
+    fn set_carving(&self, _options: CarveOptions) {}
 }
 
 /// Identity of an evidence source, for the report header and the manifest.
