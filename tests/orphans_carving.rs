@@ -19,13 +19,14 @@ use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
 use hashsweep::digest::FileDigests;
-use hashsweep::evidence::{open_evidence, CarveOptions, EvidenceItem, ItemKind};
+use hashsweep::evidence::{open_evidence_as, CarveOptions, EvidenceItem, EvidenceType, ItemKind};
 
 use support::images;
 
 /// Path inside the image → (item, md5 of its content when readable).
 fn scan(image: &Path, carving: CarveOptions) -> BTreeMap<String, (EvidenceItem, Option<String>)> {
-    let source = open_evidence(image).unwrap();
+    // Forced raw: a file with neither partition table nor filesystem is otherwise one file.
+    let source = open_evidence_as(image, EvidenceType::Raw).unwrap();
     source.set_carving(carving);
     let items = source.enumerate(&AtomicBool::new(false)).unwrap();
     let prefix = format!("{}/", image.display());
