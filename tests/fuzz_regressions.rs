@@ -50,6 +50,11 @@ fn list_inputs_never_panic() {
 }
 
 #[test]
+fn carve_inputs_never_panic() {
+    replay(harness::carve, &["fuzz/regressions/carve"]);
+}
+
+#[test]
 fn disk_image_inputs_never_panic() {
     replay(harness::disk_image, &["fuzz/regressions/disk_image"]);
 }

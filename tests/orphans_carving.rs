@@ -57,7 +57,10 @@ fn tools(names: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?}");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must install {missing:?}"
+    );
     eprintln!("NOTICE: {missing:?} not installed: skipping");
     false
 }
@@ -152,7 +155,10 @@ fn sample_agrees_with_the_sleuth_kit(name: &str, orphans_found: usize) {
     let ours = md5s(&found);
     let tsk = tsk_recovered(&image, 2048, dir.path());
     let missing: Vec<_> = tsk.iter().filter(|(_, m)| !ours.contains(*m)).collect();
-    assert!(missing.is_empty(), "{name}: TSK recovers, we miss {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "{name}: TSK recovers, we miss {missing:?}"
+    );
     let our_orphans: BTreeSet<String> = found
         .iter()
         .filter(|(_, (item, _))| item.location.as_ref().is_some_and(|l| l.orphan))
@@ -214,7 +220,10 @@ fn raw_with_pictures(path: &Path) -> BTreeMap<u64, (String, String)> {
     for (i, format) in formats.into_iter().enumerate() {
         let bytes = picture(format, i as u32, 40 + 8 * i as u32);
         let ext = format.extensions_str()[0].replace("jpeg", "jpg");
-        planted.insert(raw.len() as u64, (ext, hex::encode(FileDigests::of(&bytes).md5)));
+        planted.insert(
+            raw.len() as u64,
+            (ext, hex::encode(FileDigests::of(&bytes).md5)),
+        );
         raw.extend_from_slice(&bytes);
         let pad = (512 - raw.len() % 512) % 512 + 512 * (i % 3);
         raw.extend(noise(pad, i as u64 + 2));
@@ -284,21 +293,47 @@ fn fat_with_orphans_and_free_pictures(dir: &Path) -> (PathBuf, Vec<String>, Vec<
     let image = dir.join("fat.raw");
     let run = |args: &[&str]| {
         let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let img = image.to_str().unwrap();
     run(&["truncate", "-s", "40M", img]);
-    run(&["mkfs.vfat", "-F", "32", "-s", "1", "-S", "512", "--invariant", img]);
+    run(&[
+        "mkfs.vfat",
+        "-F",
+        "32",
+        "-s",
+        "1",
+        "-S",
+        "512",
+        "--invariant",
+        img,
+    ]);
     let kept = picture(image::ImageFormat::Png, 99, 64);
     std::fs::write(dir.join("kept.png"), &kept).unwrap();
-    run(&["mcopy", "-i", img, dir.join("kept.png").to_str().unwrap(), "::/"]);
+    run(&[
+        "mcopy",
+        "-i",
+        img,
+        dir.join("kept.png").to_str().unwrap(),
+        "::/",
+    ]);
     run(&["mmd", "-i", img, "::/pictures_folder"]);
     let mut in_folder = Vec::new();
     for i in 0..12 {
         let bytes = picture(image::ImageFormat::Jpeg, i, 32 + i);
         let name = dir.join(format!("holiday_picture_number_{i:02}.jpg"));
         std::fs::write(&name, &bytes).unwrap();
-        run(&["mcopy", "-i", img, name.to_str().unwrap(), "::/pictures_folder/"]);
+        run(&[
+            "mcopy",
+            "-i",
+            img,
+            name.to_str().unwrap(),
+            "::/pictures_folder/",
+        ]);
         in_folder.push(hex::encode(FileDigests::of(&bytes).md5));
     }
     run(&["mdeltree", "-i", img, "::/pictures_folder"]);
@@ -348,5 +383,8 @@ fn fat_orphans_and_free_space_pictures_are_found_once() {
     assert_eq!(carved_md5, planted.iter().collect::<Vec<_>>(), "{carved:?}");
     // The same scan twice lists the same items.
     let again = scan(&image, CarveOptions::default());
-    assert_eq!(again.keys().collect::<Vec<_>>(), found.keys().collect::<Vec<_>>());
+    assert_eq!(
+        again.keys().collect::<Vec<_>>(),
+        found.keys().collect::<Vec<_>>()
+    );
 }

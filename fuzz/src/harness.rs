@@ -88,6 +88,33 @@ pub fn disk_image(data: &[u8]) {
     }
 }
 
+/// The carver's structure walkers (every picture kind, at every header they accept) and
+/// the FAT orphan-directory test, straight on the bytes: an end past the input is a bug.
+pub fn carve(data: &[u8]) {
+    use hashsweep::evidence::disk::carve::formats::{End, PictureKind};
+    use hashsweep::evidence::disk::fs::fat_orphans::{orphan_entries, EntryLimits};
+    let kinds = [
+        PictureKind::Jpeg,
+        PictureKind::Png,
+        PictureKind::Gif,
+        PictureKind::Bmp,
+        PictureKind::WebP,
+    ];
+    for kind in kinds {
+        if let End::At(n) = kind.end_of(data) {
+            assert!(n <= data.len(), "{kind:?} ends at {n} past {}", data.len());
+        }
+    }
+    let _ = PictureKind::at(data);
+    let limits = EntryLimits {
+        cluster_end: 1 << 20,
+        volume_len: 1 << 30,
+    };
+    for cluster in data.chunks(512) {
+        let _ = orphan_entries(cluster, limits);
+    }
+}
+
 /// The input as a file (list loaders and image readers take paths), one per process,
 /// overwritten by each execution.
 fn scratch_file(name: &str, data: &[u8]) -> PathBuf {

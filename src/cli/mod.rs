@@ -24,9 +24,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::{
-    open_evidence_or_failure, CarveOptions, EvidenceSource, EvidenceType,
-};
+use hashsweep::evidence::{open_evidence_or_failure, CarveOptions, EvidenceSource, EvidenceType};
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
 use hashsweep::report::{self, FileRecord};

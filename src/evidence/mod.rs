@@ -18,9 +18,9 @@ use serde::Serialize;
 
 pub use directory::DirectorySource;
 pub use disk::bytes::StoredHashes;
+pub use disk::carve::CarveOptions;
 pub use disk::detect::EvidenceType;
 pub use disk::verify::{verify_image, ImageVerification};
-pub use disk::carve::CarveOptions;
 pub use disk::{CarvedRegion, DiskImageSource, ItemLocation};
 pub use path::{serialize_lossy, ItemPath};
 

@@ -308,7 +308,10 @@ fn write_file<W: Write>(file: &FileIn, out: &mut W) -> io::Result<()> {
             place.push_str(", orphan (no directory names it)");
         }
         if let Some(c) = loc.carved {
-            place.push_str(&format!(", CARVED ({} bytes at image byte {})", c.length, c.offset));
+            place.push_str(&format!(
+                ", CARVED ({} bytes at image byte {})",
+                c.length, c.offset
+            ));
         }
     }
     writeln!(out, "        {place}")?;

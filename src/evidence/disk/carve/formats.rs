@@ -283,7 +283,8 @@ mod tests {
     use super::*;
 
     fn encoded(format: image::ImageFormat) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 90]));
+        let img =
+            image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 90]));
         let mut out = std::io::Cursor::new(Vec::new());
         image::DynamicImage::ImageRgb8(img)
             .write_to(&mut out, format)
@@ -321,5 +322,33 @@ mod tests {
         let jpeg = [0xFF, 0xD8, 0xFF, 0xD9];
         assert_eq!(PictureKind::Jpeg.end_of(&jpeg), End::Invalid);
         assert_eq!(PictureKind::at(b"plain text here!"), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever follows a header, an end is never past the bytes given, and a longer
+        /// buffer never moves an end already found.
+        #[test]
+        fn ends_stay_inside_the_buffer(tail in proptest::collection::vec(any::<u8>(), 0..600),
+                                       header in 0usize..5) {
+            let headers: [&[u8]; 5] = [b"\xFF\xD8\xFF\xE0", b"\x89PNG\r\n\x1a\n", b"GIF89a",
+                                       b"BM", b"RIFF\x10\0\0\0WEBPVP8 "];
+            let mut data = headers[header].to_vec();
+            data.extend_from_slice(&tail);
+            for kind in [PictureKind::Jpeg, PictureKind::Png, PictureKind::Gif,
+                         PictureKind::Bmp, PictureKind::WebP] {
+                if let End::At(n) = kind.end_of(&data) {
+                    prop_assert!(n <= data.len());
+                    let mut longer = data.clone();
+                    longer.extend_from_slice(&[0u8; 64]);
+                    prop_assert_eq!(kind.end_of(&longer), End::At(n));
+                }
+            }
+        }
     }
 }

@@ -393,7 +393,10 @@ impl FatVolume<'_> {
                 continue;
             }
             for cluster in buf.chunks_exact(usize::try_from(cs).unwrap_or(usize::MAX)) {
-                for e in orphan_entries(cluster, limits).into_iter().filter(|e| !e.is_dir) {
+                for e in orphan_entries(cluster, limits)
+                    .into_iter()
+                    .filter(|e| !e.is_dir)
+                {
                     out.push(self.orphan_file(&e));
                 }
             }

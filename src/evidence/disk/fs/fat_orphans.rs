@@ -137,11 +137,7 @@ fn short_name(raw: &[u8]) -> String {
         0x05 => bytes[0] = DELETED,
         _ => {}
     }
-    let trim = |b: &[u8]| {
-        String::from_utf8_lossy(b)
-            .trim_end_matches(' ')
-            .to_string()
-    };
+    let trim = |b: &[u8]| String::from_utf8_lossy(b).trim_end_matches(' ').to_string();
     let (base, ext) = (trim(&bytes[..8]), trim(&bytes[8..11]));
     if ext.is_empty() {
         base
