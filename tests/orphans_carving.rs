@@ -388,3 +388,60 @@ fn fat_orphans_and_free_space_pictures_are_found_once() {
         found.keys().collect::<Vec<_>>()
     );
 }
+
+/// Through the binary: the summary counts carved items (and orphans), `--no-carve` turns
+/// carving off, and one thread lists the same records as the default.
+#[test]
+fn summary_counts_and_no_carve_through_the_binary() {
+    let dir = tmp();
+    let image = dir.path().join("pictures.raw");
+    let planted = raw_with_pictures(&image);
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-list.jsonl");
+    let run = |extra: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("hashsweep")
+            .unwrap()
+            .args([
+                "scan",
+                "--evidence-type",
+                "raw",
+                "--perceptual",
+                "none",
+                "--format",
+            ])
+            .arg("jsonl")
+            .arg("--list")
+            .arg(&list)
+            .args(extra)
+            .arg(&image)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let summary: serde_json::Value = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["record"] == "summary")
+            .unwrap();
+        let files: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains("\"record\":\"file\""))
+            .map(str::to_string)
+            .collect();
+        (summary, files)
+    };
+    let (summary, files) = run(&[]);
+    assert_eq!(summary["carved"], planted.len());
+    assert_eq!(summary["files_seen"], planted.len() + 1);
+    assert!(summary.get("orphans").is_none());
+    let (one_thread, files_one) = run(&["--threads", "1"]);
+    assert_eq!(one_thread["carved"], planted.len());
+    assert_eq!(files_one, files);
+    let (off, _) = run(&["--carve", "--no-carve"]);
+    assert!(off.get("carved").is_none());
+    assert_eq!(off["files_seen"], 1);
+}
