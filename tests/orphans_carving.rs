@@ -445,3 +445,40 @@ fn summary_counts_and_no_carve_through_the_binary() {
     assert!(off.get("carved").is_none());
     assert_eq!(off["files_seen"], 1);
 }
+
+/// The EXIF thumbnail finder against exiftool: the thumbnail exiftool writes into IFD1 is
+/// the one it extracts (`-b -ThumbnailImage`), and the one we find, byte for byte.
+#[test]
+fn exif_thumbnail_equals_exiftool() {
+    use hashsweep::embedded::exif_thumbnail::find_exif_thumbnail;
+    if !tools(&["exiftool"]) {
+        return;
+    }
+    let dir = tmp();
+    let big = dir.path().join("big.jpg");
+    let thumb = dir.path().join("thumb.jpg");
+    std::fs::write(&big, picture(image::ImageFormat::Jpeg, 1, 320)).unwrap();
+    std::fs::write(&thumb, picture(image::ImageFormat::Jpeg, 2, 80)).unwrap();
+    let status = Command::new("exiftool")
+        .args(["-q", "-overwrite_original"])
+        .arg(format!("-ThumbnailImage<={}", thumb.display()))
+        .arg(&big)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let extracted = Command::new("exiftool")
+        .args(["-b", "-ThumbnailImage"])
+        .arg(&big)
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(extracted, std::fs::read(&thumb).unwrap());
+    let parent = std::fs::read(&big).unwrap();
+    let found = find_exif_thumbnail(&parent).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name, "exif-thumbnail");
+    assert_eq!(found[0].data, extracted);
+    // A picture without EXIF has none.
+    let plain = picture(image::ImageFormat::Jpeg, 3, 64);
+    assert!(find_exif_thumbnail(&plain).unwrap().is_empty());
+}

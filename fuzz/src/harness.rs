@@ -88,8 +88,9 @@ pub fn disk_image(data: &[u8]) {
     }
 }
 
-/// The carver's structure walkers (every picture kind, at every header they accept) and
-/// the FAT orphan-directory test, straight on the bytes: an end past the input is a bug.
+/// The carver's structure walkers (every picture kind, at every header they accept), the
+/// FAT orphan-directory test and the EXIF thumbnail finder, straight on the bytes: an end
+/// past the input, or a thumbnail that is not where it says, is a bug.
 pub fn carve(data: &[u8]) {
     use hashsweep::evidence::disk::carve::formats::{End, PictureKind};
     use hashsweep::evidence::disk::fs::fat_orphans::{orphan_entries, EntryLimits};
@@ -112,6 +113,12 @@ pub fn carve(data: &[u8]) {
     };
     for cluster in data.chunks(512) {
         let _ = orphan_entries(cluster, limits);
+    }
+    if let Ok(found) = hashsweep::embedded::exif_thumbnail::find_exif_thumbnail(data) {
+        for item in found {
+            let at = usize::try_from(item.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+            assert_eq!(data.get(at..at + item.data.len()), Some(&item.data[..]));
+        }
     }
 }
 
