@@ -482,3 +482,29 @@ fn exif_thumbnail_equals_exiftool() {
     let plain = picture(image::ImageFormat::Jpeg, 3, 64);
     assert!(find_exif_thumbnail(&plain).unwrap().is_empty());
 }
+
+/// A JPEG split in two by a sector of other data is not carved (only contiguous pictures
+/// are, see docs/disk-images.md); the whole picture after it still is.
+#[test]
+fn fragmented_picture_is_left_out_and_the_next_one_found() {
+    let dir = tmp();
+    let image = dir.path().join("fragmented.raw");
+    let jpeg = picture(image::ImageFormat::Jpeg, 5, 200);
+    assert!(jpeg.len() > 2048);
+    let whole = picture(image::ImageFormat::Png, 6, 40);
+    let mut raw = noise(512, 9);
+    raw.extend_from_slice(&jpeg[..1024]);
+    raw.extend(noise(512, 10)); // the gap: another file's sector
+    raw.extend_from_slice(&jpeg[1024..]);
+    raw.extend(noise((512 - raw.len() % 512) % 512 + 512, 11));
+    let at = raw.len() as u64;
+    raw.extend_from_slice(&whole);
+    raw.extend(noise(1024, 12));
+    std::fs::write(&image, raw).unwrap();
+    let found = scan(&image, CarveOptions::default());
+    let carved: Vec<(u64, String)> = found
+        .values()
+        .filter_map(|(i, m)| Some((i.location.as_ref()?.carved?.offset, m.clone()?)))
+        .collect();
+    assert_eq!(carved, vec![(at, hex::encode(FileDigests::of(&whole).md5))]);
+}
