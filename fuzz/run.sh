@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz one target of hashsweep's untrusted-input parsers with cargo-fuzz (libFuzzer).
 #
-#   fuzz/run.sh TARGET [SECONDS]      TARGET: picture | lists | disk_image | archive (600 s)
+#   fuzz/run.sh TARGET [SECONDS]      TARGET: picture | lists | disk_image | archive | carve
+#                                     (default 600 s)
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is enough:
 # RUSTC_BOOTSTRAP lets it use the sanitizer flags. Seeds are made fresh each run into
@@ -14,7 +15,7 @@
 # tests/fuzz_regressions.rs replays it in every test run.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?usage: fuzz/run.sh picture|lists|disk_image|archive [SECONDS]}
+target=${1:?usage: fuzz/run.sh picture|lists|disk_image|archive|carve [SECONDS]}
 seconds=${2:-600}
 corpus=corpus/$target
 mkdir -p "$corpus" "artifacts/$target"
@@ -94,6 +95,7 @@ case $target in
   lists) cp ../fixtures/lists/* "$corpus/" 2>/dev/null || true; cp ../fixtures/demo-list.jsonl "$corpus/"; max_len=16384 ;;
   disk_image) seed_images; max_len=$((1 << 20 | 4096)) ;;
   archive) seed_archives; max_len=65536 ;;
+  carve) seed_pictures; max_len=65536 ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 rm -f "$corpus"/README.md

@@ -5,6 +5,7 @@
 
 pub mod algorithm;
 pub mod digest;
+pub mod embedded;
 pub mod evidence;
 pub mod index;
 pub mod journal;

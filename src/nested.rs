@@ -19,6 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::embedded::exif_thumbnail::find_exif_thumbnail;
 use crate::evidence::container::{
     budget_error, read_entries, Budget, ContainerError, ContainerFormat, EntryBody, EntryInfo,
     Flow, GuardedReader,
@@ -349,7 +350,12 @@ impl Walk<'_, '_> {
         let done: Vec<Vec<FileResult>> = batch
             .into_par_iter()
             .map(|pending| {
-                let enclosing = (container.source, container.depth + 1, budget, ancestors);
+                let enclosing = (
+                    container.source,
+                    container.depth + 1,
+                    Some(budget),
+                    Some(ancestors),
+                );
                 scanner.finish_entry(pending, enclosing)
             })
             .collect();
@@ -358,12 +364,78 @@ impl Walk<'_, '_> {
 }
 
 impl Scanner<'_> {
+    /// The EXIF thumbnail of a JPEG, scanned as the child `a.jpg!/exif-thumbnail`: a listed
+    /// picture's thumbnail often survives editing of the picture. A JPEG whose EXIF cannot be
+    /// parsed gets no child (its own record still stands); the finder runs inside a panic
+    /// guard like every parser of evidence.
+    pub(crate) fn scan_exif_thumbnail(
+        &self,
+        jpeg: &[u8],
+        parent: &Parent<'_>,
+        children: &mut Vec<FileResult>,
+    ) {
+        if self.options().containers.is_none() {
+            return;
+        }
+        let Ok(Ok(items)) = catch_unwind(|| find_exif_thumbnail(jpeg)) else {
+            return;
+        };
+        for (index, item) in items.into_iter().enumerate() {
+            let key = ItemKey {
+                source: parent.source,
+                path: parent.path.child(item.name.as_bytes()),
+                ordinal: 0,
+            };
+            if self.is_already_done(&key) {
+                continue;
+            }
+            let size = item.data.len() as u64;
+            let location = EntryLocation {
+                container: parent.path.lossy(),
+                format: ContainerFormat::Exif,
+                depth: parent.depth + 1,
+                stored: EntryInfo {
+                    index: index as u64,
+                    name: item.name.into_bytes(),
+                    size: Some(size),
+                    offset: item.offset,
+                    ..EntryInfo::default()
+                },
+                crc_ok: None,
+                unread: false,
+            };
+            self.progress().add_total(1, size);
+            let state = match read_once(&item.data[..], self.keep_caps(), &mut Vec::new()) {
+                Ok(pass) => PendingState::Read(self.digest_phase(pass, Some(size))),
+                Err(e) => PendingState::Done(failed(e.to_string())),
+            };
+            let pending = Pending {
+                key,
+                declared_size: Some(size),
+                location,
+                state,
+            };
+            let enclosing = (
+                parent.source,
+                parent.depth + 1,
+                parent.budget,
+                parent.ancestors,
+            );
+            children.extend(self.finish_entry(pending, enclosing));
+        }
+    }
+
     /// An entry's content examined (inside a panic guard), then the entry and its own
     /// entries handed to the sink: the entry last, as for files.
     fn finish_entry(
         &self,
         pending: Pending,
-        (source, depth, budget, ancestors): (usize, u32, &Budget<'_>, &Ancestor<'_>),
+        (source, depth, budget, ancestors): (
+            usize,
+            u32,
+            Option<&Budget<'_>>,
+            Option<&Ancestor<'_>>,
+        ),
     ) -> Vec<FileResult> {
         let Pending {
             key,
@@ -380,8 +452,8 @@ impl Scanner<'_> {
                     source,
                     path: &key.path,
                     depth,
-                    budget: Some(budget),
-                    ancestors: Some(ancestors),
+                    budget,
+                    ancestors,
                 };
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     self.content_phase(read, &entry, &mut grandchildren)

@@ -438,6 +438,9 @@ impl<'a> Scanner<'a> {
                 .push("known-good file: perceptual hashing skipped".to_string());
             return Outcome::Hashed(Box::new(hashed));
         }
+        if format == image::ImageFormat::Jpeg {
+            self.scan_exif_thumbnail(&bytes, parent, children);
+        }
         match catch_unwind(AssertUnwindSafe(|| {
             self.options.perceptual.hash_picture(&bytes, format)
         })) {

@@ -38,6 +38,17 @@ pub struct Counts {
     /// `$Unread` items that stand for what a container could not yield.
     #[serde(default)]
     pub entries_seen: u64,
+    /// Items of disk images found under `$OrphanFiles` (no directory names them).
+    /// Written only when non-zero, like `carved`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub orphans: u64,
+    /// Items carved from disk-image bytes no listed file owns.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub carved: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -55,6 +66,8 @@ impl Counts {
         self.pdq_low_quality += u64::from(tally.pdq_low_quality);
         self.containers_opened += u64::from(tally.container_opened);
         self.entries_seen += u64::from(tally.entry);
+        self.orphans += u64::from(tally.orphan);
+        self.carved += u64::from(tally.carved);
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -132,6 +145,10 @@ pub struct FileTally {
     /// The item lives inside a container.
     #[serde(default)]
     pub entry: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub orphan: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carved: bool,
 }
 
 impl FileTally {
@@ -153,6 +170,8 @@ impl FileTally {
             pdq_low_quality: hashed.is_some_and(Hashed::is_pdq_gated),
             container_opened: hashed.is_some_and(|h| h.container.is_some()),
             entry: result.entry.is_some(),
+            orphan: result.location.as_ref().is_some_and(|l| l.orphan),
+            carved: result.location.as_ref().is_some_and(|l| l.carved.is_some()),
         }
     }
 }

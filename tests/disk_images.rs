@@ -360,9 +360,14 @@ fn evidence_type_is_detected_or_forced() {
     assert!(open_evidence_as(&dir.join("pics"), EvidenceType::Raw).is_err());
     let forced = open_evidence_as(&dir.join("test.iso"), EvidenceType::Raw).unwrap();
     let items = forced.enumerate(&AtomicBool::new(false)).unwrap();
+    // The whole image is one unsupported item; the pictures carved from it come beside it.
+    let (carved, rest): (Vec<_>, Vec<_>) = items
+        .iter()
+        .partition(|i| i.location.as_ref().is_some_and(|l| l.carved.is_some()));
     assert!(
-        matches!(&items[..], [i] if matches!(&i.kind, ItemKind::Skipped { reason } if reason.code() == "unsupported_partition"))
+        matches!(&rest[..], [i] if matches!(&i.kind, ItemKind::Skipped { reason } if reason.code() == "unsupported_partition"))
     );
+    assert!(carved.iter().all(|i| i.path.lossy().contains("/$Carved/")));
 }
 
 /// A private copy of some images for corruption.
@@ -405,7 +410,10 @@ fn zeroed_mft_record_is_a_per_file_error() {
     patch(&img, mft + 67 * 1024, &[0u8; 1024]); // noise.jpg
     let found = within_a_minute(move || scan(&img));
     assert!(found.unreadable("noise.jpg").contains("MFT record 67"));
-    assert_eq!(found.hashes.values().filter(|h| h.is_ok()).count(), 7);
+    // Its clusters are no longer owned by a listed file, so carving may find them again.
+    let listed = |p: &&String| !p.starts_with("$Carved/");
+    let readable = found.hashes.iter().filter(|(p, h)| listed(p) && h.is_ok());
+    assert_eq!(readable.count(), 7);
 }
 
 #[test]

@@ -55,6 +55,11 @@ fn archive_inputs_never_panic() {
 }
 
 #[test]
+fn carve_inputs_never_panic() {
+    replay(harness::carve, &["fuzz/regressions/carve"]);
+}
+
+#[test]
 fn disk_image_inputs_never_panic() {
     replay(harness::disk_image, &["fuzz/regressions/disk_image"]);
 }

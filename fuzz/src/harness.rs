@@ -124,6 +124,40 @@ pub fn archive(data: &[u8]) {
     });
 }
 
+/// The carver's structure walkers (every picture kind, at every header they accept), the
+/// FAT orphan-directory test and the EXIF thumbnail finder, straight on the bytes: an end
+/// past the input, or a thumbnail that is not where it says, is a bug.
+pub fn carve(data: &[u8]) {
+    use hashsweep::evidence::disk::carve::formats::{End, PictureKind};
+    use hashsweep::evidence::disk::fs::fat_orphans::{orphan_entries, EntryLimits};
+    let kinds = [
+        PictureKind::Jpeg,
+        PictureKind::Png,
+        PictureKind::Gif,
+        PictureKind::Bmp,
+        PictureKind::WebP,
+    ];
+    for kind in kinds {
+        if let End::At(n) = kind.end_of(data) {
+            assert!(n <= data.len(), "{kind:?} ends at {n} past {}", data.len());
+        }
+    }
+    let _ = PictureKind::at(data);
+    let limits = EntryLimits {
+        cluster_end: 1 << 20,
+        volume_len: 1 << 30,
+    };
+    for cluster in data.chunks(512) {
+        let _ = orphan_entries(cluster, limits);
+    }
+    if let Ok(found) = hashsweep::embedded::exif_thumbnail::find_exif_thumbnail(data) {
+        for item in found {
+            let at = usize::try_from(item.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+            assert_eq!(data.get(at..at + item.data.len()), Some(&item.data[..]));
+        }
+    }
+}
+
 /// The input as a file (list loaders and image readers take paths), one per process,
 /// overwritten by each execution.
 fn scratch_file(name: &str, data: &[u8]) -> PathBuf {

@@ -171,6 +171,19 @@ pub struct ReadArgs {
     #[arg(long, value_name = "TYPE", default_value = "auto")]
     pub evidence_type: String,
 
+    /// Carve pictures (JPEG, PNG, GIF, BMP, WebP) from the bytes of a disk image that no
+    /// listed file owns, listed as `<volume>/$Carved/<offset>.<ext>` [default: on].
+    #[arg(long, overrides_with = "no_carve")]
+    pub carve: bool,
+
+    /// Do not carve disk images (the last of --carve and --no-carve wins).
+    #[arg(long, overrides_with = "carve")]
+    pub no_carve: bool,
+
+    /// The longest picture carved, in bytes; longer ones are left out.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_carve_bytes: u64,
+
     /// No progress bar and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,

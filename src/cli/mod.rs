@@ -24,7 +24,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::{open_evidence_or_failure, EvidenceSource, EvidenceType};
+use hashsweep::evidence::{open_evidence_or_failure, CarveOptions, EvidenceSource, EvidenceType};
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
 use hashsweep::report::{self, FileRecord};
@@ -96,9 +96,17 @@ fn open_sources(
         .evidence_type
         .parse()
         .map_err(|e| anyhow::anyhow!("--evidence-type: {e}"))?;
+    let carving = CarveOptions {
+        enabled: !read.no_carve,
+        max_bytes: read.max_carve_bytes,
+    };
     paths
         .iter()
-        .map(|p| open_evidence_or_failure(p, ty).map_err(anyhow::Error::from))
+        .map(|p| {
+            let source = open_evidence_or_failure(p, ty)?;
+            source.set_carving(carving);
+            Ok(source)
+        })
         .collect()
 }
 

@@ -21,9 +21,10 @@ use serde::Serialize;
 
 pub use directory::DirectorySource;
 pub use disk::bytes::StoredHashes;
+pub use disk::carve::CarveOptions;
 pub use disk::detect::EvidenceType;
 pub use disk::verify::{verify_image, ImageVerification};
-pub use disk::{DiskImageSource, ItemLocation};
+pub use disk::{CarvedRegion, DiskImageSource, ItemLocation};
 pub use meta::FileMeta;
 pub use path::{serialize_lossy, ItemPath};
 
@@ -44,6 +45,10 @@ pub trait EvidenceSource: Send + Sync {
     fn verify_media(&self, _stop: &AtomicBool) -> Option<ImageVerification> {
         None
     }
+
+    /// How a disk image's unowned bytes are carved for pictures (sources without media
+    /// ignore it). Set before `enumerate`.
+    fn set_carving(&self, _options: CarveOptions) {}
 }
 
 /// Identity of an evidence source, for the report header and the manifest.

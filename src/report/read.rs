@@ -93,8 +93,19 @@ pub struct LocationIn {
     pub data_offset: Option<u64>,
     pub deleted: bool,
     pub recovered: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub orphan: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carved: Option<CarvedIn>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// Where a carved item lies in the image (image byte offset and length).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CarvedIn {
+    pub offset: u64,
+    pub length: u64,
 }
 
 /// One hit. `threshold`, `transform`, `quality` and `also_exact` are the "why it matched"
@@ -227,6 +238,10 @@ pub struct SummaryIn {
     pub matched: u64,
     pub known_good: u64,
     pub pdq_low_quality: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub orphans: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub carved: u64,
     pub skipped: BTreeMap<String, u64>,
     pub failed: u64,
     pub bytes: u64,
@@ -236,6 +251,10 @@ pub struct SummaryIn {
     pub interrupted: bool,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Why a report could not be read. Line numbers are 1-based.

@@ -304,6 +304,15 @@ fn write_file<W: Write>(file: &FileIn, out: &mut W) -> io::Result<()> {
         if loc.recovered {
             place.push_str(", content recovered heuristically");
         }
+        if loc.orphan {
+            place.push_str(", orphan (no directory names it)");
+        }
+        if let Some(c) = loc.carved {
+            place.push_str(&format!(
+                ", CARVED ({} bytes at image byte {})",
+                c.length, c.offset
+            ));
+        }
     }
     writeln!(out, "        {place}")?;
     if let Some(raw) = &file.path_raw_hex {

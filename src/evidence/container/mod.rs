@@ -39,6 +39,8 @@ pub enum ContainerFormat {
     /// Recognised but not opened (no maintained pure-Rust reader): the entries are not
     /// examined, and the report says so.
     Rar,
+    /// The EXIF segment of a JPEG, holding its IFD1 thumbnail (`a.jpg!/exif-thumbnail`).
+    Exif,
 }
 
 impl ContainerFormat {
@@ -52,12 +54,13 @@ impl ContainerFormat {
             ContainerFormat::Xz => "xz",
             ContainerFormat::Zstd => "zstd",
             ContainerFormat::Rar => "rar",
+            ContainerFormat::Exif => "exif",
         }
     }
 
     /// Whether hashsweep can list and read the entries.
     pub fn is_supported(self) -> bool {
-        self != ContainerFormat::Rar
+        !matches!(self, ContainerFormat::Rar | ContainerFormat::Exif)
     }
 }
 
@@ -228,7 +231,10 @@ pub fn read_entries(
         | ContainerFormat::Bzip2
         | ContainerFormat::Xz
         | ContainerFormat::Zstd => stream::read_entries(format, bytes, name, &mut capped),
-        ContainerFormat::Rar => Err(ContainerError::unreadable(format, "unsupported format")),
+        ContainerFormat::Rar | ContainerFormat::Exif => Err(ContainerError::unreadable(
+            format,
+            "not an archive hashsweep reads",
+        )),
     }
 }
 

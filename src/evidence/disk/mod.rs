@@ -9,6 +9,7 @@
 //! `p<N>` left out for a bare volume (an image holding one filesystem and no table).
 
 pub mod bytes;
+pub mod carve;
 pub mod detect;
 pub mod fs;
 pub mod partition;
@@ -23,6 +24,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 
 use self::bytes::{read_exact_at, ByteSource, StoredHashes, Window};
+use self::carve::{CarveOptions, Carved};
 use self::fs::reader::DataReader;
 use self::fs::{FileData, FsEntry, FsError, FsKind};
 use self::partition::{Layout, Partition};
@@ -49,7 +51,26 @@ pub struct ItemLocation {
     /// The content was located by a heuristic (FAT contiguous free clusters), not by
     /// surviving metadata: it may belong partly to another file.
     pub recovered: bool,
+    /// Listed under `$OrphanFiles`: its entry survives but no directory reachable from the
+    /// root names it (a deleted directory's lost clusters). Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub orphan: bool,
+    /// Found by carving the bytes no listed file owns: a picture's header and structure,
+    /// with no filesystem metadata at all. Written only for carved items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carved: Option<CarvedRegion>,
 }
+
+/// Where a carved item lies in the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CarvedRegion {
+    /// Image byte offset of the first byte.
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// The virtual directory carved items are listed under, beside the volume's files.
+const CARVED_DIR: &str = "$Carved";
 
 /// A disk image (raw, split raw or E01) as an evidence source.
 pub struct DiskImageSource {
@@ -58,6 +79,7 @@ pub struct DiskImageSource {
     src: Arc<dyn ByteSource>,
     /// What `open` reads for `Locator::Index(i)`, filled by `enumerate`.
     table: RwLock<Vec<Content>>,
+    carving: RwLock<CarveOptions>,
 }
 
 /// Readable content of one listed file.
@@ -78,7 +100,35 @@ impl DiskImageSource {
             kind,
             src,
             table: RwLock::new(Vec::new()),
+            carving: RwLock::new(CarveOptions::default()),
         }
+    }
+
+    fn carving(&self) -> CarveOptions {
+        *self.carving.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Carves `regions` of `window` and lists what it finds under `<root>/$Carved/`.
+    fn carved_items(
+        &self,
+        volume: &VolumeCtx<'_>,
+        window: &Window,
+        regions: &[(u64, u64)],
+        stop: &AtomicBool,
+        out: &mut Items,
+    ) -> Result<(), EvidenceError> {
+        let options = self.carving();
+        if !options.enabled {
+            return Ok(());
+        }
+        // Headers are searched at every sector: a superset of every cluster boundary.
+        let found = carve::carve(window, regions, 512, options, stop).map_err(|_| {
+            EvidenceError::Interrupted {
+                path: self.path.clone(),
+            }
+        })?;
+        found.into_iter().for_each(|c| out.push_carved(volume, c));
+        Ok(())
     }
 
     /// The image's bytes (for verification).
@@ -119,8 +169,14 @@ impl DiskImageSource {
                     size: window.len(),
                 },
             };
+            let ctx = VolumeCtx {
+                root: root.clone(),
+                part,
+                base: window.start(),
+                fs_name: "none",
+            };
             out.push_skipped(root, reason);
-            return Ok(());
+            return self.carved_items(&ctx, window, &[(0, window.len())], stop, out);
         };
         match walk(kind, window, stop) {
             Ok((fs_name, entries)) => {
@@ -130,8 +186,13 @@ impl DiskImageSource {
                     base: window.start(),
                     fs_name,
                 };
+                let owned = entries.iter().flat_map(|e| match &e.data {
+                    FileData::Runs(runs) => runs.clone(),
+                    _ => Vec::new(),
+                });
+                let free = carve::unowned(window.len(), owned);
                 entries.into_iter().for_each(|e| out.push_entry(&ctx, e));
-                Ok(())
+                self.carved_items(&ctx, window, &free, stop, out)
             }
             Err(FsError::Interrupted) => Err(EvidenceError::Interrupted {
                 path: self.path.clone(),
@@ -229,6 +290,9 @@ impl Items {
             data_offset,
             deleted: e.deleted,
             recovered: e.recovered,
+            carved: None,
+            orphan: e.path.starts_with(fs::ORPHAN_DIR)
+                && e.path.get(fs::ORPHAN_DIR.len()) == Some(&b'/'),
         };
         self.items.push(EvidenceItem {
             path: ctx.root.join(&e.path),
@@ -236,6 +300,42 @@ impl Items {
             locator,
             location: Some(location),
             meta: e.meta,
+        });
+    }
+}
+
+impl Items {
+    /// A carved picture: `<volume>/$Carved/<volume offset, 12 hex digits>.<ext>`, so that
+    /// carved items sort by offset.
+    fn push_carved(&mut self, ctx: &VolumeCtx<'_>, c: Carved) {
+        let name = format!("{CARVED_DIR}/{:012x}.{}", c.offset, c.kind.extension());
+        let offset = Some(c.offset);
+        self.table.push(Content::Runs {
+            base: ctx.base,
+            runs: vec![fs::Run { offset, len: c.len }],
+        });
+        let image_offset = ctx.base.saturating_add(c.offset);
+        let location = ItemLocation {
+            partition: ctx.part.map(|p| p.index),
+            partition_offset: ctx.base,
+            filesystem: ctx.fs_name,
+            inode: None,
+            data_offset: Some(image_offset),
+            deleted: false,
+            recovered: false,
+            orphan: false,
+            carved: Some(CarvedRegion {
+                offset: image_offset,
+                length: c.len,
+            }),
+        };
+        self.items.push(EvidenceItem {
+            path: ctx.root.join(name.as_bytes()),
+            kind: ItemKind::File { size: c.len },
+            locator: Locator::Index(self.table.len() as u64 - 1),
+            location: Some(location),
+            // Carved bytes have no filesystem facts.
+            meta: None,
         });
     }
 }
@@ -273,17 +373,30 @@ impl EvidenceSource for DiskImageSource {
                     self.volume_items(Some(p), &window, stop, &mut out)?;
                 }
             }
-            Layout::Unknown => out.push_skipped(
-                self.root(),
-                SkipReason::UnsupportedPartition {
-                    partition_type: "no partition table or filesystem recognised".into(),
-                    size: self.src.len(),
-                },
-            ),
+            Layout::Unknown => {
+                out.push_skipped(
+                    self.root(),
+                    SkipReason::UnsupportedPartition {
+                        partition_type: "no partition table or filesystem recognised".into(),
+                        size: self.src.len(),
+                    },
+                );
+                let ctx = VolumeCtx {
+                    root: self.root(),
+                    part: None,
+                    base: 0,
+                    fs_name: "none",
+                };
+                self.carved_items(&ctx, &whole, &[(0, whole.len())], stop, &mut out)?;
+            }
         }
         let mut table = self.table.write().unwrap_or_else(|p| p.into_inner());
         *table = out.table;
         Ok(out.items)
+    }
+
+    fn set_carving(&self, options: CarveOptions) {
+        *self.carving.write().unwrap_or_else(|p| p.into_inner()) = options;
     }
 
     fn verify_media(&self, stop: &AtomicBool) -> Option<ImageVerification> {

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use fat::{FatFs, FatVariant, FileId, Geometry, Node};
 
-use super::{join, runs_for_size, FileData, FsEntry, FsError, Volume};
+use super::fat_orphans::{orphan_entries, EntryLimits, OrphanEntry};
+use super::{join, runs_for_size, FileData, FsEntry, FsError, Volume, ORPHAN_DIR};
 use crate::evidence::disk::bytes::{read_exact_at, ByteSource, Cursor};
 
 /// FAT1 larger than this is refused (a FAT32 volume of 2 TiB with 4 KiB clusters has 2 GiB
@@ -351,6 +352,86 @@ fn sfn_checksum(first: u8, rest: &[u8]) -> u8 {
         .fold(0u8, |sum, b| sum.rotate_right(1).wrapping_add(*b))
 }
 
+/// Reading free clusters for orphan directory entries: this many bytes per read.
+const ORPHAN_READ: u64 = 1 << 20;
+
+impl FatVolume<'_> {
+    /// Orphan files (`$OrphanFiles/<8.3 name>`): file entries in free clusters that look
+    /// like a directory and were not walked (the lost clusters of a deleted directory).
+    /// Their content is recovered like any deleted file's, and flagged so.
+    fn orphans(
+        &self,
+        walked: &HashSet<u32>,
+        out: &mut Vec<FsEntry>,
+        stop: &AtomicBool,
+    ) -> Result<(), FsError> {
+        let g = self.geom();
+        let cs = u64::from(g.cluster_size.max(1));
+        let end = g.count_of_clusters.saturating_add(2);
+        let limits = EntryLimits {
+            cluster_end: end,
+            volume_len: self.volume_len,
+        };
+        let per_read = u32::try_from((ORPHAN_READ / cs).max(1)).unwrap_or(1);
+        let free = |c: u32| self.next(c) == Some(0) && !walked.contains(&c);
+        let mut c = 2u32;
+        let mut buf = Vec::new();
+        while c < end {
+            if !free(c) {
+                c += 1;
+                continue;
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Err(FsError::Interrupted);
+            }
+            // A run of free clusters, read at once (they are contiguous on disk).
+            let first = c;
+            while c < end && c - first < per_read && free(c) {
+                c += 1;
+            }
+            let Some(off) = g.cluster_offset(first) else {
+                continue;
+            };
+            buf.resize(usize::try_from(u64::from(c - first) * cs).unwrap_or(0), 0);
+            if read_exact_at(self.src, off, &mut buf).is_err() {
+                continue;
+            }
+            for cluster in buf.chunks_exact(usize::try_from(cs).unwrap_or(usize::MAX)) {
+                for e in orphan_entries(cluster, limits)
+                    .into_iter()
+                    .filter(|e| !e.is_dir)
+                {
+                    out.push(self.orphan_file(&e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn orphan_file(&self, e: &OrphanEntry) -> FsEntry {
+        let size = u64::from(e.size);
+        let needed = size.div_ceil(u64::from(self.geom().cluster_size.max(1)));
+        let data = if size == 0 {
+            FileData::Runs(Vec::new())
+        } else {
+            self.recover(e.first_cluster, needed)
+                .and_then(|c| self.cluster_runs(&c, size))
+                .map_or_else(FileData::Error, FileData::Runs)
+        };
+        FsEntry {
+            path: join(ORPHAN_DIR, e.name.as_bytes()),
+            size,
+            deleted: true,
+            recovered: true,
+            inode: None,
+            data,
+            // The orphan slot's times are not decoded yet (fat_orphans reads names, sizes
+            // and clusters only).
+            meta: None,
+        }
+    }
+}
+
 fn error_entry(path: &[u8], message: impl Into<String>) -> FsEntry {
     FsEntry {
         path: path.to_vec(),
@@ -377,6 +458,10 @@ impl Volume for FatVolume<'_> {
         let mut out = Vec::new();
         let mut seen = HashSet::from([self.geom().root_cluster]);
         self.walk_dir(self.fs.root(), b"", false, 0, &mut seen, &mut out, stop)?;
+        if self.geom().variant != FatVariant::ExFat {
+            let walked: HashSet<u32> = seen.iter().flat_map(|c| self.dir_chain(*c)).collect();
+            self.orphans(&walked, &mut out, stop)?;
+        }
         Ok(out)
     }
 }

@@ -10,6 +10,7 @@
 pub mod ext;
 mod facts;
 pub mod fat;
+pub mod fat_orphans;
 pub mod ntfs;
 mod ntfs_meta;
 pub mod reader;
@@ -19,6 +20,10 @@ use std::sync::atomic::AtomicBool;
 use super::bytes::ByteSource;
 use crate::evidence::meta::FileMeta;
 use crate::evidence::SkipReason;
+
+/// The virtual directory orphan files are listed under, as The Sleuth Kit names it: files
+/// whose directory entry or record survives but no walk from the root reaches it.
+pub const ORPHAN_DIR: &[u8] = b"$OrphanFiles";
 
 /// A filesystem opened read-only, listing its files.
 pub trait Volume {

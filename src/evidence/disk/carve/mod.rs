@@ -1,0 +1,162 @@
+//! Carving pictures out of the bytes no listed file owns.
+//!
+//! Owns `CarveOptions` (on or off, the cap of one carve) and `carve`, which streams the
+//! unowned regions of a volume (or of a whole image with no filesystem), looks for picture
+//! headers at block boundaries (the volume's cluster, or the 512-byte sector), and finds
+//! each picture's end from its structure (`formats`). Only contiguous pictures are carved:
+//! a picture cut by an owned region or longer than the cap is left out, and a fragmented
+//! one is found only up to its first gap (which then fails the structure check). Memory is
+//! one read chunk plus one carve (at most the cap). What to do with a carved region (an
+//! item of the image) is `disk/mod.rs`'s business.
+
+pub mod formats;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use self::formats::{End, PictureKind, HEADER_LEN};
+use super::bytes::{read_exact_at, ByteSource};
+use super::fs::Run;
+
+/// How a disk image is carved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CarveOptions {
+    pub enabled: bool,
+    /// The longest picture carved (bytes); longer ones are left out.
+    pub max_bytes: u64,
+}
+
+impl Default for CarveOptions {
+    fn default() -> Self {
+        CarveOptions {
+            enabled: true,
+            max_bytes: 64 << 20,
+        }
+    }
+}
+
+/// One picture found: `len` bytes at byte `offset` of the carved byte source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Carved {
+    pub offset: u64,
+    pub len: u64,
+    pub kind: PictureKind,
+}
+
+/// Bytes read at once while looking for headers.
+const CHUNK: u64 = 4 << 20;
+/// A carve first reads this much, then doubles until the end is found or the cap reached.
+const FIRST_CARVE_READ: u64 = 256 << 10;
+
+/// The parts of `0..len` not covered by `owned` (runs of the same source), in order.
+pub fn unowned(len: u64, owned: impl IntoIterator<Item = Run>) -> Vec<(u64, u64)> {
+    let mut taken: Vec<(u64, u64)> = owned
+        .into_iter()
+        .filter_map(|r| Some((r.offset?, r.offset?.saturating_add(r.len).min(len))))
+        .filter(|(s, e)| s < e)
+        .collect();
+    taken.sort_unstable();
+    let mut free = Vec::new();
+    let mut at = 0u64;
+    for (start, end) in taken {
+        if start > at {
+            free.push((at, start - at));
+        }
+        at = at.max(end);
+    }
+    if at < len {
+        free.push((at, len - at));
+    }
+    free
+}
+
+/// Pictures found in `regions` (`(offset, len)` of `src`), headers searched every `block`
+/// bytes of `src`. Read errors end the region they occur in (the rest of the image is
+/// still carved); `stop` is checked between chunks.
+pub fn carve(
+    src: &dyn ByteSource,
+    regions: &[(u64, u64)],
+    block: u64,
+    options: CarveOptions,
+    stop: &AtomicBool,
+) -> Result<Vec<Carved>, Interrupted> {
+    let block = block.max(512);
+    let mut found = Vec::new();
+    let mut chunk = Vec::new();
+    for &(start, len) in regions {
+        let end = start.saturating_add(len);
+        let mut at = start.div_ceil(block) * block;
+        while at < end {
+            if stop.load(Ordering::Relaxed) {
+                return Err(Interrupted);
+            }
+            let n = CHUNK.min(end - at);
+            chunk.resize(usize::try_from(n).unwrap_or(0), 0);
+            if read_exact_at(src, at, &mut chunk).is_err() {
+                break;
+            }
+            let mut next = at + n;
+            for off in (0..n).step_by(usize::try_from(block).unwrap_or(usize::MAX)) {
+                let head = &chunk[usize::try_from(off).unwrap_or(0)..];
+                let Some(kind) = PictureKind::at(&head[..HEADER_LEN.min(head.len())]) else {
+                    continue;
+                };
+                if let Some(len) = carve_one(src, at + off, end, kind, options) {
+                    found.push(Carved {
+                        offset: at + off,
+                        len,
+                        kind,
+                    });
+                    // Continue at the first block after the picture (PhotoRec does too).
+                    next = (at + off + len).div_ceil(block) * block;
+                    break;
+                }
+            }
+            at = next;
+        }
+    }
+    Ok(found)
+}
+
+/// The length of the `kind` picture at `offset`, reading no further than `end` or the cap.
+fn carve_one(
+    src: &dyn ByteSource,
+    offset: u64,
+    end: u64,
+    kind: PictureKind,
+    options: CarveOptions,
+) -> Option<u64> {
+    let limit = (end - offset).min(options.max_bytes);
+    let mut want = FIRST_CARVE_READ.min(limit);
+    loop {
+        let mut buf = vec![0u8; usize::try_from(want).ok()?];
+        read_exact_at(src, offset, &mut buf).ok()?;
+        match kind.end_of(&buf) {
+            End::At(len) => return Some(len as u64),
+            End::Invalid => return None,
+            End::NeedMore if want >= limit => return None,
+            End::NeedMore => want = (want * 2).min(limit),
+        }
+    }
+}
+
+/// The stop flag was raised while carving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unowned_is_the_complement_of_owned_runs() {
+        let run = |offset: Option<u64>, len| Run { offset, len };
+        let owned = [
+            run(Some(100), 50),
+            run(None, 999),
+            run(Some(120), 100),
+            run(Some(900), 500),
+        ];
+        assert_eq!(unowned(1000, owned), vec![(0, 100), (220, 680)]);
+        assert_eq!(unowned(10, []), vec![(0, 10)]);
+    }
+}
