@@ -22,6 +22,7 @@ use crate::evidence::{
     EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemLocation, ItemPath, SkipReason,
 };
 use crate::list::ListRole;
+use crate::listing::Listing;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
 use crate::perceptual::{PerceptualConfig, PictureHashes};
@@ -35,14 +36,14 @@ pub struct ScanOptions {
     pub perceptual: PerceptualConfig,
     /// Pictures larger than this are hashed but not decoded.
     pub max_picture_bytes: u64,
-    /// Keep the hashes of files without hits (for `hash`); a scan keeps only what it reports.
-    pub keep_clean: bool,
+    /// Which results are kept as records (`hash` keeps every one); all are counted.
+    pub listing: Listing,
     /// Match all eight rotations/mirrors of a PDQ hash, not only the picture as stored.
     pub dihedral: bool,
 }
 
 /// Meta's recommended cut-off: PDQ hashes of quality under 50 (flat or featureless
-/// pictures) match unrelated pictures too easily, so they are reported but never matched.
+/// pictures) match unrelated pictures too easily, so they are counted but never matched.
 pub const PDQ_MIN_QUALITY: u32 = 50;
 
 /// Everything learnt about one file that was read.
@@ -66,7 +67,7 @@ impl Hashed {
     }
 
     /// A picture whose PDQ hash is under the quality cut-off, so it was never matched
-    /// perceptually: the report shows it, for the examiner to look at by other means.
+    /// perceptually (its digests were): counted, and listed with `--list-low-quality`.
     pub fn is_pdq_gated(&self) -> bool {
         self.picture
             .as_ref()
@@ -138,15 +139,6 @@ impl FileResult {
             Outcome::Hashed(h) => Some(h),
             Outcome::Failed { partial, .. } => partial.as_deref(),
             Outcome::Skipped(_) => None,
-        }
-    }
-
-    /// Whether a scan report must show this result: matches, failures, skipped items, and
-    /// pictures that could not be matched perceptually (PDQ quality under the cut-off).
-    pub fn is_reportable(&self) -> bool {
-        match &self.outcome {
-            Outcome::Hashed(h) => h.has_alert_hit() || h.is_pdq_gated(),
-            Outcome::Failed { .. } | Outcome::Skipped(_) => true,
         }
     }
 }
@@ -228,7 +220,7 @@ impl<'a> Scanner<'a> {
                 .collect();
             for result in processed {
                 summary.count(&result);
-                if self.options.keep_clean || result.is_reportable() {
+                if self.options.listing.keeps(&result) {
                     results.push(result);
                 }
             }
@@ -258,6 +250,7 @@ impl<'a> Scanner<'a> {
                 error: error.clone(),
                 partial: None,
             },
+            ItemKind::File { size: 0 } => Outcome::Skipped(SkipReason::Empty),
             ItemKind::File { .. } if self.stop.load(Ordering::Relaxed) => {
                 Outcome::Skipped(SkipReason::Interrupted)
             }

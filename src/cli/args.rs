@@ -210,9 +210,19 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub render: RenderArgs,
 
-    /// Report every file, not only matches, failures and skipped items.
+    /// Report every file, not only matches, failures and items not examined.
     #[arg(long)]
     pub all_files: bool,
+
+    /// Also list every skipped item with nothing to examine (symbolic links, FIFOs,
+    /// sockets, devices, empty files); by default they are only counted.
+    #[arg(long)]
+    pub list_skipped: bool,
+
+    /// Also list the pictures whose PDQ quality is under 50 (never matched perceptually;
+    /// their digests were matched); by default they are only counted.
+    #[arg(long)]
+    pub list_low_quality: bool,
 
     /// Match PDQ only as the picture is stored, not its 8 rotations and mirrors.
     #[arg(long)]
@@ -235,7 +245,7 @@ pub struct ScanArgs {
     /// uninterrupted scan would have written. Only --threads and --quiet may be added.
     #[arg(long, value_name = "JOURNAL", conflicts_with_all = [
         "evidence", "lists", "known", "list_format", "lenient", "thresholds", "output",
-        "format", "manifest", "all_files", "no_dihedral", "verify_image", "journal",
+        "format", "manifest", "all_files", "list_skipped", "list_low_quality", "no_dihedral", "verify_image", "journal",
     ])]
     pub resume: Option<PathBuf>,
 

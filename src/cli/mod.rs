@@ -25,6 +25,7 @@ use anyhow::{Context, Result};
 
 use hashsweep::algorithm::Algorithm;
 use hashsweep::evidence::{open_evidence_or_failure, EvidenceSource, EvidenceType};
+use hashsweep::listing::Listing;
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
 use hashsweep::report::{self, FileRecord};
@@ -142,7 +143,7 @@ fn hash(args: HashArgs) -> Result<Exit> {
     config::init_thread_pool(args.read.threads)?;
     let perceptual =
         config::perceptual_flag(&args.read)?.unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
-    let options = config::scan_options(&args.read, &perceptual, true, false);
+    let options = config::scan_options(&args.read, &perceptual, Listing::EVERYTHING, false);
     let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
     let sources = open_sources(&args.paths, &args.read)?;
     let output = run_scanner(

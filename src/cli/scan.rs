@@ -82,7 +82,8 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         algorithms.push(Algorithm::Pdq);
         algorithms
     });
-    let options = config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
+    let listing = config::listing(&args);
+    let options = config::scan_options(&args.read, &perceptual, listing, !args.no_dihedral);
     let sources = open_sources(&args.evidence, &args.read)?;
     // Only a journaled scan needs its identity (and a UTF-8 command line to record).
     let identity = args
@@ -108,11 +109,9 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     let mut out = reports::report_writer(&args)?;
     let journal = match (&args.journal, &identity, &prior, &this_resume) {
         (Some(path), Some(identity), None, _) => {
-            Some(JournalWriter::create(path, identity, args.all_files)?)
+            Some(JournalWriter::create(path, identity, listing)?)
         }
-        (Some(_), _, Some(prior), Some(info)) => {
-            Some(JournalWriter::resume(prior, info, args.all_files)?)
-        }
+        (Some(_), _, Some(prior), Some(info)) => Some(JournalWriter::resume(prior, info, listing)?),
         _ => None,
     };
     let nothing_done = HashSet::new();

@@ -132,6 +132,30 @@ pub enum SkipReason {
     Compressed,
     /// Encrypted file data or volume (NTFS EFS, BitLocker, LUKS).
     Encrypted,
+    /// A regular file of zero bytes as listed: no content to hash or match (the empty
+    /// file's digests are on many lists and would match every empty file).
+    Empty,
+}
+
+/// The two kinds of skipped item (docs/report-format.md, "Skip reasons"): an examiner must
+/// know what was not looked at, but not be shown every link and device node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    /// Content exists that was not hashed or decoded: one report record per item.
+    NotExamined,
+    /// No content of its own (a link, a device node, an empty file): counted, not listed
+    /// unless asked (`--list-skipped`).
+    NothingToExamine,
+}
+
+impl SkipKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipKind::NotExamined => "not_examined",
+            SkipKind::NothingToExamine => "nothing_to_examine",
+        }
+    }
 }
 
 impl SkipReason {
@@ -143,6 +167,22 @@ impl SkipReason {
             SkipReason::UnsupportedPartition { .. } => "unsupported_partition",
             SkipReason::Compressed => "compressed",
             SkipReason::Encrypted => "encrypted",
+            SkipReason::Empty => "empty",
+        }
+    }
+
+    /// Whether content was left unexamined. Every reason is classified here, by an
+    /// exhaustive match, so a new reason cannot be added without deciding whether the
+    /// examiner must see each such item.
+    pub fn kind(&self) -> SkipKind {
+        match self {
+            SkipReason::Symlink | SkipReason::SpecialFile | SkipReason::Empty => {
+                SkipKind::NothingToExamine
+            }
+            SkipReason::Interrupted
+            | SkipReason::UnsupportedPartition { .. }
+            | SkipReason::Compressed
+            | SkipReason::Encrypted => SkipKind::NotExamined,
         }
     }
 
