@@ -605,3 +605,52 @@ fn renderings_of_a_real_scan_agree_with_its_records() {
     assert_eq!(of_type(graph, "uco-analysis:Analysis").len(), hits);
     validate_with_case_utils(&case);
 }
+
+/// Issue 27: a truncated report (the scan was killed before its summary) and an
+/// interrupted one render in every format, each saying INCOMPLETE, and exit 3.
+#[test]
+fn incomplete_reports_say_so_in_every_format_and_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(sample()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let truncated = dir.path().join("truncated.jsonl");
+    fs::write(&truncated, lines[..lines.len() - 1].join("\n")).unwrap();
+    let interrupted = dir.path().join("interrupted.jsonl");
+    fs::write(
+        &interrupted,
+        text.replace("\"interrupted\":false", "\"interrupted\":true"),
+    )
+    .unwrap();
+    for (report, why) in [
+        (&truncated, "the report has no summary record"),
+        (&interrupted, "the scan was interrupted"),
+    ] {
+        for format in ["text", "json", "csv", "case", "vics", "jsonl"] {
+            let out = hashsweep()
+                .arg("report")
+                .arg(report)
+                .args(["--format", format])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(3), "{format} {why}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("INCOMPLETE report"), "{format}: {stderr}");
+            if format != "jsonl" {
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                assert!(
+                    stdout.contains(&format!("INCOMPLETE: {why}")),
+                    "{format}: {stdout}"
+                );
+            }
+        }
+    }
+    // A complete report renders with exit 0 and no such word.
+    let out = hashsweep()
+        .arg("report")
+        .arg(sample())
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("INCOMPLETE"));
+}

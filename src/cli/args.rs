@@ -45,7 +45,8 @@ Exit status: 0 no match, 1 match, 2 fatal error, 130 interrupted.")]
   hashsweep report case42.jsonl --format vics --case-number 2024-0042 -o case42.vics.json
   hashsweep report case42.jsonl --format case -o case42.jsonld
 
-Exit status: 0 rendered, 2 error (unreadable or not a hashsweep scan report).")]
+Exit status: 0 rendered, 2 error (unreadable or not a hashsweep scan report), 3 rendered
+but INCOMPLETE (the report is truncated or the scan was interrupted; the output says so).")]
     Report(ReportArgs),
     /// Re-check a scan manifest: the report's and every list's SHA-256.
     #[command(after_help = "Examples:

@@ -55,6 +55,13 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
     let mut out = open_output(args.output.as_deref())?;
     report::render(format(args.format), &scan, &options(&args.render), &mut out)
         .context("cannot write the rendered report")?;
+    if let Some(why) = scan.incomplete() {
+        eprintln!(
+            "hashsweep: warning: INCOMPLETE report {}: {why}",
+            super::human::escape(&args.report.display().to_string())
+        );
+        return Ok(Exit::Incomplete);
+    }
     Ok(Exit::NoMatch)
 }
 

@@ -10,7 +10,8 @@
 //! whose `AnalyticResult` names the list entry, category and distance. Ids are derived
 //! from the report, so re-rendering gives the same graph. Each item not examined is a
 //! `uco-observable:File` too (path and size, no hashes), with a `uco-core:Annotation`
-//! saying why; one more Annotation on the evidence carries the scan's counts. Hash
+//! saying why; one more Annotation on the evidence carries the scan's counts, and another
+//! says INCOMPLETE when the report is truncated or the scan was interrupted. Hash
 //! methods outside UCO's
 //! vocabulary (BLAKE3, PDQ, PHASH, …) are plain strings, which validation notes as `sh:Info`.
 
@@ -93,6 +94,17 @@ pub fn render<W: Write>(
         ));
     }
     graph.extend(counts(report));
+    if let Some(why) = report.incomplete() {
+        let evidence = (0..report.header.evidence.len())
+            .map(|i| id(report, "evidence", &i.to_string()))
+            .collect();
+        graph.push(annotation(
+            report,
+            "incomplete",
+            &format!("INCOMPLETE: {why}."),
+            evidence,
+        ));
+    }
     let doc = json!({"@context": context(), "@graph": graph});
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

@@ -1,7 +1,8 @@
 //! The `csv` format: one row per hit, for spreadsheets and review-tool imports.
 //!
 //! The first column, `record`, says what a row is: `match` (one hit of a matched file),
-//! `failure` and `not_examined` (one file each, `why` saying why), `nothing_to_examine`
+//! `incomplete` (first, only when the report does not account for every file: `why` says
+//! INCOMPLETE and why), `failure` and `not_examined` (one file each, `why` saying why), `nothing_to_examine`
 //! and `file` (when the scan listed them), and `count` (one summary counter per row,
 //! in `count_name` and `count`, for the whole scan and then per evidence source). Filter
 //! on `record` to import only the hits.
@@ -71,6 +72,12 @@ pub fn render<W: Write>(
         let row: Vec<String> = row.iter().map(|c| neutralise(c)).collect();
         writer.write_record(&row)
     };
+    if let Some(why) = report.incomplete() {
+        let mut row = vec![String::new(); COLUMNS.len()];
+        row[0] = "incomplete".to_string();
+        row[COLUMNS.len() - 3] = format!("INCOMPLETE: {why}");
+        write(row)?;
+    }
     for file in report.matches() {
         for hit in &file.hits {
             write(hit_row(report, file, hit))?;

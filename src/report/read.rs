@@ -363,6 +363,17 @@ impl ScanReport {
         self.files.iter().filter(|f| f.is_failure())
     }
 
+    /// Why the report does not account for every file of the evidence, if it does not: the
+    /// scan was killed before its summary (a truncated report) or interrupted by Ctrl-C.
+    /// Every renderer says INCOMPLETE and `hashsweep report` exits 3.
+    pub fn incomplete(&self) -> Option<&'static str> {
+        match &self.summary {
+            None => Some("the report has no summary record: the scan did not finish"),
+            Some(s) if s.interrupted => Some("the scan was interrupted: not every file was seen"),
+            Some(_) => None,
+        }
+    }
+
     /// Skipped items whose content was not examined (encrypted, unsupported, …).
     pub fn not_examined(&self) -> impl Iterator<Item = &FileIn> {
         self.files.iter().filter(|f| f.is_not_examined())

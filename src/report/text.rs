@@ -65,21 +65,15 @@ fn write_run<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         printable(&h.command_line.join(" "))
     )?;
     writeln!(out, "Started:       {}", h.started_at)?;
-    match &report.summary {
-        Some(s) => {
-            writeln!(
-                out,
-                "Finished:      {} ({} ms)",
-                s.finished_at, s.elapsed_ms
-            )?;
-            if s.interrupted {
-                writeln!(
-                    out,
-                    "INTERRUPTED:   the scan was stopped; not every file was seen"
-                )?;
-            }
-        }
-        None => writeln!(out, "INCOMPLETE:    the report has no summary record")?,
+    if let Some(s) = &report.summary {
+        writeln!(
+            out,
+            "Finished:      {} ({} ms)",
+            s.finished_at, s.elapsed_ms
+        )?;
+    }
+    if let Some(why) = report.incomplete() {
+        writeln!(out, "INCOMPLETE: {why}")?;
     }
     writeln!(out)
 }

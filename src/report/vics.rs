@@ -10,8 +10,9 @@
 //!
 //! VICS has no place for what was not examined or for the scan's counts, and a loader must
 //! ignore case-level keys it does not know (FORMATS.md §1.3; RECON writes its own too), so
-//! they go in two case-level keys of ours: `HashsweepCounts` (the summary's counters) and
-//! `HashsweepNotExamined` (one `{SourceID, FilePath, Reason}` per item not examined).
+//! they go in case-level keys of ours: `HashsweepCounts` (the summary's counters),
+//! `HashsweepNotExamined` (one `{SourceID, FilePath, Reason}` per item not examined) and,
+//! for a truncated or interrupted report, `HashsweepIncomplete` (`INCOMPLETE: why`).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -97,6 +98,12 @@ pub fn render<W: Write>(
     case.insert("TotalMediaFiles".into(), json!(media.len()));
     if let Some(summary) = &report.summary {
         case.insert("HashsweepCounts".into(), counts(summary));
+    }
+    if let Some(why) = report.incomplete() {
+        case.insert(
+            "HashsweepIncomplete".into(),
+            json!(format!("INCOMPLETE: {why}")),
+        );
     }
     let not_examined: Vec<Value> = report
         .not_examined()
