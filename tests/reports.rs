@@ -654,3 +654,61 @@ fn incomplete_reports_say_so_in_every_format_and_exit_3() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("INCOMPLETE"));
 }
+
+/// Issue 27: a second scan or rendering to an existing path is refused (exit 2, the first
+/// file untouched) unless `--force`, which the header records.
+#[test]
+fn existing_reports_are_not_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = demo_scan(dir.path(), &[]);
+    let first = fs::read(&report).unwrap();
+    let manifest = dir.path().join("demo.jsonl.manifest.json");
+    let first_manifest = fs::read(&manifest).unwrap();
+    let again = hashsweep()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+        ])
+        .args(["--quiet", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+    assert_eq!(fs::read(&report).unwrap(), first);
+    assert_eq!(fs::read(&manifest).unwrap(), first_manifest);
+
+    let (_, forced) = demo_scan(dir.path(), &["--force"]);
+    assert_eq!(forced.status.code(), Some(1));
+    let header: Value =
+        serde_json::from_str(fs::read_to_string(&report).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(header["force"], true);
+    assert!(!String::from_utf8_lossy(&first)
+        .lines()
+        .next()
+        .unwrap()
+        .contains("\"force\""));
+
+    let rendered = dir.path().join("demo.csv");
+    fs::write(&rendered, b"keep me").unwrap();
+    let refused = hashsweep()
+        .arg("report")
+        .arg(&report)
+        .args(["--format", "csv", "-o"])
+        .arg(&rendered)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(fs::read(&rendered).unwrap(), b"keep me");
+    render(
+        &report,
+        "csv",
+        &["-o", rendered.to_str().unwrap(), "--force"],
+    );
+    assert!(fs::read_to_string(&rendered)
+        .unwrap()
+        .starts_with("record,"));
+}

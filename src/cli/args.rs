@@ -211,6 +211,10 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub render: RenderArgs,
 
+    /// Replace an existing report or manifest (refused otherwise); the header records it.
+    #[arg(long)]
+    pub force: bool,
+
     /// Report every file, not only matches, failures and items not examined.
     #[arg(long)]
     pub all_files: bool,
@@ -246,7 +250,7 @@ pub struct ScanArgs {
     /// uninterrupted scan would have written. Only --threads and --quiet may be added.
     #[arg(long, value_name = "JOURNAL", conflicts_with_all = [
         "evidence", "lists", "known", "list_format", "lenient", "thresholds", "output",
-        "format", "manifest", "all_files", "list_skipped", "list_low_quality", "no_dihedral", "verify_image", "journal",
+        "format", "manifest", "force", "all_files", "list_skipped", "list_low_quality", "no_dihedral", "verify_image", "journal",
     ])]
     pub resume: Option<PathBuf>,
 
@@ -296,6 +300,10 @@ pub struct ReportArgs {
     /// Write here instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Replace an existing output file (refused otherwise).
+    #[arg(long)]
+    pub force: bool,
 
     #[command(flatten)]
     pub render: RenderArgs,

@@ -128,6 +128,31 @@ fn run_scanner(
     Ok(output?)
 }
 
+/// Creates a report, manifest or rendering at `path` (standard output without one). An
+/// existing file is refused unless `overwrite` (`--force`): a second run with the same
+/// `-o` must not silently replace the first run's report. `create_new` makes the check
+/// and the creation one step.
+pub(crate) fn create_output(
+    path: Option<&std::path::Path>,
+    overwrite: bool,
+) -> Result<Box<dyn Write>> {
+    let Some(p) = path.filter(|_| !overwrite) else {
+        return open_output(path);
+    };
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .open(p)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+                "{} exists: refusing to overwrite it (use --force to replace it)",
+                p.display()
+            ),
+            _ => anyhow::Error::new(e).context(format!("cannot write {}", p.display())),
+        })?;
+    Ok(Box::new(BufWriter::new(file)))
+}
+
 pub(crate) fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Write>> {
     Ok(match path {
         Some(p) => {

@@ -96,6 +96,7 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     }
     let mut header = header(&matcher, &options, &sources, started_at.clone());
     header.journal = args.journal.as_ref().map(|p| p.display().to_string());
+    header.force = args.force;
     let this_resume = prior.as_ref().map(|j| ResumeInfo {
         command_line: header.command_line.clone(),
         at: now_rfc3339(),
@@ -106,7 +107,15 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         header.resumed = prior.resumes.iter().chain(&this_resume).cloned().collect();
     }
     // Opened before the scan: a report that cannot be written is fatal before hours of work.
-    let mut out = reports::report_writer(&args)?;
+    // A resume replaces the report its killed run had begun.
+    let overwrite = args.force || prior.is_some();
+    if let Some(manifest) = reports::manifest_path(&args).filter(|p| !overwrite && p.exists()) {
+        bail!(
+            "{} exists: refusing to overwrite it (use --force to replace it)",
+            manifest.display()
+        );
+    }
+    let mut out = reports::report_writer(&args, overwrite)?;
     let journal = match (&args.journal, &identity, &prior, &this_resume) {
         (Some(path), Some(identity), None, _) => {
             Some(JournalWriter::create(path, identity, listing)?)
@@ -178,7 +187,7 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
             human::escape(&format!("{e:#}"))
         );
     }
-    reports::after_scan(&args, &header, &summary, digest)?;
+    reports::after_scan(&args, overwrite, &header, &summary, digest)?;
     Ok(if output.interrupted {
         Exit::Interrupted
     } else if summary.counts.total.matched > 0 {
@@ -304,5 +313,6 @@ fn header(
         decoders: hashsweep::perceptual::decoders(),
         journal: None,
         resumed: Vec::new(),
+        force: false,
     }
 }

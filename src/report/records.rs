@@ -58,6 +58,9 @@ pub struct Header {
     /// Each time an interrupted scan was resumed from its journal (`--resume`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resumed: Vec<ResumeInfo>,
+    /// `--force`: an existing report or manifest at the same path was replaced.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
 }
 
 /// The image-level hash check of one evidence source.
