@@ -135,6 +135,7 @@ fn run_scanner(
 pub(crate) fn create_output(
     path: Option<&std::path::Path>,
     overwrite: bool,
+    what: &str,
 ) -> Result<Box<dyn Write>> {
     let Some(p) = path.filter(|_| !overwrite) else {
         return open_output(path);
@@ -145,10 +146,10 @@ pub(crate) fn create_output(
         .open(p)
         .map_err(|e| match e.kind() {
             io::ErrorKind::AlreadyExists => anyhow::anyhow!(
-                "{} exists: refusing to overwrite it (use --force to replace it)",
+                "{what} {} already exists: refusing to overwrite it (use --force to replace it)",
                 p.display()
             ),
-            _ => anyhow::Error::new(e).context(format!("cannot write {}", p.display())),
+            _ => anyhow::Error::new(e).context(format!("cannot write {what} {}", p.display())),
         })?;
     Ok(Box::new(BufWriter::new(file)))
 }

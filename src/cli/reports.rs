@@ -52,7 +52,7 @@ fn read_report(path: &Path, keep_clean: bool) -> Result<ScanReport> {
 /// `hashsweep report`.
 pub fn report(args: ReportArgs) -> Result<Exit> {
     let scan = read_report(&args.report, shows_clean_files(args.format))?;
-    let mut out = create_output(args.output.as_deref(), args.force)?;
+    let mut out = create_output(args.output.as_deref(), args.force, "rendering")?;
     report::render(format(args.format), &scan, &options(&args.render), &mut out)
         .context("cannot write the rendered report")?;
     if let Some(why) = scan.incomplete() {
@@ -86,6 +86,7 @@ pub fn report_writer(args: &ScanArgs, overwrite: bool) -> Result<DigestWriter<Bo
     Ok(DigestWriter::new(create_output(
         args.output.as_deref(),
         overwrite,
+        "report",
     )?))
 }
 
@@ -180,7 +181,7 @@ fn write_manifest(
         report,
     };
     let manifest = Manifest::new(scan, context);
-    let mut file = create_output(Some(path), overwrite)?;
+    let mut file = create_output(Some(path), overwrite, "manifest")?;
     manifest
         .write(&mut file)
         .with_context(|| format!("cannot write manifest {}", path.display()))

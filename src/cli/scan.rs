@@ -111,7 +111,7 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     let overwrite = args.force || prior.is_some();
     if let Some(manifest) = reports::manifest_path(&args).filter(|p| !overwrite && p.exists()) {
         bail!(
-            "{} exists: refusing to overwrite it (use --force to replace it)",
+            "manifest {} already exists: refusing to overwrite it (use --force to replace it)",
             manifest.display()
         );
     }
