@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::evidence::ItemPath;
+use crate::listing::Listing;
 use crate::report::record_line;
 use crate::scan::{FileResult, ItemKey, ResultSink};
 use crate::summary::{FileTally, Summary};
@@ -244,8 +245,8 @@ impl Journal {
 /// `finish`.
 pub struct JournalWriter {
     path: PathBuf,
-    /// Whether every file's record is kept (`--all-files`), not only reportable ones.
-    keep_clean: bool,
+    /// Which files' records the report shows (and so the journal keeps).
+    listing: Listing,
     state: Mutex<WriterState>,
 }
 
@@ -261,7 +262,7 @@ impl JournalWriter {
     pub fn create(
         path: &Path,
         header: &JournalHeader,
-        keep_clean: bool,
+        listing: Listing,
     ) -> Result<Self, JournalError> {
         let file = OpenOptions::new()
             .write(true)
@@ -273,7 +274,7 @@ impl JournalWriter {
                 },
                 _ => io_error(path, source),
             })?;
-        let writer = JournalWriter::over(path, file, keep_clean);
+        let writer = JournalWriter::over(path, file, listing);
         writer.append_line(&JournalLine::Header(header.clone()));
         writer.sync().map_err(|e| io_error(path, e))?;
         sync_parent_dir(path).map_err(|e| io_error(path, e))?;
@@ -285,7 +286,7 @@ impl JournalWriter {
     pub fn resume(
         journal: &Journal,
         info: &ResumeInfo,
-        keep_clean: bool,
+        listing: Listing,
     ) -> Result<Self, JournalError> {
         let path = &journal.path;
         let file = OpenOptions::new()
@@ -296,16 +297,16 @@ impl JournalWriter {
             .map_err(|e| io_error(path, e))?;
         let mut file = file;
         io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(|e| io_error(path, e))?;
-        let writer = JournalWriter::over(path, file, keep_clean);
+        let writer = JournalWriter::over(path, file, listing);
         writer.append_line(&JournalLine::Resumed(info.clone()));
         writer.sync().map_err(|e| io_error(path, e))?;
         Ok(writer)
     }
 
-    fn over(path: &Path, file: File, keep_clean: bool) -> Self {
+    fn over(path: &Path, file: File, listing: Listing) -> Self {
         JournalWriter {
             path: path.to_path_buf(),
-            keep_clean,
+            listing,
             state: Mutex::new(WriterState {
                 out: BufWriter::with_capacity(1 << 16, file),
                 unsynced: 0,
@@ -356,7 +357,7 @@ impl JournalWriter {
 
 impl ResultSink for JournalWriter {
     fn finished(&self, result: &FileResult) {
-        let record = if self.keep_clean || result.is_reportable() {
+        let record = if self.listing.keeps(result) {
             match record_line(result).and_then(RawValue::from_string) {
                 Ok(raw) => Some(raw),
                 Err(e) => {
@@ -430,7 +431,7 @@ mod tests {
             location: None,
             entry: None,
             meta: None,
-            outcome: Outcome::Skipped(SkipReason::Symlink),
+            outcome: Outcome::Skipped(SkipReason::Encrypted),
         }
     }
 
@@ -438,7 +439,7 @@ mod tests {
     fn a_torn_last_line_is_dropped_and_cut_off_on_resume() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scan.journal");
-        let writer = JournalWriter::create(&path, &header(), false).unwrap();
+        let writer = JournalWriter::create(&path, &header(), Listing::default()).unwrap();
         writer.finished(&skipped("ev/b", 0));
         writer.finished(&skipped("ev/a", 0));
         writer.finished(&skipped("ev/a", 1));
@@ -452,13 +453,13 @@ mod tests {
         assert_eq!(journal.entries.len(), 2);
         let mut summary = Summary::for_sources(1);
         journal.add_to(&mut summary);
-        assert_eq!(summary.total.skipped["symlink"], 2);
+        assert_eq!(summary.total.skipped["encrypted"], 2);
         let resumed = ResumeInfo {
             command_line: vec![],
             at: "t".into(),
             files_already_done: 2,
         };
-        let writer = JournalWriter::resume(&journal, &resumed, false).unwrap();
+        let writer = JournalWriter::resume(&journal, &resumed, Listing::default()).unwrap();
         writer.finished(&skipped("ev/a", 1));
         writer.finish().unwrap();
 
@@ -477,7 +478,7 @@ mod tests {
     fn a_corrupt_complete_line_names_its_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scan.journal");
-        let writer = JournalWriter::create(&path, &header(), false).unwrap();
+        let writer = JournalWriter::create(&path, &header(), Listing::default()).unwrap();
         writer.finish().unwrap();
         let mut text = std::fs::read_to_string(&path).unwrap();
         text.push_str("{\"file\":{\"evidence\":0}}\n{\"resumed\":1}\n");
@@ -494,7 +495,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scan.journal");
         std::fs::write(&path, b"keep me").unwrap();
-        let err = JournalWriter::create(&path, &header(), false)
+        let err = JournalWriter::create(&path, &header(), Listing::default())
             .err()
             .unwrap();
         assert!(matches!(err, JournalError::Exists { .. }));

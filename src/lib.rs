@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod index;
 pub mod journal;
 pub mod list;
+pub mod listing;
 pub mod manifest;
 pub mod matcher;
 pub mod nested;

@@ -24,6 +24,7 @@ use crate::evidence::{
     SkipReason,
 };
 use crate::list::ListRole;
+use crate::listing::Listing;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::nested::{EntryLocation, Parent};
 use crate::pdq::Dihedral;
@@ -38,8 +39,8 @@ pub struct ScanOptions {
     pub perceptual: PerceptualConfig,
     /// Pictures larger than this are hashed but not decoded.
     pub max_picture_bytes: u64,
-    /// Keep the hashes of files without hits (for `hash`); a scan keeps only what it reports.
-    pub keep_clean: bool,
+    /// Which results are kept as records (`hash` keeps every one); all are counted.
+    pub listing: Listing,
     /// Match all eight rotations/mirrors of a PDQ hash, not only the picture as stored.
     pub dihedral: bool,
     /// Open archives and compressed files and scan their entries, within these limits;
@@ -48,7 +49,7 @@ pub struct ScanOptions {
 }
 
 /// Meta's recommended cut-off: PDQ hashes of quality under 50 (flat or featureless
-/// pictures) match unrelated pictures too easily, so they are reported but never matched.
+/// pictures) match unrelated pictures too easily, so they are counted but never matched.
 pub const PDQ_MIN_QUALITY: u32 = 50;
 
 /// Everything learnt about one file that was read.
@@ -74,7 +75,7 @@ impl Hashed {
     }
 
     /// A picture whose PDQ hash is under the quality cut-off, so it was never matched
-    /// perceptually: the report shows it, for the examiner to look at by other means.
+    /// perceptually (its digests were): counted, and listed with `--list-low-quality`.
     pub fn is_pdq_gated(&self) -> bool {
         self.picture
             .as_ref()
@@ -156,15 +157,6 @@ impl FileResult {
             Outcome::Hashed(h) => Some(h),
             Outcome::Failed { partial, .. } => partial.as_deref(),
             Outcome::Skipped(_) => None,
-        }
-    }
-
-    /// Whether a scan report must show this result: matches, failures, skipped items, and
-    /// pictures that could not be matched perceptually (PDQ quality under the cut-off).
-    pub fn is_reportable(&self) -> bool {
-        match &self.outcome {
-            Outcome::Hashed(h) => h.has_alert_hit() || h.is_pdq_gated(),
-            Outcome::Failed { .. } | Outcome::Skipped(_) => true,
         }
     }
 }
@@ -270,7 +262,7 @@ impl<'a> Scanner<'a> {
                 .collect();
             for result in processed.into_iter().flatten() {
                 summary.count(&result);
-                if self.options.keep_clean || result.is_reportable() {
+                if self.options.listing.keeps(&result) {
                     results.push(result);
                 }
             }
@@ -303,6 +295,7 @@ impl<'a> Scanner<'a> {
                 error: error.clone(),
                 partial: None,
             },
+            ItemKind::File { size: 0 } => Outcome::Skipped(SkipReason::Empty),
             ItemKind::File { .. } if self.stop.load(Ordering::Relaxed) => {
                 Outcome::Skipped(SkipReason::Interrupted)
             }

@@ -1,6 +1,8 @@
 //! The scan's accounting: every file seen lands in exactly one of hashed, skipped (by
 //! reason) or failed, so `files_seen == hashed + skipped + failed` always holds, for the
-//! whole scan and for each evidence source.
+//! whole scan and for each evidence source. Skipped items are also counted by kind
+//! (`not_examined`, `nothing_to_examine`: `SkipKind`), so a report that lists only the
+//! not-examined ones still accounts for every link and device node.
 //!
 //! Owns `Counts` (one set of counters), `Summary` (the totals plus one `Counts` per
 //! evidence source) and `FileTally`, what one file adds to them. A tally is small and
@@ -11,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::SkipKind;
 use crate::scan::{FileResult, Hashed, Outcome};
 
 /// The counters of a scan or of one evidence source.
@@ -27,7 +30,12 @@ pub struct Counts {
     pub known_good: u64,
     /// Pictures whose PDQ quality is under the cut-off: hashed, never matched by PDQ.
     pub pdq_low_quality: u64,
+    /// Every skipped item, per reason code.
     pub skipped: BTreeMap<String, u64>,
+    /// The skipped items whose content was not examined, per reason: each has a record.
+    pub not_examined: BTreeMap<String, u64>,
+    /// The skipped items with nothing to examine, per reason: counted, not listed.
+    pub nothing_to_examine: BTreeMap<String, u64>,
     pub failed: u64,
     /// Bytes read from evidence files.
     pub bytes: u64,
@@ -57,7 +65,15 @@ impl Counts {
         match &tally.outcome {
             TallyOutcome::Hashed => self.hashed += 1,
             TallyOutcome::Failed => self.failed += 1,
-            TallyOutcome::Skipped(code) => *self.skipped.entry(code.clone()).or_insert(0) += 1,
+            TallyOutcome::Skipped(code) => {
+                *self.skipped.entry(code.clone()).or_insert(0) += 1;
+                let by_kind = match tally.skip_kind {
+                    Some(SkipKind::NothingToExamine) => &mut self.nothing_to_examine,
+                    // A journal of an older build has no kind: count as not examined.
+                    Some(SkipKind::NotExamined) | None => &mut self.not_examined,
+                };
+                *by_kind.entry(code.clone()).or_insert(0) += 1;
+            }
         }
         self.bytes += tally.bytes;
         self.images += u64::from(tally.image);
@@ -74,9 +90,18 @@ impl Counts {
         self.skipped.values().sum()
     }
 
+    pub fn not_examined_total(&self) -> u64 {
+        self.not_examined.values().sum()
+    }
+
+    pub fn nothing_to_examine_total(&self) -> u64 {
+        self.nothing_to_examine.values().sum()
+    }
+
     /// The accounting identity every scan must satisfy.
     pub fn is_balanced(&self) -> bool {
         self.files_seen == self.hashed + self.skipped_total() + self.failed
+            && self.skipped_total() == self.not_examined_total() + self.nothing_to_examine_total()
     }
 }
 
@@ -149,6 +174,9 @@ pub struct FileTally {
     pub orphan: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub carved: bool,
+    /// For a skipped item: whether its content went unexamined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_kind: Option<SkipKind>,
 }
 
 impl FileTally {
@@ -172,6 +200,10 @@ impl FileTally {
             entry: result.entry.is_some(),
             orphan: result.location.as_ref().is_some_and(|l| l.orphan),
             carved: result.location.as_ref().is_some_and(|l| l.carved.is_some()),
+            skip_kind: match &result.outcome {
+                Outcome::Skipped(reason) => Some(reason.kind()),
+                _ => None,
+            },
         }
     }
 }

@@ -547,18 +547,20 @@ fn bundled_demo_finds_exactly_the_planted_files() {
     );
     let s = summary(&recs);
     assert_eq!(s["files_seen"], 14);
-    assert_eq!(s["skipped"], json!({"symlink": 1}));
+    // The link and the empty file have nothing to examine: counted, not listed.
+    assert_eq!(s["skipped"], json!({"empty": 1, "symlink": 1}));
+    assert_eq!(s["nothing_to_examine"], json!({"empty": 1, "symlink": 1}));
+    assert_eq!(s["not_examined"], json!({}));
+    assert!(of_kind(&recs, "skipped").is_empty());
     assert_eq!(s["failed"], 1);
-    // The flat picture: hashed, PDQ quality 0, reported as never matchable perceptually.
-    let gated: Vec<(&str, &Value)> = of_kind(&recs, "file")
-        .iter()
-        .map(|r| (r["path"].as_str().unwrap(), &r["pdq_quality"]))
-        .collect();
-    assert_eq!(
-        gated,
-        [("fixtures/evidence/camera/IMG_0004.jpg", &json!(0))]
-    );
+    // The flat picture: hashed, PDQ quality 0, never matchable perceptually: counted only.
+    assert!(of_kind(&recs, "file").is_empty());
     assert_eq!(s["pdq_low_quality"], 1);
+    assert_eq!(
+        recs.len(),
+        8 + 1 + 2,
+        "matches, the failure, header and summary"
+    );
     let header = &recs[0];
     assert_eq!(header["lists"][0]["entries"]["md5"], 2);
     assert_eq!(header["lists"][0]["entries"]["pdq"], 4);
@@ -649,8 +651,12 @@ fn pdq_matches_mirrored_copies_and_gates_low_quality() {
     );
     assert!(match_set(&scan(&["--no-dihedral"]), &ev).is_empty());
 
-    // Without --all-files the gated picture is still reported, and counted.
+    // Without --all-files the gated picture is counted, and listed only when asked.
     let out = scan_of(&ev, &list, &[]);
+    let recs = records(&out.stdout);
+    assert!(of_kind(&recs, "file").is_empty());
+    assert_eq!(summary(&recs)["pdq_low_quality"], 1);
+    let out = scan_of(&ev, &list, &["--list-low-quality".as_ref()]);
     let recs = records(&out.stdout);
     let files: Vec<&str> = of_kind(&recs, "file")
         .iter()
@@ -885,4 +891,139 @@ fn non_utf8_evidence_path_scans_and_journal_says_why_not() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not UTF-8: no journal possible"));
+}
+
+/// A raw disk image whose one MBR partition starts with a LUKS header: hashsweep does not
+/// decrypt, so the partition is seen and not examined (`encrypted`).
+fn luks_disk_image() -> Vec<u8> {
+    let mut disk = vec![0u8; 64 * 1024];
+    let entry = &mut disk[446..462];
+    entry[4] = 0x83; // Linux
+    entry[8..12].copy_from_slice(&1u32.to_le_bytes()); // first LBA
+    entry[12..16].copy_from_slice(&127u32.to_le_bytes()); // sectors
+    disk[510] = 0x55;
+    disk[511] = 0xAA;
+    disk[512..518].copy_from_slice(b"LUKS\xba\xbe");
+    disk
+}
+
+/// Issue 25: by default a report holds only what an examiner must act on (the match, the
+/// failure, the item not examined), while links and low-quality pictures are counted;
+/// `--list-skipped` adds the links, `--all-files` lists everything, and the summary's
+/// counts are the same in all three runs.
+#[test]
+fn report_lists_what_must_be_acted_on_and_counts_the_rest() {
+    let dir = world_readable_tempdir();
+    let ev = dir.path().join("ev");
+    write(&ev.join("hit/listed.bin"), b"the one listed file");
+    write(&ev.join("locked.bin"), b"no one may read this");
+    fs::set_permissions(ev.join("locked.bin"), fs::Permissions::from_mode(0o000)).unwrap();
+    fs::create_dir_all(ev.join("links")).unwrap();
+    for i in 0..1000 {
+        std::os::unix::fs::symlink("../hit/listed.bin", ev.join(format!("links/l{i:04}"))).unwrap();
+    }
+    for i in 0..500u32 {
+        let grey = (i % 200) as u8 + 20;
+        let flat = RgbImage::from_pixel(32, 32, image::Rgb([grey, grey, grey]));
+        write(&ev.join(format!("icons/i{i:03}.png")), &png_bytes(&flat));
+    }
+    let disk = dir.path().join("disk.raw");
+    write(&disk, &luks_disk_image());
+    let list = dir.path().join("list.jsonl");
+    let md5 = FileDigests::of(b"the one listed file").md5;
+    write_list(&list, &[entry(Algorithm::Md5, &md5, "HIT")]);
+
+    let run = |extra: &[&str]| {
+        let mut args = vec!["scan", ev.to_str().unwrap(), disk.to_str().unwrap()];
+        args.extend(["-l", list.to_str().unwrap(), "--quiet"]);
+        args.extend(extra);
+        let out = as_unprivileged_user(&args);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        records(&out.stdout)
+    };
+    let kinds = |recs: &[Value]| -> BTreeMap<String, usize> {
+        let mut kinds = BTreeMap::new();
+        for r in recs {
+            let kind = match r["skip_kind"].as_str() {
+                Some(k) => format!("skipped:{k}"),
+                None => r["record"].as_str().unwrap().to_string(),
+            };
+            *kinds.entry(kind).or_insert(0) += 1;
+        }
+        kinds
+    };
+    let counts = |recs: &[Value]| {
+        let mut s = summary(recs).clone();
+        for timing in ["started_at", "finished_at", "elapsed_ms"] {
+            s.as_object_mut().unwrap().remove(timing);
+        }
+        s
+    };
+
+    let default = run(&[]);
+    let count = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
+        pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    };
+    assert_eq!(
+        kinds(&default),
+        count(&[
+            ("header", 1),
+            ("match", 1),
+            ("failure", 1),
+            ("skipped:not_examined", 1),
+            ("summary", 1),
+        ])
+    );
+    assert_eq!(
+        match_set(&default, &ev),
+        set(&[("hit/listed.bin", &["md5:HIT"])])
+    );
+    let failure = of_kind(&default, "failure")[0];
+    assert!(failure["path"].as_str().unwrap().ends_with("locked.bin"));
+    let not_examined = of_kind(&default, "skipped")[0];
+    assert_eq!(
+        (&not_examined["evidence"], &not_examined["reason"]),
+        (&json!(1), &json!("encrypted"))
+    );
+    let s = counts(&default);
+    assert_eq!(s["files_seen"], 1503);
+    assert_eq!(s["hashed"], 501);
+    assert_eq!(s["pdq_low_quality"], 500);
+    assert_eq!(s["failed"], 1);
+    assert_eq!(s["skipped"], json!({"encrypted": 1, "symlink": 1000}));
+    assert_eq!(s["not_examined"], json!({"encrypted": 1}));
+    assert_eq!(s["nothing_to_examine"], json!({"symlink": 1000}));
+    assert_eq!(
+        s["by_evidence"][0]["nothing_to_examine"],
+        json!({"symlink": 1000})
+    );
+    assert_eq!(s["by_evidence"][1]["not_examined"], json!({"encrypted": 1}));
+
+    let listed = run(&["--list-skipped"]);
+    assert_eq!(
+        kinds(&listed),
+        count(&[
+            ("header", 1),
+            ("match", 1),
+            ("failure", 1),
+            ("skipped:not_examined", 1),
+            ("skipped:nothing_to_examine", 1000),
+            ("summary", 1),
+        ])
+    );
+    let everything = run(&["--all-files"]);
+    assert_eq!(
+        kinds(&everything),
+        count(&[
+            ("header", 1),
+            ("match", 1),
+            ("failure", 1),
+            ("file", 500),
+            ("skipped:not_examined", 1),
+            ("skipped:nothing_to_examine", 1000),
+            ("summary", 1),
+        ])
+    );
+    assert_eq!(counts(&listed), s);
+    assert_eq!(counts(&everything), s);
 }

@@ -18,6 +18,7 @@ use hashsweep::digest::FileDigests;
 use hashsweep::evidence::container::ContainerLimits;
 use hashsweep::evidence::open_evidence;
 use hashsweep::list::{load_list, LoadOptions};
+use hashsweep::listing::Listing;
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::progress::Progress;
@@ -488,7 +489,7 @@ z = zipfile.ZipFile('ev/z-after.zip', 'w'); z.write('pic.png'); z.close()
     let options = ScanOptions {
         perceptual: PerceptualConfig::new(&[], DecodeLimits::default()),
         max_picture_bytes: 0,
-        keep_clean: true,
+        listing: Listing::EVERYTHING,
         dihedral: false,
         containers: Some(ContainerLimits {
             max_expanded_bytes: 15 << 20,

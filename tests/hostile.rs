@@ -19,6 +19,7 @@ use hashsweep::digest::FileDigests;
 use hashsweep::evidence::{
     DirectorySource, EvidenceError, EvidenceItem, EvidenceSource, SourceInfo,
 };
+use hashsweep::listing::Listing;
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::progress::Progress;
@@ -262,6 +263,8 @@ fn hostile_corpus_lands_every_file_in_its_bucket() {
         list.as_os_str(),
         "--threads".as_ref(),
         "2".as_ref(),
+        // Links, device nodes and empty files are only counted unless asked for.
+        "--list-skipped".as_ref(),
     ];
     let out = scan_as_nobody(&args, &rss_file);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -284,6 +287,7 @@ fn hostile_corpus_lands_every_file_in_its_bucket() {
         ),
         ("closed", failure("cannot list directory")),
         (&format!("deep/{deep}bottom.bin")[..], matched.clone()),
+        ("empty.bin", skipped("empty")),
         ("fine.bin", matched.clone()),
         ("links/loop-a", skipped("symlink")),
         ("links/loop-b", skipped("symlink")),
@@ -347,8 +351,8 @@ fn hostile_corpus_lands_every_file_in_its_bucket() {
     let raw = hex::decode(weird_rec["path_raw_hex"].as_str().unwrap()).unwrap();
     assert!(raw.ends_with(NON_UTF8_NAME));
 
-    // Accounting: the two hashed files without a hit (empty.bin, whose MD5 is on the list
-    // but never reported, and the 1x1 picture) have no record but are counted.
+    // Accounting: the hashed file without a hit (the 1x1 picture) has no record but is
+    // counted; empty.bin (whose MD5 is on the list) has nothing to examine and no match.
     let s = recs.last().unwrap();
     assert_eq!(s["record"], "summary");
     let seen = s["files_seen"].as_u64().unwrap();
@@ -360,9 +364,14 @@ fn hostile_corpus_lands_every_file_in_its_bucket() {
         .values()
         .map(|v| v.as_u64().unwrap())
         .sum();
-    assert_eq!((seen, hashed, failed, skipped_total), (26, 6, 14, 6), "{s}");
+    assert_eq!((seen, hashed, failed, skipped_total), (26, 5, 14, 7), "{s}");
     assert_eq!(seen, hashed + failed + skipped_total);
-    assert_eq!(s["skipped"], json!({"symlink": 4, "special_file": 2}));
+    assert_eq!(
+        s["skipped"],
+        json!({"symlink": 4, "special_file": 2, "empty": 1})
+    );
+    assert_eq!(s["nothing_to_examine"], s["skipped"]);
+    assert_eq!(s["not_examined"], json!({}));
     assert_eq!(s["matched"], 4);
     // The 1x1 picture decodes (too small for PDQ, noted); 1x100000 is over the height
     // limit, like the bombs.
@@ -431,7 +440,7 @@ fn files_that_change_size_while_scanned_are_noted() {
     let options = ScanOptions {
         perceptual: PerceptualConfig::new(&[Algorithm::Pdq], DecodeLimits::default()),
         max_picture_bytes: 1 << 20,
-        keep_clean: true,
+        listing: Listing::EVERYTHING,
         dihedral: true,
         containers: None,
     };
@@ -593,7 +602,7 @@ fn a_panic_while_hashing_is_contained_to_its_file() {
     let options = ScanOptions {
         perceptual: PerceptualConfig::new(&[], DecodeLimits::default()),
         max_picture_bytes: 0,
-        keep_clean: true,
+        listing: Listing::EVERYTHING,
         dihedral: false,
         containers: None,
     };

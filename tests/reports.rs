@@ -107,9 +107,10 @@ fn rendering_is_deterministic() {
 fn csv_has_one_row_per_hit_and_no_live_formula() {
     let out = render(&sample(), "csv", &[]);
     let mut reader = csv::Reader::from_reader(&out[..]);
-    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let all: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let rows: Vec<&csv::StringRecord> = all.iter().filter(|r| &r[0] == "match").collect();
     assert_eq!(rows.len(), 3);
-    for row in &rows {
+    for row in &all {
         for cell in row {
             assert!(
                 !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
@@ -117,7 +118,7 @@ fn csv_has_one_row_per_hit_and_no_live_formula() {
             );
         }
     }
-    assert_eq!(&rows[0][2], "'=HYPERLINK(\"x\").jpg");
+    assert_eq!(&rows[0][3], "'=HYPERLINK(\"x\").jpg");
 }
 
 #[test]
@@ -191,7 +192,7 @@ fn case_export_is_json_ld_in_the_case_uco_vocabulary() {
     assert_eq!(ids.len(), graph.len(), "ids are unique");
     assert_eq!(of_type(graph, "uco-tool:AnalyticTool").len(), 1);
     let files = of_type(graph, "uco-observable:File");
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), 3, "two matched files and one not examined");
     let hashes = &files[0]["uco-core:hasFacet"][1]["uco-observable:hash"];
     assert!(hashes
         .as_array()
@@ -247,6 +248,89 @@ fn validate_with_case_utils(doc: &[u8]) {
     );
 }
 
+/// Issue 25: every format gives the counts, skipped items split by kind, and lists the
+/// one item not examined (the sample's encrypted file) without listing the links.
+#[test]
+fn every_format_counts_skips_by_kind_and_lists_what_was_not_examined() {
+    let text = String::from_utf8(render(&sample(), "text", &[])).unwrap();
+    assert!(
+        text.contains("    not examined:       1 (encrypted 1) (listed below)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    nothing to examine: 2 (symlink 2)"),
+        "{text}"
+    );
+    assert!(text.contains("Not examined (1)\n  /private/secret.docx [evidence 1]: encrypted\n"));
+
+    let doc: Value = serde_json::from_slice(&render(&sample(), "json", &[])).unwrap();
+    assert_eq!(
+        doc["summary"]["not_examined"],
+        serde_json::json!({"encrypted": 1})
+    );
+    assert_eq!(
+        doc["summary"]["nothing_to_examine"],
+        serde_json::json!({"symlink": 2})
+    );
+    assert_eq!(doc["skipped"][0]["skip_kind"], "not_examined");
+
+    let csv_out = render(&sample(), "csv", &[]);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(&csv_out[..])
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    let of = |kind: &str| rows.iter().filter(|r| &r[0] == kind).collect::<Vec<_>>();
+    let not_examined = of("not_examined");
+    assert_eq!(not_examined.len(), 1);
+    assert_eq!(
+        (&not_examined[0][3], &not_examined[0][27]),
+        ("/private/secret.docx", "encrypted")
+    );
+    assert_eq!(of("failure").len(), 1);
+    let count = |name: &str| -> Vec<(String, String)> {
+        of("count")
+            .iter()
+            .filter(|r| &r[28] == name)
+            .map(|r| (r[1].to_string(), r[29].to_string()))
+            .collect()
+    };
+    assert_eq!(count("files_seen"), [("".to_string(), "7".to_string())]);
+    assert_eq!(count("not_examined:encrypted"), [("".into(), "1".into())]);
+    assert_eq!(
+        count("nothing_to_examine:symlink"),
+        [("".into(), "2".into())]
+    );
+
+    let vics: Value = serde_json::from_slice(&render(&sample(), "vics", &[])).unwrap();
+    let case = &vics["value"][0];
+    assert_eq!(
+        case["HashsweepNotExamined"],
+        serde_json::json!([{"SourceID": "disk.dd", "FilePath": "/private/secret.docx", "Reason": "encrypted"}])
+    );
+    assert_eq!(case["HashsweepCounts"]["FilesSeen"], 7);
+    assert_eq!(
+        case["HashsweepCounts"]["NothingToExamine"],
+        serde_json::json!({"symlink": 2})
+    );
+
+    let graph: Value = serde_json::from_slice(&render(&sample(), "case", &[])).unwrap();
+    let statements: Vec<&str> = of_type(graph["@graph"].as_array().unwrap(), "uco-core:Annotation")
+        .iter()
+        .map(|a| a["uco-core:statement"].as_str().unwrap())
+        .collect();
+    assert!(
+        statements.contains(&"Not examined: encrypted."),
+        "{statements:?}"
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s
+                .contains("not examined: 1 (encrypted 1), nothing to examine: 2 (symlink 2)")),
+        "{statements:?}"
+    );
+}
+
 #[test]
 fn text_summary_shows_why_it_matched() {
     let text = String::from_utf8(render(&sample(), "text", &[])).unwrap();
@@ -275,7 +359,10 @@ fn flood_guard_flags_an_entry_matching_too_many_files() {
 fn scan_writes_a_manifest_that_verify_checks() {
     let dir = tempfile::tempdir().unwrap();
     let (report, out) = demo_scan(dir.path(), &["--format", "csv"]);
-    let rows = csv::Reader::from_reader(&out.stdout[..]).records().count();
+    let rows = csv::Reader::from_reader(&out.stdout[..])
+        .records()
+        .filter(|r| &r.as_ref().unwrap()[0] == "match")
+        .count();
     assert_eq!(rows, 17, "scan --format csv renders the report it wrote");
     let manifest_path = dir.path().join("demo.jsonl.manifest.json");
     let manifest: Value =
@@ -482,7 +569,10 @@ fn renderings_of_a_real_scan_agree_with_its_records() {
         .sum();
 
     let csv_out = render(&report, "csv", &[]);
-    let rows = csv::Reader::from_reader(&csv_out[..]).records().count();
+    let rows = csv::Reader::from_reader(&csv_out[..])
+        .records()
+        .filter(|r| &r.as_ref().unwrap()[0] == "match")
+        .count();
     assert_eq!(rows, hits);
 
     let feed = dir.path().join("demo.vics.json");
@@ -514,4 +604,111 @@ fn renderings_of_a_real_scan_agree_with_its_records() {
     assert_eq!(of_type(graph, "uco-observable:File").len(), 8);
     assert_eq!(of_type(graph, "uco-analysis:Analysis").len(), hits);
     validate_with_case_utils(&case);
+}
+
+/// Issue 27: a truncated report (the scan was killed before its summary) and an
+/// interrupted one render in every format, each saying INCOMPLETE, and exit 3.
+#[test]
+fn incomplete_reports_say_so_in_every_format_and_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(sample()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let truncated = dir.path().join("truncated.jsonl");
+    fs::write(&truncated, lines[..lines.len() - 1].join("\n")).unwrap();
+    let interrupted = dir.path().join("interrupted.jsonl");
+    fs::write(
+        &interrupted,
+        text.replace("\"interrupted\":false", "\"interrupted\":true"),
+    )
+    .unwrap();
+    for (report, why) in [
+        (&truncated, "the report has no summary record"),
+        (&interrupted, "the scan was interrupted"),
+    ] {
+        for format in ["text", "json", "csv", "case", "vics", "jsonl"] {
+            let out = hashsweep()
+                .arg("report")
+                .arg(report)
+                .args(["--format", format])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(3), "{format} {why}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("INCOMPLETE report"), "{format}: {stderr}");
+            if format != "jsonl" {
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                assert!(
+                    stdout.contains(&format!("INCOMPLETE: {why}")),
+                    "{format}: {stdout}"
+                );
+            }
+        }
+    }
+    // A complete report renders with exit 0 and no such word.
+    let out = hashsweep()
+        .arg("report")
+        .arg(sample())
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("INCOMPLETE"));
+}
+
+/// Issue 27: a second scan or rendering to an existing path is refused (exit 2, the first
+/// file untouched) unless `--force`, which the header records.
+#[test]
+fn existing_reports_are_not_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = demo_scan(dir.path(), &[]);
+    let first = fs::read(&report).unwrap();
+    let manifest = dir.path().join("demo.jsonl.manifest.json");
+    let first_manifest = fs::read(&manifest).unwrap();
+    let again = hashsweep()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/evidence",
+            "--list",
+            "fixtures/demo-list.jsonl",
+        ])
+        .args(["--quiet", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+    assert_eq!(fs::read(&report).unwrap(), first);
+    assert_eq!(fs::read(&manifest).unwrap(), first_manifest);
+
+    let (_, forced) = demo_scan(dir.path(), &["--force"]);
+    assert_eq!(forced.status.code(), Some(1));
+    let header: Value =
+        serde_json::from_str(fs::read_to_string(&report).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(header["force"], true);
+    assert!(!String::from_utf8_lossy(&first)
+        .lines()
+        .next()
+        .unwrap()
+        .contains("\"force\""));
+
+    let rendered = dir.path().join("demo.csv");
+    fs::write(&rendered, b"keep me").unwrap();
+    let refused = hashsweep()
+        .arg("report")
+        .arg(&report)
+        .args(["--format", "csv", "-o"])
+        .arg(&rendered)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(fs::read(&rendered).unwrap(), b"keep me");
+    render(
+        &report,
+        "csv",
+        &["-o", rendered.to_str().unwrap(), "--force"],
+    );
+    assert!(fs::read_to_string(&rendered)
+        .unwrap()
+        .starts_with("record,"));
 }

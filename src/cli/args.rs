@@ -45,7 +45,8 @@ Exit status: 0 no match, 1 match, 2 fatal error, 130 interrupted.")]
   hashsweep report case42.jsonl --format vics --case-number 2024-0042 -o case42.vics.json
   hashsweep report case42.jsonl --format case -o case42.jsonld
 
-Exit status: 0 rendered, 2 error (unreadable or not a hashsweep scan report).")]
+Exit status: 0 rendered, 2 error (unreadable or not a hashsweep scan report), 3 rendered
+but INCOMPLETE (the report is truncated or the scan was interrupted; the output says so).")]
     Report(ReportArgs),
     /// Re-check a scan manifest: the report's and every list's SHA-256.
     #[command(after_help = "Examples:
@@ -242,9 +243,23 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub render: RenderArgs,
 
-    /// Report every file, not only matches, failures and skipped items.
+    /// Replace an existing report or manifest (refused otherwise); the header records it.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Report every file, not only matches, failures and items not examined.
     #[arg(long)]
     pub all_files: bool,
+
+    /// Also list every skipped item with nothing to examine (symbolic links, FIFOs,
+    /// sockets, devices, empty files); by default they are only counted.
+    #[arg(long)]
+    pub list_skipped: bool,
+
+    /// Also list the pictures whose PDQ quality is under 50 (never matched perceptually;
+    /// their digests were matched); by default they are only counted.
+    #[arg(long)]
+    pub list_low_quality: bool,
 
     /// Match PDQ only as the picture is stored, not its 8 rotations and mirrors.
     #[arg(long)]
@@ -267,7 +282,7 @@ pub struct ScanArgs {
     /// uninterrupted scan would have written. Only --threads and --quiet may be added.
     #[arg(long, value_name = "JOURNAL", conflicts_with_all = [
         "evidence", "lists", "known", "list_format", "lenient", "thresholds", "output",
-        "format", "manifest", "all_files", "no_dihedral", "verify_image", "journal",
+        "format", "manifest", "force", "all_files", "list_skipped", "list_low_quality", "no_dihedral", "verify_image", "journal",
     ])]
     pub resume: Option<PathBuf>,
 
@@ -321,6 +336,9 @@ pub struct ReportArgs {
     /// Write the hits as a TSK body file (`mactime -b FILE`) instead of --format.
     #[arg(long, conflicts_with = "format")]
     pub timeline: bool,
+    /// Replace an existing output file (refused otherwise).
+    #[arg(long)]
+    pub force: bool,
 
     #[command(flatten)]
     pub render: RenderArgs,

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use hashsweep::algorithm::Algorithm;
 use hashsweep::evidence::container::ContainerLimits;
 use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
+use hashsweep::listing::Listing;
 use hashsweep::matcher::Thresholds;
 use hashsweep::pdq::PdqPipeline;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
@@ -47,10 +48,19 @@ pub fn perceptual_flag(read: &ReadArgs) -> Result<Option<Vec<Algorithm>>> {
     Ok(Some(algorithms))
 }
 
+/// Which results get a record: `--all-files`, `--list-skipped`, `--list-low-quality`.
+pub fn listing(args: &ScanArgs) -> Listing {
+    Listing {
+        all_files: args.all_files,
+        skipped: args.list_skipped,
+        low_quality: args.list_low_quality,
+    }
+}
+
 pub fn scan_options(
     read: &ReadArgs,
     algorithms: &[Algorithm],
-    keep_clean: bool,
+    listing: Listing,
     dihedral: bool,
 ) -> ScanOptions {
     let pipeline = if read.pdq_cli_compat {
@@ -62,7 +72,7 @@ pub fn scan_options(
         perceptual: PerceptualConfig::new(algorithms, DecodeLimits::default())
             .with_pdq_pipeline(pipeline),
         max_picture_bytes: read.max_picture_bytes,
-        keep_clean,
+        listing,
         dihedral,
         containers: (!read.no_archives).then(|| ContainerLimits {
             max_depth: read.max_depth,

@@ -10,6 +10,9 @@ pub enum Exit {
     Match = 1,
     /// Fatal error: bad list, unreadable evidence root, report not writable, bad flags.
     Error = 2,
+    /// `report`: rendered, but the report is incomplete (truncated, or the scan was
+    /// interrupted): the rendering says INCOMPLETE.
+    Incomplete = 3,
     /// Stopped by Ctrl-C; a partial report marked interrupted was written.
     Interrupted = 130,
 }

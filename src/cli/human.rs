@@ -2,9 +2,10 @@
 //! name cannot send escape sequences to the examiner's terminal.
 #![allow(clippy::print_stderr)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use hashsweep::evidence::SourceInfo;
+use hashsweep::evidence::{SkipKind, SourceInfo};
 use hashsweep::report::SummaryRecord;
 use hashsweep::scan::{Outcome, ScanOutput};
 
@@ -23,28 +24,44 @@ pub fn print_scan_summary(
     report: Option<&Path>,
 ) {
     let c = &summary.counts.total;
-    let skipped: Vec<String> = c.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
     eprintln!(
-        "hashsweep: {} files seen, {} hashed ({} bytes), {} pictures, {} skipped{}, {} failed, {:.1} s{}",
+        "hashsweep: {} files seen, {} hashed ({} bytes), {} pictures, {} not examined{}, \
+         {} with nothing to examine{}, {} failed, {:.1} s{}",
         c.files_seen,
         c.hashed,
         c.bytes,
         c.images,
-        c.skipped_total(),
-        if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join(", ")) },
+        c.not_examined_total(),
+        per_reason(&c.not_examined),
+        c.nothing_to_examine_total(),
+        per_reason(&c.nothing_to_examine),
         c.failed,
         summary.elapsed_ms as f64 / 1000.0,
-        if summary.interrupted { " — INTERRUPTED" } else { "" },
+        if summary.interrupted {
+            " — INTERRUPTED"
+        } else {
+            ""
+        },
     );
+    if c.pdq_low_quality > 0 {
+        eprintln!(
+            "hashsweep: {} pictures of PDQ quality under {} (digests matched, never matched \
+             perceptually; --list-low-quality lists them)",
+            c.pdq_low_quality,
+            hashsweep::scan::PDQ_MIN_QUALITY
+        );
+    }
     if evidence.len() > 1 {
         for (i, (e, c)) in evidence.iter().zip(&summary.counts.by_evidence).enumerate() {
             eprintln!(
-                "  [{i}] {}: {} seen, {} hashed, {} matched, {} skipped, {} failed",
+                "  [{i}] {}: {} seen, {} hashed, {} matched, {} not examined, {} with nothing \
+                 to examine, {} failed",
                 escape(&e.path.to_string_lossy()),
                 c.files_seen,
                 c.hashed,
                 c.matched,
-                c.skipped_total(),
+                c.not_examined_total(),
+                c.nothing_to_examine_total(),
                 c.failed
             );
         }
@@ -77,11 +94,52 @@ pub fn print_scan_summary(
             );
         }
     }
+    print_not_examined(output);
     if let Some(path) = report {
         eprintln!(
             "hashsweep: report written to {}",
             escape(&path.display().to_string())
         );
+    }
+}
+
+/// ` (encrypted 1, compressed 2)`, or nothing.
+fn per_reason(counts: &BTreeMap<String, u64>) -> String {
+    if counts.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = counts.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    format!(" ({})", parts.join(", "))
+}
+
+/// The items of this run whose content was not examined (the report has them all).
+fn print_not_examined(output: &ScanOutput) {
+    let items: Vec<_> = output
+        .results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Skipped(reason) if reason.kind() == SkipKind::NotExamined => Some((r, reason)),
+            _ => None,
+        })
+        .collect();
+    if items.is_empty() {
+        return;
+    }
+    eprintln!("hashsweep: {} NOT EXAMINED:", items.len());
+    for (r, reason) in items.iter().take(MAX_LISTED) {
+        let detail = reason
+            .detail()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        eprintln!(
+            "  {}: {}{}",
+            escape(&r.path.lossy()),
+            reason.code(),
+            escape(&detail)
+        );
+    }
+    if items.len() > MAX_LISTED {
+        eprintln!("  … and {} more in the report", items.len() - MAX_LISTED);
     }
 }
 

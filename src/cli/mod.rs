@@ -25,6 +25,7 @@ use anyhow::{Context, Result};
 
 use hashsweep::algorithm::Algorithm;
 use hashsweep::evidence::{open_evidence_or_failure, CarveOptions, EvidenceSource, EvidenceType};
+use hashsweep::listing::Listing;
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
 use hashsweep::report::{self, FileRecord};
@@ -135,6 +136,32 @@ fn run_scanner(
     Ok(output?)
 }
 
+/// Creates a report, manifest or rendering at `path` (standard output without one). An
+/// existing file is refused unless `overwrite` (`--force`): a second run with the same
+/// `-o` must not silently replace the first run's report. `create_new` makes the check
+/// and the creation one step.
+pub(crate) fn create_output(
+    path: Option<&std::path::Path>,
+    overwrite: bool,
+    what: &str,
+) -> Result<Box<dyn Write>> {
+    let Some(p) = path.filter(|_| !overwrite) else {
+        return open_output(path);
+    };
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .open(p)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+                "{what} {} already exists: refusing to overwrite it (use --force to replace it)",
+                p.display()
+            ),
+            _ => anyhow::Error::new(e).context(format!("cannot write {what} {}", p.display())),
+        })?;
+    Ok(Box::new(BufWriter::new(file)))
+}
+
 pub(crate) fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Write>> {
     Ok(match path {
         Some(p) => {
@@ -150,7 +177,7 @@ fn hash(args: HashArgs) -> Result<Exit> {
     config::init_thread_pool(args.read.threads)?;
     let perceptual =
         config::perceptual_flag(&args.read)?.unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
-    let options = config::scan_options(&args.read, &perceptual, true, false);
+    let options = config::scan_options(&args.read, &perceptual, Listing::EVERYTHING, false);
     let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
     let sources = open_sources(&args.paths, &args.read)?;
     let output = run_scanner(

@@ -18,7 +18,7 @@ use hashsweep::manifest::{self, DigestWriter, FileDigest, Manifest, ManifestCont
 use hashsweep::report::{self, Format, Header, RenderOptions, ScanReport, SummaryRecord};
 
 use super::args::{RenderArgs, ReportArgs, ReportFormat, ScanArgs, VerifyArgs};
-use super::{open_output, Exit};
+use super::{create_output, Exit};
 
 pub fn format(f: ReportFormat) -> Format {
     match f {
@@ -52,13 +52,20 @@ fn read_report(path: &Path, keep_clean: bool) -> Result<ScanReport> {
 /// `hashsweep report`.
 pub fn report(args: ReportArgs) -> Result<Exit> {
     let scan = read_report(&args.report, shows_clean_files(args.format))?;
-    let mut out = open_output(args.output.as_deref())?;
+    let mut out = create_output(args.output.as_deref(), args.force, "rendering")?;
     if args.timeline {
         report::timeline::write_body_file(&scan, &mut out).context("cannot write the body file")?;
         return Ok(Exit::NoMatch);
     }
     report::render(format(args.format), &scan, &options(&args.render), &mut out)
         .context("cannot write the rendered report")?;
+    if let Some(why) = scan.incomplete() {
+        eprintln!(
+            "hashsweep: warning: INCOMPLETE report {}: {why}",
+            super::human::escape(&args.report.display().to_string())
+        );
+        return Ok(Exit::Incomplete);
+    }
     Ok(Exit::NoMatch)
 }
 
@@ -78,14 +85,20 @@ pub fn check_scan_args(args: &ScanArgs) -> Result<()> {
 }
 
 /// Wraps the report's destination so its SHA-256 can go in the manifest.
-pub fn report_writer(args: &ScanArgs) -> Result<DigestWriter<Box<dyn Write>>> {
-    Ok(DigestWriter::new(open_output(args.output.as_deref())?))
+/// `overwrite`: `--force`, or a resume (the killed run's report is the one to replace).
+pub fn report_writer(args: &ScanArgs, overwrite: bool) -> Result<DigestWriter<Box<dyn Write>>> {
+    Ok(DigestWriter::new(create_output(
+        args.output.as_deref(),
+        overwrite,
+        "report",
+    )?))
 }
 
 /// After the report is written: the manifest, notes on stderr (unless `--quiet`), then the
 /// `--format` rendering. Returns the manifest's path, if one was written.
 pub fn after_scan(
     args: &ScanArgs,
+    overwrite: bool,
     header: &Header,
     summary: &SummaryRecord,
     mut digest: FileDigest,
@@ -95,17 +108,14 @@ pub fn after_scan(
         Some(path) => read_report(path, args.format == ReportFormat::Json)?,
         None => ScanReport::read(header_and_summary(header, summary)?.as_slice())?,
     };
-    let manifest_path = args
-        .manifest
-        .clone()
-        .or_else(|| args.output.as_deref().map(manifest::manifest_path_for));
+    let manifest_path = manifest_path(args);
     if let Some(manifest_path) = &manifest_path {
         digest.path = args
             .output
             .as_deref()
             .map(|report| relative_to_manifest(report, manifest_path))
             .transpose()?;
-        write_manifest(&scan, digest, manifest_path)?;
+        write_manifest(&scan, digest, manifest_path, overwrite)?;
     }
     if !args.read.quiet {
         super::human::print_manifest_note(manifest_path.as_deref());
@@ -117,6 +127,13 @@ pub fn after_scan(
             .context("cannot write the rendered report")?;
     }
     Ok(manifest_path)
+}
+
+/// Where the scan's manifest goes: `--manifest`, else beside the `-o` report.
+pub fn manifest_path(args: &ScanArgs) -> Option<PathBuf> {
+    args.manifest
+        .clone()
+        .or_else(|| args.output.as_deref().map(manifest::manifest_path_for))
 }
 
 /// The flood guard on the terminal too: these entries would otherwise drown the list of
@@ -156,17 +173,21 @@ fn relative_to_manifest(report: &Path, manifest: &Path) -> Result<PathBuf> {
         .unwrap_or(report))
 }
 
-fn write_manifest(scan: &ScanReport, report: FileDigest, path: &Path) -> Result<()> {
+fn write_manifest(
+    scan: &ScanReport,
+    report: FileDigest,
+    path: &Path,
+    overwrite: bool,
+) -> Result<()> {
     let context = ManifestContext {
         working_directory: std::env::current_dir().context("cannot read the working directory")?,
         host: manifest::host_name(),
         report,
     };
     let manifest = Manifest::new(scan, context);
-    let file =
-        File::create(path).with_context(|| format!("cannot write manifest {}", path.display()))?;
+    let mut file = create_output(Some(path), overwrite, "manifest")?;
     manifest
-        .write(&mut BufWriter::new(file))
+        .write(&mut file)
         .with_context(|| format!("cannot write manifest {}", path.display()))
 }
 

@@ -82,7 +82,8 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         algorithms.push(Algorithm::Pdq);
         algorithms
     });
-    let options = config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
+    let listing = config::listing(&args);
+    let options = config::scan_options(&args.read, &perceptual, listing, !args.no_dihedral);
     let sources = open_sources(&args.evidence, &args.read)?;
     // Only a journaled scan needs its identity (and a UTF-8 command line to record).
     let identity = args
@@ -95,6 +96,7 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     }
     let mut header = header(&matcher, &options, &sources, started_at.clone());
     header.journal = args.journal.as_ref().map(|p| p.display().to_string());
+    header.force = args.force;
     let this_resume = prior.as_ref().map(|j| ResumeInfo {
         command_line: header.command_line.clone(),
         at: now_rfc3339(),
@@ -105,14 +107,20 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         header.resumed = prior.resumes.iter().chain(&this_resume).cloned().collect();
     }
     // Opened before the scan: a report that cannot be written is fatal before hours of work.
-    let mut out = reports::report_writer(&args)?;
+    // A resume replaces the report its killed run had begun.
+    let overwrite = args.force || prior.is_some();
+    if let Some(manifest) = reports::manifest_path(&args).filter(|p| !overwrite && p.exists()) {
+        bail!(
+            "manifest {} already exists: refusing to overwrite it (use --force to replace it)",
+            manifest.display()
+        );
+    }
+    let mut out = reports::report_writer(&args, overwrite)?;
     let journal = match (&args.journal, &identity, &prior, &this_resume) {
         (Some(path), Some(identity), None, _) => {
-            Some(JournalWriter::create(path, identity, args.all_files)?)
+            Some(JournalWriter::create(path, identity, listing)?)
         }
-        (Some(_), _, Some(prior), Some(info)) => {
-            Some(JournalWriter::resume(prior, info, args.all_files)?)
-        }
+        (Some(_), _, Some(prior), Some(info)) => Some(JournalWriter::resume(prior, info, listing)?),
         _ => None,
     };
     let nothing_done = HashSet::new();
@@ -179,7 +187,7 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
             human::escape(&format!("{e:#}"))
         );
     }
-    reports::after_scan(&args, &header, &summary, digest)?;
+    reports::after_scan(&args, overwrite, &header, &summary, digest)?;
     Ok(if output.interrupted {
         Exit::Interrupted
     } else if summary.counts.total.matched > 0 {
@@ -305,5 +313,6 @@ fn header(
         decoders: hashsweep::perceptual::decoders(),
         journal: None,
         resumed: Vec::new(),
+        force: false,
     }
 }

@@ -156,6 +156,30 @@ pub enum SkipReason {
     /// A container whose content equals an enclosing container's (a quine): not opened
     /// again.
     Recursive,
+    /// A regular file of zero bytes as listed: no content to hash or match (the empty
+    /// file's digests are on many lists and would match every empty file).
+    Empty,
+}
+
+/// The two kinds of skipped item (docs/report-format.md, "Skip reasons"): an examiner must
+/// know what was not looked at, but not be shown every link and device node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    /// Content exists that was not hashed or decoded: one report record per item.
+    NotExamined,
+    /// No content of its own (a link, a device node, an empty file): counted, not listed
+    /// unless asked (`--list-skipped`).
+    NothingToExamine,
+}
+
+impl SkipKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipKind::NotExamined => "not_examined",
+            SkipKind::NothingToExamine => "nothing_to_examine",
+        }
+    }
 }
 
 impl SkipReason {
@@ -172,6 +196,27 @@ impl SkipReason {
             SkipReason::TooDeep { .. } => "too_deep",
             SkipReason::TooLarge { .. } => "too_large",
             SkipReason::Recursive => "recursive_container",
+            SkipReason::Empty => "empty",
+        }
+    }
+
+    /// Whether content was left unexamined. Every reason is classified here, by an
+    /// exhaustive match, so a new reason cannot be added without deciding whether the
+    /// examiner must see each such item.
+    pub fn kind(&self) -> SkipKind {
+        match self {
+            SkipReason::Symlink
+            | SkipReason::SpecialFile
+            | SkipReason::Empty
+            | SkipReason::HardLink
+            | SkipReason::Recursive => SkipKind::NothingToExamine,
+            SkipReason::Interrupted
+            | SkipReason::UnsupportedPartition { .. }
+            | SkipReason::Compressed
+            | SkipReason::Encrypted
+            | SkipReason::ArchiveUnsupported { .. }
+            | SkipReason::TooDeep { .. }
+            | SkipReason::TooLarge { .. } => SkipKind::NotExamined,
         }
     }
 

@@ -8,7 +8,11 @@
 //! `uco-observable:File` with `FileFacet` and `ContentDataFacet` hashes, `Contained_Within`
 //! its evidence; and per hit one `uco-analysis:Analysis` (object: the file and the list)
 //! whose `AnalyticResult` names the list entry, category and distance. Ids are derived
-//! from the report, so re-rendering gives the same graph. Hash methods outside UCO's
+//! from the report, so re-rendering gives the same graph. Each item not examined is a
+//! `uco-observable:File` too (path and size, no hashes), with a `uco-core:Annotation`
+//! saying why; one more Annotation on the evidence carries the scan's counts, and another
+//! says INCOMPLETE when the report is truncated or the scan was interrupted. Hash
+//! methods outside UCO's
 //! vocabulary (BLAKE3, PDQ, PHASH, …) are plain strings, which validation notes as `sh:Info`.
 
 use std::io::{self, Write};
@@ -79,6 +83,27 @@ pub fn render<W: Write>(
         for hit in file.alert_hits() {
             graph.extend(analysis(report, file, hit));
         }
+    }
+    for file in report.not_examined() {
+        graph.extend(file_nodes(report, file));
+        graph.push(annotation(
+            report,
+            &format!("not-examined:{}", file_key(file)),
+            &format!("Not examined: {}.", file.reason_text()),
+            vec![id(report, "file", &file_key(file))],
+        ));
+    }
+    graph.extend(counts(report));
+    if let Some(why) = report.incomplete() {
+        let evidence = (0..report.header.evidence.len())
+            .map(|i| id(report, "evidence", &i.to_string()))
+            .collect();
+        graph.push(annotation(
+            report,
+            "incomplete",
+            &format!("INCOMPLETE: {why}."),
+            evidence,
+        ));
     }
     let doc = json!({"@context": context(), "@graph": graph});
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -187,13 +212,17 @@ fn file_nodes(report: &ScanReport, file: &FileIn) -> Vec<Value> {
         .iter()
         .map(|(alg, value)| hash_node(report, &key, alg, value))
         .collect();
-    let mut content = json!({
-        "@id": id(report, "content-facet", &key),
-        "@type": "uco-observable:ContentDataFacet",
-        "uco-observable:hash": hashes,
-    });
-    if let Some(size) = file.size {
-        content["uco-observable:sizeInBytes"] = typed("xsd:integer", size);
+    let mut facets = vec![facet];
+    if !hashes.is_empty() {
+        let mut content = json!({
+            "@id": id(report, "content-facet", &key),
+            "@type": "uco-observable:ContentDataFacet",
+            "uco-observable:hash": hashes,
+        });
+        if let Some(size) = file.size {
+            content["uco-observable:sizeInBytes"] = typed("xsd:integer", size);
+        }
+        facets.push(content);
     }
     let file_id = id(report, "file", &key);
     let relation = json!({
@@ -207,9 +236,58 @@ fn file_nodes(report: &ScanReport, file: &FileIn) -> Vec<Value> {
     let node = json!({
         "@id": file_id,
         "@type": "uco-observable:File",
-        "uco-core:hasFacet": [facet, content],
+        "uco-core:hasFacet": facets,
     });
     vec![node, relation]
+}
+
+/// A statement about some nodes of the graph.
+fn annotation(report: &ScanReport, key: &str, statement: &str, objects: Vec<String>) -> Value {
+    let objects: Vec<Value> = objects.into_iter().map(|o| json!({"@id": o})).collect();
+    json!({
+        "@id": id(report, "annotation", key),
+        "@type": "uco-core:Annotation",
+        "uco-core:statement": statement,
+        "uco-core:object": objects,
+    })
+}
+
+/// The scan's counts, as a statement on every evidence source.
+fn counts(report: &ScanReport) -> Option<Value> {
+    let s = report.summary.as_ref()?;
+    let (not_examined, nothing) = s.skip_split();
+    let per_reason = |m: &std::collections::BTreeMap<String, u64>| {
+        let total: u64 = m.values().sum();
+        let parts: Vec<String> = m.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        if parts.is_empty() {
+            total.to_string()
+        } else {
+            format!("{total} ({})", parts.join(", "))
+        }
+    };
+    let statement = format!(
+        "Counts: {} files seen, {} hashed, {} matched, {} known good, {} pictures of PDQ \
+         quality under {} (not matched perceptually), not examined: {}, nothing to \
+         examine: {}, failed: {}{}.",
+        s.files_seen,
+        s.hashed,
+        s.matched,
+        s.known_good,
+        s.pdq_low_quality,
+        crate::scan::PDQ_MIN_QUALITY,
+        per_reason(&not_examined),
+        per_reason(&nothing),
+        s.failed,
+        if s.interrupted {
+            "; the scan was INTERRUPTED"
+        } else {
+            ""
+        },
+    );
+    let evidence = (0..report.header.evidence.len())
+        .map(|i| id(report, "evidence", &i.to_string()))
+        .collect();
+    Some(annotation(report, "counts", &statement, evidence))
 }
 
 /// The Analysis of one hit and its result.

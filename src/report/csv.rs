@@ -1,5 +1,12 @@
 //! The `csv` format: one row per hit, for spreadsheets and review-tool imports.
 //!
+//! The first column, `record`, says what a row is: `match` (one hit of a matched file),
+//! `incomplete` (first, only when the report does not account for every file: `why` says
+//! INCOMPLETE and why), `failure` and `not_examined` (one file each, `why` saying why), `nothing_to_examine`
+//! and `file` (when the scan listed them), and `count` (one summary counter per row,
+//! in `count_name` and `count`, for the whole scan and then per evidence source). Filter
+//! on `record` to import only the hits.
+//!
 //! Owns the column set (`COLUMNS`) and cell neutralisation: a cell an attacker controls (a
 //! file name) that starts with `=`, `+`, `-`, `@`, tab or carriage return is what
 //! spreadsheets execute as a formula (OWASP "CSV injection"), so such cells get a leading
@@ -7,12 +14,16 @@
 
 use std::io::{self, Write};
 
+use crate::evidence::FileMeta;
+use serde_json::Value;
+
 use super::meta_cells::{meta_cells, meta_columns};
 use super::read::{FileIn, HitIn, ScanReport};
 use super::render::RenderOptions;
 use super::why::Why;
 
-pub const COLUMNS: [&str; 27] = [
+pub const COLUMNS: [&str; 30] = [
+    "record",
     "evidence",
     "evidence_path",
     "path",
@@ -40,6 +51,8 @@ pub const COLUMNS: [&str; 27] = [
     "quality",
     "also_exact",
     "why",
+    "count_name",
+    "count",
 ];
 
 /// Prefixes an apostrophe to a cell a spreadsheet would run as a formula.
@@ -56,21 +69,135 @@ pub fn render<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
-    // The file's times, owner and attributes follow the hit columns.
+    // The file's times, owner and attributes follow the other columns (empty on rows that
+    // are not about one file).
     writer.write_record(COLUMNS.iter().copied().chain(meta_columns()))?;
+    let mut write = |row: Vec<String>, meta: Option<&FileMeta>| {
+        let row: Vec<String> = row
+            .into_iter()
+            .chain(meta_cells(meta))
+            .map(|c| neutralise(&c))
+            .collect();
+        writer.write_record(&row)
+    };
+    if let Some(why) = report.incomplete() {
+        let mut row = vec![String::new(); COLUMNS.len()];
+        row[0] = "incomplete".to_string();
+        row[COLUMNS.len() - 3] = format!("INCOMPLETE: {why}");
+        write(row, None)?;
+    }
     for file in report.matches() {
         for hit in &file.hits {
-            let mut cells = row(report, file, hit);
-            cells.extend(meta_cells(file.meta.as_ref()));
-            let row: Vec<String> = cells.iter().map(|c| neutralise(c)).collect();
-            writer.write_record(&row)?;
+            write(hit_row(report, file, hit), file.meta.as_ref())?;
         }
+    }
+    for file in report.files.iter().filter(|f| !f.is_match()) {
+        write(file_row(report, file), file.meta.as_ref())?;
+    }
+    for (evidence, name, count) in counts(report) {
+        let mut row = vec![String::new(); COLUMNS.len()];
+        row[0] = "count".to_string();
+        row[1] = evidence.map(|e| e.to_string()).unwrap_or_default();
+        row[2] = evidence
+            .map(|e| report.evidence_path(e).to_string())
+            .unwrap_or_default();
+        row[COLUMNS.len() - 2] = name;
+        row[COLUMNS.len() - 1] = count.to_string();
+        write(row, None)?;
     }
     writer.flush()
 }
 
-fn row(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<String> {
+/// Every summary counter as (evidence source or `None` for the whole scan, name, value):
+/// scalar counters by name, skipped ones as `skipped:REASON`, `not_examined:REASON`,
+/// `nothing_to_examine:REASON`.
+fn counts(report: &ScanReport) -> Vec<(Option<usize>, String, u64)> {
+    let Some(summary) = &report.summary else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    let total = serde_json::to_value(summary).unwrap_or_default();
+    push_counts(&mut rows, None, &total);
+    if let Some(by) = summary.extra.get("by_evidence").and_then(|v| v.as_array()) {
+        for (i, counts) in by.iter().enumerate() {
+            push_counts(&mut rows, Some(i), counts);
+        }
+    }
+    rows
+}
+
+const SCALAR_COUNTS: [&str; 8] = [
+    "files_seen",
+    "hashed",
+    "images",
+    "matched",
+    "known_good",
+    "pdq_low_quality",
+    "failed",
+    "bytes",
+];
+
+const PER_REASON_COUNTS: [&str; 3] = ["skipped", "not_examined", "nothing_to_examine"];
+
+fn push_counts(rows: &mut Vec<(Option<usize>, String, u64)>, at: Option<usize>, v: &Value) {
+    for name in SCALAR_COUNTS {
+        if let Some(n) = v[name].as_u64() {
+            rows.push((at, name.to_string(), n));
+        }
+    }
+    for group in PER_REASON_COUNTS {
+        for (reason, n) in v[group].as_object().into_iter().flatten() {
+            if let Some(n) = n.as_u64() {
+                rows.push((at, format!("{group}:{reason}"), n));
+            }
+        }
+    }
+}
+
+/// A row for a file without hits to show: a failure, an item not examined (or, when the
+/// scan listed them, one with nothing to examine), a hashed file.
+fn file_row(report: &ScanReport, file: &FileIn) -> Vec<String> {
+    let (record, why) = match file.record.as_str() {
+        "failure" => ("failure", file.error.clone().unwrap_or_default()),
+        "skipped" if file.is_not_examined() => ("not_examined", file.reason_text()),
+        "skipped" => ("nothing_to_examine", file.reason_text()),
+        other => (other, String::new()),
+    };
+    let mut row = file_columns(report, file);
+    row.insert(0, record.to_string());
+    row.resize(COLUMNS.len() - 3, String::new());
+    row.extend([why, String::new(), String::new()]);
+    row
+}
+
+fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<String> {
     let why = Why::of(report, file, hit);
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let mut row = vec!["match".to_string()];
+    row.extend(file_columns(report, file));
+    row.extend([
+        hit.list.clone(),
+        hit.role.clone(),
+        opt(hit.entry_id.clone()),
+        opt(hit.category.clone()),
+        opt(hit.category_label.clone()),
+        hit.algorithm.clone(),
+        hit.distance.to_string(),
+        opt(why.threshold.map(|t| t.to_string())),
+        hit.list_hash.clone(),
+        opt(why.file_hash.map(str::to_string)),
+        opt(why.transform.map(str::to_string)),
+        opt(why.quality.map(|q| q.to_string())),
+        opt(why.also_exact.map(|a| a.to_string())),
+        why.summary(),
+        String::new(),
+        String::new(),
+    ]);
+    row
+}
+
+/// The columns `evidence` to `sha256`: where the file is and what it hashes to.
+fn file_columns(report: &ScanReport, file: &FileIn) -> Vec<String> {
     let opt = |v: Option<String>| v.unwrap_or_default();
     let loc = file.location.as_ref();
     vec![
@@ -87,20 +214,6 @@ fn row(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<String> {
         opt(file.hash("md5").map(str::to_string)),
         opt(file.hash("sha1").map(str::to_string)),
         opt(file.hash("sha256").map(str::to_string)),
-        hit.list.clone(),
-        hit.role.clone(),
-        opt(hit.entry_id.clone()),
-        opt(hit.category.clone()),
-        opt(hit.category_label.clone()),
-        hit.algorithm.clone(),
-        hit.distance.to_string(),
-        opt(why.threshold.map(|t| t.to_string())),
-        hit.list_hash.clone(),
-        opt(why.file_hash.map(str::to_string)),
-        opt(why.transform.map(str::to_string)),
-        opt(why.quality.map(|q| q.to_string())),
-        opt(why.also_exact.map(|a| a.to_string())),
-        why.summary(),
     ]
 }
 
@@ -110,7 +223,7 @@ mod tests {
     use crate::report::sample_report;
 
     #[test]
-    fn one_row_per_hit_with_formula_cells_neutralised() {
+    fn one_row_per_hit_then_files_and_counts_with_formula_cells_neutralised() {
         let mut out = Vec::new();
         render(&sample_report(), &RenderOptions::default(), &mut out).unwrap();
         let mut reader = ::csv::Reader::from_reader(&out[..]);
@@ -119,9 +232,11 @@ mod tests {
             COLUMNS.len() + meta_columns().len()
         );
         let rows: Vec<::csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-        assert_eq!(rows.len(), 3);
-        assert!(rows.iter().all(|r| !r[2].starts_with('=')));
-        assert!(rows.iter().any(|r| r[2].starts_with("'=HYPERLINK")));
+        let hits = rows.iter().filter(|r| &r[0] == "match").count();
+        assert_eq!(hits, 3);
+        assert!(rows.iter().all(|r| !r[3].starts_with('=')));
+        assert!(rows.iter().any(|r| r[3].starts_with("'=HYPERLINK")));
+        assert!(rows.iter().all(|r| r.len() == COLUMNS.len()));
     }
 
     #[test]

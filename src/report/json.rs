@@ -29,6 +29,8 @@ struct Document<'a> {
     files: Vec<&'a FileIn>,
     /// `null` when the scan never wrote its summary (killed, disk full).
     summary: Option<&'a SummaryIn>,
+    /// `INCOMPLETE: why` when the report does not account for every file, else `null`.
+    incomplete: Option<String>,
     flood: Flood,
 }
 
@@ -54,6 +56,7 @@ pub fn render<W: Write>(
         skipped: of("skipped"),
         files: of("file"),
         summary: report.summary.as_ref(),
+        incomplete: report.incomplete().map(|why| format!("INCOMPLETE: {why}")),
         flood: Flood {
             threshold: options.flood_threshold,
             entries: flooded_entries(report, options.flood_threshold),

@@ -174,6 +174,9 @@ pub struct FileIn {
     pub hits: Vec<HitIn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// `not_examined` or `nothing_to_examine`, for `skipped` records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,6 +229,26 @@ impl FileIn {
     pub fn is_failure(&self) -> bool {
         self.record == "failure"
     }
+
+    /// A skipped item whose content was not examined. A `skipped` record without a kind
+    /// (from an older build) counts as not examined: better shown than hidden.
+    pub fn is_not_examined(&self) -> bool {
+        self.record == "skipped" && self.skip_kind.as_deref() != Some("nothing_to_examine")
+    }
+
+    /// A skipped item with nothing to examine (listed only with `--list-skipped`).
+    pub fn is_nothing_to_examine(&self) -> bool {
+        self.record == "skipped" && !self.is_not_examined()
+    }
+
+    /// What was not examined and why, in words: `encrypted (detail)`.
+    pub fn reason_text(&self) -> String {
+        let reason = self.reason.as_deref().unwrap_or("unknown reason");
+        match &self.reason_detail {
+            Some(detail) => format!("{reason} ({detail})"),
+            None => reason.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -243,6 +266,8 @@ pub struct SummaryIn {
     #[serde(skip_serializing_if = "is_zero")]
     pub carved: u64,
     pub skipped: BTreeMap<String, u64>,
+    pub not_examined: BTreeMap<String, u64>,
+    pub nothing_to_examine: BTreeMap<String, u64>,
     pub failed: u64,
     pub bytes: u64,
     pub started_at: String,
@@ -255,6 +280,22 @@ pub struct SummaryIn {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+impl SummaryIn {
+    /// Skipped items not examined and with nothing to examine, per reason. A summary of an
+    /// older build has only `skipped`: all of it counts as not examined.
+    pub fn skip_split(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+        let split_total: u64 = self
+            .not_examined
+            .values()
+            .chain(self.nothing_to_examine.values())
+            .sum();
+        if split_total == 0 && !self.skipped.is_empty() {
+            return (self.skipped.clone(), BTreeMap::new());
+        }
+        (self.not_examined.clone(), self.nothing_to_examine.clone())
+    }
 }
 
 /// Why a report could not be read. Line numbers are 1-based.
@@ -343,6 +384,22 @@ impl ScanReport {
 
     pub fn failures(&self) -> impl Iterator<Item = &FileIn> {
         self.files.iter().filter(|f| f.is_failure())
+    }
+
+    /// Why the report does not account for every file of the evidence, if it does not: the
+    /// scan was killed before its summary (a truncated report) or interrupted by Ctrl-C.
+    /// Every renderer says INCOMPLETE and `hashsweep report` exits 3.
+    pub fn incomplete(&self) -> Option<&'static str> {
+        match &self.summary {
+            None => Some("the report has no summary record: the scan did not finish"),
+            Some(s) if s.interrupted => Some("the scan was interrupted: not every file was seen"),
+            Some(_) => None,
+        }
+    }
+
+    /// Skipped items whose content was not examined (encrypted, unsupported, …).
+    pub fn not_examined(&self) -> impl Iterator<Item = &FileIn> {
+        self.files.iter().filter(|f| f.is_not_examined())
     }
 
     /// The evidence source's path as the examiner named it.

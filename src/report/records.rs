@@ -59,6 +59,9 @@ pub struct Header {
     /// Each time an interrupted scan was resumed from its journal (`--resume`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resumed: Vec<ResumeInfo>,
+    /// `--force`: an existing report or manifest at the same path was replaced.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
 }
 
 /// The image-level hash check of one evidence source.
@@ -146,6 +149,9 @@ pub struct FileRecord<'a> {
     pub hits: &'a [Hit],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// `not_examined` or `nothing_to_examine` (`SkipKind`), for `skipped` records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,6 +187,10 @@ impl<'a> FileRecord<'a> {
             hits: hashed.map(|h| &h.hits[..]).unwrap_or(&[]),
             reason: match &result.outcome {
                 Outcome::Skipped(r) => Some(r.code()),
+                _ => None,
+            },
+            skip_kind: match &result.outcome {
+                Outcome::Skipped(r) => Some(r.kind().code()),
                 _ => None,
             },
             reason_detail: match &result.outcome {

@@ -2,8 +2,10 @@
 //!
 //! Evidence, lists with their SHA-256 and entry counts, thresholds, counts, flagged flood
 //! entries, then every alert hit grouped by list and category, each with path, hashes and
-//! why it matched; then failures with reasons. File names come from the evidence, so
-//! control characters are escaped: the text may well be shown on a terminal.
+//! why it matched; then failures with reasons, then what was not examined (and, when the
+//! scan listed them, items with nothing to examine and low-quality pictures). File names
+//! come from the evidence, so control characters are escaped: the text may well be shown
+//! on a terminal.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -25,6 +27,8 @@ pub fn render<W: Write>(
     write_flood(report, options, out)?;
     write_matches(report, out)?;
     write_failures(report, out)?;
+    write_not_examined(report, out)?;
+    write_nothing_to_examine(report, out)?;
     write_low_quality(report, out)
 }
 
@@ -61,21 +65,15 @@ fn write_run<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         printable(&h.command_line.join(" "))
     )?;
     writeln!(out, "Started:       {}", h.started_at)?;
-    match &report.summary {
-        Some(s) => {
-            writeln!(
-                out,
-                "Finished:      {} ({} ms)",
-                s.finished_at, s.elapsed_ms
-            )?;
-            if s.interrupted {
-                writeln!(
-                    out,
-                    "INTERRUPTED:   the scan was stopped; not every file was seen"
-                )?;
-            }
-        }
-        None => writeln!(out, "INCOMPLETE:    the report has no summary record")?,
+    if let Some(s) = &report.summary {
+        writeln!(
+            out,
+            "Finished:      {} ({} ms)",
+            s.finished_at, s.elapsed_ms
+        )?;
+    }
+    if let Some(why) = report.incomplete() {
+        writeln!(out, "INCOMPLETE: {why}")?;
     }
     writeln!(out)
 }
@@ -173,18 +171,40 @@ fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     writeln!(out, "  matched:     {}", s.matched)?;
     writeln!(out, "  known good:  {}", s.known_good)?;
     if s.pdq_low_quality > 0 {
+        let listed = report.files.iter().filter(|f| f.is_pdq_gated()).count();
         writeln!(
             out,
-            "  PDQ quality under {}: {} (never matched perceptually; listed below)",
+            "  PDQ quality under {}: {} (digests matched, never matched perceptually; {})",
             crate::scan::PDQ_MIN_QUALITY,
-            s.pdq_low_quality
+            s.pdq_low_quality,
+            if listed > 0 {
+                "listed below"
+            } else {
+                "not listed: scan with --list-low-quality to list them"
+            }
         )?;
     }
-    let skipped: Vec<String> = s.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    let (not_examined, nothing) = s.skip_split();
     let total: u64 = s.skipped.values().sum();
-    writeln!(out, "  skipped:     {total} ({})", skipped.join(", "))?;
+    writeln!(out, "  skipped:     {total}")?;
+    writeln!(
+        out,
+        "    not examined:       {} (listed below)",
+        per_reason(&not_examined)
+    )?;
+    writeln!(out, "    nothing to examine: {}", per_reason(&nothing))?;
     writeln!(out, "  failed:      {}", s.failed)?;
     writeln!(out)
+}
+
+/// `3 (encrypted 2, compressed 1)`, or `0`.
+fn per_reason(counts: &BTreeMap<String, u64>) -> String {
+    let total: u64 = counts.values().sum();
+    if total == 0 {
+        return "0".to_string();
+    }
+    let parts: Vec<String> = counts.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    format!("{total} ({})", parts.join(", "))
 }
 
 fn write_flood<W: Write>(
@@ -357,6 +377,45 @@ fn write_failures<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> 
             printable(&f.path),
             f.evidence,
             printable(error)
+        )?;
+    }
+    Ok(())
+}
+
+/// Items whose content was not looked at: the examiner must know and may examine them
+/// by other means.
+fn write_not_examined<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    writeln!(out, "Not examined ({})", report.not_examined().count())?;
+    for f in report.not_examined() {
+        writeln!(
+            out,
+            "  {} [evidence {}]: {}",
+            printable(&f.path),
+            f.evidence,
+            printable(&f.reason_text())
+        )?;
+    }
+    Ok(())
+}
+
+/// Links, device nodes and empty files: in the report only with `--list-skipped`.
+fn write_nothing_to_examine<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    let items: Vec<&FileIn> = report
+        .files
+        .iter()
+        .filter(|f| f.is_nothing_to_examine())
+        .collect();
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Nothing to examine ({})", items.len())?;
+    for f in items {
+        writeln!(
+            out,
+            "  {} [evidence {}]: {}",
+            printable(&f.path),
+            f.evidence,
+            printable(&f.reason_text())
         )?;
     }
     Ok(())

@@ -7,6 +7,12 @@
 //! an integer), Series, and one MediaFiles entry per place the content was found (FileName,
 //! FilePath, SourceID = the evidence as named, Deleted, Unallocated, PhysicalLocation).
 //! The feed loads back with hashsweep's own VICS loader (tested).
+//!
+//! VICS has no place for what was not examined or for the scan's counts, and a loader must
+//! ignore case-level keys it does not know (FORMATS.md §1.3; RECON writes its own too), so
+//! they go in case-level keys of ours: `HashsweepCounts` (the summary's counters),
+//! `HashsweepNotExamined` (one `{SourceID, FilePath, Reason}` per item not examined) and,
+//! for a truncated or interrupted report, `HashsweepIncomplete` (`INCOMPLETE: why`).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -14,7 +20,7 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::read::{FileIn, HitIn, ScanReport};
+use super::read::{FileIn, HitIn, ScanReport, SummaryIn};
 use super::render::RenderOptions;
 
 /// `US` unless every matched list uses the UK (CAID) numbering: the region tells an
@@ -90,6 +96,26 @@ pub fn render<W: Write>(
         json!(report.header.tool.version),
     );
     case.insert("TotalMediaFiles".into(), json!(media.len()));
+    if let Some(summary) = &report.summary {
+        case.insert("HashsweepCounts".into(), counts(summary));
+    }
+    if let Some(why) = report.incomplete() {
+        case.insert(
+            "HashsweepIncomplete".into(),
+            json!(format!("INCOMPLETE: {why}")),
+        );
+    }
+    let not_examined: Vec<Value> = report
+        .not_examined()
+        .map(|f| {
+            json!({
+                "SourceID": report.evidence_path(f.evidence),
+                "FilePath": f.path,
+                "Reason": f.reason_text(),
+            })
+        })
+        .collect();
+    case.insert("HashsweepNotExamined".into(), Value::Array(not_examined));
     case.insert("Media".into(), Value::Array(media));
     let doc = json!({
         "@odata.context": format!(
@@ -100,6 +126,22 @@ pub fn render<W: Write>(
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")
+}
+
+/// The summary's counters, skipped items split by kind.
+fn counts(summary: &SummaryIn) -> Value {
+    let (not_examined, nothing) = summary.skip_split();
+    json!({
+        "FilesSeen": summary.files_seen,
+        "Hashed": summary.hashed,
+        "Matched": summary.matched,
+        "KnownGood": summary.known_good,
+        "PdqLowQuality": summary.pdq_low_quality,
+        "NotExamined": not_examined,
+        "NothingToExamine": nothing,
+        "Failed": summary.failed,
+        "Interrupted": summary.interrupted,
+    })
 }
 
 /// The hit whose Category the Media carries: the first alert hit with a numeric code.
