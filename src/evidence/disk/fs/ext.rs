@@ -312,6 +312,7 @@ impl ExtVolume<'_> {
             recovered: false,
             inode: Some(ino),
             data,
+            detail: Default::default(),
         }
     }
 
@@ -433,7 +434,7 @@ fn check_inode_geometry(sb: &ext4fs::ondisk::Superblock, volume_len: u64) -> Res
 fn has_content(data: &FileData) -> bool {
     match data {
         FileData::Runs(runs) => runs.iter().any(|r| r.offset.is_some()),
-        FileData::Inline(_) => true,
+        FileData::Inline(_) | FileData::Compressed(_) => true,
         FileData::Skipped(_) | FileData::Error(_) => false,
     }
 }
@@ -453,6 +454,7 @@ fn error_entry(path: &[u8], ino: u64, message: String) -> FsEntry {
         recovered: false,
         inode: Some(ino),
         data: FileData::Error(message),
+        detail: Default::default(),
     }
 }
 

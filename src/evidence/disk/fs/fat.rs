@@ -303,6 +303,7 @@ impl<'a> FatVolume<'a> {
                     recovered,
                     inode: None,
                     data,
+                    detail: Default::default(),
                 });
             }
         }
@@ -355,6 +356,7 @@ fn error_entry(path: &[u8], message: impl Into<String>) -> FsEntry {
         recovered: false,
         inode: None,
         data: FileData::Error(message.into()),
+        detail: Default::default(),
     }
 }
 
