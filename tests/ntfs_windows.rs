@@ -1,6 +1,7 @@
 //! NTFS as Windows leaves it, end to end through the library: alternate data streams on
 //! files and directories (deleted ones too), LZNT1-compressed files (plain, sparse and
-//! compressed units; deleted), and Recycle Bins (`$I`/`$R` of both versions, XP's INFO2).
+//! compressed units; a compressed stream; deleted), and Recycle Bins (`$I`/`$R` of both
+//! versions, a recycled folder, XP's INFO2).
 //!
 //! One NTFS volume is written through an ntfs-3g FUSE mount (`streams_interface=windows`
 //! writes `name:stream`; the `system.ntfs_attrib_be` attribute 0x810 marks a folder
@@ -10,7 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
-// Only the image helpers of `support` are used here.
+// Only `images::have` of `support` is used here.
 #[allow(dead_code)]
 mod support;
 
@@ -31,28 +32,31 @@ const SID: &str = "S-1-5-21-1004336348-1177238915-682003330-1001";
 const POPULATE: &str = r#"
 set -e
 cp "$P/readme.txt" "$M/notes.txt"
-cat "$P/checker.jpg" > "$M/notes.txt:hidden.jpg"
+cat "$P/shapes.jpg" > "$M/notes.txt:hidden.jpg"
 printf '[ZoneTransfer]\r\nZoneId=3\r\n' > "$M/notes.txt:Zone.Identifier"
 mkdir "$M/album"
-cat "$P/circles.png" > "$M/album:cover.png"
-cp "$P/sub/stripes.png" "$M/album/"
+cat "$P/gradient.png" > "$M/album:cover.png"
+cp "$P/text.png" "$M/album/"
 mkdir "$M/comp"
 setfattr -n system.ntfs_attrib_be -v 0x00000810 "$M/comp"
-cp "$P/gradient.png" "$P/noise.jpg" "$P/tiny.png" "$M/comp/"
+cp "$P/noise.jpg" "$P/tiny.png" "$M/comp/"
 python3 -c "
 import sys
 text = b''.join(b'line %06d of a compressible file\n' % i for i in range(4000))
 sys.stdout.buffer.write(text + bytes(200000) + text[:70001])" > "$M/comp/mixed.bin"
-cat "$P/circles.png" > "$M/comp/noise.jpg:thumb.png"
-cp "$P/deleted_me.jpg" "$M/comp/deleted.jpg"
+python3 -c "
+import random, sys
+sys.stdout.buffer.write(random.Random(24).randbytes(150000))" > "$M/comp/random.bin"
+cat "$P/thumb.png" > "$M/comp/noise.jpg:thumb.png"
+cp "$P/deleted.jpg" "$M/comp/deleted.jpg"
 cp "$P/readme.txt" "$M/gone.txt"
-cat "$P/sub/disguised.dat" > "$M/gone.txt:secret.jpg"
+cat "$P/secret.jpg" > "$M/gone.txt:secret.jpg"
 B="$M/\$Recycle.Bin/$SID"
 mkdir -p "$B" "$M/RECYCLER/$SID"
 cp "$P/gradient.png" "$B/\$RAB12CD.png"
-cp "$P/checker.jpg" "$B/\$R9ZX81Q.jpg"
+cp "$P/shapes.jpg" "$B/\$R9ZX81Q.jpg"
 mkdir "$B/\$RFOLDER"
-cp "$P/circles.png" "$B/\$RFOLDER/c.png"
+cp "$P/thumb.png" "$B/\$RFOLDER/c.png"
 cp "$P/noise.jpg" "$M/RECYCLER/$SID/Dc1.jpg"
 python3 - "$B" "$M/RECYCLER/$SID" <<'PY'
 import struct, sys
@@ -73,6 +77,41 @@ PY
 sync
 rm "$M/comp/deleted.jpg" "$M/gone.txt"
 "#;
+
+/// Writes the pictures the volume is filled with into `dir`.
+fn pictures(dir: &Path) {
+    use hashsweep::synth::{jpeg_bytes, picture, png_bytes, Pattern};
+    std::fs::create_dir(dir).unwrap();
+    let files = [
+        (
+            "shapes.jpg",
+            jpeg_bytes(&picture(Pattern::Shapes, 160, 120, 1), 90),
+        ),
+        (
+            "gradient.png",
+            png_bytes(&picture(Pattern::Gradient, 200, 150, 2)),
+        ),
+        ("text.png", png_bytes(&picture(Pattern::Text, 120, 80, 3))),
+        (
+            "noise.jpg",
+            jpeg_bytes(&picture(Pattern::Noise, 96, 96, 4), 95),
+        ),
+        ("tiny.png", png_bytes(&picture(Pattern::Gradient, 4, 4, 5))),
+        ("thumb.png", png_bytes(&picture(Pattern::Shapes, 64, 64, 6))),
+        (
+            "deleted.jpg",
+            jpeg_bytes(&picture(Pattern::Noise, 80, 60, 7), 92),
+        ),
+        (
+            "secret.jpg",
+            jpeg_bytes(&picture(Pattern::Shapes, 64, 64, 8), 80),
+        ),
+        ("readme.txt", b"not a picture\n".to_vec()),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
 
 /// Builds the NTFS volume through FUSE, or `None` (after a notice) where FUSE is missing.
 fn build_volume(dir: &Path, pics: &Path) -> Option<std::path::PathBuf> {
@@ -212,9 +251,9 @@ fn file_md5(path: &Path) -> String {
 
 #[test]
 fn streams_compression_and_recycle_bins_agree_with_the_sleuth_kit() {
-    let Some(dir) = images::dir() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let pics = dir.join("pics");
+    let pics = tmp.path().join("pics");
+    pictures(&pics);
     let Some(vol) = build_volume(tmp.path(), &pics) else {
         return;
     };
@@ -262,37 +301,37 @@ fn check_content(
     pics: &Path,
     p: &dyn Fn(&str) -> String,
 ) {
+    // (item, picture written, stream name, compressed, deleted)
     for (path, source, stream, compressed, deleted) in [
         (
             "notes.txt:hidden.jpg",
-            "checker.jpg",
+            "shapes.jpg",
             Some("hidden.jpg"),
             false,
             false,
         ),
         (
             "album:cover.png",
-            "circles.png",
+            "gradient.png",
             Some("cover.png"),
             false,
             false,
         ),
-        ("album/stripes.png", "sub/stripes.png", None, false, false),
+        ("album/text.png", "text.png", None, false, false),
         ("comp/noise.jpg", "noise.jpg", None, true, false),
         // Resident (small enough for the MFT record): never packed, so not `compressed`.
-        ("comp/gradient.png", "gradient.png", None, false, false),
         ("comp/tiny.png", "tiny.png", None, false, false),
         (
             "comp/noise.jpg:thumb.png",
-            "circles.png",
+            "thumb.png",
             Some("thumb.png"),
             true,
             false,
         ),
-        ("comp/deleted.jpg", "deleted_me.jpg", None, true, true),
+        ("comp/deleted.jpg", "deleted.jpg", None, true, true),
         (
             "gone.txt:secret.jpg",
-            "sub/disguised.dat",
+            "secret.jpg",
             Some("secret.jpg"),
             false,
             true,
@@ -317,6 +356,9 @@ fn check_content(
         hex::encode(FileDigests::of(&mixed).md5)
     );
     assert!(loc(found, &p("comp/mixed.bin")).compressed);
+    // Incompressible: two units stored plain (16 clusters each), then a short one; the
+    // content is checked against icat.
+    assert!(loc(found, &p("comp/random.bin")).compressed);
     let zone = &found[&p("notes.txt:Zone.Identifier")].1;
     assert_eq!(
         zone,

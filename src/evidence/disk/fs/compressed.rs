@@ -39,7 +39,7 @@ impl CompressedData {
         size: u64,
         volume_len: u64,
     ) -> Result<Self, String> {
-        if unit == 0 || unit > MAX_UNIT || unit % lznt1::CHUNK as u64 != 0 {
+        if unit == 0 || unit > MAX_UNIT || !unit.is_multiple_of(lznt1::CHUNK as u64) {
             return Err(format!("compression unit of {unit} bytes is not NTFS"));
         }
         let mut runs: Vec<Run> = Vec::new();

@@ -230,6 +230,37 @@ fn compress_chunk(chunk: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes as a unit: an answer or an error, never a panic or a read out of bounds.
+        #[test]
+        fn arbitrary_input_never_panics(data in proptest::collection::vec(any::<u8>(), 0..9000)) {
+            let mut out = vec![0u8; 2 * CHUNK];
+            let _ = decompress_into(&data, &mut out);
+        }
+
+        /// Valid chunks with a few bytes changed (headers, flags, tokens): never a panic.
+        #[test]
+        fn damaged_chunks_never_panic(
+            data in proptest::collection::vec(0u8..4, 1..12000),
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        ) {
+            let mut packed = compress(&data);
+            for (at, v) in flips {
+                let n = packed.len();
+                packed[at % n] = v;
+            }
+            let mut out = vec![0u8; 3 * CHUNK];
+            let _ = decompress_into(&packed, &mut out);
+        }
+
+        /// Compress then decompress gives the input back (few symbols: many matches).
+        #[test]
+        fn round_trip_any_data(data in proptest::collection::vec(0u8..4, 0..20000)) {
+            round_trip(&data);
+        }
+    }
 
     fn round_trip(data: &[u8]) {
         let packed = compress(data);
