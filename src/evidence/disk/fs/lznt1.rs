@@ -90,6 +90,13 @@ fn decompress_chunk(body: &[u8], out: &mut [u8], base: usize) -> Result<usize, L
     while i < body.len() {
         let flags = body[i];
         i += 1;
+        // Eight literals in a row (the common case in already-compressed pictures): one copy.
+        if flags == 0 && i + 8 <= body.len() && pos + 8 <= out.len() {
+            out[pos..pos + 8].copy_from_slice(&body[i..i + 8]);
+            pos += 8;
+            i += 8;
+            continue;
+        }
         for bit in 0..8 {
             if i >= body.len() {
                 return Ok(pos);
