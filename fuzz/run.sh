@@ -8,7 +8,8 @@
 # RUSTC_BOOTSTRAP lets it use the sanitizer flags. Seeds are made fresh each run into
 # fuzz/corpus/TARGET (git-ignored): tiny synthetic pictures of every format, the list
 # fixtures of fixtures/lists, and tiny FAT/ext2/NTFS/partitioned/E01 images (dosfstools,
-# mtools, e2fsprogs, ntfs-3g, fdisk, ewf-tools, as .ci/setup installs). A panic that
+# mtools, e2fsprogs, ntfs-3g, fdisk, ewf-tools, as .ci/setup installs; the NTFS image with
+# streams and compressed files needs an ntfs-3g FUSE mount, root and attr's setfattr). A panic that
 # hashsweep contains (recorded as a failure) is logged as "contained panic at FILE:LINE";
 # one that escapes, a hang or an out-of-memory is a crash, written
 # to fuzz/artifacts/TARGET/; copy it to fuzz/regressions/TARGET/ and
@@ -56,6 +57,18 @@ seed_images() {
   truncate -s 1M "$w/ntfs.img"
   if mkntfs -q -F -f "$w/ntfs.img" >/dev/null 2>&1 && ntfscp -q "$w/ntfs.img" "$w/a.txt" a.txt >/dev/null 2>&1; then
     cp "$w/ntfs.img" "$corpus/ntfs.img"
+  fi
+  # NTFS as Windows leaves it (needs an ntfs-3g FUSE mount: root and /dev/fuse): a named
+  # stream on a file and on a directory, a compressed folder with a compressible file
+  # (compressed units), one that is not (plain units) and a run of zeros (sparse units)
+  truncate -s 2M "$w/ntfsw.img"; mkdir "$w/m"
+  if mkntfs -q -F -f "$w/ntfsw.img" >/dev/null 2>&1 &&
+     ntfs-3g -o compression,streams_interface=windows "$w/ntfsw.img" "$w/m" 2>/dev/null; then
+    { cp "$w/a.txt" "$w/m/a.txt" && cp "$w/b.bin" "$w/m/a.txt:hidden.bin" && mkdir "$w/m/c" &&
+      cp "$w/a.txt" "$w/m/c:s" && setfattr -n system.ntfs_attrib_be -v 0x00000810 "$w/m/c" &&
+      python3 -c "import sys; sys.stdout.write('abcabd' * 12000 + '\0' * 70000)" > "$w/m/c/t.txt" &&
+      cp "$w/b.bin" "$w/m/c/"; } || true
+    umount "$w/m" && cp "$w/ntfsw.img" "$corpus/ntfs_streams_compressed.img"
   fi
   # E01 of the partitioned image
   if command -v ewfacquirestream >/dev/null; then

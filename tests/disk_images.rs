@@ -860,10 +860,10 @@ start=8192, size=4096, type=c\\nstart=14336, size=2048, type=83\\n' | sfdisk -q 
 }
 
 /// An LZNT1-compressed NTFS file (written through an ntfs-3g FUSE mount into a folder marked
-/// compressed) is listed as skipped with the reason `compressed`, never hashed as the raw
-/// compressed clusters; an ordinary file beside it is hashed.
+/// compressed) is hashed decompressed, never as the raw compressed clusters, and flagged
+/// `compressed`; an ordinary file beside it is hashed. (tests/ntfs_windows.rs has the rest.)
 #[test]
-fn ntfs_compressed_file_is_skipped_with_its_reason() {
+fn ntfs_compressed_file_is_hashed_decompressed() {
     if images::dir().is_none() {
         return;
     }
@@ -895,10 +895,18 @@ fn ntfs_compressed_file_is_skipped_with_its_reason() {
         return;
     }
     let found = scan(&image);
-    match &found.items["comp/text.txt"].kind {
-        ItemKind::Skipped { reason } => assert_eq!(reason.code(), "compressed"),
-        other => panic!("{other:?}"),
-    }
+    let text = format!("{}\n", "compress me ".repeat(20000));
+    assert_eq!(
+        found.hash("comp/text.txt").0,
+        hex::encode(FileDigests::of(text.as_bytes()).md5)
+    );
+    assert!(
+        found.items["comp/text.txt"]
+            .location
+            .as_ref()
+            .unwrap()
+            .compressed
+    );
     assert_eq!(
         found.hash("plain.txt").0,
         hex::encode(FileDigests::of(b"plain file\n").md5)

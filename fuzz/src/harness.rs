@@ -14,6 +14,7 @@ use hashsweep::evidence::container::{
     read_entries, sniff_container, Budget, ContainerFormat, ContainerLimits, EntryBody, Flow,
     GuardedReader,
 };
+use hashsweep::evidence::disk::fs::lznt1;
 use hashsweep::evidence::{open_evidence_as, EvidenceType, ItemKind};
 use hashsweep::list::{load_list, ListFormat, LoadOptions};
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
@@ -70,8 +71,11 @@ pub fn lists(data: &[u8]) {
 }
 
 /// Disk-image readers: EWF or raw (by content), partition tables, every filesystem
-/// walker, and reading every file found.
+/// walker, and reading every file found (NTFS streams and compressed files among them);
+/// then the input as one NTFS compression unit of LZNT1 data, and the LZNT1 round trip
+/// of its first bytes (a mismatch panics: a finding).
 pub fn disk_image(data: &[u8]) {
+    lznt1_unit(data);
     let path = scratch_file("image.E01", data);
     let stop = AtomicBool::new(false);
     for ty in [EvidenceType::Auto, EvidenceType::Raw] {
@@ -155,6 +159,19 @@ pub fn carve(data: &[u8]) {
             let at = usize::try_from(item.offset.unwrap_or(0)).unwrap_or(usize::MAX);
             assert_eq!(data.get(at..at + item.data.len()), Some(&item.data[..]));
         }
+    }
+}
+
+/// Bytes of a 64 KiB NTFS compression unit (16 clusters of 4 KiB).
+const UNIT: usize = 65536;
+
+fn lznt1_unit(data: &[u8]) {
+    let mut out = vec![0u8; UNIT];
+    let _ = lznt1::decompress_into(data, &mut out);
+    let plain = &data[..data.len().min(UNIT)];
+    let packed = lznt1::compress(plain);
+    if lznt1::decompress_into(&packed, &mut out).is_err() || out[..plain.len()] != *plain {
+        panic!("LZNT1 round trip of {} bytes differs", plain.len());
     }
 }
 

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use self::bytes::{read_exact_at, ByteSource, StoredHashes, Window};
 use self::carve::{CarveOptions, Carved};
+use self::fs::compressed::CompressedReader;
 use self::fs::reader::DataReader;
 use self::fs::{FileData, FsEntry, FsError, FsKind};
 use self::partition::{Layout, Partition};
@@ -59,6 +60,21 @@ pub struct ItemLocation {
     /// with no filesystem metadata at all. Written only for carved items.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub carved: Option<CarvedRegion>,
+    /// NTFS alternate data stream name (the item's path ends `:stream`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// Stored NTFS-compressed (LZNT1); the hashes are of the decompressed content.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub compressed: bool,
+    /// Recycle Bin: the path the file had before it was recycled (from `$I…` or INFO2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recycled_from: Option<String>,
+    /// Recycle Bin: its size then, in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recycled_size: Option<u64>,
+    /// Recycle Bin: when it was recycled (RFC 3339 UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
 }
 
 /// Where a carved item lies in the image.
@@ -85,8 +101,15 @@ pub struct DiskImageSource {
 /// Readable content of one listed file.
 #[derive(Clone)]
 enum Content {
-    Runs { base: u64, runs: Vec<fs::Run> },
+    Runs {
+        base: u64,
+        runs: Vec<fs::Run>,
+    },
     Inline(Arc<[u8]>),
+    Compressed {
+        base: u64,
+        data: Arc<fs::compressed::CompressedData>,
+    },
 }
 
 /// Reads of at least this size go to the image (or the whole file when smaller): large
@@ -179,7 +202,9 @@ impl DiskImageSource {
             return self.carved_items(&ctx, window, &[(0, window.len())], stop, out);
         };
         match walk(kind, window, stop) {
-            Ok((fs_name, entries)) => {
+            Ok((fs_name, mut entries)) => {
+                let read = |e: &FsEntry| read_small(&self.src, window.start(), e);
+                fs::recycle::attach(&mut entries, &read);
                 let ctx = VolumeCtx {
                     root,
                     part,
@@ -188,6 +213,8 @@ impl DiskImageSource {
                 };
                 let owned = entries.iter().flat_map(|e| match &e.data {
                     FileData::Runs(runs) => runs.clone(),
+                    // Compressed streams own their clusters too: never carve them again.
+                    FileData::Compressed(c) => c.extents().to_vec(),
                     _ => Vec::new(),
                 });
                 let free = carve::unowned(window.len(), owned);
@@ -217,6 +244,52 @@ fn walk(
         Ok((volume.fs_name(), entries))
     }))
     .unwrap_or_else(|_| Err(FsError::corrupt("volume", "parser panicked on this volume")))
+}
+
+/// The whole content of a small entry (a Recycle Bin record), `None` when unreadable or
+/// larger than `recycle::MAX_RECORD_FILE`.
+fn read_small(src: &Arc<dyn ByteSource>, base: u64, e: &FsEntry) -> Option<Vec<u8>> {
+    if e.size > fs::recycle::MAX_RECORD_FILE {
+        return None;
+    }
+    let content = match &e.data {
+        FileData::Runs(runs) => Content::Runs {
+            base,
+            runs: runs.clone(),
+        },
+        FileData::Inline(b) => Content::Inline(b.as_slice().into()),
+        FileData::Compressed(data) => Content::Compressed {
+            base,
+            data: data.clone(),
+        },
+        FileData::Skipped(_) | FileData::Error(_) => return None,
+    };
+    let mut out = Vec::new();
+    content
+        .reader(src)
+        .take(e.size)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
+
+impl Content {
+    fn reader(self, src: &Arc<dyn ByteSource>) -> Box<dyn Read + Send> {
+        match self {
+            Content::Runs { base, runs } => {
+                let total: u64 = runs.iter().map(|r| r.len).sum();
+                let cap = usize::try_from(total)
+                    .unwrap_or(READ_CHUNK)
+                    .clamp(1, READ_CHUNK);
+                let reader = DataReader::new(src.clone(), base, runs);
+                Box::new(BufReader::with_capacity(cap, reader))
+            }
+            Content::Inline(bytes) => Box::new(io::Cursor::new(bytes)),
+            Content::Compressed { base, data } => {
+                Box::new(CompressedReader::new(src.clone(), base, data))
+            }
+        }
+    }
 }
 
 struct VolumeCtx<'p> {
@@ -272,9 +345,19 @@ impl Items {
                 let size = bytes.len() as u64;
                 (ItemKind::File { size }, Some(Content::Inline(bytes.into())))
             }
+            FileData::Compressed(data) => {
+                data_offset = data.first_offset().map(|o| o.saturating_add(ctx.base));
+                let size = data.size();
+                let content = Content::Compressed {
+                    base: ctx.base,
+                    data,
+                };
+                (ItemKind::File { size }, Some(content))
+            }
             FileData::Skipped(reason) => (ItemKind::Skipped { reason }, None),
             FileData::Error(error) => (ItemKind::Unreadable { error }, None),
         };
+        let recycled = e.detail.recycled;
         let locator = match content {
             Some(c) => {
                 self.table.push(c);
@@ -293,6 +376,14 @@ impl Items {
             carved: None,
             orphan: e.path.starts_with(fs::ORPHAN_DIR)
                 && e.path.get(fs::ORPHAN_DIR.len()) == Some(&b'/'),
+            stream: e
+                .detail
+                .stream
+                .map(|s| String::from_utf8_lossy(&s).into_owned()),
+            compressed: e.detail.compressed,
+            recycled_from: recycled.as_ref().map(|r| r.original_path.clone()),
+            recycled_size: recycled.as_ref().map(|r| r.original_size),
+            deleted_at: recycled.and_then(|r| r.deleted_at),
         };
         self.items.push(EvidenceItem {
             path: ctx.root.join(&e.path),
@@ -328,6 +419,11 @@ impl Items {
                 offset: image_offset,
                 length: c.len,
             }),
+            stream: None,
+            compressed: false,
+            recycled_from: None,
+            recycled_size: None,
+            deleted_at: None,
         };
         self.items.push(EvidenceItem {
             path: ctx.root.join(name.as_bytes()),
@@ -415,15 +511,7 @@ impl EvidenceSource for DiskImageSource {
             usize::try_from(i).ok().and_then(|i| table.get(i).cloned())
         };
         match content {
-            Some(Content::Runs { base, runs }) => {
-                let total: u64 = runs.iter().map(|r| r.len).sum();
-                let cap = usize::try_from(total)
-                    .unwrap_or(READ_CHUNK)
-                    .clamp(1, READ_CHUNK);
-                let reader = DataReader::new(self.src.clone(), base, runs);
-                Ok(Box::new(BufReader::with_capacity(cap, reader)))
-            }
-            Some(Content::Inline(bytes)) => Ok(Box::new(io::Cursor::new(bytes))),
+            Some(content) => Ok(content.reader(&self.src)),
             None => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "item has no readable content",

@@ -313,6 +313,7 @@ impl ExtVolume<'_> {
             inode: Some(ino),
             data,
             meta: Some(super::facts::ext_meta(inode)),
+            detail: Default::default(),
         }
     }
 
@@ -434,7 +435,7 @@ fn check_inode_geometry(sb: &ext4fs::ondisk::Superblock, volume_len: u64) -> Res
 fn has_content(data: &FileData) -> bool {
     match data {
         FileData::Runs(runs) => runs.iter().any(|r| r.offset.is_some()),
-        FileData::Inline(_) => true,
+        FileData::Inline(_) | FileData::Compressed(_) => true,
         FileData::Skipped(_) | FileData::Error(_) => false,
     }
 }
@@ -455,6 +456,7 @@ fn error_entry(path: &[u8], ino: u64, message: String) -> FsEntry {
         inode: Some(ino),
         data: FileData::Error(message),
         meta: None,
+        detail: Default::default(),
     }
 }
 

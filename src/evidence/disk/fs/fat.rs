@@ -308,6 +308,7 @@ impl<'a> FatVolume<'a> {
                         &node,
                         self.geom().variant == FatVariant::ExFat,
                     )),
+                    detail: Default::default(),
                 });
             }
         }
@@ -428,6 +429,7 @@ impl FatVolume<'_> {
             // The orphan slot's times are not decoded yet (fat_orphans reads names, sizes
             // and clusters only).
             meta: None,
+            detail: Default::default(),
         }
     }
 }
@@ -441,6 +443,7 @@ fn error_entry(path: &[u8], message: impl Into<String>) -> FsEntry {
         inode: None,
         data: FileData::Error(message.into()),
         meta: None,
+        detail: Default::default(),
     }
 }
 

@@ -7,15 +7,20 @@
 //! the walk (single-threaded, some crates are `!Send`) is apart from the hashing (parallel).
 //! Each backend module wraps one crate; swapping a crate touches one file.
 
+pub mod compressed;
 pub mod ext;
 mod facts;
 pub mod fat;
 pub mod fat_orphans;
+pub mod lznt1;
 pub mod ntfs;
 mod ntfs_meta;
+mod ntfs_streams;
 pub mod reader;
+pub mod recycle;
 
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use super::bytes::ByteSource;
 use crate::evidence::meta::FileMeta;
@@ -49,6 +54,19 @@ pub struct FsEntry {
     pub data: FileData,
     /// Times, owner and attributes as the filesystem keeps them.
     pub meta: Option<FileMeta>,
+    /// What only some filesystems or folders have (streams, compression, Recycle Bin).
+    pub detail: EntryDetail,
+}
+
+/// Facts about an entry beyond its place and content, most of them NTFS's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryDetail {
+    /// Name of the NTFS alternate data stream this entry is (the path ends `:name`).
+    pub stream: Option<Vec<u8>>,
+    /// The content is stored NTFS-compressed (LZNT1).
+    pub compressed: bool,
+    /// What the Recycle Bin's `$I` record or `INFO2` says of this recycled file.
+    pub recycled: Option<recycle::Recycled>,
 }
 
 /// Where a file's bytes are, or why they are not read.
@@ -58,7 +76,9 @@ pub enum FileData {
     Runs(Vec<Run>),
     /// Bytes stored in metadata (NTFS resident data, ext4 inline data).
     Inline(Vec<u8>),
-    /// Deliberately not read (compressed, encrypted).
+    /// NTFS LZNT1-compressed clusters, decompressed as they are read.
+    Compressed(Arc<compressed::CompressedData>),
+    /// Deliberately not read (encrypted, symlinks, device nodes).
     Skipped(SkipReason),
     /// The metadata describing the content is damaged.
     Error(String),

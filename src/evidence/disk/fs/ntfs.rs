@@ -3,24 +3,24 @@
 //! The MFT is read record by record rather than walking directory indexes: that finds
 //! deleted files (records without IN_USE whose `$FILE_NAME` and `$DATA` still parse) with
 //! the same code as live ones. Paths are rebuilt from each name's parent reference; a file
-//! whose parent is gone goes under `$OrphanFiles/`, as The Sleuth Kit does. Only the unnamed
-//! `$DATA` stream is read (alternate streams are not listed). Metadata files (records 0–15
-//! and everything under `$Extend`) are not listed. Compressed (LZNT1) and encrypted data
-//! are listed as skipped: the crate cannot decode them. A damaged record is reported only
-//! when a directory index still names it (unreferenced records may simply be unused).
+//! whose parent is gone goes under `$OrphanFiles/`, as The Sleuth Kit does. Every `$DATA`
+//! stream is an entry: the unnamed one as the file, named ones (of files and directories)
+//! as `path:name` (`ntfs_streams.rs`; compressed ones are read by `compressed.rs`).
+//! Metadata files (records 0–15 and everything under `$Extend`) are not listed. A damaged
+//! record is reported only when a directory index still names it (unreferenced records may
+//! simply be unused).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ntfs::attribute_value::NtfsAttributeValue;
 use ntfs::structured_values::NtfsFileNamespace;
-use ntfs::{Ntfs, NtfsAttributeFlags, NtfsFile, NtfsFileFlags};
+use ntfs::{Ntfs, NtfsFile, NtfsFileFlags};
 
 use super::ntfs_meta::{self, SecureIndex};
-use super::{join, runs_for_size, FileData, FsEntry, FsError, Volume};
+use super::ntfs_streams::{streams, Stream};
+use super::{join, EntryDetail, FileData, FsEntry, FsError, Volume};
 use crate::evidence::disk::bytes::{ByteSource, Cursor};
 use crate::evidence::meta::FileMeta;
-use crate::evidence::SkipReason;
 
 const ROOT: u64 = 5;
 const EXTEND: u64 = 11;
@@ -42,8 +42,9 @@ struct Record {
     parent: u64,
     is_dir: bool,
     in_use: bool,
-    data: Option<(u64, FileData)>,
     meta: Option<FileMeta>,
+    /// `$DATA` streams: a file's unnamed one first, then named ones (directories: named only).
+    streams: Vec<Stream>,
 }
 
 impl<'a> NtfsVolume<'a> {
@@ -72,60 +73,18 @@ impl<'a> NtfsVolume<'a> {
     ) -> Option<Record> {
         let (name, parent) = best_name(fs, file)?;
         let is_dir = file.is_directory();
-        let data = (!is_dir).then(|| self.file_data(fs, file));
         let meta = (!is_dir)
             .then(|| ntfs_meta::file_meta(fs, file, secure))
             .flatten();
+        let streams = streams(&self.ntfs, self.src, fs, file, !is_dir);
         Some(Record {
             name,
             parent,
             is_dir,
             in_use: file.flags().contains(NtfsFileFlags::IN_USE),
-            data,
             meta,
+            streams,
         })
-    }
-
-    /// Size and location of the unnamed `$DATA` stream.
-    fn file_data(&self, fs: &mut Cursor<'_>, file: &NtfsFile<'_>) -> (u64, FileData) {
-        let item = match file.data(fs, "") {
-            None => return (0, FileData::Runs(Vec::new())),
-            Some(Err(e)) => return (0, FileData::Error(format!("$DATA: {e}"))),
-            Some(Ok(item)) => item,
-        };
-        let attr = match item.to_attribute() {
-            Ok(a) => a,
-            Err(e) => return (0, FileData::Error(format!("$DATA: {e}"))),
-        };
-        let size = attr.value_length();
-        if attr.flags().contains(NtfsAttributeFlags::COMPRESSED) {
-            return (size, FileData::Skipped(SkipReason::Compressed));
-        }
-        if attr.flags().contains(NtfsAttributeFlags::ENCRYPTED) {
-            return (size, FileData::Skipped(SkipReason::Encrypted));
-        }
-        let data = match attr.value(fs) {
-            Err(e) => FileData::Error(format!("$DATA value: {e}")),
-            Ok(NtfsAttributeValue::Resident(r)) => FileData::Inline(r.data().to_vec()),
-            Ok(NtfsAttributeValue::NonResident(nr)) => {
-                let mut extents = Vec::new();
-                for run in nr.data_runs() {
-                    match run {
-                        Ok(run) => extents.push((
-                            run.data_position().value().map(|p| p.get()),
-                            run.allocated_size(),
-                        )),
-                        Err(e) => return (size, FileData::Error(format!("data run: {e}"))),
-                    }
-                }
-                runs_for_size(extents, size, self.src.len())
-                    .map_or_else(FileData::Error, FileData::Runs)
-            }
-            Ok(NtfsAttributeValue::AttributeListNonResident(_)) => {
-                FileData::Error("$DATA spread over an attribute list: not supported yet".into())
-            }
-        };
-        (size, data)
     }
 
     /// Entries a directory index still names whose MFT record could not be read.
@@ -168,11 +127,45 @@ impl<'a> NtfsVolume<'a> {
                     inode: Some(number),
                     data: FileData::Error(format!("MFT record {number}: {error}")),
                     meta: None,
+                    detail: EntryDetail::default(),
                 });
             }
         }
         out
     }
+}
+
+/// One entry per stream of a record: `path` for the unnamed stream, `path:name` (TSK's
+/// naming; `.:name` for the root directory) for each named one.
+fn stream_entries<'r>(
+    path: &'r [u8],
+    n: u64,
+    rec: &'r Record,
+) -> impl Iterator<Item = FsEntry> + 'r {
+    rec.streams.iter().map(move |s| {
+        let mut path = path.to_vec();
+        if let Some(name) = &s.name {
+            if path.is_empty() {
+                path.push(b'.');
+            }
+            path.push(b':');
+            path.extend_from_slice(name);
+        }
+        FsEntry {
+            path,
+            size: s.size,
+            deleted: !rec.in_use,
+            recovered: false,
+            inode: Some(n),
+            data: s.data.clone(),
+            meta: rec.meta.clone(),
+            detail: EntryDetail {
+                stream: s.name.clone(),
+                compressed: s.compressed,
+                recycled: None,
+            },
+        }
+    })
 }
 
 /// The file's long name (Win32 or POSIX over DOS 8.3) and its parent record.
@@ -261,18 +254,10 @@ impl Volume for NtfsVolume<'_> {
         }
         let mut out = Vec::new();
         for (&n, rec) in &records {
-            let (Some((size, data)), Some(path)) = (&rec.data, path_of(&records, n)) else {
+            let Some(path) = path_of(&records, n) else {
                 continue;
             };
-            out.push(FsEntry {
-                path,
-                size: *size,
-                deleted: !rec.in_use,
-                recovered: false,
-                inode: Some(n),
-                data: data.clone(),
-                meta: rec.meta.clone(),
-            });
+            out.extend(stream_entries(&path, n, rec));
         }
         if !failed.is_empty() {
             out.extend(self.damaged_entries(&mut fs, &records, &failed));
