@@ -7,10 +7,8 @@
 
 use std::io::{self, Read};
 
-use image::ImageFormat;
-
 use crate::digest::{Digester, FileDigests};
-use crate::sniff::{sniff_image, SNIFF_LEN};
+use crate::sniff::{sniff_image, PictureFormat, SNIFF_LEN};
 
 /// Bytes read per call: large enough to amortise syscalls, small enough to stay in L2.
 pub const CHUNK: usize = 1 << 20;
@@ -21,7 +19,7 @@ pub struct ReadPass {
     pub digests: FileDigests,
     pub bytes_read: u64,
     /// The whole file, when it sniffed as a picture and fitted under the cap.
-    pub picture: Option<(ImageFormat, Vec<u8>)>,
+    pub picture: Option<(PictureFormat, Vec<u8>)>,
     /// It sniffed as a picture but was larger than the cap, so it was not decoded.
     pub picture_over_cap: bool,
 }
@@ -119,7 +117,7 @@ mod tests {
         data.resize(CHUNK + 100, 1);
         let kept = read_once(&data[..], 10 * CHUNK as u64, &mut Vec::new()).unwrap();
         let (format, bytes) = kept.picture.unwrap();
-        assert_eq!((format, bytes), (ImageFormat::Png, data.clone()));
+        assert_eq!((format, bytes), (PictureFormat::Png, data.clone()));
         let capped = read_once(&data[..], 1000, &mut Vec::new()).unwrap();
         assert!(capped.picture.is_none() && capped.picture_over_cap);
         assert_eq!(capped.digests, FileDigests::of(&data));
