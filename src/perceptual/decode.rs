@@ -94,6 +94,8 @@ pub fn decode_with(
             ))),
         },
         PictureFormat::Ico => decode_icon(bytes, limits),
+        PictureFormat::Pnm => decode_image_rs(bytes, ImageFormat::Pnm, limits)
+            .map(|image| super::pnm::pillow_levels(bytes, image)),
         other => match other.image_rs() {
             Some(image_rs) => decode_image_rs(bytes, image_rs, limits),
             None => Err(DecodeError::Unsupported(other.name().to_string())),

@@ -11,6 +11,7 @@ pub mod imghash;
 pub mod isolate;
 pub mod jpeg_turbo;
 pub mod jxl;
+mod pnm;
 
 use serde::Serialize;
 

@@ -68,6 +68,14 @@ def generate(out):
     g100 = (np.asarray(grey).astype(np.uint32) * 100 // 255).reshape(H, -1)
     plain = "P2\n%d %d\n100\n" % (W, H) + "\n".join(" ".join(map(str, row)) for row in g100)
     open(os.path.join(out, "maxval100.pgm"), "w").write(plain + "\n")
+    # 16-bit: colour with a busy low byte (Pillow rounds to 8 bits, not the high byte), and
+    # grey of maxval 1000 (Pillow stretches to 65535 and clips at 255 on the way to RGB).
+    rgb16 = (arr.astype(np.uint16) * 257) ^ 0x5A
+    with open(os.path.join(out, "rgb16.ppm"), "wb") as f:
+        f.write(b"P6\n%d %d\n65535\n" % (W, H) + rgb16.astype(">u2").tobytes())
+    g1000 = np.asarray(grey).astype(np.uint16) // 40
+    with open(os.path.join(out, "maxval1000.pgm"), "wb") as f:
+        f.write(b"P5\n%d %d\n1000\n" % (W, H) + g1000.astype(">u2").tobytes())
     # TGA: true colour, with alpha, grey, colour-mapped, run-length encoded.
     save("rgb.tga", rgb)
     save("rgba.tga", rgba)
