@@ -233,3 +233,73 @@ fn every_format_decodes_as_the_reference_pipeline() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The checked-in seed pictures (fuzz/regressions/picture, made by fuzz/run.sh) through the
+/// real binary: every new format is sniffed, decoded (HEIC/AVIF in the decode child) and
+/// PDQ-hashed, and a HEIC cut short is that file's failure while the scan goes on.
+#[test]
+fn new_formats_through_the_cli() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/picture");
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        ("seed.heic", "heif"),
+        ("seed.avif", "avif"),
+        ("seed.jxl", "jpegxl"),
+        ("seed.ico", "ico"),
+        ("seed.ppm", "pnm"),
+        ("seed.tga", "tga"),
+        ("seed.qoi", "qoi"),
+        ("seed.pages.tif", "tiff"),
+    ];
+    for (name, _) in names {
+        std::fs::copy(seeds.join(name), dir.path().join(name)).unwrap();
+    }
+    let heic = std::fs::read(seeds.join("seed.heic")).unwrap();
+    std::fs::write(dir.path().join("cut.heic"), &heic[..300]).unwrap();
+    let binary = std::env::var_os("HASHSWEEP_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_hashsweep")),
+        PathBuf::from,
+    );
+    let out = Command::new(binary)
+        .args(["hash", "--perceptual", "pdq", "--quiet"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: BTreeMap<String, serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|r| {
+            let name = r["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            (name, r)
+        })
+        .collect();
+    assert_eq!(records.len(), names.len() + 1);
+    for (name, format) in names {
+        let record = &records[name];
+        assert_eq!(record["image"]["format"], format, "{record}");
+        assert_eq!(
+            record["hashes"]["pdq"].as_str().map(str::len),
+            Some(64),
+            "{record}"
+        );
+    }
+    let cut = &records["cut.heic"];
+    assert_eq!(cut["record"], "failure");
+    let error = cut["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("picture not decoded: corrupt or truncated picture: heif"),
+        "{error}"
+    );
+}

@@ -188,3 +188,22 @@ pub fn decoders() -> std::collections::BTreeMap<&'static str, &'static str> {
 
 /// The image-rs release every other format goes through.
 const IMAGE_RS_DECODER: &str = "image-rs 0.25";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_names_its_decoder() {
+        let decoders = decoders();
+        assert_eq!(decoders.len(), PictureFormat::ALL.len());
+        assert_eq!(decoders["jpegxl"], "jxl-oxide 0.12");
+        assert_eq!(decoders["pnm"], "image-rs 0.25");
+        assert_eq!(decoders["heif"], decoders["avif"]);
+        assert!(
+            decoders["heif"].starts_with("libheif 1.23"),
+            "{}",
+            decoders["heif"]
+        );
+    }
+}
