@@ -20,7 +20,7 @@ use hashsweep::pdq::{pdq_from_image, pdq_from_luma, PdqPipeline};
 use hashsweep::perceptual::decode::decode;
 use hashsweep::perceptual::DecodeLimits;
 use image::codecs::jpeg::JpegEncoder;
-use image::{DynamicImage, ImageFormat, RgbImage};
+use image::{DynamicImage, RgbImage};
 
 const SIZES: [(&str, u32, u32); 2] = [("1mp", 1152, 864), ("12mp", 4032, 3024)];
 
@@ -119,8 +119,12 @@ fn pdq(c: &mut Criterion<ThreadCpu>) {
         std::fs::write(bench_dir().join(format!("{name}.jpg")), &bytes)
             .unwrap_or_else(|e| panic!("writing bench JPEG: {e}"));
         // Hash exactly the decoded pixels pdq_reference.py gets from PIL.
-        let decoded = decode(&bytes, ImageFormat::Jpeg, &DecodeLimits::default())
-            .unwrap_or_else(|e| panic!("decoding bench JPEG: {e}"));
+        let decoded = decode(
+            &bytes,
+            hashsweep::sniff::PictureFormat::Jpeg,
+            &DecodeLimits::default(),
+        )
+        .unwrap_or_else(|e| panic!("decoding bench JPEG: {e}"));
         let luma: Vec<f32> = decoded
             .to_rgb8()
             .pixels()
@@ -139,7 +143,11 @@ fn pdq(c: &mut Criterion<ThreadCpu>) {
         });
         group.bench_function(BenchmarkId::new("jpeg_to_pdq", name), |b| {
             b.iter(|| {
-                let img = decode(&bytes, ImageFormat::Jpeg, &DecodeLimits::default());
+                let img = decode(
+                    &bytes,
+                    hashsweep::sniff::PictureFormat::Jpeg,
+                    &DecodeLimits::default(),
+                );
                 img.map(|img| pdq_from_image(&img, PdqPipeline::Default))
             })
         });

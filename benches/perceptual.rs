@@ -6,8 +6,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use hashsweep::algorithm::Algorithm;
 use hashsweep::perceptual::{decode::decode, DecodeLimits, PerceptualConfig};
+use hashsweep::sniff::PictureFormat;
 use hashsweep::synth::{jpeg_bytes, picture, Pattern};
-use image::ImageFormat;
 
 fn pictures() -> Vec<(&'static str, Vec<u8>)> {
     vec![
@@ -32,7 +32,7 @@ fn perceptual(c: &mut Criterion) {
     group.sample_size(10);
     for (name, jpeg) in pictures() {
         group.bench_with_input(BenchmarkId::new("decode", name), &jpeg, |b, jpeg| {
-            b.iter(|| decode(jpeg, ImageFormat::Jpeg, &limits).map(|i| i.width()))
+            b.iter(|| decode(jpeg, PictureFormat::Jpeg, &limits).map(|i| i.width()))
         });
         group.bench_with_input(
             BenchmarkId::new("decode+phash+dhash+ahash", name),
@@ -40,7 +40,7 @@ fn perceptual(c: &mut Criterion) {
             |b, jpeg| {
                 b.iter(|| {
                     imghash
-                        .hash_picture(jpeg, ImageFormat::Jpeg)
+                        .hash_picture(jpeg, PictureFormat::Jpeg)
                         .map(|p| p.hashes)
                 })
             },

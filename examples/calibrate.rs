@@ -8,7 +8,6 @@
 use hashsweep::algorithm::Algorithm;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig, PerceptualHashes};
 use hashsweep::synth::{jpeg_bytes, picture, png_bytes, transform, Pattern, Transform};
-use image::ImageFormat;
 
 const ALGS: [Algorithm; 4] = [
     Algorithm::Pdq,
@@ -45,14 +44,17 @@ fn main() {
         let pattern = Pattern::ALL[(seed % 4) as usize];
         let (w, h) = sizes[(seed / 4 % 4) as usize];
         let img = picture(pattern, w, h, seed);
-        let original = hash(&png_bytes(&img), ImageFormat::Png);
+        let original = hash(&png_bytes(&img), hashsweep::sniff::PictureFormat::Png);
         for t in [
             Transform::HalfSize,
             Transform::Reencode,
             Transform::Crop5,
             Transform::Brighter,
         ] {
-            let copy = hash(&jpeg_bytes(&transform(&img, t), 75), ImageFormat::Jpeg);
+            let copy = hash(
+                &jpeg_bytes(&transform(&img, t), 75),
+                hashsweep::sniff::PictureFormat::Jpeg,
+            );
             for (i, alg) in ALGS.into_iter().enumerate() {
                 let d = distance(&original, &copy, alg);
                 if d != u32::MAX {

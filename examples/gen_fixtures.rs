@@ -14,7 +14,7 @@ use hashsweep::algorithm::Algorithm;
 use hashsweep::digest::FileDigests;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::synth::{jpeg_bytes, picture, png_bytes, transform, Pattern, SplitMix64, Transform};
-use image::{ImageFormat, RgbImage};
+use image::RgbImage;
 use serde_json::json;
 
 struct Writer {
@@ -42,7 +42,7 @@ impl Writer {
     fn perceptual_entries(&mut self, original: &RgbImage, id: &str, label: &str) -> Result<()> {
         let hashes = self
             .perceptual
-            .hash_picture(&png_bytes(original), ImageFormat::Png)?
+            .hash_picture(&png_bytes(original), hashsweep::sniff::PictureFormat::Png)?
             .hashes;
         for algorithm in self.perceptual.algorithms().to_vec() {
             if let Some(value) = hashes.get(algorithm) {

@@ -6,10 +6,11 @@
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is enough:
 # RUSTC_BOOTSTRAP lets it use the sanitizer flags. Seeds are made fresh each run into
-# fuzz/corpus/TARGET (git-ignored): tiny synthetic pictures of every format, the list
-# fixtures of fixtures/lists, and tiny FAT/ext2/NTFS/partitioned/E01 images (dosfstools,
-# mtools, e2fsprogs, ntfs-3g, fdisk, ewf-tools, as .ci/setup installs; the NTFS image with
-# streams and compressed files needs an ntfs-3g FUSE mount, root and attr's setfattr). A panic that
+# fuzz/corpus/TARGET (git-ignored): tiny synthetic pictures of every format (Pillow,
+# pillow-heif, libjxl-tools' cjxl), the list fixtures of fixtures/lists, and tiny
+# FAT/ext2/NTFS/partitioned/E01 images (dosfstools, mtools, e2fsprogs, ntfs-3g, fdisk,
+# ewf-tools, as .ci/setup installs; the NTFS image with streams and compressed files needs
+# an ntfs-3g FUSE mount, root and attr's setfattr). A panic that
 # hashsweep contains (recorded as a failure) is logged as "contained panic at FILE:LINE";
 # one that escapes, a hang or an out-of-memory is a crash, written
 # to fuzz/artifacts/TARGET/; copy it to fuzz/regressions/TARGET/ and
@@ -23,15 +24,33 @@ mkdir -p "$corpus" "artifacts/$target"
 
 seed_pictures() {
   python3 - "$corpus" <<'PY'
-import io, sys
+import io, os, subprocess, sys
 from PIL import Image
 out = sys.argv[1]
 im = Image.new("RGB", (24, 16))
 im.putdata([((x * 11) % 256, (y * 15) % 256, ((x + y) * 7) % 256) for y in range(16) for x in range(24)])
 for fmt, ext, mode in [("PNG", "png", "RGB"), ("PNG", "la.png", "LA"), ("PNG", "p.png", "P"),
                        ("JPEG", "jpg", "RGB"), ("JPEG", "grey.jpg", "L"), ("GIF", "gif", "P"),
-                       ("WEBP", "webp", "RGB"), ("BMP", "bmp", "RGB"), ("TIFF", "tif", "RGB")]:
+                       ("WEBP", "webp", "RGB"), ("BMP", "bmp", "RGB"), ("TIFF", "tif", "RGB"),
+                       ("PPM", "ppm", "RGB"), ("PPM", "pgm", "L"), ("PPM", "pbm", "1"),
+                       ("TGA", "tga", "RGB"), ("TGA", "p.tga", "P"), ("ICO", "ico", "RGBA"),
+                       ("QOI", "qoi", "RGB"), ("JPEG", "cmyk.jpg", "CMYK")]:
     im.convert(mode).save(f"{out}/seed.{ext}", fmt)
+im.save(f"{out}/seed.rle.tga", "TGA", compression="tga_rle")
+im.save(f"{out}/seed.bmp.ico", "ICO", sizes=[(16, 16), (24, 24)], bitmap_format="bmp")
+im.save(f"{out}/seed.pages.tif", "TIFF", save_all=True, append_images=[im.convert("L")])
+im.save(f"{out}/seed.anim.png", "PNG", save_all=True, append_images=[im.rotate(90)])
+im.save(f"{out}/seed.anim.gif", "GIF", save_all=True, append_images=[im.rotate(90)])
+im.save(f"{out}/seed.avif", "AVIF")
+try:
+    import pillow_heif
+    pillow_heif.from_pillow(im).save(f"{out}/seed.heic")
+except ImportError:
+    pass
+im.save(f"{out}/src.png")
+for args, name in [(["-d", "0"], "seed.jxl"), (["-d", "1"], "seed.lossy.jxl")]:
+    subprocess.run(["cjxl", f"{out}/src.png", f"{out}/{name}", *args, "--quiet"], check=False)
+os.remove(f"{out}/src.png")
 PY
 }
 

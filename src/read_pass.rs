@@ -7,11 +7,9 @@
 
 use std::io::{self, Read};
 
-use image::ImageFormat;
-
 use crate::digest::{Digester, FileDigests};
 use crate::evidence::container::{sniff_container, ContainerFormat, CONTAINER_SNIFF_LEN};
-use crate::sniff::{sniff_image, SNIFF_LEN};
+use crate::sniff::{sniff_image, PictureFormat, SNIFF_LEN};
 
 /// Bytes read per call: large enough to amortise syscalls, small enough to stay in L2.
 pub const CHUNK: usize = 1 << 20;
@@ -31,7 +29,7 @@ pub struct ReadPass {
 /// What the first bytes of a file said it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
-    Picture(ImageFormat),
+    Picture(PictureFormat),
     Container(ContainerFormat),
 }
 
@@ -164,13 +162,13 @@ mod tests {
         let Kept { what, bytes } = kept.kept.unwrap();
         assert_eq!(
             (what, bytes),
-            (Sniffed::Picture(ImageFormat::Png), data.clone())
+            (Sniffed::Picture(PictureFormat::Png), data.clone())
         );
         let capped = read_once(&data[..], caps(1000), &mut Vec::new()).unwrap();
         assert!(capped.kept.is_none());
         assert_eq!(
             capped.over_cap,
-            Some((Sniffed::Picture(ImageFormat::Png), 1000))
+            Some((Sniffed::Picture(PictureFormat::Png), 1000))
         );
         assert_eq!(capped.digests, FileDigests::of(&data));
     }

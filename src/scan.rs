@@ -431,7 +431,7 @@ impl<'a> Scanner<'a> {
                 .push("known-good file: perceptual hashing skipped".to_string());
             return Outcome::Hashed(Box::new(hashed));
         }
-        if format == image::ImageFormat::Jpeg {
+        if format == crate::sniff::PictureFormat::Jpeg {
             self.scan_exif_thumbnail(&bytes, parent, children);
         }
         match catch_unwind(AssertUnwindSafe(|| {

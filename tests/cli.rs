@@ -12,7 +12,7 @@ use hashsweep::algorithm::Algorithm;
 use hashsweep::digest::FileDigests;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig, PerceptualHashes};
 use hashsweep::synth::{jpeg_bytes, picture, png_bytes, transform, Pattern, Transform};
-use image::{ImageFormat, RgbImage};
+use image::RgbImage;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -55,7 +55,7 @@ fn entry(algorithm: Algorithm, hash: &[u8], id: &str) -> Value {
 
 fn perceptual_of(img: &RgbImage) -> PerceptualHashes {
     PerceptualConfig::new(&Algorithm::PERCEPTUAL, DecodeLimits::default())
-        .hash_picture(&png_bytes(img), ImageFormat::Png)
+        .hash_picture(&png_bytes(img), hashsweep::sniff::PictureFormat::Png)
         .unwrap()
         .hashes
 }

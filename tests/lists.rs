@@ -704,7 +704,7 @@ fn every_format_fixture_gives_a_scan_hit_with_its_id_and_category() {
     std::fs::write(ev.join("known.png"), &png).unwrap();
     let digests = FileDigests::of(&content);
     let pdq = PerceptualConfig::new(&[Algorithm::Pdq], DecodeLimits::default())
-        .hash_picture(&png, image::ImageFormat::Png)
+        .hash_picture(&png, hashsweep::sniff::PictureFormat::Png)
         .unwrap()
         .hashes
         .pdq

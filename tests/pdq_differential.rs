@@ -26,6 +26,7 @@ use std::process::Command;
 use hashsweep::pdq::{pdq_from_image, pdq_from_luma, Dihedral, PdqHash, PdqOutput, PdqPipeline};
 use hashsweep::perceptual::decode::decode;
 use hashsweep::perceptual::DecodeLimits;
+use hashsweep::sniff::PictureFormat;
 use image::{DynamicImage, ImageBuffer, ImageFormat};
 
 const PICTURES: usize = 210;
@@ -296,7 +297,7 @@ fn matches_pdqhash_on_synthetic_pictures() {
     for (name, kind) in &kinds {
         let (want_quality, want) = &oracle[name];
         let bytes = std::fs::read(dir.path().join(name)).unwrap();
-        let img = decode(&bytes, ImageFormat::Png, &DecodeLimits::default()).unwrap();
+        let img = decode(&bytes, PictureFormat::Png, &DecodeLimits::default()).unwrap();
         let (w, h) = (img.width() as usize, img.height() as usize);
 
         // 1. The core alone: fed pdqhash's own f64-derived luma it must agree bit for bit.

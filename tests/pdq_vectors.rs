@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use hashsweep::pdq::{pdq_from_image, Dihedral, PdqError, PdqHash, PdqOutput, PdqPipeline};
 use hashsweep::perceptual::decode::decode;
 use hashsweep::perceptual::DecodeLimits;
-use image::ImageFormat;
 
 /// Number of vectors per pipeline in `reference_outputs.tsv`, by kind.
 const LOSSLESS: usize = 46;
@@ -98,7 +97,9 @@ fn kind(vector: &str) -> Kind {
 fn hash_vector(row: &Row) -> Result<PdqOutput, PdqError> {
     let path = vectors_dir().join(&row.vector);
     let bytes = std::fs::read(&path).unwrap();
-    let format = ImageFormat::from_path(&path).unwrap();
+    let format =
+        hashsweep::sniff::sniff_image(&bytes[..bytes.len().min(hashsweep::sniff::SNIFF_LEN)])
+            .unwrap();
     let img = decode(&bytes, format, &DecodeLimits::default()).unwrap();
     pdq_from_image(&img, row.pipeline)
 }

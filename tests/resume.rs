@@ -12,7 +12,6 @@ use hashsweep::algorithm::Algorithm;
 use hashsweep::digest::FileDigests;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::synth::{picture, png_bytes, Pattern, SplitMix64};
-use image::ImageFormat;
 use serde_json::{json, Value};
 
 const FILES: usize = 90;
@@ -48,7 +47,7 @@ fn evidence(dir: &Path) -> (PathBuf, PathBuf) {
     fs::write(ev.join("sub/data.bin"), vec![0u8; 70_000]).unwrap();
     std::os::unix::fs::symlink("/etc/hostname", ev.join("link")).unwrap();
     let pdq = PerceptualConfig::new(&[Algorithm::Pdq], DecodeLimits::default())
-        .hash_picture(&png, ImageFormat::Png)
+        .hash_picture(&png, hashsweep::sniff::PictureFormat::Png)
         .unwrap()
         .hashes
         .pdq

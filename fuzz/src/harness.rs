@@ -17,8 +17,10 @@ use hashsweep::evidence::container::{
 use hashsweep::evidence::disk::fs::lznt1;
 use hashsweep::evidence::{open_evidence_as, EvidenceType, ItemKind};
 use hashsweep::list::{load_list, ListFormat, LoadOptions};
+use hashsweep::perceptual::heif::decode_heif;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
-use hashsweep::sniff::sniff_image;
+use hashsweep::sniff::{sniff_image, PictureFormat};
+use hashsweep::subpictures::{ico::find_icons, tiff::find_tiff_pages};
 
 /// Replaces libFuzzer's abort-on-every-panic hook (call it from the target's `init`): a
 /// panic that hashsweep catches and records as a failure (its design for decoder and
@@ -38,8 +40,13 @@ pub fn log_contained_panics() {
 /// Bytes read from one file inside a fuzzed disk image at most (keeps executions short).
 const MAX_FILE_READ: u64 = 1 << 20;
 
-/// Picture decoding and every perceptual hash, as a scan runs them on a sniffed picture.
+/// Picture decoding and every perceptual hash, as a scan runs them on a sniffed picture;
+/// the finders of pictures inside pictures (icon images, TIFF pages) on every input.
+/// HEIF and AVIF, which a scan decodes in a child process, are decoded in-process here so
+/// that libheif and the wrapper around it are fuzzed too.
 pub fn picture(data: &[u8]) {
+    let _ = find_icons(data);
+    let _ = find_tiff_pages(data);
     let Some(format) = sniff_image(data) else {
         return;
     };
@@ -50,6 +57,10 @@ pub fn picture(data: &[u8]) {
         max_height: 4096,
         max_alloc: 64 << 20,
     };
+    if matches!(format, PictureFormat::Heif | PictureFormat::Avif) {
+        let _ = decode_heif(data, &limits);
+        return;
+    }
     let config = PerceptualConfig::new(&Algorithm::PERCEPTUAL, limits);
     let _ = config.hash_picture(data, format);
 }

@@ -11,7 +11,7 @@ use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
 use hashsweep::listing::Listing;
 use hashsweep::matcher::Thresholds;
 use hashsweep::pdq::PdqPipeline;
-use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
+use hashsweep::perceptual::{ChildDecoder, DecodeLimits, PerceptualConfig};
 use hashsweep::scan::ScanOptions;
 
 use super::args::{ReadArgs, ScanArgs};
@@ -68,9 +68,14 @@ pub fn scan_options(
     } else {
         PdqPipeline::Default
     };
+    let mut perceptual =
+        PerceptualConfig::new(algorithms, DecodeLimits::default()).with_pdq_pipeline(pipeline);
+    // HEIF/AVIF are decoded by this very binary re-executed as a child process.
+    if let Some(child) = ChildDecoder::current_exe() {
+        perceptual = perceptual.with_child_decoder(child);
+    }
     ScanOptions {
-        perceptual: PerceptualConfig::new(algorithms, DecodeLimits::default())
-            .with_pdq_pipeline(pipeline),
+        perceptual,
         max_picture_bytes: read.max_picture_bytes,
         listing,
         dihedral,

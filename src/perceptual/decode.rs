@@ -1,13 +1,20 @@
 //! Picture decoding under explicit limits.
 //!
-//! Owns `DecodeLimits` and the mapping of decoder failures to `DecodeError`. A picture that
-//! declares more pixels or memory than allowed (a decompression bomb) is refused before its
-//! pixels are allocated. EXIF orientation is deliberately not applied: list hashes are made
+//! Owns `DecodeLimits`, the mapping of decoder failures to `DecodeError`, and which decoder
+//! each `PictureFormat` goes to: JPEG to `jpeg_turbo`, JPEG XL to `jxl`, HEIF and AVIF to a
+//! child process (`isolate`), ICO to the image Pillow picks (`subpictures::ico`), the rest
+//! to image-rs. A picture that declares more pixels or memory than allowed (a decompression
+//! bomb) is refused before its pixels are allocated. Animations (GIF, APNG, WebP, JPEG XL)
+//! give their first frame, as Pillow's `Image.open` does; multi-page TIFF its first page. EXIF orientation is deliberately not applied: list hashes are made
 //! from the stored pixels, and rotated copies are the job of dihedral matching.
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageError, ImageFormat, ImageReader};
+
+use super::isolate::ChildDecoder;
+use crate::sniff::PictureFormat;
+use crate::subpictures::ico;
 
 /// Upper bounds a picture must respect to be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +46,9 @@ pub enum DecodeError {
     Corrupt(String),
     #[error("unsupported picture variant: {0}")]
     Unsupported(String),
+    /// The decoder process crashed, hung past its timeout or could not be run.
+    #[error("{0}")]
+    DecoderProcess(String),
 }
 
 impl From<ImageError> for DecodeError {
@@ -53,18 +63,56 @@ impl From<ImageError> for DecodeError {
 
 pub use super::jpeg_turbo::JPEG_DECODER;
 
-/// Decodes a picture of a known format from memory. JPEG goes to `jpeg_turbo` (libjpeg-turbo
-/// when the `turbojpeg` feature is on), everything else to image-rs.
+/// Decodes a picture of a known format from memory, in this process. HEIF and AVIF need
+/// the decode child: use `decode_with`.
 pub fn decode(
     bytes: &[u8],
-    format: ImageFormat,
+    format: PictureFormat,
     limits: &DecodeLimits,
 ) -> Result<DynamicImage, DecodeError> {
-    if format == ImageFormat::Jpeg {
-        check_jpeg_complete(bytes)?;
-        return super::jpeg_turbo::decode_jpeg(bytes, limits);
+    decode_with(bytes, format, limits, None)
+}
+
+/// Decodes a picture of a known format; HEIF and AVIF go to `child`.
+pub fn decode_with(
+    bytes: &[u8],
+    format: PictureFormat,
+    limits: &DecodeLimits,
+    child: Option<&ChildDecoder>,
+) -> Result<DynamicImage, DecodeError> {
+    match format {
+        PictureFormat::Jpeg => {
+            check_jpeg_complete(bytes)?;
+            super::jpeg_turbo::decode_jpeg(bytes, limits)
+        }
+        PictureFormat::JpegXl => super::jxl::decode_jxl(bytes, limits),
+        PictureFormat::Heif | PictureFormat::Avif => match child {
+            Some(child) => child.decode(bytes, format, limits),
+            None => Err(DecodeError::Unsupported(format!(
+                "{} is decoded only in a child process, and none is configured",
+                format.name()
+            ))),
+        },
+        PictureFormat::Ico => decode_icon(bytes, limits),
+        PictureFormat::Pnm => decode_image_rs(bytes, ImageFormat::Pnm, limits)
+            .map(|image| super::pnm::pillow_levels(bytes, image)),
+        other => match other.image_rs() {
+            Some(image_rs) => decode_image_rs(bytes, image_rs, limits),
+            None => Err(DecodeError::Unsupported(other.name().to_string())),
+        },
     }
-    decode_image_rs(bytes, format, limits)
+}
+
+/// The icon image Pillow opens (largest, then lowest depth), not image-rs's choice (highest
+/// depth first).
+fn decode_icon(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {
+    let own = ico::own_picture(bytes).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+    let format = if own.offset.is_some() {
+        ImageFormat::Png
+    } else {
+        ImageFormat::Ico
+    };
+    decode_image_rs(&own.data, format, limits)
 }
 
 /// Decodes with image-rs under `limits`.
@@ -118,7 +166,7 @@ mod tests {
     fn decodes_within_limits() {
         let img = decode(
             &png_bytes(40, 30),
-            ImageFormat::Png,
+            PictureFormat::Png,
             &DecodeLimits::default(),
         )
         .unwrap();
@@ -131,7 +179,7 @@ mod tests {
             max_width: 32,
             ..DecodeLimits::default()
         };
-        let err = decode(&png_bytes(40, 30), ImageFormat::Png, &limits).unwrap_err();
+        let err = decode(&png_bytes(40, 30), PictureFormat::Png, &limits).unwrap_err();
         assert!(matches!(err, DecodeError::LimitExceeded(_)), "{err:?}");
     }
 
@@ -140,8 +188,8 @@ mod tests {
         let img = crate::synth::picture(crate::synth::Pattern::Shapes, 64, 48, 1);
         let jpeg = crate::synth::jpeg_bytes(&img, 90);
         let limits = DecodeLimits::default();
-        assert!(decode(&jpeg, ImageFormat::Jpeg, &limits).is_ok());
-        let err = decode(&jpeg[..jpeg.len() - 200], ImageFormat::Jpeg, &limits).unwrap_err();
+        assert!(decode(&jpeg, PictureFormat::Jpeg, &limits).is_ok());
+        let err = decode(&jpeg[..jpeg.len() - 200], PictureFormat::Jpeg, &limits).unwrap_err();
         assert!(err.to_string().contains("truncated JPEG"), "{err}");
     }
 
@@ -150,7 +198,7 @@ mod tests {
         let bytes = png_bytes(64, 64);
         let err = decode(
             &bytes[..bytes.len() / 2],
-            ImageFormat::Png,
+            PictureFormat::Png,
             &DecodeLimits::default(),
         )
         .unwrap_err();

@@ -6,16 +6,22 @@
 //! lives in its own module. Reading bytes and catching decoder panics are the caller's.
 
 pub mod decode;
+pub mod heif;
 pub mod imghash;
+pub mod isolate;
 pub mod jpeg_turbo;
+pub mod jxl;
+mod pnm;
 
-use image::ImageFormat;
 use serde::Serialize;
 
 use crate::algorithm::Algorithm;
 use crate::pdq::{pdq_from_image, PdqOutput, PdqPipeline};
 pub use decode::{DecodeError, DecodeLimits, JPEG_DECODER};
 use imghash::ImgHashers;
+pub use isolate::ChildDecoder;
+
+use crate::sniff::PictureFormat;
 
 /// Which perceptual algorithms to compute, and how to decode.
 #[derive(Clone)]
@@ -24,6 +30,8 @@ pub struct PerceptualConfig {
     limits: DecodeLimits,
     pdq_pipeline: PdqPipeline,
     hashers: ImgHashers,
+    /// Decodes HEIF and AVIF out of process; `None` leaves them undecoded.
+    child: Option<ChildDecoder>,
 }
 
 impl std::fmt::Debug for PerceptualConfig {
@@ -32,6 +40,7 @@ impl std::fmt::Debug for PerceptualConfig {
             .field("algorithms", &self.algorithms)
             .field("limits", &self.limits)
             .field("pdq_pipeline", &self.pdq_pipeline)
+            .field("child", &self.child)
             .finish()
     }
 }
@@ -91,7 +100,15 @@ impl PerceptualConfig {
             limits,
             pdq_pipeline: PdqPipeline::Default,
             hashers: ImgHashers::new(),
+            child: None,
         }
+    }
+
+    /// Decodes HEIF and AVIF pictures with this child process (the hashsweep binary sets
+    /// itself, `ChildDecoder::current_exe`).
+    pub fn with_child_decoder(mut self, child: ChildDecoder) -> Self {
+        self.child = Some(child);
+        self
     }
 
     /// Selects the PDQ pipeline (`CliCompat` reproduces the C++ CLI's 512×512 squash).
@@ -121,11 +138,11 @@ impl PerceptualConfig {
     pub fn hash_picture(
         &self,
         bytes: &[u8],
-        format: ImageFormat,
+        format: PictureFormat,
     ) -> Result<PictureHashes, DecodeError> {
-        let image = decode::decode(bytes, format, &self.limits)?;
+        let image = decode::decode_with(bytes, format, &self.limits, self.child.as_ref())?;
         let info = ImageInfo {
-            format: crate::sniff::format_name(format),
+            format: format.name(),
             width: image.width(),
             height: image.height(),
         };
@@ -155,9 +172,38 @@ impl PerceptualConfig {
 
 /// Which decoder produces pixels for each picture format, for the report header.
 pub fn decoders() -> std::collections::BTreeMap<&'static str, &'static str> {
-    ["png", "gif", "webp", "tiff", "bmp"]
+    PictureFormat::ALL
         .into_iter()
-        .map(|format| (format, "image-rs 0.25"))
-        .chain([("jpeg", JPEG_DECODER)])
+        .map(|format| {
+            let decoder = match format {
+                PictureFormat::Jpeg => JPEG_DECODER,
+                PictureFormat::JpegXl => jxl::JXL_DECODER,
+                PictureFormat::Heif | PictureFormat::Avif => heif::HEIF_DECODER,
+                _ => IMAGE_RS_DECODER,
+            };
+            (format.name(), decoder)
+        })
         .collect()
+}
+
+/// The image-rs release every other format goes through.
+const IMAGE_RS_DECODER: &str = "image-rs 0.25";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_names_its_decoder() {
+        let decoders = decoders();
+        assert_eq!(decoders.len(), PictureFormat::ALL.len());
+        assert_eq!(decoders["jpegxl"], "jxl-oxide 0.12");
+        assert_eq!(decoders["pnm"], "image-rs 0.25");
+        assert_eq!(decoders["heif"], decoders["avif"]);
+        assert!(
+            decoders["heif"].starts_with("libheif 1.23"),
+            "{}",
+            decoders["heif"]
+        );
+    }
 }

@@ -1,0 +1,305 @@
+//! Every picture format against the reference pipeline (Pillow with pillow-heif, its AVIF
+//! plugin and pillow-jxl-plugin, then `pdqhash`), on pictures generated at test time by
+//! `tests/support/formats_oracle.py` (Pillow, pillow-heif's x265, libjxl's `cjxl`).
+//!
+//! Lossless formats (PNM incl. 16-bit colour and grey, maxval 100 and 1000, TGA incl. RLE and colour-mapped, ICO
+//! with PNG and BMP images, QOI, first frames of animated GIF/APNG/WebP, first TIFF page,
+//! 16-bit and CMYK TIFF, lossless JPEG XL, CMYK JPEG through libjpeg-turbo) must decode to
+//! exactly Pillow's RGB bytes, and then the PDQ core fed pdqhash's own luma gives
+//! pdqhash's hash bit for bit. Lossy formats decoded by a different build or library than
+//! the reference's (JPEG XL lossy: jxl-oxide vs libjxl; HEIC: libheif 1.23 + Debian
+//! libde265 vs pillow-heif's own; AVIF: libheif + dav1d vs Pillow's libavif) are held to
+//! the measured bound below, and the median and maximum PDQ distance are printed.
+//!
+//! HEIC and AVIF go through the real decode child (the hashsweep binary). Needs the tools
+//! of `.ci/setup`; without them the test prints a notice and passes, except under `CI`.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hashsweep::pdq::{pdq_from_image, pdq_from_luma, PdqHash, PdqPipeline};
+use hashsweep::perceptual::decode::decode_with;
+use hashsweep::perceptual::isolate::CHILD_ARG;
+use hashsweep::perceptual::{ChildDecoder, DecodeLimits};
+use hashsweep::sniff::{sniff_image, SNIFF_LEN};
+use image::DynamicImage;
+use sha2::{Digest, Sha256};
+
+/// Largest PDQ distance from the reference allowed per lossy format (measured on this
+/// test's pictures: see the printed table; the bound leaves room for other content).
+const LOSSY_BOUNDS: [(&str, u32); 3] = [("jxl", 8), ("heic", 4), ("avif", 8)];
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/formats_oracle.py")
+}
+
+fn python(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new("python3")
+        .arg(script())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn oracle_available() -> bool {
+    python(&["--check".as_ref()]).status.success()
+}
+
+struct Reference {
+    width: u32,
+    height: u32,
+    rgb_sha256: String,
+    quality: u32,
+    pdq: PdqHash,
+}
+
+fn references(dir: &Path) -> BTreeMap<String, Reference> {
+    let out = python(&["oracle".as_ref(), dir.as_os_str()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            let reference = Reference {
+                width: f[1].parse().unwrap(),
+                height: f[2].parse().unwrap(),
+                rgb_sha256: f[3].to_string(),
+                quality: f[4].parse().unwrap(),
+                pdq: PdqHash::from_hex(f[5]).unwrap(),
+            };
+            (f[0].to_string(), reference)
+        })
+        .collect()
+}
+
+/// The RGB python-threatexchange hands pdqhash, from our decode (grey stacked, alpha
+/// dropped, 16-bit grey clipped, 16-bit colour's high byte: `pdq::luma`'s rules).
+fn reference_rgb(img: &DynamicImage) -> Vec<u8> {
+    match img {
+        DynamicImage::ImageLuma8(p) => p.as_raw().iter().flat_map(|&v| [v; 3]).collect(),
+        DynamicImage::ImageLuma16(p) => p
+            .as_raw()
+            .iter()
+            .flat_map(|&v| [v.min(255) as u8; 3])
+            .collect(),
+        DynamicImage::ImageLumaA8(p) => p.pixels().flat_map(|p| [p[0]; 3]).collect(),
+        DynamicImage::ImageRgb8(p) => p.as_raw().clone(),
+        DynamicImage::ImageRgba8(p) => p.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        DynamicImage::ImageRgb16(p) => p.as_raw().iter().map(|&v| (v >> 8) as u8).collect(),
+        other => panic!("unexpected decoded type {:?}", other.color()),
+    }
+}
+
+/// pdqhash's luma: `(R·0.299 + G·0.587) + B·0.114` in f64 (NumPy), rounded to f32.
+fn numpy_luma(rgb: &[u8]) -> Vec<f32> {
+    rgb.chunks_exact(3)
+        .map(|p| {
+            (f64::from(p[0]) * 0.299 + f64::from(p[1]) * 0.587 + f64::from(p[2]) * 0.114) as f32
+        })
+        .collect()
+}
+
+fn format_of_extension(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap() {
+        "ppm" | "pgm" | "pbm" => "pnm",
+        "tif" => "tiff",
+        "jpg" => "jpeg",
+        "jxl" => "jpegxl",
+        "heic" => "heif",
+        "tga" => "tga",
+        "ico" => "ico",
+        "qoi" => "qoi",
+        "gif" => "gif",
+        "png" => "png",
+        "webp" => "webp",
+        "avif" => "avif",
+        other => panic!("unexpected fixture extension {other}"),
+    }
+}
+
+fn lossy_kind(name: &str) -> Option<&'static str> {
+    if name == "lossy.jxl" {
+        Some("jxl")
+    } else if name.ends_with(".heic") {
+        Some("heic")
+    } else if name.ends_with(".avif") {
+        Some("avif")
+    } else {
+        None
+    }
+}
+
+fn median(values: &mut [u32]) -> u32 {
+    values.sort_unstable();
+    values[values.len() / 2]
+}
+
+#[test]
+fn every_format_decodes_as_the_reference_pipeline() {
+    if !oracle_available() {
+        let msg = "formats oracle unavailable (.ci/setup installs Pillow, pillow-heif, \
+                   pillow-jxl-plugin, pdqhash, libjxl-tools)";
+        assert!(std::env::var_os("CI").is_none(), "CI must run it: {msg}");
+        eprintln!("SKIPPED formats: {msg}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = python(&["generate".as_ref(), dir.path().as_os_str()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = references(dir.path());
+    assert_eq!(want.len(), 32, "{:?}", want.keys().collect::<Vec<_>>());
+
+    // HASHSWEEP_BIN: this build's binary when a target dir shared by several checkouts may
+    // hold another checkout's `hashsweep` at the usual path.
+    let binary = std::env::var_os("HASHSWEEP_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_hashsweep")),
+        PathBuf::from,
+    );
+    let child = ChildDecoder::new(binary, [CHILD_ARG]);
+    let limits = DecodeLimits::default();
+    let mut failures = Vec::new();
+    let mut lossy: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for (name, reference) in &want {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        let format = sniff_image(&bytes[..bytes.len().min(SNIFF_LEN)]);
+        assert_eq!(
+            format.map(|f| f.name()),
+            Some(format_of_extension(name)),
+            "{name}"
+        );
+        let img = match decode_with(&bytes, format.unwrap(), &limits, Some(&child)) {
+            Ok(img) => img,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        assert_eq!(
+            (img.width(), img.height()),
+            (reference.width, reference.height),
+            "{name}"
+        );
+        let rgb = reference_rgb(&img);
+        if let Some(kind) = lossy_kind(name) {
+            let ours = pdq_from_image(&img, PdqPipeline::Default).unwrap();
+            lossy
+                .entry(kind)
+                .or_default()
+                .push(ours.hash().distance(&reference.pdq));
+            continue;
+        }
+        if hex::encode(Sha256::digest(&rgb)) != reference.rgb_sha256 {
+            failures.push(format!(
+                "{name}: RGB differs from Pillow's ({:?})",
+                img.color()
+            ));
+            continue;
+        }
+        let core = pdq_from_luma(
+            img.width() as usize,
+            img.height() as usize,
+            &numpy_luma(&rgb),
+        );
+        let core = core.unwrap();
+        if core.hash() != reference.pdq || core.quality != reference.quality {
+            failures.push(format!("{name}: PDQ differs from pdqhash"));
+        }
+    }
+    for (kind, bound) in LOSSY_BOUNDS {
+        let Some(bits) = lossy.get_mut(kind) else {
+            failures.push(format!("no {kind} picture decoded"));
+            continue;
+        };
+        let max = *bits.iter().max().unwrap();
+        println!(
+            "{kind}: PDQ bits from the reference, median {} max {max}",
+            median(bits)
+        );
+        if max > bound {
+            failures.push(format!("{kind}: {max} bits over the bound {bound}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The checked-in seed pictures (fuzz/regressions/picture, made by fuzz/run.sh) through the
+/// real binary: every new format is sniffed, decoded (HEIC/AVIF in the decode child) and
+/// PDQ-hashed, and a HEIC cut short is that file's failure while the scan goes on.
+#[test]
+fn new_formats_through_the_cli() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/picture");
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        ("seed.heic", "heif"),
+        ("seed.avif", "avif"),
+        ("seed.jxl", "jpegxl"),
+        ("seed.ico", "ico"),
+        ("seed.ppm", "pnm"),
+        ("seed.tga", "tga"),
+        ("seed.qoi", "qoi"),
+        ("seed.pages.tif", "tiff"),
+    ];
+    for (name, _) in names {
+        std::fs::copy(seeds.join(name), dir.path().join(name)).unwrap();
+    }
+    let heic = std::fs::read(seeds.join("seed.heic")).unwrap();
+    std::fs::write(dir.path().join("cut.heic"), &heic[..300]).unwrap();
+    let binary = std::env::var_os("HASHSWEEP_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_hashsweep")),
+        PathBuf::from,
+    );
+    let out = Command::new(binary)
+        .args(["hash", "--perceptual", "pdq", "--quiet"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: BTreeMap<String, serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|r| {
+            let name = r["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            (name, r)
+        })
+        .collect();
+    assert_eq!(records.len(), names.len() + 1);
+    for (name, format) in names {
+        let record = &records[name];
+        assert_eq!(record["image"]["format"], format, "{record}");
+        assert_eq!(
+            record["hashes"]["pdq"].as_str().map(str::len),
+            Some(64),
+            "{record}"
+        );
+    }
+    let cut = &records["cut.heic"];
+    assert_eq!(cut["record"], "failure");
+    let error = cut["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("picture not decoded: corrupt or truncated picture: heif"),
+        "{error}"
+    );
+}
