@@ -20,3 +20,4 @@ pub mod scan;
 pub mod sniff;
 pub mod summary;
 pub mod synth;
+pub mod video;

@@ -11,6 +11,7 @@ use image::ImageFormat;
 
 use crate::digest::{Digester, FileDigests};
 use crate::sniff::{sniff_image, SNIFF_LEN};
+use crate::video::VideoTee;
 
 /// Bytes read per call: large enough to amortise syscalls, small enough to stay in L2.
 pub const CHUNK: usize = 1 << 20;
@@ -24,6 +25,8 @@ pub struct ReadPass {
     pub picture: Option<(ImageFormat, Vec<u8>)>,
     /// It sniffed as a picture but was larger than the cap, so it was not decoded.
     pub picture_over_cap: bool,
+    /// It sniffed as a video: its in-memory copy, made during this read (`video`).
+    pub video: Option<VideoTee>,
 }
 
 /// A read that failed part-way, with the byte offset where it stopped.
@@ -38,8 +41,19 @@ pub struct ReadError {
 /// Reads `reader` to the end once. `scratch` is a per-worker buffer reused across files.
 /// A `max_picture_bytes` of 0 keeps no picture at all (no perceptual work asked for).
 pub fn read_once<R: Read>(
+    reader: R,
+    max_picture_bytes: u64,
+    scratch: &mut Vec<u8>,
+) -> Result<ReadPass, ReadError> {
+    read_once_with_video(reader, max_picture_bytes, 0, scratch)
+}
+
+/// As `read_once`, and a file that sniffs as a video (`video::sniff`) is copied into a
+/// memfd of at most `max_video_bytes` as it is read; 0 copies no video.
+pub fn read_once_with_video<R: Read>(
     mut reader: R,
     max_picture_bytes: u64,
+    max_video_bytes: u64,
     scratch: &mut Vec<u8>,
 ) -> Result<ReadPass, ReadError> {
     scratch.resize(CHUNK, 0);
@@ -52,7 +66,12 @@ pub fn read_once<R: Read>(
         bytes_read: first as u64,
         picture: None,
         picture_over_cap: false,
+        video: None,
     };
+    let mut video = VideoTee::start(head, max_video_bytes);
+    if let Some(v) = video.as_mut() {
+        v.push(head);
+    }
     let format = sniff_image(&head[..first.min(SNIFF_LEN)]).filter(|_| max_picture_bytes > 0);
     let mut kept: Option<Vec<u8>> = format.map(|_| head.to_vec());
     loop {
@@ -62,6 +81,9 @@ pub fn read_once<R: Read>(
         }
         digester.update(&scratch[..n]);
         pass.bytes_read += n as u64;
+        if let Some(v) = video.as_mut() {
+            v.push(&scratch[..n]);
+        }
         if let Some(buf) = kept.as_mut() {
             if pass.bytes_read > max_picture_bytes {
                 kept = None;
@@ -76,6 +98,7 @@ pub fn read_once<R: Read>(
     }
     pass.digests = digester.finish();
     pass.picture = format.zip(kept);
+    pass.video = video;
     Ok(pass)
 }
 

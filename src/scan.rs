@@ -26,8 +26,9 @@ use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
 use crate::perceptual::{PerceptualConfig, PictureHashes};
 use crate::progress::Progress;
-use crate::read_pass::read_once;
+use crate::read_pass::read_once_with_video;
 use crate::summary::Summary;
+use crate::video::{VideoConfig, VideoOutcome};
 
 /// How files are processed.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct ScanOptions {
     pub keep_clean: bool,
     /// Match all eight rotations/mirrors of a PDQ hash, not only the picture as stored.
     pub dihedral: bool,
+    /// How videos are decoded and matched; `None` (`--no-video`) only digests them.
+    pub video: Option<VideoConfig>,
 }
 
 /// Meta's recommended cut-off: PDQ hashes of quality under 50 (flat or featureless
@@ -54,11 +57,17 @@ pub struct Hashed {
     pub hits: Vec<Hit>,
     /// Facts a reader should know (size changed while reading, picture not decoded, …).
     pub notes: Vec<String>,
+    /// A file that sniffed as a video: its frames and video hits (`video`).
+    pub video: Option<Box<VideoOutcome>>,
 }
 
 impl Hashed {
     pub fn has_alert_hit(&self) -> bool {
         self.hits.iter().any(|h| h.role == ListRole::Alert)
+            || self
+                .video
+                .as_ref()
+                .is_some_and(|v| v.result.has_alert_hit())
     }
 
     pub fn is_known_good(&self) -> bool {
@@ -300,7 +309,8 @@ impl<'a> Scanner<'a> {
         } else {
             0
         };
-        let pass = match read_once(reader, picture_cap, scratch) {
+        let video_cap = self.options.video.as_ref().map_or(0, |v| v.max_bytes);
+        let pass = match read_once_with_video(reader, picture_cap, video_cap, scratch) {
             Ok(pass) => pass,
             Err(e) => return failed(e.to_string()),
         };
@@ -310,6 +320,7 @@ impl<'a> Scanner<'a> {
             bytes_read: pass.bytes_read,
             picture: None,
             notes: Vec::new(),
+            video: None,
         };
         if pass.bytes_read != listed_size {
             hashed.notes.push(format!(
@@ -322,6 +333,10 @@ impl<'a> Scanner<'a> {
                 "picture larger than {} bytes: not decoded",
                 self.options.max_picture_bytes
             ));
+        }
+        if let (Some(tee), Some(config)) = (pass.video, &self.options.video) {
+            // Video: the one hook into `video`; it owns the rest.
+            return self.video_step(config, tee, hashed);
         }
         let Some((format, bytes)) = pass.picture else {
             return Outcome::Hashed(Box::new(hashed));
@@ -350,6 +365,30 @@ impl<'a> Scanner<'a> {
             },
             Err(panic) => Outcome::Failed {
                 error: format!("picture decoder panicked: {}", panic_message(&*panic)),
+                partial: Some(Box::new(hashed)),
+            },
+        }
+    }
+
+    fn video_step(
+        &self,
+        config: &VideoConfig,
+        tee: crate::video::VideoTee,
+        mut hashed: Hashed,
+    ) -> Outcome {
+        if hashed.is_known_good() && !hashed.has_alert_hit() {
+            hashed
+                .notes
+                .push("known-good file: video not decoded".to_string());
+            return Outcome::Hashed(Box::new(hashed));
+        }
+        let (video, error) =
+            crate::video::video_outcome(config, self.matcher, self.options.dihedral, tee);
+        hashed.video = Some(Box::new(video));
+        match error {
+            None => Outcome::Hashed(Box::new(hashed)),
+            Some(error) => Outcome::Failed {
+                error,
                 partial: Some(Box::new(hashed)),
             },
         }

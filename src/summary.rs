@@ -31,6 +31,15 @@ pub struct Counts {
     pub failed: u64,
     /// Bytes read from evidence files.
     pub bytes: u64,
+    /// Files recognised as videos (hashed, failed or not decoded).
+    #[serde(default)]
+    pub videos: u64,
+    /// Video frames PDQ-hashed.
+    #[serde(default)]
+    pub video_frames_hashed: u64,
+    /// Videos digested but not decoded, by reason (`no video decoder`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub videos_not_decoded: BTreeMap<String, u64>,
 }
 
 impl Counts {
@@ -46,6 +55,11 @@ impl Counts {
         self.matched += u64::from(tally.matched);
         self.known_good += u64::from(tally.known_good);
         self.pdq_low_quality += u64::from(tally.pdq_low_quality);
+        self.videos += u64::from(tally.video);
+        self.video_frames_hashed += tally.video_frames;
+        if let Some(reason) = &tally.video_not_decoded {
+            *self.videos_not_decoded.entry(reason.clone()).or_insert(0) += 1;
+        }
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -118,6 +132,12 @@ pub struct FileTally {
     pub known_good: bool,
     #[serde(default)]
     pub pdq_low_quality: bool,
+    #[serde(default)]
+    pub video: bool,
+    #[serde(default)]
+    pub video_frames: u64,
+    #[serde(default)]
+    pub video_not_decoded: Option<String>,
 }
 
 impl FileTally {
@@ -137,6 +157,13 @@ impl FileTally {
             matched: hashed.is_some_and(Hashed::has_alert_hit),
             known_good: hashed.is_some_and(Hashed::is_known_good),
             pdq_low_quality: hashed.is_some_and(Hashed::is_pdq_gated),
+            video: hashed.is_some_and(|h| h.video.is_some()),
+            video_frames: hashed
+                .and_then(|h| h.video.as_ref())
+                .map_or(0, |v| v.result.frames_hashed()),
+            video_not_decoded: hashed
+                .and_then(|h| h.video.as_ref())
+                .and_then(|v| v.not_decoded.clone()),
         }
     }
 }

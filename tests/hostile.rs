@@ -433,6 +433,7 @@ fn files_that_change_size_while_scanned_are_noted() {
         max_picture_bytes: 1 << 20,
         keep_clean: true,
         dihedral: true,
+        video: None,
     };
     let stop = AtomicBool::new(false);
     let progress = Progress::default();
@@ -594,6 +595,7 @@ fn a_panic_while_hashing_is_contained_to_its_file() {
         max_picture_bytes: 0,
         keep_clean: true,
         dihedral: false,
+        video: None,
     };
     let stop = AtomicBool::new(false);
     let progress = Progress::default();

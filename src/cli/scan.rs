@@ -82,7 +82,9 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         algorithms.push(Algorithm::Pdq);
         algorithms
     });
-    let options = config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
+    let mut options =
+        config::scan_options(&args.read, &perceptual, args.all_files, !args.no_dihedral);
+    options.video = config::video_config(&args.read, args.vpdq_threshold.as_deref())?;
     let sources = open_sources(&args.evidence, &args.read)?;
     // Only a journaled scan needs its identity (and a UTF-8 command line to record).
     let identity = args
@@ -303,6 +305,7 @@ fn header(
             .map(|a| a.name())
             .collect(),
         decoders: hashsweep::perceptual::decoders(),
+        video: report::VideoHeader::of(options.video.as_ref()),
         journal: None,
         resumed: Vec::new(),
     }

@@ -18,6 +18,7 @@ mod records;
 pub mod render;
 pub mod text;
 pub mod vics;
+pub mod video;
 pub mod why;
 
 use std::io::{self, Write};
@@ -30,6 +31,7 @@ pub use records::{
 pub use flood::{flooded_entries, FloodedEntry, DEFAULT_FLOOD_THRESHOLD};
 pub use read::{ReadError, ScanReport};
 pub use render::{render, Format, RenderOptions};
+pub use video::VideoHeader;
 
 use crate::scan::FileResult;
 
