@@ -100,12 +100,15 @@ fn scan(evidence: &Path, list: &Path, extra: &[&str]) -> (i32, Vec<Value>) {
     (out.status.code().unwrap(), records(&out.stdout))
 }
 
+/// One hashed frame: (frame number, quality, PDQ, timestamp in seconds).
+type Frame = (u64, u32, PdqHash, f64);
+
 fn oracle_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/vpdq_oracle.py")
 }
 
 /// The reference vPDQ features of each video: (frame, quality, hash, timestamp).
-fn reference(videos: &[PathBuf]) -> Option<Vec<Vec<(u64, u32, PdqHash, f64)>>> {
+fn reference(videos: &[PathBuf]) -> Option<Vec<Vec<Frame>>> {
     let check = StdCommand::new("python3")
         .arg(oracle_script())
         .arg("--check")
@@ -150,7 +153,7 @@ fn reference(videos: &[PathBuf]) -> Option<Vec<Vec<(u64, u32, PdqHash, f64)>>> {
 }
 
 /// Writes a vPDQ list file (`frame,quality,pdq,timestamp`) as vpdq-hash-video does.
-fn write_vpdq(path: &Path, features: &[(u64, u32, PdqHash, f64)]) {
+fn write_vpdq(path: &Path, features: &[Frame]) {
     let text: String = features
         .iter()
         .map(|(n, q, h, t)| format!("{n},{q},{},{t:.3}\n", h.to_hex()))
@@ -159,7 +162,7 @@ fn write_vpdq(path: &Path, features: &[(u64, u32, PdqHash, f64)]) {
 }
 
 /// Our own frames of a video, as (frame, quality, hash, timestamp).
-fn ours(ffmpeg: &Ffmpeg, path: &Path, container: VideoContainer) -> Vec<(u64, u32, PdqHash, f64)> {
+fn ours(ffmpeg: &Ffmpeg, path: &Path, container: VideoContainer) -> Vec<Frame> {
     let input = VideoInput::from_bytes(&fs::read(path).unwrap()).unwrap();
     let hashes = hash_video(ffmpeg, &input, container, 1.0, Limits::default()).unwrap();
     hashes
@@ -223,7 +226,7 @@ fn frames_match_reference_vpdq_across_codecs_and_containers() {
     let mut distances = Vec::new();
     for ((path, (_, _, container)), theirs) in videos.iter().zip(cases).zip(&reference) {
         let mine = ours(&ffmpeg, path, *container);
-        let frames = |v: &[(u64, u32, PdqHash, f64)]| v.iter().map(|f| f.0).collect::<Vec<_>>();
+        let frames = |v: &[Frame]| v.iter().map(|f| f.0).collect::<Vec<_>>();
         assert_eq!(
             frames(&mine),
             frames(theirs),
