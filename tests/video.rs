@@ -608,3 +608,50 @@ fn hash_prints_frames_and_list_convert_writes_them_as_vpdq() {
         .collect();
     assert_eq!(String::from_utf8(converted.stdout).unwrap(), want);
 }
+
+#[test]
+fn video_inside_a_fat_disk_image_is_decoded_from_memory() {
+    let Some(_ffmpeg) = ffmpeg() else { return };
+    if StdCommand::new("mcopy").arg("--version").output().is_err() {
+        eprintln!("mtools not installed (.ci/setup installs it): skipped");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let images = stills(dir.path(), 8, 7);
+    slideshow(
+        dir.path(),
+        &dir.path().join("show.mp4"),
+        &["-c:v", "libx264"],
+    );
+    let script = "truncate -s 4M vol.img && mkfs.fat vol.img >/dev/null && \
+                  mmd -i vol.img ::/clips && mcopy -i vol.img show.mp4 ::/clips/";
+    let out = StdCommand::new("bash")
+        .args(["-c", script])
+        .current_dir(dir.path())
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pdq = pdq_from_image(
+        &DynamicImage::ImageRgb8(images[5].clone()),
+        PdqPipeline::Default,
+    )
+    .unwrap();
+    let list = dir.path().join("stills.txt");
+    fs::write(&list, format!("pdq {}\n", pdq.hash().to_hex())).unwrap();
+    let (code, records) = scan(&dir.path().join("vol.img"), &list, &[]);
+    assert_eq!(code, 1, "{records:?}");
+    let show = file_record(&records, "clips/show.mp4");
+    assert_eq!(show["record"], "match");
+    assert!(show["location"].is_object(), "a file inside the image");
+    let hit = &show["video"]["frame_hits"][0];
+    assert_eq!(
+        (hit["frame"].as_u64(), hit["timestamp"].as_str()),
+        (Some(50), Some("5.000"))
+    );
+    assert_eq!(records.last().unwrap()["video_frames_hashed"], 8);
+}
