@@ -370,6 +370,46 @@ fn collect_stderr(mut err: ChildStderr) -> thread::JoinHandle<String> {
 mod tests {
     use super::*;
 
+    fn shell(script: &str, limits: Limits) -> (ChildRun, String) {
+        let input = VideoInput::from_bytes(b"video bytes").unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        let mut out = String::new();
+        let run = run_limited(cmd, Path::new("sh"), &input, limits, |o| {
+            o.read_to_string(&mut out).map(|_| ())
+        })
+        .unwrap();
+        (run, out)
+    }
+
+    #[test]
+    fn a_child_past_its_deadline_is_killed_and_reported() {
+        let limits = Limits {
+            timeout: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let started = std::time::Instant::now();
+        let (run, _) = shell("exec sleep 30", limits);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(
+            run.check(),
+            Err(DecodeError::Timeout(Duration::from_millis(300)))
+        );
+    }
+
+    #[test]
+    fn limits_reach_the_child_and_the_video_is_its_stdin() {
+        let limits = Limits {
+            memory_bytes: 512 << 20,
+            ..Limits::default()
+        };
+        // Give the parent's prlimit a moment to land before the child reads its limits.
+        let script = "sleep 0.3; ulimit -v; ulimit -c; ulimit -f; cat";
+        let (run, out) = shell(script, limits);
+        assert_eq!(run.check(), Ok(()));
+        assert_eq!(out, format!("{}\n0\n0\nvideo bytes", 512 * 1024));
+    }
+
     #[test]
     fn probe_output_is_parsed_with_vpdq_rate_rule() {
         let text = "width=160\nheight=120\nr_frame_rate=25/1\navg_frame_rate=0/0\n";
