@@ -237,3 +237,59 @@ pub fn features(video: &VideoHashes) -> Vec<VpdqFeature> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algorithm::HashValue;
+    use crate::list::{HashList, ListEntry, ListFormat, ListProvenance};
+    use crate::matcher::Thresholds;
+    use crate::pdq::{PdqHash, PdqOutput};
+    use crate::video::VideoFrame;
+
+    const H: &str = "e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c";
+
+    fn frame(number: u64, quality: u32, hex: &str) -> VideoFrame {
+        let hash = PdqHash::from_hex(hex).unwrap();
+        VideoFrame {
+            number,
+            timestamp_ms: number * 100,
+            pdq: PdqOutput {
+                quality,
+                hashes: [hash; 8],
+            },
+        }
+    }
+
+    #[test]
+    fn low_quality_frames_are_never_matched_and_one_hit_names_the_closest_frame() {
+        let provenance =
+            ListProvenance::new("l", "l".into(), ListRole::Alert, ListFormat::HashsweepJsonl);
+        let entry = ListEntry {
+            value: HashValue::parse_hex(Algorithm::Pdq, H).unwrap(),
+            id: Some("7".to_string()),
+            category: None,
+            label: None,
+        };
+        let matcher = Matcher::new(
+            vec![HashList::new(provenance, vec![entry])],
+            Thresholds::default(),
+        )
+        .unwrap();
+        // Frame 0 is the listed hash but quality 49; frame 10 is 1 bit off; frame 20 exact.
+        let near = format!("{}{}", "f", &H[1..]);
+        let video = VideoHashes {
+            container: VideoContainer::IsoBmff,
+            width: 64,
+            height: 64,
+            frame_rate: "10/1".to_string(),
+            frames: vec![frame(0, 49, H), frame(10, 90, &near), frame(20, 90, H)],
+        };
+        let hits = match_frames(&matcher, &video, false);
+        assert_eq!(hits.len(), 1);
+        assert_eq!((hits[0].frame, hits[0].timestamp_ms), (20, 2000));
+        assert_eq!(hits[0].frames_matched, 2);
+        assert_eq!(hits[0].hit.distance, 0);
+        assert_eq!(hits[0].hit.quality, Some(90));
+    }
+}
