@@ -23,8 +23,13 @@ use image::DynamicImage;
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// The binary under test; `HASHSWEEP_TEST_BIN` names another build of it (a target
+/// directory shared by several checkouts can hold another checkout's `hashsweep`).
 fn hashsweep() -> Command {
-    Command::cargo_bin("hashsweep").unwrap()
+    match std::env::var_os("HASHSWEEP_TEST_BIN") {
+        Some(bin) => Command::new(bin),
+        None => Command::cargo_bin("hashsweep").unwrap(),
+    }
 }
 
 fn ffmpeg() -> Option<Ffmpeg> {
