@@ -7,8 +7,8 @@
 # Usage: benches/video.sh [SECONDS_PER_HASH]
 set -euo pipefail
 sph=${1:-1}
-bin=${CARGO_TARGET_DIR:-target}/release/hashsweep
-cargo build --release --quiet
+bin=${HASHSWEEP_BIN:-${CARGO_TARGET_DIR:-target}/release/hashsweep}
+[ -n "${HASHSWEEP_BIN:-}" ] || cargo build --release --quiet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
