@@ -24,3 +24,4 @@ pub mod sniff;
 pub mod subpictures;
 pub mod summary;
 pub mod synth;
+pub mod video;

@@ -10,6 +10,7 @@ use std::io::{self, Read};
 use crate::digest::{Digester, FileDigests};
 use crate::evidence::container::{sniff_container, ContainerFormat, CONTAINER_SNIFF_LEN};
 use crate::sniff::{sniff_image, PictureFormat, SNIFF_LEN};
+use crate::video::VideoTee;
 
 /// Bytes read per call: large enough to amortise syscalls, small enough to stay in L2.
 pub const CHUNK: usize = 1 << 20;
@@ -24,6 +25,8 @@ pub struct ReadPass {
     /// It sniffed as a picture or container but was larger than the cap, so it was not kept:
     /// what it was, and the cap.
     pub over_cap: Option<(Sniffed, u64)>,
+    /// It sniffed as a video: its in-memory copy (a memfd), made during this read.
+    pub video: Option<VideoTee>,
 }
 
 /// What the first bytes of a file said it is.
@@ -45,6 +48,8 @@ pub struct Kept {
 pub struct KeepCaps {
     pub picture: u64,
     pub container: u64,
+    /// A video is copied into a memfd of at most this many bytes as it is read (`video`).
+    pub video: u64,
 }
 
 impl KeepCaps {
@@ -87,7 +92,12 @@ pub fn read_once<R: Read>(
         bytes_read: first as u64,
         kept: None,
         over_cap: None,
+        video: None,
     };
+    let mut video = VideoTee::start(head, caps.video);
+    if let Some(v) = video.as_mut() {
+        v.push(head);
+    }
     let sniffed = caps.sniff(head);
     let mut kept: Option<Vec<u8>> = sniffed
         .filter(|(_, cap)| first as u64 <= *cap)
@@ -99,6 +109,9 @@ pub fn read_once<R: Read>(
         }
         digester.update(&scratch[..n]);
         pass.bytes_read += n as u64;
+        if let Some(v) = video.as_mut() {
+            v.push(&scratch[..n]);
+        }
         if let (Some(buf), Some((_, cap))) = (kept.as_mut(), sniffed) {
             if pass.bytes_read > cap {
                 kept = None;
@@ -113,6 +126,7 @@ pub fn read_once<R: Read>(
         (Some(over), None) => pass.over_cap = Some(over),
         _ => {}
     }
+    pass.video = video;
     Ok(pass)
 }
 
@@ -156,7 +170,7 @@ mod tests {
         data.resize(CHUNK + 100, 1);
         let caps = |picture| KeepCaps {
             picture,
-            container: 0,
+            ..KeepCaps::default()
         };
         let kept = read_once(&data[..], caps(10 * CHUNK as u64), &mut Vec::new()).unwrap();
         let Kept { what, bytes } = kept.kept.unwrap();
@@ -180,6 +194,7 @@ mod tests {
         let caps = KeepCaps {
             picture: 1,
             container: 5000,
+            video: 0,
         };
         let pass = read_once(&data[..], caps, &mut Vec::new()).unwrap();
         let kept = pass.kept.unwrap();

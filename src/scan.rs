@@ -32,6 +32,7 @@ use crate::perceptual::{PerceptualConfig, PictureHashes};
 use crate::progress::Progress;
 use crate::read_pass::{read_once, KeepCaps, Kept, ReadPass, Sniffed};
 use crate::summary::Summary;
+use crate::video::{VideoConfig, VideoOutcome};
 
 /// How files are processed.
 #[derive(Debug, Clone)]
@@ -46,6 +47,8 @@ pub struct ScanOptions {
     /// Open archives and compressed files and scan their entries, within these limits;
     /// `None` hashes them as opaque files (`--no-archives`).
     pub containers: Option<ContainerLimits>,
+    /// How videos are decoded and matched; `None` (`--no-video`) only digests them.
+    pub video: Option<VideoConfig>,
 }
 
 /// Meta's recommended cut-off: PDQ hashes of quality under 50 (flat or featureless
@@ -63,11 +66,17 @@ pub struct Hashed {
     pub hits: Vec<Hit>,
     /// Facts a reader should know (size changed while reading, picture not decoded, …).
     pub notes: Vec<String>,
+    /// A file that sniffed as a video: its frames and video hits (`video`).
+    pub video: Option<Box<VideoOutcome>>,
 }
 
 impl Hashed {
     pub fn has_alert_hit(&self) -> bool {
         self.hits.iter().any(|h| h.role == ListRole::Alert)
+            || self
+                .video
+                .as_ref()
+                .is_some_and(|v| v.result.has_alert_hit())
     }
 
     pub fn is_known_good(&self) -> bool {
@@ -364,6 +373,7 @@ impl<'a> Scanner<'a> {
                 .containers
                 .as_ref()
                 .map_or(0, |limits| limits.max_entry_bytes),
+            video: self.options.video.as_ref().map_or(0, |v| v.max_bytes),
         }
     }
 
@@ -376,6 +386,7 @@ impl<'a> Scanner<'a> {
             picture: None,
             container: None,
             notes: Vec::new(),
+            video: None,
         };
         if let Some(listed) = listed_size.filter(|listed| *listed != pass.bytes_read) {
             hashed.notes.push(format!(
@@ -392,6 +403,7 @@ impl<'a> Scanner<'a> {
             hashed,
             kept: pass.kept,
             over_cap: pass.over_cap,
+            video: pass.video,
         }
     }
 
@@ -407,7 +419,12 @@ impl<'a> Scanner<'a> {
             mut hashed,
             kept,
             over_cap,
+            video,
         } = read;
+        if let (Some(tee), Some(config)) = (video, &self.options.video) {
+            // Video: the one hook into `video`; it owns the rest.
+            return self.video_step(config, tee, hashed);
+        }
         if let Some((Sniffed::Container(format), cap)) = over_cap {
             hashed.notes.push(format!(
                 "{} container larger than {cap} bytes (--max-entry-bytes): entries not examined",
@@ -449,6 +466,30 @@ impl<'a> Scanner<'a> {
             },
             Err(panic) => Outcome::Failed {
                 error: format!("picture decoder panicked: {}", panic_message(&*panic)),
+                partial: Some(Box::new(hashed)),
+            },
+        }
+    }
+
+    fn video_step(
+        &self,
+        config: &VideoConfig,
+        tee: crate::video::VideoTee,
+        mut hashed: Hashed,
+    ) -> Outcome {
+        if hashed.is_known_good() && !hashed.has_alert_hit() {
+            hashed
+                .notes
+                .push("known-good file: video not decoded".to_string());
+            return Outcome::Hashed(Box::new(hashed));
+        }
+        let (video, error) =
+            crate::video::video_outcome(config, self.matcher, self.options.dihedral, tee);
+        hashed.video = Some(Box::new(video));
+        match error {
+            None => Outcome::Hashed(Box::new(hashed)),
+            Some(error) => Outcome::Failed {
+                error,
                 partial: Some(Box::new(hashed)),
             },
         }
@@ -511,6 +552,8 @@ pub(crate) struct ReadOutput {
     pub(crate) hashed: Hashed,
     pub(crate) kept: Option<Kept>,
     pub(crate) over_cap: Option<(Sniffed, u64)>,
+    /// A video's in-memory copy, made during the read.
+    pub(crate) video: Option<crate::video::VideoTee>,
 }
 
 /// The key of each item of a source, its items sorted by path.

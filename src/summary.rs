@@ -53,6 +53,15 @@ pub struct Counts {
     /// Items carved from disk-image bytes no listed file owns.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub carved: u64,
+    /// Files recognised as videos (hashed, failed or not decoded).
+    #[serde(default)]
+    pub videos: u64,
+    /// Video frames PDQ-hashed.
+    #[serde(default)]
+    pub video_frames_hashed: u64,
+    /// Videos digested but not decoded, by reason (`no video decoder`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub videos_not_decoded: BTreeMap<String, u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -84,6 +93,11 @@ impl Counts {
         self.entries_seen += u64::from(tally.entry);
         self.orphans += u64::from(tally.orphan);
         self.carved += u64::from(tally.carved);
+        self.videos += u64::from(tally.video);
+        self.video_frames_hashed += tally.video_frames;
+        if let Some(reason) = &tally.video_not_decoded {
+            *self.videos_not_decoded.entry(reason.clone()).or_insert(0) += 1;
+        }
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -177,6 +191,11 @@ pub struct FileTally {
     /// For a skipped item: whether its content went unexamined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_kind: Option<SkipKind>,
+    pub video: bool,
+    #[serde(default)]
+    pub video_frames: u64,
+    #[serde(default)]
+    pub video_not_decoded: Option<String>,
 }
 
 impl FileTally {
@@ -204,6 +223,13 @@ impl FileTally {
                 Outcome::Skipped(reason) => Some(reason.kind()),
                 _ => None,
             },
+            video: hashed.is_some_and(|h| h.video.is_some()),
+            video_frames: hashed
+                .and_then(|h| h.video.as_ref())
+                .map_or(0, |v| v.result.frames_hashed()),
+            video_not_decoded: hashed
+                .and_then(|h| h.video.as_ref())
+                .and_then(|v| v.not_decoded.clone()),
         }
     }
 }

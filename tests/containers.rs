@@ -495,6 +495,7 @@ z = zipfile.ZipFile('ev/z-after.zip', 'w'); z.write('pic.png'); z.close()
             max_expanded_bytes: 15 << 20,
             ..ContainerLimits::default()
         }),
+        video: None,
     };
     let stop = AtomicBool::new(false);
     let progress = Progress::default();

@@ -137,3 +137,9 @@ fn ext_inode_table_larger_than_the_volume_is_refused() {
         ]
     );
 }
+
+#[test]
+fn vpdq_list_inputs_never_panic() {
+    let n = replay(harness::vpdq_list, &["fuzz/regressions/vpdq_list"]);
+    assert!(n >= 3, "only {n} vPDQ inputs");
+}

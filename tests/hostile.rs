@@ -443,6 +443,7 @@ fn files_that_change_size_while_scanned_are_noted() {
         listing: Listing::EVERYTHING,
         dihedral: true,
         containers: None,
+        video: None,
     };
     let stop = AtomicBool::new(false);
     let progress = Progress::default();
@@ -605,6 +606,7 @@ fn a_panic_while_hashing_is_contained_to_its_file() {
         listing: Listing::EVERYTHING,
         dihedral: false,
         containers: None,
+        video: None,
     };
     let stop = AtomicBool::new(false);
     let progress = Progress::default();

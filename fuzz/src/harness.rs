@@ -197,3 +197,21 @@ fn scratch_file(name: &str, data: &[u8]) -> PathBuf {
     }
     path
 }
+
+/// The vPDQ list parser and video sniffing on the same bytes, and the parser fed the
+/// same bytes as `hashsweep hash` records (what `list convert --to vpdq` reads).
+pub fn vpdq_list(data: &[u8]) {
+    let _ = hashsweep::video::sniff_video(data);
+    if let Ok(frames) = hashsweep::list::vpdq::parse_vpdq(data) {
+        let mut out = Vec::new();
+        let _ = hashsweep::list::vpdq::write_vpdq(&frames, &mut out);
+        assert_eq!(
+            hashsweep::list::vpdq::parse_vpdq(&out)
+                .ok()
+                .map(|f| f.len()),
+            Some(frames.len()),
+            "written frames read back"
+        );
+    }
+    let _ = hashsweep::list::vpdq::videos_from_records(&String::from_utf8_lossy(data));
+}

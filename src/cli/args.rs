@@ -125,6 +125,10 @@ pub struct ListConvertArgs {
 pub enum ConvertFormat {
     Jsonl,
     Hashdeep,
+    /// Meta's vPDQ `frame,quality,pdq,timestamp` lines, from a vPDQ list or from the
+    /// output of `hashsweep hash` on one video (several videos: -o names a directory, one
+    /// FILE.vpdq per video).
+    Vpdq,
 }
 
 /// Options shared by commands that read evidence.
@@ -167,6 +171,18 @@ pub struct ReadArgs {
     /// 512×512 first) instead of the convention of HMA, pdqhash and the Java port.
     #[arg(long)]
     pub pdq_cli_compat: bool,
+
+    /// Do not decode videos (they are still digested and matched exactly).
+    #[arg(long)]
+    pub no_video: bool,
+
+    /// Hash one video frame each this many seconds, as vPDQ does (0 = every frame).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub video_seconds_per_hash: f64,
+
+    /// Stop ffmpeg on a video after this many seconds (the video is then a failure).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub video_timeout: u64,
 
     /// What the evidence is: auto (detect from content), directory, file, raw, ewf.
     #[arg(long, value_name = "TYPE", default_value = "auto")]
@@ -265,6 +281,12 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_dihedral: bool,
 
+    /// vPDQ video match: the minimum percentage of the file's frames that match a listed
+    /// video (query) and of the listed video's frames that match the file (compared).
+    /// Defaults as python-threatexchange: query=80,compared=0.
+    #[arg(long, value_name = "query=Q,compared=C")]
+    pub vpdq_threshold: Option<String>,
+
     /// Hash each disk image as a whole (MD5, SHA-1, SHA-256, BLAKE3; raw, split raw and E01
     /// media), on its own thread while the files are scanned, and for E01 compare with the
     /// MD5/SHA-1 stored by the acquisition tool; the result goes in the header.
@@ -283,6 +305,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "JOURNAL", conflicts_with_all = [
         "evidence", "lists", "known", "list_format", "lenient", "thresholds", "output",
         "format", "manifest", "force", "all_files", "list_skipped", "list_low_quality", "no_dihedral", "verify_image", "journal",
+        "vpdq_threshold",
     ])]
     pub resume: Option<PathBuf>,
 

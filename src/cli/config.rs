@@ -13,6 +13,7 @@ use hashsweep::matcher::Thresholds;
 use hashsweep::pdq::PdqPipeline;
 use hashsweep::perceptual::{ChildDecoder, DecodeLimits, PerceptualConfig};
 use hashsweep::scan::ScanOptions;
+use hashsweep::video::VideoConfig;
 
 use super::args::{ReadArgs, ScanArgs};
 
@@ -85,7 +86,29 @@ pub fn scan_options(
             max_entries: read.max_entries,
             ..ContainerLimits::default()
         }),
+        video: None,
     }
+}
+
+/// The video settings of `--no-video`, `--video-seconds-per-hash`, `--video-timeout` and
+/// `--vpdq-threshold`, with ffmpeg located on `PATH`.
+pub fn video_config(read: &ReadArgs, vpdq: Option<&str>) -> Result<Option<VideoConfig>> {
+    if read.no_video {
+        return Ok(None);
+    }
+    let seconds = read.video_seconds_per_hash;
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        bail!("--video-seconds-per-hash {seconds}: expected 0 or a positive number");
+    }
+    let mut config = VideoConfig::detect();
+    config.seconds_per_hash = seconds;
+    config.limits.timeout = std::time::Duration::from_secs(read.video_timeout.max(1));
+    if let Some(text) = vpdq {
+        config.vpdq = text
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--vpdq-threshold {text:?}: {e}"))?;
+    }
+    Ok(Some(config))
 }
 
 /// A list argument: `FILE`, or `FORMAT:FILE` to force that list's format (when `FILE` as a

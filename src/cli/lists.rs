@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use hashsweep::list::{
-    inspect_list, load_list, write_hashdeep, write_jsonl, ListFormat, LoadOptions,
+    inspect_list, load_list, vpdq, write_hashdeep, write_jsonl, ListFormat, LoadOptions,
 };
 
 use super::args::{ConvertFormat, ListCommand, ListConvertArgs, ListInspectArgs};
@@ -47,6 +47,9 @@ fn inspect(args: ListInspectArgs) -> Result<Exit> {
 }
 
 fn convert(args: ListConvertArgs) -> Result<Exit> {
+    if matches!(args.to, ConvertFormat::Vpdq) {
+        return convert_to_vpdq(&args);
+    }
     let options = LoadOptions {
         format: forced_format(args.list_format.as_deref())?,
         lenient: args.lenient,
@@ -57,6 +60,7 @@ fn convert(args: ListConvertArgs) -> Result<Exit> {
     let summary = match args.to {
         ConvertFormat::Jsonl => write_jsonl(&list, &mut out),
         ConvertFormat::Hashdeep => write_hashdeep(&list, &mut out),
+        ConvertFormat::Vpdq => unreachable_vpdq(),
     }
     .context("cannot write the converted list")?;
     out.flush()?;
@@ -68,6 +72,53 @@ fn convert(args: ListConvertArgs) -> Result<Exit> {
                 summary.skipped_entries
             );
         }
+    }
+    Ok(Exit::NoMatch)
+}
+
+fn unreachable_vpdq() -> std::io::Result<hashsweep::list::WriteSummary> {
+    Err(std::io::Error::other("vPDQ is written by convert_to_vpdq"))
+}
+
+/// The videos of `hashsweep hash` output, or of a vPDQ list, written as vPDQ files.
+fn convert_to_vpdq(args: &ListConvertArgs) -> Result<Exit> {
+    let text = std::fs::read(&args.list)
+        .with_context(|| format!("cannot read {}", args.list.display()))?;
+    let mut videos = vpdq::videos_from_records(&String::from_utf8_lossy(&text))
+        .with_context(|| format!("{}", args.list.display()))?;
+    if videos.is_empty() {
+        let options = LoadOptions {
+            format: forced_format(args.list_format.as_deref())?,
+            lenient: args.lenient,
+            ..LoadOptions::alert()
+        };
+        let list = load_list(&args.list, &options)?;
+        videos = list.videos.into_iter().map(|v| (v.id, v.frames)).collect();
+    }
+    match (videos.as_slice(), args.output.as_deref()) {
+        ([], _) => anyhow::bail!("{} holds no video frames", args.list.display()),
+        ([(_, frames)], output) if !output.is_some_and(|o| o.is_dir()) => {
+            let mut out = open_output(output)?;
+            vpdq::write_vpdq(frames, &mut out)?;
+            out.flush()?;
+        }
+        (_, Some(dir)) if dir.is_dir() => {
+            for (path, frames) in &videos {
+                let name = std::path::Path::new(path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "video".to_string());
+                let target = dir.join(format!("{name}.vpdq"));
+                anyhow::ensure!(!target.exists(), "{} exists already", target.display());
+                let mut out = open_output(Some(&target))?;
+                vpdq::write_vpdq(frames, &mut out)?;
+                out.flush()?;
+            }
+        }
+        (many, _) => anyhow::bail!(
+            "{} videos: give -o a directory to write one vPDQ file per video",
+            many.len()
+        ),
     }
     Ok(Exit::NoMatch)
 }

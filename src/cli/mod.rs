@@ -177,7 +177,8 @@ fn hash(args: HashArgs) -> Result<Exit> {
     config::init_thread_pool(args.read.threads)?;
     let perceptual =
         config::perceptual_flag(&args.read)?.unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
-    let options = config::scan_options(&args.read, &perceptual, Listing::EVERYTHING, false);
+    let mut options = config::scan_options(&args.read, &perceptual, Listing::EVERYTHING, false);
+    options.video = config::video_config(&args.read, None)?;
     let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
     let sources = open_sources(&args.paths, &args.read)?;
     let output = run_scanner(

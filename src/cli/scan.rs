@@ -83,7 +83,8 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         algorithms
     });
     let listing = config::listing(&args);
-    let options = config::scan_options(&args.read, &perceptual, listing, !args.no_dihedral);
+    let mut options = config::scan_options(&args.read, &perceptual, listing, !args.no_dihedral);
+    options.video = config::video_config(&args.read, args.vpdq_threshold.as_deref())?;
     let sources = open_sources(&args.evidence, &args.read)?;
     // Only a journaled scan needs its identity (and a UTF-8 command line to record).
     let identity = args
@@ -311,6 +312,7 @@ fn header(
             .map(|a| a.name())
             .collect(),
         decoders: hashsweep::perceptual::decoders(),
+        video: report::VideoHeader::of(options.video.as_ref()),
         journal: None,
         resumed: Vec::new(),
         force: false,

@@ -35,10 +35,12 @@ pub enum ListFormat {
     NsrlRds2,
     /// NSRL RDS v3 SQLite database (known-good).
     NsrlRds3,
+    /// Meta's vPDQ video hash: one video per file, `frame,quality,pdq,timestamp` per line.
+    Vpdq,
 }
 
 impl ListFormat {
-    pub const ALL: [ListFormat; 12] = [
+    pub const ALL: [ListFormat; 13] = [
         ListFormat::HashsweepJsonl,
         ListFormat::Vics,
         ListFormat::Hashdeep,
@@ -51,6 +53,7 @@ impl ListFormat {
         ListFormat::EnCase,
         ListFormat::NsrlRds2,
         ListFormat::NsrlRds3,
+        ListFormat::Vpdq,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +70,7 @@ impl ListFormat {
             ListFormat::EnCase => "encase",
             ListFormat::NsrlRds2 => "nsrl-rds2",
             ListFormat::NsrlRds3 => "nsrl-rds3",
+            ListFormat::Vpdq => "vpdq",
         }
     }
 
@@ -85,6 +89,7 @@ impl ListFormat {
             ListFormat::EnCase => &["encase-hash"],
             ListFormat::NsrlRds2 => &["nsrl2", "rds2", "nsrlfile"],
             ListFormat::NsrlRds3 => &["nsrl3", "rds3", "nsrl"],
+            ListFormat::Vpdq => &["vpdq-hash-video"],
         }
     }
 }
@@ -185,6 +190,9 @@ fn detect_by_line_shape(line: &str) -> Result<ListFormat, String> {
     if lower.starts_with("pdq ") || lower.starts_with("video_md5 ") {
         return Ok(ListFormat::Pdq);
     }
+    if (super::vpdq::is_vpdq_line(line) && line.contains('.')) || line_is_numbered_vpdq(line) {
+        return Ok(ListFormat::Vpdq);
+    }
     if super::pdq::is_header_line(line) {
         return Ok(ListFormat::PdqCsv);
     }
@@ -201,6 +209,16 @@ fn detect_by_line_shape(line: &str) -> Result<ListFormat, String> {
             line.chars().take(40).collect::<String>()
         )),
     }
+}
+
+/// `frame,quality,pdq,timestamp`: a frame number first can only be vPDQ (a PDQ CSV starts
+/// with its hash). Without a frame number, the compact `pdq,quality,seconds` form is told
+/// from pdq-photo-hasher's `pdq,quality,filename` by its decimal point (checked above).
+fn line_is_numbered_vpdq(line: &str) -> bool {
+    let first = line.split(',').next().unwrap_or("");
+    !first.is_empty()
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && super::vpdq::is_vpdq_line(line)
 }
 
 #[cfg(test)]
@@ -247,6 +265,14 @@ mod tests {
                 ListFormat::PdqCsv,
             ),
             (b"hash,quality,id,tags\n", ListFormat::PdqCsv),
+            (
+                b"0,100,f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,0.000\n",
+                ListFormat::Vpdq,
+            ),
+            (
+                b"f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,100,1.5\n",
+                ListFormat::Vpdq,
+            ),
         ];
         for (head, want) in cases {
             assert_eq!(

@@ -17,7 +17,7 @@ use super::collect::{Collector, DEFAULT_MAX_WARNINGS};
 use super::format::{self, ListFormat};
 use super::record::{FormatInfo, Location, Record};
 use super::{
-    encase, hashdeep, hashkeeper, jsonl, nsrl, pdq, rds3, sums, vics, HashList, ListError,
+    encase, hashdeep, hashkeeper, jsonl, nsrl, pdq, rds3, sums, vics, vpdq, HashList, ListError,
     ListProvenance, ListRole,
 };
 use crate::algorithm::Algorithm;
@@ -116,6 +116,9 @@ pub fn load_list(path: &Path, options: &LoadOptions) -> Result<HashList, ListErr
             }
         })?,
     };
+    if format == ListFormat::Vpdq {
+        return load_vpdq(path, options, reader);
+    }
     let mut c = Collector::new(path, options.lenient, options.max_warnings);
     let info = parse(format, &mut reader, &mut c)?;
     // Hash whatever the parser did not need so the digest always covers the whole file.
@@ -130,6 +133,51 @@ pub fn load_list(path: &Path, options: &LoadOptions) -> Result<HashList, ListErr
     provenance.sha256 = hex::encode(hashing.sha256.finalize());
     provenance.bytes = hashing.bytes;
     c.finish(provenance, info)
+}
+
+/// A vPDQ file is one video: its frames are kept whole for vPDQ's rule, not as columns.
+fn load_vpdq(
+    path: &Path,
+    options: &LoadOptions,
+    mut reader: Reader,
+) -> Result<HashList, ListError> {
+    let mut text = Vec::new();
+    reader
+        .read_to_end(&mut text)
+        .map_err(|source| ListError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let frames = vpdq::parse_vpdq(&text).map_err(|e| ListError::Malformed {
+        path: path.to_path_buf(),
+        at: Location::Line(e.line),
+        reason: e.reason,
+    })?;
+    if frames.is_empty() {
+        return Err(ListError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let hashing = reader.into_inner();
+    let mut provenance = ListProvenance::new(
+        &display_name(path, options),
+        path.into(),
+        options.role,
+        ListFormat::Vpdq,
+    );
+    provenance.sha256 = hex::encode(hashing.sha256.finalize());
+    provenance.bytes = hashing.bytes;
+    provenance.records = 1;
+    provenance
+        .entries
+        .insert("vpdq_frames".to_string(), frames.len() as u64);
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (mut list, _) = super::ListBuilder::new().finish(provenance);
+    list.videos.push(vpdq::ListedVideo { id, frames });
+    Ok(list)
 }
 
 fn display_name(path: &Path, options: &LoadOptions) -> String {
@@ -175,7 +223,13 @@ fn parse(
             parse_lines(reader, c, &mut hashkeeper::HashKeeperParser::default())
         }
         ListFormat::NsrlRds2 => parse_lines(reader, c, &mut nsrl::NsrlParser::default()),
+        ListFormat::Vpdq => unreachable_vpdq(c),
     }
+}
+
+/// vPDQ files never reach the record parsers (`load_vpdq` reads them).
+fn unreachable_vpdq(c: &Collector) -> Result<FormatInfo, ListError> {
+    Err(c.unsupported(Location::Line(1), "vPDQ is read by load_vpdq".to_string()))
 }
 
 /// Runs a line parser over every line. Accepts LF, CRLF and bare CR endings (FORMATS.md

@@ -25,6 +25,7 @@ mod store;
 mod strings;
 mod sums;
 mod vics;
+pub mod vpdq;
 mod write;
 
 use std::collections::BTreeMap;

@@ -247,6 +247,7 @@ impl ListBuilder {
         let list = HashList {
             provenance,
             t: self.t,
+            videos: Vec::new(),
         };
         (list, merged)
     }
@@ -259,6 +260,8 @@ impl ListBuilder {
 pub struct HashList {
     pub provenance: ListProvenance,
     t: Tables,
+    /// Videos of a vPDQ list (frame hashes matched by vPDQ's rule, not by the columns).
+    pub videos: Vec<super::vpdq::ListedVideo>,
 }
 
 impl HashList {

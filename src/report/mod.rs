@@ -20,6 +20,7 @@ pub mod render;
 pub mod text;
 pub mod timeline;
 pub mod vics;
+pub mod video;
 pub mod why;
 
 use std::io::{self, Write};
@@ -32,6 +33,7 @@ pub use records::{
 pub use flood::{flooded_entries, FloodedEntry, DEFAULT_FLOOD_THRESHOLD};
 pub use read::{ReadError, ScanReport};
 pub use render::{render, Format, RenderOptions};
+pub use video::VideoHeader;
 
 use crate::scan::FileResult;
 

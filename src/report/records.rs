@@ -53,6 +53,9 @@ pub struct Header {
     pub perceptual_algorithms: Vec<&'static str>,
     /// Which decoder produced the pixels, per picture format where it matters.
     pub decoders: BTreeMap<&'static str, &'static str>,
+    /// How videos were handled: the decoder (or that there is none), sampling, vPDQ rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<super::video::VideoHeader>,
     /// The scan journal (`--journal`), when one was kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub journal: Option<String>,
@@ -114,7 +117,7 @@ impl From<&Hashed> for HashesRecord {
 }
 
 /// One file: a `match`, `failure`, `skipped` or (all-files mode) `file` record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileRecord<'a> {
     pub record: &'static str,
     /// The path as text (invalid UTF-8 replaced by U+FFFD; see `path_raw_hex`).
@@ -158,6 +161,9 @@ pub struct FileRecord<'a> {
     pub error: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub notes: &'a [String],
+    /// A video's frames and video hits (`report::video`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<super::video::VideoRecord<'a>>,
 }
 
 impl<'a> FileRecord<'a> {
@@ -202,6 +208,9 @@ impl<'a> FileRecord<'a> {
                 _ => None,
             },
             notes: hashed.map(|h| &h.notes[..]).unwrap_or(&[]),
+            video: hashed
+                .and_then(|h| h.video.as_deref())
+                .map(super::video::VideoRecord::of),
         }
     }
 }

@@ -1,0 +1,183 @@
+//! The `video` object of a file record: container, size, the hashed frames, frame hits on
+//! picture lists and vPDQ matches on video lists. Frame hashes and timestamps only, never a
+//! frame's pixels.
+
+use serde::Serialize;
+
+use crate::list::ListRole;
+use crate::matcher::Hit;
+use crate::video::vpdq::FramePair;
+use crate::video::{VideoConfig, VideoFrame, VideoHit, VideoMatch, VideoOutcome, NO_DECODER};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VideoRecord<'a> {
+    pub container: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_rate: Option<&'a str>,
+    pub frames_hashed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_decoded: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frame_hits: Vec<FrameHitRecord<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub video_matches: Vec<VideoMatchRecord<'a>>,
+    /// Every hashed frame (quality under 50 included: shown, never matched).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<FrameRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrameRecord {
+    pub frame: u64,
+    /// Seconds, three decimals.
+    pub timestamp: String,
+    pub quality: u32,
+    pub pdq: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrameHitRecord<'a> {
+    pub frame: u64,
+    pub timestamp: String,
+    /// How many hashed frames hit this entry (the one named is the closest, earliest).
+    pub frames_matched: u32,
+    #[serde(flatten)]
+    pub hit: &'a Hit,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VideoMatchRecord<'a> {
+    pub list: &'a str,
+    pub role: ListRole,
+    pub algorithm: &'static str,
+    pub video_id: &'a str,
+    /// Share of this video's frames (de-duplicated, quality ≥ 50) matching the listed video.
+    pub query_percent: f64,
+    /// Share of the listed video's frames matching this video.
+    pub compared_percent: f64,
+    pub query_frames_matched: u32,
+    pub query_frames: u32,
+    pub compared_frames_matched: u32,
+    pub compared_frames: u32,
+    pub best_pairs: Vec<PairRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PairRecord {
+    pub frame: u64,
+    pub timestamp: String,
+    pub listed_frame: u64,
+    pub listed_timestamp: String,
+    pub distance: u32,
+}
+
+/// The header's account of video handling.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct VideoHeader {
+    /// `ffmpeg -version`'s first line, or `none: ffmpeg not found (videos are digested,
+    /// not decoded)`.
+    pub decoder: String,
+    pub seconds_per_hash: f64,
+    pub timeout_seconds: u64,
+    pub vpdq_query_percent: f64,
+    pub vpdq_compared_percent: f64,
+    pub vpdq_distance: u32,
+    pub vpdq_min_quality: u32,
+}
+
+impl VideoHeader {
+    /// `None` with `--no-video`.
+    pub fn of(config: Option<&VideoConfig>) -> Option<Self> {
+        let config = config?;
+        Some(VideoHeader {
+            decoder: match &config.ffmpeg {
+                Some(f) => f.version.clone(),
+                None => format!(
+                    "none: ffmpeg not found; videos are digested and counted as \"{NO_DECODER}\""
+                ),
+            },
+            seconds_per_hash: config.seconds_per_hash,
+            timeout_seconds: config.limits.timeout.as_secs(),
+            vpdq_query_percent: config.vpdq.query_percent,
+            vpdq_compared_percent: config.vpdq.compared_percent,
+            vpdq_distance: config.vpdq.distance,
+            vpdq_min_quality: config.vpdq.quality,
+        })
+    }
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// Two decimals are what an examiner reads; the counts beside them are exact.
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+impl<'a> VideoRecord<'a> {
+    pub fn of(video: &'a VideoOutcome) -> Self {
+        let hashes = video.result.hashes.as_ref();
+        VideoRecord {
+            container: video.container.name(),
+            width: hashes.map(|h| h.width),
+            height: hashes.map(|h| h.height),
+            frame_rate: hashes.map(|h| h.frame_rate.as_str()),
+            frames_hashed: video.result.frames_hashed(),
+            not_decoded: video.not_decoded.as_deref(),
+            frame_hits: video.result.frame_hits.iter().map(frame_hit).collect(),
+            video_matches: video.result.video_matches.iter().map(video_match).collect(),
+            frames: hashes
+                .map(|h| h.frames.iter().map(frame).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn frame(f: &VideoFrame) -> FrameRecord {
+    FrameRecord {
+        frame: f.number,
+        timestamp: seconds(f.timestamp_ms),
+        quality: f.quality(),
+        pdq: f.pdq.hash().to_hex(),
+    }
+}
+
+fn frame_hit(h: &VideoHit) -> FrameHitRecord<'_> {
+    FrameHitRecord {
+        frame: h.frame,
+        timestamp: seconds(h.timestamp_ms),
+        frames_matched: h.frames_matched,
+        hit: &h.hit,
+    }
+}
+
+fn video_match(m: &VideoMatch) -> VideoMatchRecord<'_> {
+    VideoMatchRecord {
+        list: &m.list,
+        role: m.role,
+        algorithm: "vpdq",
+        video_id: &m.video_id,
+        query_percent: round2(m.score.query_percent()),
+        compared_percent: round2(m.score.compared_percent()),
+        query_frames_matched: m.score.query_matched,
+        query_frames: m.score.query_frames,
+        compared_frames_matched: m.score.compared_matched,
+        compared_frames: m.score.compared_frames,
+        best_pairs: m.score.best_pairs.iter().map(pair).collect(),
+    }
+}
+
+fn pair(p: &FramePair) -> PairRecord {
+    PairRecord {
+        frame: p.frame,
+        timestamp: seconds(p.timestamp_ms),
+        listed_frame: p.listed_frame,
+        listed_timestamp: seconds(p.listed_timestamp_ms),
+        distance: p.distance,
+    }
+}
