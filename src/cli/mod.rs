@@ -144,7 +144,12 @@ fn hash(args: HashArgs) -> Result<Exit> {
         config::perceptual_flag(&args.read)?.unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
     let options = config::scan_options(&args.read, &perceptual, true, false);
     let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
+    if let Some(output) = &args.output {
+        config::check_output_outside_evidence(output, &args.paths)?;
+    }
     let sources = open_sources(&args.paths, &args.read)?;
+    // Opened before the scan: an output that cannot be written is fatal before any work.
+    let mut out = open_output(args.output.as_deref())?;
     let output = run_scanner(
         &matcher,
         options,
@@ -154,7 +159,6 @@ fn hash(args: HashArgs) -> Result<Exit> {
         &HashSet::new(),
         &stop_flag(),
     )?;
-    let mut out = open_output(args.output.as_deref())?;
     for result in &output.results {
         report::write_line(&mut out, &FileRecord::from_result(result))?;
     }
