@@ -22,9 +22,14 @@ rows=${ROWS:-digests scan scan-pdq-phash scan-all4 reference}
 if [ ! -f "$corpus/manifest.csv" ]; then
   python3 ../shared/tools/gen_corpus.py corpus --out "$corpus" --count "${COUNT:-1000}" --seed 1 --jobs "$(nproc)"
 fi
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --release --locked --quiet
-bin=$CARGO_TARGET_DIR/release/hashsweep
+# HASHSWEEP_BIN=path times a binary built elsewhere (no build then).
+if [ -n "${HASHSWEEP_BIN:-}" ]; then
+  bin=$HASHSWEEP_BIN
+else
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  cargo build --release --locked --quiet
+  bin=$CARGO_TARGET_DIR/release/hashsweep
+fi
 
 command_for() {
   case $1 in
@@ -38,25 +43,29 @@ command_for() {
 
 # Warm the page cache with one untimed read of everything.
 cat "$corpus"/*/* > /dev/null
-declare -A times
+declare -A times cpus
 for i in $(seq "$runs"); do
   for row in $rows; do
     # shellcheck disable=SC2046
-    /usr/bin/time -f '%e %M' -o /tmp/hashsweep-corpus-a.time $(command_for "$row") > /dev/null || [ $? -eq 1 ] # 1 = a match, fine here
-    read -r wall rss < /tmp/hashsweep-corpus-a.time
-    echo "run $i $row: ${wall} s wall, peak RSS ${rss} KiB"
+    /usr/bin/time -f '%e %M %U %S' -o /tmp/hashsweep-corpus-a.time $(command_for "$row") > /dev/null || [ $? -eq 1 ] # 1 = a match, fine here
+    read -r wall rss user sys < /tmp/hashsweep-corpus-a.time
+    echo "run $i $row: ${wall} s wall, $user + $sys s CPU, peak RSS ${rss} KiB"
     times[$row]="${times[$row]:-} $wall"
+    cpus[$row]="${cpus[$row]:-} $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')"
   done
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-declare -A med
+declare -A med medcpu
 for row in $rows; do
   med[$row]=$(echo "${times[$row]}" | median)
-  echo "median $row: ${med[$row]} s (runs:${times[$row]})"
+  medcpu[$row]=$(echo "${cpus[$row]}" | median)
+  echo "median $row: ${med[$row]} s wall (runs:${times[$row]}), ${medcpu[$row]} s CPU (runs:${cpus[$row]})"
 done
 if [ -n "${med[scan]:-}" ] && [ -n "${med[reference]:-}" ]; then
-  awk -v a="${med[reference]}" -v b="${med[scan]}" 'BEGIN {printf "reference / scan: %.2fx\n", a / b}'
+  awk -v a="${med[reference]}" -v b="${med[scan]}" -v c="${medcpu[reference]}" -v d="${medcpu[scan]}" \
+    'BEGIN {printf "reference / scan: %.2fx wall, %.2fx CPU\n", a / b, c / d}'
 fi
 if [ -n "${med[scan]:-}" ] && [ -n "${med[scan-all4]:-}" ]; then
-  awk -v a="${med[scan-all4]}" -v b="${med[scan]}" 'BEGIN {printf "all four / PDQ only: %.2fx\n", a / b}'
+  awk -v a="${med[scan-all4]}" -v b="${med[scan]}" -v c="${medcpu[scan-all4]}" -v d="${medcpu[scan]}" \
+    'BEGIN {printf "all four / PDQ only: %.2fx wall, %.2fx CPU\n", a / b, c / d}'
 fi

@@ -23,11 +23,16 @@ fi
 if [ ! -f "$work/a.E01" ]; then
   ewfacquirestream -c fast -t "$work/a" -C bench -D corpus-a -E 1 -e bench -N none -q < "$work/a.raw" > /dev/null
 fi
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --release --locked --quiet
-bin=$CARGO_TARGET_DIR/release/hashsweep
+# HASHSWEEP_BIN=path times a binary built elsewhere (no build then).
+if [ -n "${HASHSWEEP_BIN:-}" ]; then
+  bin=$HASHSWEEP_BIN
+else
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  cargo build --release --locked --quiet
+  bin=$CARGO_TARGET_DIR/release/hashsweep
+fi
 cat "$work/a.raw" "$work"/a.E0* > /dev/null
-declare -A times
+declare -A times cpus
 for i in $(seq "$runs"); do
   for image in a.raw a.E01; do
     for what in hash scan; do
@@ -36,10 +41,11 @@ for i in $(seq "$runs"); do
       else
         cmd=("$bin" scan "$work/$image" --list fixtures/demo-list.jsonl -q -o /dev/null)
       fi
-      /usr/bin/time -f '%e %M' -o /tmp/hashsweep-e01.time "${cmd[@]}" > /dev/null || [ $? -eq 1 ]
-      read -r wall rss < /tmp/hashsweep-e01.time
-      echo "run $i $what $image: $wall s, peak RSS $rss KiB"
+      /usr/bin/time -f '%e %M %U %S' -o /tmp/hashsweep-e01.time "${cmd[@]}" > /dev/null || [ $? -eq 1 ]
+      read -r wall rss user sys < /tmp/hashsweep-e01.time
+      echo "run $i $what $image: $wall s wall, $user + $sys s CPU, peak RSS $rss KiB"
       times[$what $image]="${times[$what $image]:-} $wall"
+      cpus[$what $image]="${cpus[$what $image]:-} $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')"
     done
   done
 done
@@ -47,7 +53,9 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR
 for what in hash scan; do
   raw=$(echo "${times[$what a.raw]}" | median)
   e01=$(echo "${times[$what a.E01]}" | median)
-  awk -v w="$what" -v r="$raw" -v e="$e01" -v b="$bytes" 'BEGIN {
-    printf "%s: raw %.2f s = %.0f MB/s, E01 %.2f s = %.0f MB/s, E01/raw throughput %.2f\n",
-      w, r, b / r / 1e6, e, b / e / 1e6, r / e }'
+  raw_cpu=$(echo "${cpus[$what a.raw]}" | median)
+  e01_cpu=$(echo "${cpus[$what a.E01]}" | median)
+  awk -v w="$what" -v r="$raw" -v e="$e01" -v b="$bytes" -v rc="$raw_cpu" -v ec="$e01_cpu" 'BEGIN {
+    printf "%s: raw %.2f s = %.0f MB/s, E01 %.2f s = %.0f MB/s, E01/raw throughput %.2f; CPU raw %.2f s, E01 %.2f s\n",
+      w, r, b / r / 1e6, e, b / e / 1e6, r / e, rc, ec }'
 done

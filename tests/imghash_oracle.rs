@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use hashsweep::perceptual::decode::{decode, DecodeLimits};
 use hashsweep::perceptual::imghash::{ImgHashers, WantedImgHashes};
@@ -28,9 +29,15 @@ fn files_under(root: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Compares every decodable picture under `roots` of at most `max_pixels`; returns how many
-/// were compared.
-fn compare_all(roots: &[PathBuf], max_pixels: u64) -> usize {
+/// What `compare_all` saw: pictures compared, and the time each path took in total.
+struct Compared {
+    pictures: usize,
+    shared_downscales: Duration,
+    image_hasher: Duration,
+}
+
+/// Compares every decodable picture under `roots` of at most `max_pixels`.
+fn compare_all(roots: &[PathBuf], max_pixels: u64) -> Compared {
     let hashers = ImgHashers::new();
     let all = WantedImgHashes {
         phash: true,
@@ -42,7 +49,11 @@ fn compare_all(roots: &[PathBuf], max_pixels: u64) -> usize {
         files_under(root, &mut files);
     }
     files.sort();
-    let mut compared = 0;
+    let mut compared = Compared {
+        pictures: 0,
+        shared_downscales: Duration::ZERO,
+        image_hasher: Duration::ZERO,
+    };
     let mut mismatches = Vec::new();
     for path in files {
         let bytes = std::fs::read(&path).unwrap();
@@ -56,17 +67,21 @@ fn compare_all(roots: &[PathBuf], max_pixels: u64) -> usize {
             continue;
         }
         let grey = image.to_luma8();
+        let start = Instant::now();
         let fast = hashers.hash_wanted(&grey, all);
+        compared.shared_downscales += start.elapsed();
+        let start = Instant::now();
         let oracle = (
             hashers.phash(&grey),
             hashers.dhash(&grey),
             hashers.ahash(&grey),
         );
+        compared.image_hasher += start.elapsed();
         if (fast.phash, fast.dhash, fast.ahash) != (Some(oracle.0), Some(oracle.1), Some(oracle.2))
         {
             mismatches.push(format!("{}: {fast:?} vs {oracle:?}", path.display()));
         }
-        compared += 1;
+        compared.pictures += 1;
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     compared
@@ -82,7 +97,7 @@ fn fixtures_and_pdq_vectors_hash_as_image_hasher_does() {
     // Up to 0.3 MP: this crate is unoptimised in test builds, and image_hasher's own
     // full-size resize (the oracle) is the slow path this module replaces. The ignored test
     // below checks pictures of any size (run it with --release).
-    let compared = compare_all(&roots, 300_000);
+    let compared = compare_all(&roots, 300_000).pictures;
     // The decodable fixture pictures, plus 49 of the shared vectors' 92 when present.
     assert!(compared >= 7, "only {compared} pictures compared");
     if with_vectors {
@@ -96,6 +111,12 @@ fn corpus_hashes_as_image_hasher_does() {
     let dir =
         std::env::var_os("HASHSWEEP_IMGHASH_ORACLE_DIR").expect("set HASHSWEEP_IMGHASH_ORACLE_DIR");
     let compared = compare_all(&[PathBuf::from(dir)], u64::MAX);
-    eprintln!("{compared} pictures identical");
-    assert!(compared > 0);
+    eprintln!(
+        "{} pictures identical; grey → three hashes: shared downscales {:.2} s, image_hasher {:.2} s ({:.1}×)",
+        compared.pictures,
+        compared.shared_downscales.as_secs_f64(),
+        compared.image_hasher.as_secs_f64(),
+        compared.image_hasher.as_secs_f64() / compared.shared_downscales.as_secs_f64()
+    );
+    assert!(compared.pictures > 0);
 }
