@@ -115,11 +115,11 @@ impl Pass1Ring {
     }
 }
 
-/// Filters the `rows × cols` luma and samples it down to the 64×64 grid, with the widest
-/// instruction set the CPU offers (`simd`).
+/// Filters the `rows × cols` luma and samples it down to the 64×64 grid, with the
+/// instruction set `simd::DEFAULT` names.
 /// Callers guarantee `rows, cols ≥ 1` and that `source` holds `rows × cols` values.
 pub(crate) fn downscale(source: &mut impl LumaSource, rows: usize, cols: usize) -> Box<Grid> {
-    super::simd::downscale(super::simd::Isa::best(), source, rows, cols)
+    super::simd::downscale(super::simd::DEFAULT, source, rows, cols)
 }
 
 /// The filter itself. `inline(always)`, like every helper on its hot path, so that `simd`'s
