@@ -1,29 +1,71 @@
 #!/usr/bin/env bash
-# End-to-end digest throughput on corpus A, the figure README.md quotes:
-#   `hashsweep hash --perceptual none` (MD5, SHA-1, SHA-256 and BLAKE3 from one read of
-#   every file) over ../shared/tools/gen_corpus.py's corpus A (1,001 files, 1.26 GB),
-#   warm page cache, all cores. Prints each run's wall time and peak RSS, then the median.
+# Corpus A, side by side in one run (interleaved rounds, so machine load hits all alike),
+# warm page cache, all cores; prints each run's wall time and peak RSS, then medians and
+# ratios. Rows:
+#   digests    `hashsweep hash --perceptual none` (MD5, SHA-1, SHA-256, BLAKE3, one read)
+#   scan       default `scan --list fixtures/demo-list.jsonl` (digests + PDQ with 8 dihedral
+#              variants), report to /dev/null
+#   scan-pdq-phash, scan-all4   `scan --perceptual pdq,phash` / `pdq,phash,dhash,ahash`
+#   reference  benches/reference_pipeline.py: Pillow + pdqhash + hashlib, one process per core
 #
-#   benches/corpus_a.sh [RUNS]        (default 5; the corpus is generated once into ./corpus)
+#   benches/corpus_a.sh [RUNS] [CORPUS_DIR]
+#       RUNS defaults to 3; CORPUS_DIR to /tmp/hashsweep-corpus-a, generated there once with
+#       ../shared/tools/gen_corpus.py corpus --count ${COUNT:-1000} --seed 1 (never commit it).
+#   ROWS="digests scan" benches/corpus_a.sh   runs a subset.
 #
-# Needs python3 with Pillow and numpy (gen_corpus.py) and GNU time (.ci/setup installs both).
+# Needs python3 with Pillow, numpy and pdqhash, and GNU time (.ci/setup installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-5}
-corpus=corpus/a
+runs=${1:-3}
+corpus=${2:-/tmp/hashsweep-corpus-a}
+rows=${ROWS:-digests scan scan-pdq-phash scan-all4 reference}
 if [ ! -f "$corpus/manifest.csv" ]; then
-  python3 ../shared/tools/gen_corpus.py corpus --out "$corpus" --count 1000 --seed 1 --jobs "$(nproc)"
+  python3 ../shared/tools/gen_corpus.py corpus --out "$corpus" --count "${COUNT:-1000}" --seed 1 --jobs "$(nproc)"
 fi
-cargo build --release --locked --quiet
-bin=target/release/hashsweep
-# Warm the cache with one untimed run.
-"$bin" hash "$corpus" --perceptual none -q > /dev/null
-times=()
+# HASHSWEEP_BIN=path times a binary built elsewhere (no build then).
+if [ -n "${HASHSWEEP_BIN:-}" ]; then
+  bin=$HASHSWEEP_BIN
+else
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  cargo build --release --locked --quiet
+  bin=$CARGO_TARGET_DIR/release/hashsweep
+fi
+
+command_for() {
+  case $1 in
+    digests) echo "$bin hash $corpus --perceptual none -q -o /dev/null" ;;
+    scan) echo "$bin scan $corpus --list fixtures/demo-list.jsonl -q -o /dev/null" ;;
+    scan-pdq-phash) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --perceptual pdq,phash -q -o /dev/null" ;;
+    scan-all4) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --perceptual pdq,phash,dhash,ahash -q -o /dev/null" ;;
+    reference) echo "python3 benches/reference_pipeline.py $corpus $(nproc)" ;;
+  esac
+}
+
+# Warm the page cache with one untimed read of everything.
+cat "$corpus"/*/* > /dev/null
+declare -A times cpus
 for i in $(seq "$runs"); do
-  /usr/bin/time -f '%e %M' -o /tmp/hashsweep-corpus-a.time \
-    "$bin" hash "$corpus" --perceptual none -q > /dev/null
-  read -r wall rss < /tmp/hashsweep-corpus-a.time
-  echo "run $i: ${wall} s wall, peak RSS ${rss} KiB"
-  times+=("$wall")
+  for row in $rows; do
+    # shellcheck disable=SC2046
+    /usr/bin/time -f '%e %M %U %S' -o /tmp/hashsweep-corpus-a.time $(command_for "$row") > /dev/null || [ $? -eq 1 ] # 1 = a match, fine here
+    read -r wall rss user sys < /tmp/hashsweep-corpus-a.time
+    echo "run $i $row: ${wall} s wall, $user + $sys s CPU, peak RSS ${rss} KiB"
+    times[$row]="${times[$row]:-} $wall"
+    cpus[$row]="${cpus[$row]:-} $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')"
+  done
 done
-printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print "median of " NR ": " a[int((NR+1)/2)] " s (min " a[1] ", max " a[NR] ")"}'
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+declare -A med medcpu
+for row in $rows; do
+  med[$row]=$(echo "${times[$row]}" | median)
+  medcpu[$row]=$(echo "${cpus[$row]}" | median)
+  echo "median $row: ${med[$row]} s wall (runs:${times[$row]}), ${medcpu[$row]} s CPU (runs:${cpus[$row]})"
+done
+if [ -n "${med[scan]:-}" ] && [ -n "${med[reference]:-}" ]; then
+  awk -v a="${med[reference]}" -v b="${med[scan]}" -v c="${medcpu[reference]}" -v d="${medcpu[scan]}" \
+    'BEGIN {printf "reference / scan: %.2fx wall, %.2fx CPU\n", a / b, c / d}'
+fi
+if [ -n "${med[scan]:-}" ] && [ -n "${med[scan-all4]:-}" ]; then
+  awk -v a="${med[scan-all4]}" -v b="${med[scan]}" -v c="${medcpu[scan-all4]}" -v d="${medcpu[scan]}" \
+    'BEGIN {printf "all four / PDQ only: %.2fx wall, %.2fx CPU\n", a / b, c / d}'
+fi

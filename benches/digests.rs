@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hashsweep::digest::Digester;
-use hashsweep::read_pass::{read_once, CHUNK};
+use hashsweep::read_pass::{read_once, KeepCaps, CHUNK};
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -31,7 +31,7 @@ fn all_four(c: &mut Criterion) {
     });
     group.bench_function("read_once_from_memory", |b| {
         let mut scratch = Vec::new();
-        b.iter(|| read_once(&buf[..], 0, &mut scratch).map(|p| p.bytes_read))
+        b.iter(|| read_once(&buf[..], KeepCaps::default(), &mut scratch).map(|p| p.bytes_read))
     });
     group.bench_with_input(BenchmarkId::new("single", "md5"), &buf, |b, buf| {
         b.iter(|| Md5::digest(buf))

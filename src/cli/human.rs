@@ -144,13 +144,19 @@ fn print_not_examined(output: &ScanOutput) {
 }
 
 /// Where the manifest went, or how to get one when the report went to standard output.
-pub fn print_manifest_note(manifest: Option<&Path>) {
-    match manifest {
-        Some(path) => eprintln!(
+/// Where the manifest went, or why there is none (`report` is `-o`, if given).
+pub fn print_manifest_note(manifest: Option<&Path>, report: Option<&Path>) {
+    match (manifest, report) {
+        (Some(path), _) => eprintln!(
             "hashsweep: manifest written to {} (check later with `hashsweep verify`)",
             escape(&path.display().to_string())
         ),
-        None => eprintln!(
+        (None, Some(report)) => eprintln!(
+            "hashsweep: no manifest: the report went to {}, which is not a regular file \
+             (use --manifest FILE for one)",
+            escape(&report.display().to_string())
+        ),
+        (None, None) => eprintln!(
             "hashsweep: no manifest: the report went to standard output (use -o FILE or --manifest FILE)"
         ),
     }

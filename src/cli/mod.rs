@@ -180,7 +180,12 @@ fn hash(args: HashArgs) -> Result<Exit> {
     let mut options = config::scan_options(&args.read, &perceptual, Listing::EVERYTHING, false);
     options.video = config::video_config(&args.read, None)?;
     let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
+    if let Some(output) = &args.output {
+        config::check_output_outside_evidence(output, &args.paths)?;
+    }
     let sources = open_sources(&args.paths, &args.read)?;
+    // Opened before the scan: an output that cannot be written is fatal before any work.
+    let mut out = open_output(args.output.as_deref())?;
     let output = run_scanner(
         &matcher,
         options,
@@ -190,7 +195,6 @@ fn hash(args: HashArgs) -> Result<Exit> {
         &HashSet::new(),
         &stop_flag(),
     )?;
-    let mut out = open_output(args.output.as_deref())?;
     for result in &output.results {
         report::write_line(&mut out, &FileRecord::from_result(result))?;
     }

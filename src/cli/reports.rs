@@ -6,7 +6,10 @@
 //! always goes to `-o FILE` (or standard output without `-o`). Any other `--format` needs
 //! `-o`; the rendering is made from the written file and goes to standard output. The
 //! manifest goes to `--manifest FILE`, else beside `-o` as `FILE.manifest.json`; a report
-//! on standard output gets a manifest only with `--manifest`.
+//! on standard output gets a manifest only with `--manifest`. So does a report sent to
+//! something that is not a regular file (`-o /dev/null`, a pipe): it cannot be read back.
+//! Everything that could stop the scan after its work is checked before the first file is
+//! read (`check_scan_args`).
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
@@ -69,19 +72,68 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
     Ok(Exit::NoMatch)
 }
 
-/// Refuses flag combinations before any work is done.
+/// Whether `-o PATH` names something other than a regular file (a device such as
+/// `/dev/null`, a pipe, a socket): a report written there cannot be read back, so it gets
+/// no manifest beside it and cannot be rendered with `--format`. A path that does not
+/// exist yet will be a regular file.
+pub fn is_stream(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
+}
+
+/// The `-o` report if it is a regular file, which can be read back after the scan.
+fn readable_report(args: &ScanArgs) -> Option<&Path> {
+    args.output.as_deref().filter(|p| !is_stream(p))
+}
+
+/// Where the manifest goes: `--manifest`, else beside a regular `-o` report.
+fn manifest_destination(args: &ScanArgs) -> Option<PathBuf> {
+    args.manifest
+        .clone()
+        .or_else(|| readable_report(args).map(manifest::manifest_path_for))
+}
+
+/// Refuses flag combinations, and destinations that could only fail once the scan is over,
+/// before any work is done.
 pub fn check_scan_args(args: &ScanArgs) -> Result<()> {
-    if args.format != ReportFormat::Jsonl && args.output.is_none() {
+    if args.format != ReportFormat::Jsonl && readable_report(args).is_none() {
         bail!(
-            "--format {} needs -o FILE for the JSON Lines report it is rendered from \
-             (the report is the source of truth)",
+            "--format {} needs -o FILE, a regular file, for the JSON Lines report it is \
+             rendered from (the report is the source of truth)",
             format(args.format)
         );
     }
     if let Some(manifest) = &args.manifest {
         super::config::check_output_outside_evidence(manifest, &args.evidence)?;
     }
+    if let Some(manifest) = manifest_destination(args) {
+        check_writable(&manifest).context("the manifest could not be written after the scan")?;
+    }
     Ok(())
+}
+
+/// That `path` can be created or overwritten as a regular file: it is not a directory or
+/// device, and its directory exists and is writable. Nothing is created.
+fn check_writable(path: &Path) -> Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            bail!("{} exists and is not a regular file", path.display());
+        }
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    rustix::fs::access(
+        dir,
+        rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+    )
+    .with_context(|| {
+        format!(
+            "cannot write {} (directory {})",
+            path.display(),
+            dir.display()
+        )
+    })
 }
 
 /// Wraps the report's destination so its SHA-256 can go in the manifest.
@@ -103,22 +155,20 @@ pub fn after_scan(
     summary: &SummaryRecord,
     mut digest: FileDigest,
 ) -> Result<Option<PathBuf>> {
-    let scan = match &args.output {
+    let scan = match readable_report(args) {
         // Nothing is rendered for jsonl: the manifest and the flood guard need no clean files.
         Some(path) => read_report(path, args.format == ReportFormat::Json)?,
         None => ScanReport::read(header_and_summary(header, summary)?.as_slice())?,
     };
-    let manifest_path = manifest_path(args);
+    let manifest_path = manifest_destination(args);
     if let Some(manifest_path) = &manifest_path {
-        digest.path = args
-            .output
-            .as_deref()
+        digest.path = readable_report(args)
             .map(|report| relative_to_manifest(report, manifest_path))
             .transpose()?;
         write_manifest(&scan, digest, manifest_path, overwrite)?;
     }
     if !args.read.quiet {
-        super::human::print_manifest_note(manifest_path.as_deref());
+        super::human::print_manifest_note(manifest_path.as_deref(), args.output.as_deref());
         warn_flooded(&scan, args.render.flood_threshold);
     }
     if args.format != ReportFormat::Jsonl {
@@ -131,9 +181,7 @@ pub fn after_scan(
 
 /// Where the scan's manifest goes: `--manifest`, else beside the `-o` report.
 pub fn manifest_path(args: &ScanArgs) -> Option<PathBuf> {
-    args.manifest
-        .clone()
-        .or_else(|| args.output.as_deref().map(manifest::manifest_path_for))
+    manifest_destination(args)
 }
 
 /// The flood guard on the terminal too: these entries would otherwise drown the list of

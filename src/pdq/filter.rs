@@ -97,6 +97,7 @@ impl Pass1Ring {
     }
 
     /// Runs pass 1 on further strips until row `last` exists.
+    #[inline(always)]
     fn produce_through(&mut self, last: usize, source: &mut impl LumaSource, win: Window) {
         while self.produced <= last {
             let first = self.produced;
@@ -114,9 +115,17 @@ impl Pass1Ring {
     }
 }
 
-/// Filters the `rows × cols` luma and samples it down to the 64×64 grid.
+/// Filters the `rows × cols` luma and samples it down to the 64×64 grid, with the
+/// instruction set `simd::DEFAULT` names.
 /// Callers guarantee `rows, cols ≥ 1` and that `source` holds `rows × cols` values.
 pub(crate) fn downscale(source: &mut impl LumaSource, rows: usize, cols: usize) -> Box<Grid> {
+    super::simd::downscale(super::simd::DEFAULT, source, rows, cols)
+}
+
+/// The filter itself. `inline(always)`, like every helper on its hot path, so that `simd`'s
+/// AVX2 copy compiles all of it for AVX2 rather than calling baseline helpers.
+#[inline(always)]
+pub(crate) fn downscale_body(source: &mut impl LumaSource, rows: usize, cols: usize) -> Box<Grid> {
     let along_rows = Window::new(window_size(cols));
     let along_cols = Window::new(window_size(rows));
     let col_samples = sample_indices(cols);
@@ -158,6 +167,7 @@ pub(crate) fn downscale(source: &mut impl LumaSource, rows: usize, cols: usize) 
 }
 
 /// X pass writing every output (pass 1); `n` rows, `LANES` at a time when possible.
+#[inline(always)]
 fn x_pass_full(input: &[f32], output: &mut [f32], n: usize, cols: usize, win: Window) {
     if n == LANES {
         write_all::<LANES>(input, output, cols, win);
@@ -168,6 +178,7 @@ fn x_pass_full(input: &[f32], output: &mut [f32], n: usize, cols: usize, win: Wi
     }
 }
 
+#[inline(always)]
 fn write_all<const N: usize>(input: &[f32], output: &mut [f32], cols: usize, win: Window) {
     box_lanes::<N>(input, cols, win, |oi, sum, count| {
         for (lane, s) in sum.iter().enumerate() {
@@ -177,6 +188,7 @@ fn write_all<const N: usize>(input: &[f32], output: &mut [f32], cols: usize, win
 }
 
 /// X pass keeping only the sampled columns (pass 3); `kept` is `n × 64`.
+#[inline(always)]
 fn x_pass_sampled(
     input: &[f32],
     kept: &mut [f32],
@@ -194,6 +206,7 @@ fn x_pass_sampled(
     }
 }
 
+#[inline(always)]
 fn keep_samples<const N: usize>(
     input: &[f32],
     kept: &mut [f32],
@@ -295,6 +308,7 @@ impl ColumnSums {
     /// Before the first output, phase 1 adds rows 0..half − 1. Output k then adds row
     /// k + half − 1 (if it exists) before subtracting row k − (w − half + 1) (if the window
     /// is full), as phases 2–4 do.
+    #[inline(always)]
     fn advance<'a>(&mut self, row: impl Fn(usize) -> &'a [f32]) -> f32 {
         if self.next == 0 {
             for r in 0..self.win.half - 1 {
@@ -317,6 +331,7 @@ impl ColumnSums {
         self.count as f32
     }
 
+    #[inline(always)]
     fn divide_into(&self, out: &mut [f32], count: f32) {
         for (o, &s) in out.iter_mut().zip(self.sums.iter()) {
             *o = s / count;
@@ -324,6 +339,7 @@ impl ColumnSums {
     }
 }
 
+#[inline(always)]
 fn add_row(sums: &mut [f32], row: &[f32]) {
     for (s, &x) in sums.iter_mut().zip(row) {
         *s += x;

@@ -16,6 +16,7 @@ mod dihedral;
 mod filter;
 mod hash;
 mod luma;
+mod simd;
 
 use image::DynamicImage;
 

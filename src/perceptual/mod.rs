@@ -6,6 +6,7 @@
 //! lives in its own module. Reading bytes and catching decoder panics are the caller's.
 
 pub mod decode;
+pub mod downscale;
 pub mod heif;
 pub mod imghash;
 pub mod isolate;
@@ -18,7 +19,7 @@ use serde::Serialize;
 use crate::algorithm::Algorithm;
 use crate::pdq::{pdq_from_image, PdqOutput, PdqPipeline};
 pub use decode::{DecodeError, DecodeLimits, JPEG_DECODER};
-use imghash::ImgHashers;
+use imghash::{ImgHashers, WantedImgHashes};
 pub use isolate::ChildDecoder;
 
 use crate::sniff::PictureFormat;
@@ -156,11 +157,19 @@ impl PerceptualConfig {
             }
         }
         if wants(Algorithm::Phash) || wants(Algorithm::Dhash) || wants(Algorithm::Ahash) {
-            // One grey conversion feeds all three image_hasher algorithms.
+            // One grey conversion and shared downscales feed all three image_hasher hashes.
             let grey = image.to_luma8();
-            hashes.phash = wants(Algorithm::Phash).then(|| self.hashers.phash(&grey));
-            hashes.dhash = wants(Algorithm::Dhash).then(|| self.hashers.dhash(&grey));
-            hashes.ahash = wants(Algorithm::Ahash).then(|| self.hashers.ahash(&grey));
+            let values = self.hashers.hash_wanted(
+                &grey,
+                WantedImgHashes {
+                    phash: wants(Algorithm::Phash),
+                    dhash: wants(Algorithm::Dhash),
+                    ahash: wants(Algorithm::Ahash),
+                },
+            );
+            hashes.phash = values.phash;
+            hashes.dhash = values.dhash;
+            hashes.ahash = values.ahash;
         }
         Ok(PictureHashes {
             info,

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Files inside a disk image, raw against compressed E01, side by side in one run
+# (interleaved rounds; medians): corpus A copied into an ext4 image (`mkfs.ext4 -d`, no
+# mount needed), stored as raw and as E01 by `ewfacquirestream -c fast` (deflate, default
+# 32 KiB chunks, as labs make them). Times `hashsweep hash --perceptual none` (four digests
+# of every file) and the default `scan`, and prints MB/s of file bytes for both containers.
+#
+#   benches/e01_vs_raw.sh [RUNS] [CORPUS_DIR] [WORK_DIR]
+#       defaults: 3, /tmp/hashsweep-corpus-a (see benches/corpus_a.sh), /tmp/hashsweep-e01-bench
+#
+# Needs e2fsprogs and ewf-tools (.ci/setup installs both). Nothing is written into the repo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+corpus=${2:-/tmp/hashsweep-corpus-a}
+work=${3:-/tmp/hashsweep-e01-bench}
+mkdir -p "$work"
+bytes=$(du -sb --exclude=manifest.csv "$corpus" | cut -f1)
+if [ ! -f "$work/a.raw" ]; then
+  size_mb=$(( bytes / 1000000 * 13 / 10 + 64 ))
+  mkfs.ext4 -q -F -d "$corpus" -b 4096 "$work/a.raw" "${size_mb}M"
+fi
+if [ ! -f "$work/a.E01" ]; then
+  ewfacquirestream -c fast -t "$work/a" -C bench -D corpus-a -E 1 -e bench -N none -q < "$work/a.raw" > /dev/null
+fi
+# HASHSWEEP_BIN=path times a binary built elsewhere (no build then).
+if [ -n "${HASHSWEEP_BIN:-}" ]; then
+  bin=$HASHSWEEP_BIN
+else
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  cargo build --release --locked --quiet
+  bin=$CARGO_TARGET_DIR/release/hashsweep
+fi
+cat "$work/a.raw" "$work"/a.E0* > /dev/null
+declare -A times cpus
+for i in $(seq "$runs"); do
+  for image in a.raw a.E01; do
+    for what in hash scan; do
+      if [ $what = hash ]; then
+        cmd=("$bin" hash "$work/$image" --perceptual none -q -o /dev/null)
+      else
+        cmd=("$bin" scan "$work/$image" --list fixtures/demo-list.jsonl -q -o /dev/null)
+      fi
+      /usr/bin/time -f '%e %M %U %S' -o /tmp/hashsweep-e01.time "${cmd[@]}" > /dev/null || [ $? -eq 1 ]
+      read -r wall rss user sys < /tmp/hashsweep-e01.time
+      echo "run $i $what $image: $wall s wall, $user + $sys s CPU, peak RSS $rss KiB"
+      times[$what $image]="${times[$what $image]:-} $wall"
+      cpus[$what $image]="${cpus[$what $image]:-} $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')"
+    done
+  done
+done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for what in hash scan; do
+  raw=$(echo "${times[$what a.raw]}" | median)
+  e01=$(echo "${times[$what a.E01]}" | median)
+  raw_cpu=$(echo "${cpus[$what a.raw]}" | median)
+  e01_cpu=$(echo "${cpus[$what a.E01]}" | median)
+  awk -v w="$what" -v r="$raw" -v e="$e01" -v b="$bytes" -v rc="$raw_cpu" -v ec="$e01_cpu" 'BEGIN {
+    printf "%s: raw %.2f s = %.0f MB/s, E01 %.2f s = %.0f MB/s, E01/raw throughput %.2f; CPU raw %.2f s, E01 %.2f s\n",
+      w, r, b / r / 1e6, e, b / e / 1e6, r / e, rc, ec }'
+done
