@@ -108,7 +108,7 @@ struct Pending {
 }
 
 enum PendingState {
-    Read(ReadOutput),
+    Read(Box<ReadOutput>),
     Done(Outcome),
 }
 
@@ -308,7 +308,7 @@ impl Walk<'_, '_> {
                             .map(|stored| *stored == format!("{computed:08x}"));
                         let read = self.scanner.digest_phase(pass, declared_size);
                         self.batch_bytes += read.hashed.bytes_read;
-                        PendingState::Read(read)
+                        PendingState::Read(Box::new(read))
                     }
                     Err(e) => match budget_error(&e.source) {
                         Some(exceeded) => {
@@ -406,7 +406,7 @@ impl Scanner<'_> {
             };
             self.progress().add_total(1, size);
             let state = match read_once(&item.data[..], self.keep_caps(), &mut Vec::new()) {
-                Ok(pass) => PendingState::Read(self.digest_phase(pass, Some(size))),
+                Ok(pass) => PendingState::Read(Box::new(self.digest_phase(pass, Some(size)))),
                 Err(e) => PendingState::Done(failed(e.to_string())),
             };
             let pending = Pending {
@@ -447,6 +447,7 @@ impl Scanner<'_> {
         let outcome = match state {
             PendingState::Done(outcome) => outcome,
             PendingState::Read(read) => {
+                let read = *read;
                 let bytes = read.hashed.bytes_read;
                 let entry = Parent {
                     source,

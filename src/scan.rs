@@ -277,7 +277,7 @@ impl<'a> Scanner<'a> {
             }
         }
         // Entries follow their container; a path sort puts each where its name belongs.
-        results.sort_by(|a, b| a.key().cmp(&b.key()));
+        results.sort_by(|a, b| (a.source, &a.path, a.ordinal).cmp(&(b.source, &b.path, b.ordinal)));
         let interrupted = self.stop.load(Ordering::Relaxed);
         Ok(ScanOutput {
             results,

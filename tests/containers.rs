@@ -5,6 +5,8 @@
 //! Fixtures are generated per test: Python's zipfile/tarfile/gzip/bz2/lzma, Debian's 7-Zip
 //! (`7zz`) and `zstd`, mkntfs/ntfscp and ewfacquirestream (all installed by `.ci/setup`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
