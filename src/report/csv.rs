@@ -236,7 +236,9 @@ mod tests {
         assert_eq!(hits, 3);
         assert!(rows.iter().all(|r| !r[3].starts_with('=')));
         assert!(rows.iter().any(|r| r[3].starts_with("'=HYPERLINK")));
-        assert!(rows.iter().all(|r| r.len() == COLUMNS.len()));
+        assert!(rows
+            .iter()
+            .all(|r| r.len() == COLUMNS.len() + meta_columns().len()));
     }
 
     #[test]
