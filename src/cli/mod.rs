@@ -145,7 +145,9 @@ pub(crate) fn create_output(
     overwrite: bool,
     what: &str,
 ) -> Result<Box<dyn Write>> {
-    let Some(p) = path.filter(|_| !overwrite) else {
+    // A device or pipe (`-o /dev/null`) is a stream, not a file to protect from overwriting.
+    let is_stream = |p: &&std::path::Path| std::fs::metadata(p).is_ok_and(|m| !m.is_file());
+    let Some(p) = path.filter(|p| !overwrite && !is_stream(p)) else {
         return open_output(path);
     };
     let file = File::options()

@@ -105,6 +105,9 @@ pub fn check_scan_args(args: &ScanArgs) -> Result<()> {
     if let Some(manifest) = &args.manifest {
         super::config::check_output_outside_evidence(manifest, &args.evidence)?;
     }
+    if let Some(report) = readable_report(args) {
+        check_writable(report).context("cannot write report")?;
+    }
     if let Some(manifest) = manifest_destination(args) {
         check_writable(&manifest).context("the manifest could not be written after the scan")?;
     }
