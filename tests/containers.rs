@@ -56,6 +56,14 @@ fn run(cmd: &mut Command) {
     );
 }
 
+/// `7zz a ARGS…` in `dir`, quietly (7-Zip writes the 7z and encrypted fixtures).
+fn seven_zip(dir: &Path, args: &[&str]) {
+    run(Command::new("7zz")
+        .args(["a", "-bso0", "-bsp0"])
+        .args(args)
+        .current_dir(dir));
+}
+
 fn python(dir: &Path, script: &str) {
     run(Command::new("python3")
         .arg("-c")
@@ -190,9 +198,7 @@ fn a_listed_picture_is_found_at_depth_1_3_and_8() {
                     "import tarfile; t=tarfile.open('{name}','w'); t.add('{inner}'); t.close()"
                 ),
             ),
-            _ => run(Command::new("7zz")
-                .args(["a", "-bso0", "-bsp0", &name, &inner])
-                .current_dir(&work)),
+            _ => seven_zip(&work, &[&name, &inner]),
         }
         if [1, 3, 8].contains(&level) {
             fs::copy(work.join(&name), ev.join(&name)).unwrap();
@@ -256,31 +262,12 @@ open('ev/p.png.xz','wb').write(lzma.compress(open('pic.png','rb').read()))
     run(Command::new("zstd")
         .args(["-q", "pic.png", "-o", "ev/p.png.zst"])
         .current_dir(dir.path()));
-    run(Command::new("7zz")
-        .args(["a", "-bso0", "-bsp0", "ev/lzma2.7z", "pic.png"])
-        .current_dir(dir.path()));
-    run(Command::new("7zz")
-        .args([
-            "a",
-            "-bso0",
-            "-bsp0",
-            "-tzip",
-            "-mm=Deflate64",
-            "ev/deflate64.zip",
-            "pic.png",
-        ])
-        .current_dir(dir.path()));
-    run(Command::new("7zz")
-        .args([
-            "a",
-            "-bso0",
-            "-bsp0",
-            "-tzip",
-            "-mm=xz",
-            "ev/xz.zip",
-            "pic.png",
-        ])
-        .current_dir(dir.path()));
+    seven_zip(dir.path(), &["ev/lzma2.7z", "pic.png"]);
+    seven_zip(
+        dir.path(),
+        &["-tzip", "-mm=Deflate64", "ev/deflate64.zip", "pic.png"],
+    );
+    seven_zip(dir.path(), &["-tzip", "-mm=xz", "ev/xz.zip", "pic.png"]);
     let (code, records) = scan(&ev, &list, &[]);
     assert_eq!(code, 1);
     let long = format!("gnu.tar!/{}.png", "x".repeat(150));
@@ -376,39 +363,18 @@ fn encrypted_unsupported_truncated_and_capped_archives_are_accounted() {
     fs::create_dir(&ev).unwrap();
     let list = md5_list(dir.path());
     fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
-    run(Command::new("7zz")
-        .args([
-            "a",
-            "-bso0",
-            "-bsp0",
-            "-tzip",
-            "-psecret",
-            "ev/locked.zip",
-            "pic.png",
-        ])
-        .current_dir(dir.path()));
-    run(Command::new("7zz")
-        .args([
-            "a",
-            "-bso0",
-            "-bsp0",
-            "-psecret",
-            "-mhe=on",
-            "ev/hidden.7z",
-            "pic.png",
-        ])
-        .current_dir(dir.path()));
-    run(Command::new("7zz")
-        .args([
-            "a",
-            "-bso0",
-            "-bsp0",
-            "-psecret",
-            "-mhe=off",
-            "ev/data.7z",
-            "pic.png",
-        ])
-        .current_dir(dir.path()));
+    seven_zip(
+        dir.path(),
+        &["-tzip", "-psecret", "ev/locked.zip", "pic.png"],
+    );
+    seven_zip(
+        dir.path(),
+        &["-psecret", "-mhe=on", "ev/hidden.7z", "pic.png"],
+    );
+    seven_zip(
+        dir.path(),
+        &["-psecret", "-mhe=off", "ev/data.7z", "pic.png"],
+    );
     python(
         dir.path(),
         r#"
