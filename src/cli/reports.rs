@@ -86,7 +86,7 @@ fn readable_report(args: &ScanArgs) -> Option<&Path> {
 }
 
 /// Where the manifest goes: `--manifest`, else beside a regular `-o` report.
-fn manifest_destination(args: &ScanArgs) -> Option<PathBuf> {
+pub fn manifest_destination(args: &ScanArgs) -> Option<PathBuf> {
     args.manifest
         .clone()
         .or_else(|| readable_report(args).map(manifest::manifest_path_for))
@@ -180,11 +180,6 @@ pub fn after_scan(
             .context("cannot write the rendered report")?;
     }
     Ok(manifest_path)
-}
-
-/// Where the scan's manifest goes: `--manifest`, else beside the `-o` report.
-pub fn manifest_path(args: &ScanArgs) -> Option<PathBuf> {
-    manifest_destination(args)
 }
 
 /// The flood guard on the terminal too: these entries would otherwise drown the list of

@@ -110,7 +110,9 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     // Opened before the scan: a report that cannot be written is fatal before hours of work.
     // A resume replaces the report its killed run had begun.
     let overwrite = args.force || prior.is_some();
-    if let Some(manifest) = reports::manifest_path(&args).filter(|p| !overwrite && p.exists()) {
+    if let Some(manifest) =
+        reports::manifest_destination(&args).filter(|p| !overwrite && p.exists())
+    {
         bail!(
             "manifest {} already exists: refusing to overwrite it (use --force to replace it)",
             manifest.display()
