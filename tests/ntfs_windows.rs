@@ -13,7 +13,7 @@
 
 // Only `images::have` of `support` is used here.
 #[allow(dead_code)]
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
