@@ -5,7 +5,7 @@
 //! Pictures up to 0.3 MP by default (fast in a debug build);
 //! set `HASHSWEEP_IMGHASH_ORACLE_DIR` to a directory (corpus A from
 //! `../shared/tools/gen_corpus.py`) and run the ignored test to check a whole corpus:
-//! `cargo test --release --test imghash_oracle -- --ignored`.
+//! `cargo test --release --test integration imghash_oracle -- --ignored`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
