@@ -540,8 +540,8 @@ fn images_are_bit_identical_after_the_scan() {
 }
 
 /// Throughput on a large image: `HASHSWEEP_BENCH_IMAGE=/path/disk.raw cargo test --release
-/// --test integration disk_images -- --ignored --nocapture throughput`. Files are read by four threads
-/// (as the scan's pool does); then `verify_image` reads the whole image once.
+/// --test integration disk_images -- --ignored --nocapture throughput`. Files are read by
+/// four threads (as the scan's pool does); then `verify_image` reads the whole image once.
 #[test]
 #[ignore = "needs HASHSWEEP_BENCH_IMAGE and a release build"]
 fn throughput() {
