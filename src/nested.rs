@@ -25,7 +25,7 @@ use crate::evidence::container::{
     Flow, GuardedReader,
 };
 use crate::evidence::{ItemPath, SkipReason};
-use crate::read_pass::read_once;
+use crate::read_pass::{read_once, Kept, Sniffed};
 use crate::scan::{
     failed, panic_message, FileResult, Hashed, ItemKey, Outcome, ReadOutput, Scanner,
 };
@@ -105,6 +105,14 @@ struct Pending {
     declared_size: Option<u64>,
     location: EntryLocation,
     state: PendingState,
+}
+
+impl Pending {
+    /// Whether finishing this entry opens it as a container.
+    fn opens_container(&self) -> bool {
+        matches!(&self.state, PendingState::Read(read)
+            if matches!(read.kept, Some(Kept { what: Sniffed::Container(_), .. })))
+    }
 }
 
 enum PendingState {
@@ -307,8 +315,13 @@ impl Walk<'_, '_> {
                             .as_ref()
                             .map(|stored| *stored == format!("{computed:08x}"));
                         let read = self.scanner.digest_phase(pass, declared_size);
-                        self.batch_bytes += read.hashed.bytes_read;
-                        PendingState::Read(Box::new(read))
+                        if read.hashed.bytes_read == 0 {
+                            // As an empty file is: nothing to hash or match.
+                            PendingState::Done(Outcome::Skipped(SkipReason::Empty))
+                        } else {
+                            self.batch_bytes += read.hashed.bytes_read;
+                            PendingState::Read(Box::new(read))
+                        }
                     }
                     Err(e) => match budget_error(&e.source) {
                         Some(exceeded) => {
@@ -337,29 +350,44 @@ impl Walk<'_, '_> {
         Ok(flow)
     }
 
-    /// Decodes and hashes the batch's entries in parallel (containers among them open
-    /// their own entries), then hands each result on in entry order.
+    /// Decodes and hashes the batch's entries in parallel, then hands each result on in
+    /// entry order. Nested containers among them are opened one after another, in entry
+    /// order: what they expand counts against budgets they share with their siblings, so
+    /// where a bomb guard stops must not depend on thread timing (`--threads 1` gives the
+    /// same report). Each still decodes its own entries in parallel batches.
     fn flush(&mut self) {
         if self.batch.is_empty() {
             return;
         }
         let scanner = self.scanner;
         let (container, budget, ancestors) = (self.container, self.budget, self.ancestors);
+        let finish = |pending: Pending| {
+            let enclosing = (
+                container.source,
+                container.depth + 1,
+                Some(budget),
+                Some(ancestors),
+            );
+            scanner.finish_entry(pending, enclosing)
+        };
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
-        let done: Vec<Vec<FileResult>> = batch
+        let (nested, leaves): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .enumerate()
+            .partition(|(_, pending)| pending.opens_container());
+        let mut done: Vec<(usize, Vec<FileResult>)> = leaves
             .into_par_iter()
-            .map(|pending| {
-                let enclosing = (
-                    container.source,
-                    container.depth + 1,
-                    Some(budget),
-                    Some(ancestors),
-                );
-                scanner.finish_entry(pending, enclosing)
-            })
+            .map(|(index, pending)| (index, finish(pending)))
             .collect();
-        self.children.extend(done.into_iter().flatten());
+        done.extend(
+            nested
+                .into_iter()
+                .map(|(index, pending)| (index, finish(pending))),
+        );
+        done.sort_unstable_by_key(|(index, _)| *index);
+        self.children
+            .extend(done.into_iter().flat_map(|(_, results)| results));
     }
 }
 

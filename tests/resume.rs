@@ -1,6 +1,7 @@
 //! `scan --journal` and `scan --resume`: a scan killed with SIGKILL at random points, then
 //! resumed (and killed again), writes exactly the report of an uninterrupted scan: the same
-//! per-file records, byte for byte, none twice, none missing, and the same counts.
+//! per-file records, byte for byte, none twice, none missing, and the same counts; also
+//! when the scan is killed inside an archive.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
@@ -126,8 +127,44 @@ fn counts(line: &str) -> Value {
 fn killed_scans_resume_to_the_uninterrupted_report() {
     let dir = tempfile::tempdir().unwrap();
     let (ev, list) = evidence(dir.path());
-    let reference = dir.path().join("reference.jsonl");
-    let status = scan(&ev, &list, &reference, None).status().unwrap();
+    kills_and_resumes_give_the_reference_report(dir.path(), &ev, &list);
+}
+
+/// The same with the pictures inside a zip: entries are journaled one by one under their
+/// `outer!/inner` paths, so a scan killed halfway through the archive resumes inside it.
+#[test]
+fn killed_scans_inside_an_archive_resume_to_the_uninterrupted_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ev, list) = evidence(dir.path());
+    let archived = dir.path().join("archived");
+    fs::create_dir(&archived).unwrap();
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(
+            r#"
+import os, sys, zipfile
+ev, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
+    for root, dirs, files in sorted(os.walk(ev)):
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            if not os.path.islink(p): z.write(p, os.path.relpath(p, ev))
+"#,
+        )
+        .arg(&ev)
+        .arg(archived.join("pictures.zip"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    kills_and_resumes_give_the_reference_report(dir.path(), &archived, &list);
+}
+
+/// Four rounds of: scan with a journal, SIGKILL at a random point (every other round, kill
+/// the first resume too), resume to the end; each round's report equals the uninterrupted
+/// scan's, record for record, with the same counts.
+fn kills_and_resumes_give_the_reference_report(dir: &Path, ev: &Path, list: &Path) {
+    let reference = dir.join("reference.jsonl");
+    let status = scan(ev, list, &reference, None).status().unwrap();
     assert_eq!(status.code(), Some(1));
     let want = lines(&reference);
     assert_eq!(
@@ -138,12 +175,12 @@ fn killed_scans_resume_to_the_uninterrupted_report() {
 
     let mut rng = SplitMix64::new(0x5eed_2026);
     for round in 0..4 {
-        let journal = dir.path().join(format!("scan{round}.journal"));
-        let report = dir.path().join(format!("report{round}.jsonl"));
+        let journal = dir.join(format!("scan{round}.journal"));
+        let report = dir.join(format!("report{round}.jsonl"));
         // First kill: after 1..=FILES/2 files are journaled, plus up to 40 ms.
         let after = 1 + rng.below(FILES as u32 / 2) as usize;
         let extra = Duration::from_millis(u64::from(rng.below(40)));
-        let child = scan(&ev, &list, &report, Some(&journal)).spawn().unwrap();
+        let child = scan(ev, list, &report, Some(&journal)).spawn().unwrap();
         let killed = kill_during(child, &journal, after, extra);
         eprintln!("round {round}: killed after {after} files + {extra:?} (running: {killed})");
         // Every other round, kill the resumed scan too before the last resume.
