@@ -2,7 +2,7 @@
 //! resumed (and killed again), writes exactly the report of an uninterrupted scan: the same
 //! per-file records, byte for byte, none twice, none missing, and the same counts; also
 //! when the scan is killed inside an archive.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
