@@ -743,3 +743,37 @@ with zipfile.ZipFile('ev/z-after.zip', 'w') as z: z.write('pic.png')
     let (_, one) = scan(&ev, &list, &["--threads", "1"]);
     assert_eq!(strip(records), strip(one));
 }
+
+/// Real quines (tests/support/quine.py, after Russ Cox's construction): a zip whose one
+/// entry is the zip itself, and a gzip whose payload is the gzip itself. Each is opened
+/// once; its entry is hashed, and found equal to the container around it, is not opened
+/// again. The scan goes on and memory stays small.
+#[test]
+fn zip_and_gzip_quines_are_opened_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    let list = md5_list(dir.path());
+    let quine = fixture("tests/support/quine.py");
+    for (kind, name) in [("zip", "ev/quine.zip"), ("gzip", "ev/quine.gz")] {
+        run(Command::new("python3")
+            .arg(&quine)
+            .args([kind, name])
+            .current_dir(dir.path()));
+    }
+    fs::copy(fixture(PICTURE), ev.join("z-after.png")).unwrap();
+    let (code, records, rss_mib) = scan_measured(&ev, &list, &["--list-skipped"]);
+    eprintln!("zip and gzip quines: peak RSS {rss_mib} MiB");
+    assert_eq!(code, 1);
+    let unread = "skipped:recursive_container".to_string();
+    let expected = BTreeMap::from([
+        ("quine.zip!/r.zip!/$Unread".to_string(), unread.clone()),
+        ("quine.gz!/quine!/$Unread".to_string(), unread),
+        ("z-after.png".to_string(), "match".to_string()),
+    ]);
+    assert_eq!(outcomes(&records, &ev), expected);
+    let s = summary(&records);
+    assert_eq!(s["containers_opened"], 2);
+    assert_eq!(s["files_seen"], 3 + 2 + 2);
+    assert!(rss_mib < 256, "peak RSS {rss_mib} MiB");
+}
