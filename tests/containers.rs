@@ -777,3 +777,45 @@ fn zip_and_gzip_quines_are_opened_once() {
     assert_eq!(s["files_seen"], 3 + 2 + 2);
     assert!(rss_mib < 256, "peak RSS {rss_mib} MiB");
 }
+
+/// The overlapping-entry construction (two central-directory entries naming the same
+/// data): the first is read and matched, the second is a failure naming the first, not a
+/// second decompression of the same bytes.
+#[test]
+fn a_zip_entry_overlapping_an_earlier_one_is_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    let list = md5_list(dir.path());
+    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    python(
+        dir.path(),
+        r#"
+import struct, zipfile
+with zipfile.ZipFile('one.zip', 'w', zipfile.ZIP_DEFLATED) as z: z.write('pic.png', 'a.png')
+data = open('one.zip', 'rb').read()
+end = data.rfind(b'PK\x05\x06')
+cd_size, cd_offset = struct.unpack('<II', data[end + 12:end + 20])
+central = data[cd_offset:cd_offset + cd_size]
+twice = central + central.replace(b'a.png', b'b.png')
+record = bytearray(data[end:])
+struct.pack_into('<HHII', record, 8, 2, 2, len(twice), cd_offset)
+open('ev/overlap.zip', 'wb').write(data[:cd_offset] + twice + bytes(record))
+"#,
+    );
+    let (code, records) = scan(&ev, &list, &[]);
+    assert_eq!(code, 1);
+    let expected = BTreeMap::from([
+        ("overlap.zip!/a.png".to_string(), "match".to_string()),
+        ("overlap.zip!/b.png".to_string(), "failure".to_string()),
+    ]);
+    assert_eq!(outcomes(&records, &ev), expected);
+    let error = records
+        .iter()
+        .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with("b.png")))
+        .unwrap()["error"]
+        .as_str()
+        .unwrap();
+    assert!(error.contains("overlaps entry 0"), "{error}");
+    assert_eq!(summary(&records)["entries_seen"], 2);
+}

@@ -7,6 +7,7 @@
 //! so every entry that is there is seen. An entry whose data overlaps an earlier entry's
 //! (the overlapping-entry bomb construction) is a failure, not decompressed again.
 
+use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::ops::Range;
 
@@ -27,7 +28,7 @@ fn by_directory(
     mut archive: ZipArchive<Cursor<&[u8]>>,
     visit: &mut Visitor<'_>,
 ) -> Result<(), ContainerError> {
-    let mut seen: Vec<(Range<u64>, usize)> = Vec::new();
+    let mut seen = DataRanges::default();
     for index in 0..archive.len() {
         let (mut info, raw_kind, data) = {
             let raw = archive
@@ -48,7 +49,7 @@ fn by_directory(
             continue;
         }
         if let Some(range) = data.filter(|r| !r.is_empty()) {
-            if let Some((_, earlier)) = seen.iter().find(|(r, _)| overlaps(r, &range)) {
+            if let Some(earlier) = seen.overlapping(&range) {
                 let body = EntryBody::Failed(format!(
                     "entry data overlaps entry {earlier}'s (overlapping-entry zip bomb \
                      construction): not decompressed"
@@ -58,7 +59,7 @@ fn by_directory(
                 }
                 continue;
             }
-            seen.push((range, index));
+            seen.insert(range, index);
         }
         let flow = if info.method.as_deref() == Some("zstd") {
             let raw = archive
@@ -224,8 +225,27 @@ fn method_name(method: CompressionMethod) -> String {
     }
 }
 
-fn overlaps(a: &Range<u64>, b: &Range<u64>) -> bool {
-    a.start < b.end && b.start < a.end
+/// The data ranges of the entries read so far, which never overlap one another (an entry
+/// that would overlap is refused, not inserted); keyed by start, so the one or two ranges an
+/// entry could overlap are its neighbours, found in O(log n) even for a million entries.
+#[derive(Default)]
+struct DataRanges(BTreeMap<u64, (u64, usize)>);
+
+impl DataRanges {
+    /// The index of an earlier entry whose data overlaps `range`, if one does.
+    fn overlapping(&self, range: &Range<u64>) -> Option<usize> {
+        let before = self.0.range(..=range.start).next_back();
+        let after = self.0.range(range.start..).next();
+        [before, after]
+            .into_iter()
+            .flatten()
+            .find(|(&start, &(end, _))| start < range.end && range.start < end)
+            .map(|(_, &(_, index))| index)
+    }
+
+    fn insert(&mut self, range: Range<u64>, index: usize) {
+        self.0.insert(range.start, (range.end, index));
+    }
 }
 
 fn corrupt(offset: u64, e: impl std::fmt::Display) -> ContainerError {
@@ -233,5 +253,35 @@ fn corrupt(offset: u64, e: impl std::fmt::Display) -> ContainerError {
         format: ContainerFormat::Zip.name(),
         offset,
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The neighbour lookup answers exactly as a scan of every earlier range does.
+        #[test]
+        fn overlap_lookup_equals_brute_force(
+            ranges in prop::collection::vec((0u64..400, 1u64..40), 0..120)
+        ) {
+            let mut seen = DataRanges::default();
+            let mut kept: Vec<(Range<u64>, usize)> = Vec::new();
+            for (index, (start, len)) in ranges.into_iter().enumerate() {
+                let range = start..start + len;
+                let brute = kept
+                    .iter()
+                    .find(|(r, _)| r.start < range.end && range.start < r.end)
+                    .map(|(_, i)| *i);
+                prop_assert_eq!(seen.overlapping(&range).is_some(), brute.is_some());
+                if brute.is_none() {
+                    seen.insert(range.clone(), index);
+                    kept.push((range, index));
+                }
+            }
+        }
     }
 }
