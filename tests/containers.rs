@@ -262,6 +262,22 @@ open('ev/p.png.xz','wb').write(lzma.compress(open('pic.png','rb').read()))
     run(Command::new("zstd")
         .args(["-q", "pic.png", "-o", "ev/p.png.zst"])
         .current_dir(dir.path()));
+    // Zstandard in a zip (method 93): Python's zipfile and 7-Zip write none, so the entry
+    // is laid out by hand around the zstd stream.
+    python(
+        dir.path(),
+        r#"
+import struct, zlib
+data, packed, name = open('pic.png','rb').read(), open('ev/p.png.zst','rb').read(), b'pic.png'
+crc = zlib.crc32(data)
+local = struct.pack('<IHHHHHIIIHH', 0x04034b50, 63, 0, 93, 0, 0x21, crc, len(packed), len(data),
+                    len(name), 0) + name + packed
+central = struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 63, 63, 0, 93, 0, 0x21, crc, len(packed),
+                      len(data), len(name), 0, 0, 0, 0, 0, 0) + name
+end = struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 1, 1, len(central), len(local), 0)
+open('ev/zstd.zip','wb').write(local + central + end)
+"#,
+    );
     seven_zip(dir.path(), &["ev/lzma2.7z", "pic.png"]);
     seven_zip(
         dir.path(),
@@ -287,6 +303,7 @@ open('ev/p.png.xz','wb').write(lzma.compress(open('pic.png','rb').read()))
         "t.tar.xz!/t.tar!/pic.png",
         "xz.zip!/pic.png",
         "zip64.zip!/pic.png",
+        "zstd.zip!/pic.png",
         &long,
     ]
     .iter()
