@@ -9,8 +9,6 @@
 // Helpers outside #[test] functions are test code too (clippy.toml allows these in tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
-use crate::support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,7 +23,7 @@ use hashsweep::evidence::{
     ItemKind,
 };
 
-use support::images;
+use crate::support::images;
 
 /// Everything one scan found, keyed by path inside the evidence.
 struct Found {

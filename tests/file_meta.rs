@@ -6,17 +6,15 @@
 // Helpers outside #[test] functions are test code too (clippy.toml allows these in tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
-use crate::support;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
+use crate::support::images;
 use hashsweep::evidence::meta::{FileMeta, Timestamp};
 use hashsweep::evidence::{open_evidence, EvidenceItem};
-use support::images;
 
 /// Debian's samples (MBR, one partition at sector 2048), decompressed once per run.
 fn debian_samples() -> Option<&'static [PathBuf]> {

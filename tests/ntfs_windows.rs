@@ -11,10 +11,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
-// Only `images::have` of `support` is used here.
-#[allow(dead_code)]
-use crate::support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
@@ -24,7 +20,7 @@ use std::sync::atomic::AtomicBool;
 use hashsweep::digest::FileDigests;
 use hashsweep::evidence::{open_evidence, EvidenceItem, ItemKind, ItemLocation};
 
-use support::images;
+use crate::support::images;
 
 const SID: &str = "S-1-5-21-1004336348-1177238915-682003330-1001";
 
@@ -395,4 +391,121 @@ fn check_recycle_bin(found: &BTreeMap<String, (EvidenceItem, String)>, p: &dyn F
     }
     let i_file = loc(found, &p(&format!("{bin}/$IAB12CD.png")));
     assert_eq!(i_file.recycled_from, None);
+}
+
+/// Sets the encrypted flag (0x4000) on the unnamed `$DATA` attribute of the one MFT record
+/// whose `$FILE_NAME` is `name`, in the raw volume: as EFS leaves a file (no Linux tool
+/// writes EFS). The flag word is not in a sector's last two bytes, so no fixup changes.
+const MARK_ENCRYPTED: &str = r#"
+import struct, sys
+path, name = sys.argv[1], sys.argv[2].encode('utf-16-le')
+img = bytearray(open(path, 'rb').read())
+marked = 0
+for off in range(0, len(img) - 1024, 1024):
+    if img[off:off + 4] != b'FILE':
+        continue
+    rec = bytearray(img[off:off + 1024])
+    usa, count = struct.unpack_from('<HH', rec, 4)
+    for i in range(1, count):
+        rec[i * 512 - 2:i * 512] = rec[usa + 2 * i:usa + 2 * i + 2]
+    attr, names, data = struct.unpack_from('<H', rec, 20)[0], [], None
+    while attr < 1016:
+        kind, length = struct.unpack_from('<II', rec, attr)
+        if kind == 0xFFFFFFFF or length == 0:
+            break
+        if kind == 0x30:
+            body = attr + struct.unpack_from('<H', rec, attr + 20)[0]
+            names.append(bytes(rec[body + 66:body + 66 + 2 * rec[body + 64]]))
+        if kind == 0x80 and rec[attr + 9] == 0:
+            data = attr
+        attr += length
+    if name in names and data is not None:
+        assert (data + 12) % 512 < 510
+        flags = struct.unpack_from('<H', img, off + data + 12)[0]
+        struct.pack_into('<H', img, off + data + 12, flags | 0x4000)
+        marked += 1
+assert marked == 1, marked
+open(path, 'wb').write(img)
+"#;
+
+/// An EFS-encrypted file is `skipped: encrypted`, never read as if its ciphertext were
+/// content; the file beside it is scanned; TSK's `istat` sees the same flag.
+#[test]
+fn an_efs_encrypted_file_is_skipped_as_encrypted() {
+    if !images::have("mkntfs") || !images::have("ntfscp") || !images::have("istat") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI has ntfs-3g and sleuthkit"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pic = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/evidence/camera/IMG_0003.png");
+    let vol = dir.path().join("efs.ntfs");
+    let script = format!(
+        "set -e; truncate -s 8M {vol}; mkntfs -q -F -Q -s 512 -c 4096 {vol} 2>/dev/null
+         ntfscp -q {vol} {pic} secret.png; ntfscp -q {vol} {pic} plain.png
+         python3 -c \"$MARK\" {vol} secret.png",
+        vol = vol.display(),
+        pic = pic.display()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env("MARK", MARK_ENCRYPTED)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = fls(&vol, 0);
+    let istat = Command::new("istat")
+        .arg(&vol)
+        .arg(&listed["secret.png"].0)
+        .output()
+        .unwrap();
+    let istat = String::from_utf8(istat.stdout).unwrap();
+    assert!(
+        istat
+            .lines()
+            .any(|l| l.contains("$DATA") && l.contains("Encrypted")),
+        "{istat}"
+    );
+    let list = dir.path().join("list.jsonl");
+    let line = format!(
+        "{{\"algorithm\":\"md5\",\"hash\":\"{}\",\"id\":\"PIC\"}}\n",
+        file_md5(&pic)
+    );
+    std::fs::write(&list, line).unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("hashsweep"))
+        .arg("scan")
+        .arg(&vol)
+        .arg("-l")
+        .arg(&list)
+        .args(["-q", "--list-skipped"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let prefix = format!("{}/", vol.display());
+    let outcomes: BTreeMap<String, String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter_map(|r| {
+            let path = r["path"].as_str()?.strip_prefix(&prefix)?.to_string();
+            let kind = match r["record"].as_str()? {
+                "skipped" => format!("skipped:{}", r["reason"].as_str()?),
+                other => other.to_string(),
+            };
+            Some((path, kind))
+        })
+        .collect();
+    assert_eq!(outcomes.get("plain.png").map(String::as_str), Some("match"));
+    assert_eq!(
+        outcomes.get("secret.png").map(String::as_str),
+        Some("skipped:encrypted"),
+        "{outcomes:?}"
+    );
 }

@@ -9,9 +9,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
-#[allow(dead_code)] // the image builder is for tests/disk_images.rs
-use crate::support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,7 +18,7 @@ use std::sync::atomic::AtomicBool;
 use hashsweep::digest::FileDigests;
 use hashsweep::evidence::{open_evidence_as, CarveOptions, EvidenceItem, EvidenceType, ItemKind};
 
-use support::images;
+use crate::support::images;
 
 /// Path inside the image → (item, md5 of its content when readable).
 fn scan(image: &Path, carving: CarveOptions) -> BTreeMap<String, (EvidenceItem, Option<String>)> {
