@@ -26,6 +26,8 @@ use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::progress::Progress;
 use hashsweep::scan::{Outcome, ScanOptions, Scanner};
 
+use crate::support::{outcomes, records, run};
+
 const PICTURE: &str = "fixtures/evidence/camera/IMG_0003.png";
 
 fn fixture(rel: &str) -> PathBuf {
@@ -47,15 +49,6 @@ fn have(program: &str) -> bool {
     found
 }
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// `7zz a ARGS…` in `dir`, quietly (7-Zip writes the 7z and encrypted fixtures).
 fn seven_zip(dir: &Path, args: &[&str]) {
     run(Command::new("7zz")
@@ -71,6 +64,17 @@ fn python(dir: &Path, script: &str) {
         .current_dir(dir));
 }
 
+/// A test's directory: an empty evidence folder `ev/`, the test picture as `pic.png` beside
+/// it (for fixtures to pack), and a list naming the picture by MD5.
+fn workspace() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    let list = md5_list(dir.path());
+    (dir, ev, list)
+}
+
 /// A list naming the test picture by MD5 (id `PIC`).
 fn md5_list(dir: &Path) -> PathBuf {
     let md5 = FileDigests::of(&fs::read(fixture(PICTURE)).unwrap()).md5;
@@ -81,39 +85,30 @@ fn md5_list(dir: &Path) -> PathBuf {
 }
 
 fn scan(evidence: &Path, list: &Path, extra: &[&str]) -> (i32, Vec<Value>) {
-    let out = Command::cargo_bin("hashsweep")
-        .unwrap()
-        .arg("scan")
+    let out = scan_args(
+        &mut Command::cargo_bin("hashsweep").unwrap(),
+        evidence,
+        list,
+        extra,
+    )
+    .output()
+    .unwrap();
+    (out.status.code().unwrap(), records(&out.stdout))
+}
+
+/// Adds `scan EVIDENCE -l LIST -q ARGS…` to `cmd`.
+fn scan_args<'a>(
+    cmd: &'a mut Command,
+    evidence: &Path,
+    list: &Path,
+    extra: &[&str],
+) -> &'a mut Command {
+    cmd.arg("scan")
         .arg(evidence)
         .arg("-l")
         .arg(list)
         .arg("-q")
         .args(extra)
-        .output()
-        .unwrap();
-    let records = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (out.status.code().unwrap(), records)
-}
-
-/// Path (relative to `root`) → record kind, of every file record.
-fn outcomes(records: &[Value], root: &Path) -> BTreeMap<String, String> {
-    let prefix = format!("{}/", root.display());
-    records
-        .iter()
-        .filter(|r| r.get("path").is_some())
-        .map(|r| {
-            let path = r["path"].as_str().unwrap().trim_start_matches(&prefix);
-            let kind = match r["record"].as_str().unwrap() {
-                "skipped" => format!("skipped:{}", r["reason"].as_str().unwrap()),
-                other => other.to_string(),
-            };
-            (path.to_string(), kind)
-        })
-        .collect()
 }
 
 fn summary(records: &[Value]) -> &Value {
@@ -236,11 +231,7 @@ fn every_compression_method_and_single_stream_format() {
     if !have("7zz") || !have("zstd") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
-    let list = md5_list(dir.path());
-    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    let (dir, ev, list) = workspace();
     python(
         dir.path(),
         r#"
@@ -375,11 +366,7 @@ fn encrypted_unsupported_truncated_and_capped_archives_are_accounted() {
     if !have("7zz") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
-    let list = md5_list(dir.path());
-    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    let (dir, ev, list) = workspace();
     seven_zip(
         dir.path(),
         &["-tzip", "-psecret", "ev/locked.zip", "pic.png"],
@@ -521,11 +508,7 @@ z = zipfile.ZipFile('ev/z-after.zip', 'w'); z.write('pic.png'); z.close()
 
 #[test]
 fn one_thread_and_all_cores_give_the_same_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
-    let list = md5_list(dir.path());
-    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    let (dir, ev, list) = workspace();
     // Over one batch of entries, pictures and nested archives mixed.
     python(
         dir.path(),
@@ -605,25 +588,15 @@ fn a_zip_inside_an_ntfs_volume_inside_an_e01() {
 /// and the scan's peak RSS in MiB.
 fn scan_measured(evidence: &Path, list: &Path, extra: &[&str]) -> (i32, Vec<Value>, u64) {
     let rss = evidence.with_extension("rss");
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
+    let mut time = Command::new("/usr/bin/time");
+    time.arg("-f")
         .arg("%M")
         .arg("-o")
         .arg(&rss)
-        .arg(assert_cmd::cargo::cargo_bin("hashsweep"))
-        .arg("scan")
-        .arg(evidence)
-        .arg("-l")
-        .arg(list)
-        .arg("-q")
-        .args(extra)
+        .arg(assert_cmd::cargo::cargo_bin("hashsweep"));
+    let out = scan_args(&mut time, evidence, list, extra)
         .output()
         .unwrap();
-    let records = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     // GNU time writes "Command exited with non-zero status N" first when it is not 0.
     let kib: u64 = fs::read_to_string(&rss)
         .unwrap()
@@ -632,7 +605,7 @@ fn scan_measured(evidence: &Path, list: &Path, extra: &[&str]) -> (i32, Vec<Valu
         .unwrap()
         .parse()
         .unwrap();
-    (out.status.code().unwrap(), records, kib / 1024)
+    (out.status.code().unwrap(), records(&out.stdout), kib / 1024)
 }
 
 /// A zip of 1,000,001 empty files, at the default entry cap of 1,000,000: every entry up to
@@ -644,10 +617,7 @@ fn a_million_entry_zip_meets_the_entry_cap() {
     if !have("/usr/bin/time") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
-    let list = md5_list(dir.path());
+    let (dir, ev, list) = workspace();
     python(
         dir.path(),
         r#"
@@ -698,11 +668,7 @@ fn a_nested_bomb_at_the_default_limits_is_stopped_in_bounded_memory() {
     if !have("/usr/bin/time") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
-    let list = md5_list(dir.path());
-    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    let (dir, ev, list) = workspace();
     python(
         dir.path(),
         r#"
@@ -767,10 +733,7 @@ with zipfile.ZipFile('ev/z-after.zip', 'w') as z: z.write('pic.png')
 /// again. The scan goes on and memory stays small.
 #[test]
 fn zip_and_gzip_quines_are_opened_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
-    let list = md5_list(dir.path());
+    let (dir, ev, list) = workspace();
     let quine = fixture("tests/support/quine.py");
     for (kind, name) in [("zip", "ev/quine.zip"), ("gzip", "ev/quine.gz")] {
         run(Command::new("python3")
@@ -800,11 +763,7 @@ fn zip_and_gzip_quines_are_opened_once() {
 /// second decompression of the same bytes.
 #[test]
 fn a_zip_entry_overlapping_an_earlier_one_is_not_read_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
-    let list = md5_list(dir.path());
-    fs::copy(fixture(PICTURE), dir.path().join("pic.png")).unwrap();
+    let (dir, ev, list) = workspace();
     python(
         dir.path(),
         r#"

@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicBool;
 use hashsweep::digest::FileDigests;
 use hashsweep::evidence::{open_evidence, EvidenceItem, ItemKind, ItemLocation};
 
-use crate::support::images;
+use crate::support::{images, outcomes, records, run};
 
 const SID: &str = "S-1-5-21-1004336348-1177238915-682003330-1001";
 
@@ -449,17 +449,10 @@ fn an_efs_encrypted_file_is_skipped_as_encrypted() {
         vol = vol.display(),
         pic = pic.display()
     );
-    let out = Command::new("bash")
+    run(Command::new("bash")
         .arg("-c")
         .arg(&script)
-        .env("MARK", MARK_ENCRYPTED)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .env("MARK", MARK_ENCRYPTED));
     let listed = fls(&vol, 0);
     let istat = Command::new("istat")
         .arg(&vol)
@@ -488,20 +481,7 @@ fn an_efs_encrypted_file_is_skipped_as_encrypted() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let prefix = format!("{}/", vol.display());
-    let outcomes: BTreeMap<String, String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter_map(|r| {
-            let path = r["path"].as_str()?.strip_prefix(&prefix)?.to_string();
-            let kind = match r["record"].as_str()? {
-                "skipped" => format!("skipped:{}", r["reason"].as_str()?),
-                other => other.to_string(),
-            };
-            Some((path, kind))
-        })
-        .collect();
+    let outcomes = outcomes(&records(&out.stdout), &vol);
     assert_eq!(outcomes.get("plain.png").map(String::as_str), Some("match"));
     assert_eq!(
         outcomes.get("secret.png").map(String::as_str),
