@@ -97,6 +97,15 @@ fn decompress_chunk(body: &[u8], out: &mut [u8], base: usize) -> Result<usize, L
                 return Ok(pos);
             }
             let literals = flags.trailing_zeros() as usize;
+            if literals > 0 && i + 8 <= body.len() && pos + 8 <= out.len() {
+                // At most 8 literals: one fixed 8-byte copy; what it writes past the run
+                // is overwritten by the next token or zeroed at the chunk's end.
+                out[pos..pos + 8].copy_from_slice(&body[i..i + 8]);
+                pos += literals;
+                i += literals;
+                flags >>= literals;
+                continue;
+            }
             if literals > 0 {
                 let n = literals.min(body.len() - i);
                 let room = out.len() - pos;
@@ -125,6 +134,9 @@ fn decompress_chunk(body: &[u8], out: &mut [u8], base: usize) -> Result<usize, L
     Ok(pos)
 }
 
+/// Bytes a back-reference copies at once when its source is at least that far back.
+const WIDE: usize = 16;
+
 /// Applies back-reference `token` at output position `pos`; returns the new position.
 #[inline]
 fn copy_reference(out: &mut [u8], pos: usize, token: u16, at: usize) -> Result<usize, Lznt1Error> {
@@ -146,7 +158,15 @@ fn copy_reference(out: &mut [u8], pos: usize, token: u16, at: usize) -> Result<u
         });
     }
     let from = pos - distance;
-    if distance >= len {
+    if distance >= WIDE && pos + len.next_multiple_of(WIDE) <= out.len() {
+        // Blocks of 16 bytes, never overlapping their source; what the last one writes past
+        // `end` is overwritten by the next token or zeroed at the chunk's end.
+        let mut at = 0;
+        while at < len {
+            out.copy_within(from + at..from + at + WIDE, pos + at);
+            at += WIDE;
+        }
+    } else if distance >= len {
         out.copy_within(from..from + len, pos);
     } else if distance == 1 {
         let byte = out[from];
