@@ -67,10 +67,17 @@ impl From<&FileDigests> for DigestsHex {
     }
 }
 
+/// Chunks this long or longer are digested by two tasks (`Digester::update`): about 0.7 ms
+/// of hashing each, against a few hundred nanoseconds of task overhead.
+const SPLIT_CHUNK: usize = 256 << 10;
+
 /// Streams bytes into all four digests. Feed it chunks in order, then `finish`.
 ///
-/// Each chunk goes through the four hashers one after another while it is still in cache;
-/// parallelism comes from hashing many files at once, not from splitting one file.
+/// Parallelism comes first from hashing many files at once. A large chunk is also split
+/// between two rayon tasks, MD5 (no hardware help: as slow as the other three together) and
+/// SHA-1 + SHA-256 + BLAKE3, so that one large file (an archive, a video, the last file of
+/// a scan) is digested on two cores while others are idle. When every thread is busy, the
+/// second task is run by this thread right after the first, at the cost of a queue push.
 #[derive(Clone)]
 pub struct Digester {
     md5: Md5,
@@ -96,10 +103,23 @@ impl Digester {
     }
 
     pub fn update(&mut self, chunk: &[u8]) {
-        self.md5.update(chunk);
-        self.sha1.update(chunk);
-        self.sha256.update(chunk);
-        self.blake3.update(chunk);
+        let Digester {
+            md5,
+            sha1,
+            sha256,
+            blake3,
+        } = self;
+        let mut rest = || {
+            sha1.update(chunk);
+            sha256.update(chunk);
+            blake3.update(chunk);
+        };
+        if chunk.len() >= SPLIT_CHUNK {
+            rayon::join(|| md5.update(chunk), rest);
+        } else {
+            md5.update(chunk);
+            rest();
+        }
     }
 
     pub fn finish(self) -> FileDigests {
@@ -168,12 +188,23 @@ mod tests {
     }
 
     #[test]
-    fn chunked_update_equals_one_shot() {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let mut d = Digester::new();
-        for chunk in data.chunks(4093) {
-            d.update(chunk);
+    fn chunked_update_equals_each_crates_one_shot_digest() {
+        let data: Vec<u8> = (0..(3 * SPLIT_CHUNK as u32 + 5))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let want = FileDigests {
+            md5: Md5::digest(&data).into(),
+            sha1: Sha1::digest(&data).into(),
+            sha256: Sha256::digest(&data).into(),
+            blake3: *blake3::hash(&data).as_bytes(),
+        };
+        // Small chunks take the one-task path, large ones the two-task path; both mixed.
+        for chunk_len in [4093, SPLIT_CHUNK, SPLIT_CHUNK + 1, data.len()] {
+            let mut d = Digester::new();
+            for chunk in data.chunks(chunk_len) {
+                d.update(chunk);
+            }
+            assert_eq!(d.finish(), want, "chunks of {chunk_len}");
         }
-        assert_eq!(d.finish(), FileDigests::of(&data));
     }
 }
