@@ -21,7 +21,6 @@ pub mod read_pass;
 pub mod report;
 pub mod scan;
 pub mod sniff;
-pub mod subpictures;
 pub mod summary;
 pub mod synth;
 pub mod video;

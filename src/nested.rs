@@ -19,7 +19,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::embedded::exif_thumbnail::find_exif_thumbnail;
+use crate::embedded::{
+    exif_thumbnail::find_exif_thumbnail, ico::find_icons, tiff::find_tiff_pages,
+};
 use crate::evidence::container::{
     budget_error, read_entries, Budget, ContainerError, ContainerFormat, EntryBody, EntryInfo,
     Flow, GuardedReader,
@@ -29,6 +31,7 @@ use crate::read_pass::{read_once, Kept, Sniffed};
 use crate::scan::{
     failed, panic_message, FileResult, Hashed, ItemKey, Outcome, ReadOutput, Scanner,
 };
+use crate::sniff::PictureFormat;
 
 /// Name of the item that stands for what a container could not yield.
 pub const UNREAD_ENTRY: &[u8] = b"$Unread";
@@ -392,21 +395,45 @@ impl Walk<'_, '_> {
 }
 
 impl Scanner<'_> {
-    /// The EXIF thumbnail of a JPEG, scanned as the child `a.jpg!/exif-thumbnail`: a listed
-    /// picture's thumbnail often survives editing of the picture. A JPEG whose EXIF cannot be
-    /// parsed gets no child (its own record still stands); the finder runs inside a panic
-    /// guard like every parser of evidence.
-    pub(crate) fn scan_exif_thumbnail(
+    /// The pictures inside a picture, each scanned as a child: the EXIF thumbnail of a JPEG
+    /// (`a.jpg!/exif-thumbnail`; a listed picture's thumbnail often survives editing of the
+    /// picture), every image of a multi-image icon (`a.ico!/icon-2-32x32`), every TIFF page
+    /// after the first (`scan.tif!/page-2`). The finders run inside a panic guard like every
+    /// parser of evidence. What a finder could not read is returned as a note for the
+    /// parent's record, which stands either way.
+    pub(crate) fn scan_embedded(
         &self,
-        jpeg: &[u8],
+        picture: &[u8],
+        format: PictureFormat,
         parent: &Parent<'_>,
         children: &mut Vec<FileResult>,
-    ) {
-        if self.options().containers.is_none() {
-            return;
-        }
-        let Ok(Ok(items)) = catch_unwind(|| find_exif_thumbnail(jpeg)) else {
-            return;
+    ) -> Option<String> {
+        // Children of pictures are turned off with the archives (`--no-archives`).
+        self.options().containers.as_ref()?;
+        let (container, found) = match format {
+            PictureFormat::Jpeg => (
+                ContainerFormat::Exif,
+                catch_unwind(|| find_exif_thumbnail(picture).map_err(|e| e.to_string())),
+            ),
+            PictureFormat::Ico => (
+                ContainerFormat::Ico,
+                catch_unwind(|| find_icons(picture).map_err(|e| e.to_string())),
+            ),
+            PictureFormat::Tiff => (
+                ContainerFormat::Tiff,
+                catch_unwind(|| find_tiff_pages(picture).map_err(|e| e.to_string())),
+            ),
+            _ => return None,
+        };
+        let items = match found {
+            Ok(Ok(items)) => items,
+            Ok(Err(e)) => return Some(format!("embedded pictures not examined: {e}")),
+            Err(panic) => {
+                return Some(format!(
+                    "embedded pictures not examined: finder panicked: {}",
+                    panic_message(&*panic)
+                ))
+            }
         };
         for (index, item) in items.into_iter().enumerate() {
             let key = ItemKey {
@@ -420,7 +447,7 @@ impl Scanner<'_> {
             let size = item.data.len() as u64;
             let location = EntryLocation {
                 container: parent.path.lossy(),
-                format: ContainerFormat::Exif,
+                format: container,
                 depth: parent.depth + 1,
                 stored: EntryInfo {
                     index: index as u64,
@@ -451,6 +478,7 @@ impl Scanner<'_> {
             );
             children.extend(self.finish_entry(pending, enclosing));
         }
+        None
     }
 
     /// An entry's content examined (inside a panic guard), then the entry and its own

@@ -448,8 +448,8 @@ impl<'a> Scanner<'a> {
                 .push("known-good file: perceptual hashing skipped".to_string());
             return Outcome::Hashed(Box::new(hashed));
         }
-        if format == crate::sniff::PictureFormat::Jpeg {
-            self.scan_exif_thumbnail(&bytes, parent, children);
+        if let Some(note) = self.scan_embedded(&bytes, format, parent, children) {
+            hashed.notes.push(note);
         }
         match catch_unwind(AssertUnwindSafe(|| {
             self.options.perceptual.hash_picture(&bytes, format)

@@ -8,6 +8,7 @@ mod support;
 mod cli;
 mod containers;
 mod disk_images;
+mod embedded;
 mod file_meta;
 mod formats;
 mod fuzz_regressions;

@@ -20,8 +20,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use hashsweep::pdq::{pdq_from_image, pdq_from_luma, Dihedral, PdqHash, PdqOutput, PdqPipeline};
 use hashsweep::perceptual::decode::decode;
@@ -29,20 +28,9 @@ use hashsweep::perceptual::DecodeLimits;
 use hashsweep::sniff::PictureFormat;
 use image::{DynamicImage, ImageBuffer, ImageFormat};
 
+use crate::support::pdq_oracle;
+
 const PICTURES: usize = 210;
-
-fn oracle_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/pdqhash_oracle.py")
-}
-
-fn oracle_available() -> bool {
-    Command::new("python3")
-        .arg(oracle_script())
-        .arg("--check")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 /// Deterministic pseudo-random numbers (LCG), so every run generates the same pictures.
 struct Lcg(u64);
@@ -250,46 +238,14 @@ fn max_bits(out: &PdqOutput, want: &[PdqHash]) -> u32 {
     bits
 }
 
-fn run_oracle(dir: &Path) -> BTreeMap<String, (u32, Vec<PdqHash>)> {
-    let out = Command::new("python3")
-        .arg(oracle_script())
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            let hashes = f[2..]
-                .iter()
-                .map(|h| PdqHash::from_hex(h).unwrap())
-                .collect();
-            (f[0].to_string(), (f[1].parse().unwrap(), hashes))
-        })
-        .collect()
-}
-
 #[test]
 fn matches_pdqhash_on_synthetic_pictures() {
-    if !oracle_available() {
-        let msg = "python3 with pdqhash/pillow/numpy not importable \
-                   (pip install pdqhash pillow numpy)";
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the oracle: {msg}"
-        );
-        eprintln!("SKIPPED pdq_differential: {msg}");
+    if !pdq_oracle::available("pdq_differential") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let kinds = generate(dir.path());
-    let oracle = run_oracle(dir.path());
+    let oracle = pdq_oracle::hashes(dir.path());
     assert_eq!(oracle.len(), PICTURES, "oracle hashed every picture");
 
     let mut by_bits: BTreeMap<u32, usize> = BTreeMap::new();

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use hashsweep::algorithm::Algorithm;
+use hashsweep::embedded::{ico::find_icons, tiff::find_tiff_pages};
 use hashsweep::evidence::container::{
     read_entries, sniff_container, Budget, ContainerFormat, ContainerLimits, EntryBody, Flow,
     GuardedReader,
@@ -20,7 +21,6 @@ use hashsweep::list::{load_list, ListFormat, LoadOptions};
 use hashsweep::perceptual::heif::decode_heif;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::sniff::{sniff_image, PictureFormat};
-use hashsweep::subpictures::{ico::find_icons, tiff::find_tiff_pages};
 
 /// Replaces libFuzzer's abort-on-every-panic hook (call it from the target's `init`): a
 /// panic that hashsweep catches and records as a failure (its design for decoder and

@@ -7,18 +7,9 @@
 //! holds `Exif\0\0` and a TIFF structure; IFD0's "next IFD" offset leads to IFD1, whose
 //! tags 0x0201 (JPEGInterchangeFormat) and 0x0202 (JPEGInterchangeFormatLength) give the
 //! thumbnail's offset (from the TIFF header) and length. Every offset is checked against
-//! the segment; a thumbnail must start with a JPEG SOI. Wiring into the scan is not here.
+//! the segment; a thumbnail must start with a JPEG SOI.
 
-/// One child found inside a parent's bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmbeddedItem {
-    /// Name of the child under its parent, e.g. "exif-thumbnail".
-    pub name: String,
-    /// The child's bytes (owned; copied out of the parent).
-    pub data: Vec<u8>,
-    /// Byte offset of the child inside the parent, when it is one contiguous range.
-    pub offset: Option<u64>,
-}
+use super::EmbeddedItem;
 
 /// Why a JPEG's EXIF structure could not be read (a JPEG without EXIF is no error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

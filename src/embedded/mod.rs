@@ -1,7 +1,23 @@
-//! Finders of items embedded in a file's bytes, as pure functions for the nested-item model
-//! (`outer!/inner`) to wire in: each takes the parent's bytes and returns its children.
+//! Pictures stored inside a picture file: the EXIF thumbnail of a JPEG, the images of an
+//! icon, the pages of a TIFF.
 //!
-//! Owns the finders only; naming, hashing and accounting of the children belong to the
-//! scan pipeline. Today: the EXIF IFD1 thumbnail of a JPEG (`exif_thumbnail`).
+//! Owns the finders that cut such children out of a parent's bytes, as pure functions (no
+//! I/O, no decoding) so they can be fuzzed and tested alone. Each child is a standalone
+//! picture file the ordinary pipeline sniffs and decodes. Naming the child under its
+//! parent's path (`a.jpg!/exif-thumbnail`), hashing and accounting belong to the nested-item
+//! model of the scan (`nested`).
 
 pub mod exif_thumbnail;
+pub mod ico;
+pub mod tiff;
+
+/// One child found inside a parent's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedItem {
+    /// Name of the child under its parent, e.g. "exif-thumbnail", "page-2", "icon-1-32x32".
+    pub name: String,
+    /// The child's bytes (owned; copied out of the parent).
+    pub data: Vec<u8>,
+    /// Byte offset of the child inside the parent, when it is one contiguous range.
+    pub offset: Option<u64>,
+}

@@ -2,7 +2,7 @@
 //!
 //! Owns `DecodeLimits`, the mapping of decoder failures to `DecodeError`, and which decoder
 //! each `PictureFormat` goes to: JPEG to `jpeg_turbo`, JPEG XL to `jxl`, HEIF and AVIF to a
-//! child process (`isolate`), ICO to the image Pillow picks (`subpictures::ico`), the rest
+//! child process (`isolate`), ICO to the image Pillow picks (`embedded::ico`), the rest
 //! to image-rs. A picture that declares more pixels or memory than allowed (a decompression
 //! bomb) is refused before its pixels are allocated. Animations (GIF, APNG, WebP, JPEG XL)
 //! give their first frame, as Pillow's `Image.open` does; multi-page TIFF its first page. EXIF orientation is deliberately not applied: list hashes are made
@@ -13,8 +13,8 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageError, ImageFormat, ImageReader};
 
 use super::isolate::ChildDecoder;
+use crate::embedded::ico;
 use crate::sniff::PictureFormat;
-use crate::subpictures::ico;
 
 /// Upper bounds a picture must respect to be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

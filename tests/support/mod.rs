@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 pub mod images;
+pub mod pdq_oracle;
 
 use std::collections::BTreeMap;
 use std::path::Path;

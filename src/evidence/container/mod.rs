@@ -41,6 +41,10 @@ pub enum ContainerFormat {
     Rar,
     /// The EXIF segment of a JPEG, holding its IFD1 thumbnail (`a.jpg!/exif-thumbnail`).
     Exif,
+    /// The images of a Windows icon or cursor (`a.ico!/icon-2-32x32`).
+    Ico,
+    /// The pages of a multi-page TIFF after the first (`scan.tif!/page-2`).
+    Tiff,
 }
 
 impl ContainerFormat {
@@ -55,12 +59,21 @@ impl ContainerFormat {
             ContainerFormat::Zstd => "zstd",
             ContainerFormat::Rar => "rar",
             ContainerFormat::Exif => "exif",
+            ContainerFormat::Ico => "ico",
+            ContainerFormat::Tiff => "tiff",
         }
     }
 
-    /// Whether hashsweep can list and read the entries.
+    /// Whether `read_entries` lists and reads the entries (a picture's embedded children are
+    /// found by `embedded`, not here).
     pub fn is_supported(self) -> bool {
-        !matches!(self, ContainerFormat::Rar | ContainerFormat::Exif)
+        !matches!(
+            self,
+            ContainerFormat::Rar
+                | ContainerFormat::Exif
+                | ContainerFormat::Ico
+                | ContainerFormat::Tiff
+        )
     }
 }
 
@@ -231,7 +244,10 @@ pub fn read_entries(
         | ContainerFormat::Bzip2
         | ContainerFormat::Xz
         | ContainerFormat::Zstd => stream::read_entries(format, bytes, name, &mut capped),
-        ContainerFormat::Rar | ContainerFormat::Exif => Err(ContainerError::unreadable(
+        ContainerFormat::Rar
+        | ContainerFormat::Exif
+        | ContainerFormat::Ico
+        | ContainerFormat::Tiff => Err(ContainerError::unreadable(
             format,
             "not an archive hashsweep reads",
         )),

@@ -3,8 +3,9 @@
 //!
 //! A TIFF's pages are a chain of image file directories (IFDs) linked by "next IFD"
 //! offsets. Every offset in a TIFF is absolute, so a page cannot be cut out as a range;
-//! instead each page becomes a copy of the parent whose header points at that page's IFD,
-//! a valid TIFF whose first page is that page. Classic TIFF and BigTIFF, both byte orders.
+//! instead each page becomes a copy of the parent whose header points at that page's IFD
+//! and whose copy of that IFD ends the chain: a valid TIFF whose only page is that page (so
+//! a page has no pages of its own). Classic TIFF and BigTIFF, both byte orders.
 //! The chain is followed with loop detection and checked arithmetic; SubIFDs (previews
 //! inside a page) are not pages and are left out.
 
@@ -105,8 +106,9 @@ impl Layout {
         }
     }
 
-    /// The offset of the IFD after the one at `offset` (0 ends the chain).
-    fn next_ifd(self, parent: &[u8], offset: u64, page: usize) -> Result<u64, TiffError> {
+    /// Where the IFD at `offset` stores the offset of the next one, and that offset (0 ends
+    /// the chain).
+    fn next_ifd(self, parent: &[u8], offset: u64, page: usize) -> Result<(usize, u64), TiffError> {
         let out_of_bounds = TiffError::IfdOutOfBounds { page, offset };
         let (count_len, entry_len, next_len) = if self.big_tiff {
             (8, 20, 8)
@@ -127,39 +129,46 @@ impl Layout {
             .checked_add(next_len)
             .and_then(|end| parent.get(next_at..end))
             .ok_or(out_of_bounds)?;
-        Ok(self.uint(next))
+        Ok((next_at, self.uint(next)))
     }
 }
 
-/// The IFD offsets of every page, first page included.
-fn page_offsets(parent: &[u8], layout: Layout) -> Result<Vec<u64>, TiffError> {
+/// One page's IFD: where it starts, and where it stores the next page's offset.
+#[derive(Debug, Clone, Copy)]
+struct PageIfd {
+    offset: u64,
+    next_field: usize,
+}
+
+/// The IFD of every page, first page included.
+fn page_ifds(parent: &[u8], layout: Layout) -> Result<Vec<PageIfd>, TiffError> {
     let field = layout.first_ifd_field();
     let width = if layout.big_tiff { 8 } else { 4 };
     let mut offset = layout.uint(&parent[field..field + width]);
     let mut seen = HashSet::new();
-    let mut offsets = Vec::new();
+    let mut ifds = Vec::new();
     while offset != 0 {
         if !seen.insert(offset) {
             return Err(TiffError::Loop {
-                page: offsets.len(),
+                page: ifds.len(),
                 offset,
             });
         }
-        if offsets.len() == MAX_PAGES {
+        if ifds.len() == MAX_PAGES {
             return Err(TiffError::TooManyPages);
         }
-        let next = layout.next_ifd(parent, offset, offsets.len() + 1)?;
-        offsets.push(offset);
+        let (next_field, next) = layout.next_ifd(parent, offset, ifds.len() + 1)?;
+        ifds.push(PageIfd { offset, next_field });
         offset = next;
     }
-    Ok(offsets)
+    Ok(ifds)
 }
 
 /// Every page after the first as a standalone TIFF named `page-N` (N from 2).
 pub fn find_tiff_pages(parent: &[u8]) -> Result<Vec<EmbeddedItem>, TiffError> {
     let layout = Layout::read(parent)?;
-    let offsets = page_offsets(parent, layout)?;
-    let pages = offsets.len().saturating_sub(1);
+    let ifds = page_ifds(parent, layout)?;
+    let pages = ifds.len().saturating_sub(1);
     if (pages as u64).saturating_mul(parent.len() as u64) > MAX_COPIED_BYTES {
         return Err(TiffError::TooLarge {
             pages,
@@ -167,14 +176,16 @@ pub fn find_tiff_pages(parent: &[u8]) -> Result<Vec<EmbeddedItem>, TiffError> {
         });
     }
     let field = layout.first_ifd_field();
-    Ok(offsets
+    Ok(ifds
         .iter()
         .enumerate()
         .skip(1)
-        .map(|(index, &offset)| {
+        .map(|(index, ifd)| {
             let mut data = parent.to_vec();
-            let encoded = layout.encode_offset(offset);
+            let encoded = layout.encode_offset(ifd.offset);
             data[field..field + encoded.len()].copy_from_slice(&encoded);
+            let end = layout.encode_offset(0);
+            data[ifd.next_field..ifd.next_field + end.len()].copy_from_slice(&end);
             EmbeddedItem {
                 name: format!("page-{}", index + 1),
                 data,
@@ -213,6 +224,10 @@ mod tests {
         assert_eq!(&pages[0].data[4..8], &26u32.to_le_bytes());
         assert_eq!(&pages[1].data[4..8], &44u32.to_le_bytes());
         assert_eq!(&pages[1].data[8..], &parent[8..]);
+        // Page 2's copy ends the chain at its own IFD: a page has no pages of its own.
+        assert_eq!(&pages[0].data[40..44], &0u32.to_le_bytes());
+        assert_eq!(&parent[40..44], &44u32.to_le_bytes());
+        assert!(find_tiff_pages(&pages[0].data).unwrap().is_empty());
         assert!(find_tiff_pages(&chain(1, 0)).unwrap().is_empty());
     }
 

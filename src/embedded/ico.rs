@@ -67,9 +67,15 @@ impl Entry {
 }
 
 /// Every image of the icon as a child item, in directory order, named
-/// `icon-N-WxH` (N from 1; W and H from the directory, where 0 means 256).
+/// `icon-N-WxH` (N from 1; W and H from the directory, where 0 means 256). An icon of one
+/// BMP image has no children: its one child would be the icon itself again.
 pub fn find_icons(parent: &[u8]) -> Result<Vec<EmbeddedItem>, IcoError> {
     let (kind, entries) = directory(parent)?;
+    if let [only] = entries.as_slice() {
+        if !parent[only.start..only.end].starts_with(PNG_MAGIC) {
+            return Ok(Vec::new());
+        }
+    }
     Ok(entries
         .iter()
         .map(|e| {
@@ -198,6 +204,19 @@ mod tests {
         assert_eq!(items[1].name, "icon-2-256x256");
         assert_eq!(items[1].data, png);
         assert_eq!(items[1].offset, Some((6 + 32 + dib.len()) as u64));
+    }
+
+    #[test]
+    fn a_one_image_icon_has_children_only_when_the_image_is_a_png() {
+        let png = b"\x89PNG\r\n\x1a\nrest-of-png";
+        let dib = b"\x28\0\0\0dib-bytes";
+        let of_png = find_icons(&icon(&[(32, 32, 32, png)])).unwrap();
+        assert_eq!(of_png.len(), 1);
+        assert_eq!(of_png[0].data, png);
+        assert!(find_icons(&icon(&[(32, 32, 32, dib)])).unwrap().is_empty());
+        // A BMP child, re-wrapped as a one-image icon, has no children of its own.
+        let two = find_icons(&icon(&[(16, 16, 32, dib), (32, 32, 32, dib)])).unwrap();
+        assert!(find_icons(&two[0].data).unwrap().is_empty());
     }
 
     #[test]
