@@ -23,6 +23,8 @@ use image::DynamicImage;
 use serde_json::Value;
 use tempfile::TempDir;
 
+use crate::support::records;
+
 /// The binary under test; `HASHSWEEP_TEST_BIN` names another build of it (a target
 /// directory shared by several checkouts can hold another checkout's `hashsweep`).
 fn hashsweep() -> Command {
@@ -77,13 +79,6 @@ fn slideshow(dir: &Path, out: &Path, codec: &[&str]) {
     args.extend(codec);
     args.push(out.to_str().unwrap());
     make(&args);
-}
-
-fn records(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn file_record<'a>(records: &'a [Value], name: &str) -> &'a Value {
@@ -614,8 +609,10 @@ fn hash_prints_frames_and_list_convert_writes_them_as_vpdq() {
     assert_eq!(String::from_utf8(converted.stdout).unwrap(), want);
 }
 
+/// The same video as a file of a FAT volume and as an entry of a zip on that volume: both
+/// decoded from memory (a memfd handed to ffmpeg), both hit at the same frame.
 #[test]
-fn video_inside_a_fat_disk_image_is_decoded_from_memory() {
+fn video_inside_a_fat_disk_image_and_inside_a_zip_there_is_decoded_from_memory() {
     let Some(_ffmpeg) = ffmpeg() else { return };
     if StdCommand::new("mcopy").arg("--version").output().is_err() {
         eprintln!("mtools not installed (.ci/setup installs it): skipped");
@@ -628,8 +625,9 @@ fn video_inside_a_fat_disk_image_is_decoded_from_memory() {
         &dir.path().join("show.mp4"),
         &["-c:v", "libx264"],
     );
-    let script = "truncate -s 4M vol.img && mkfs.fat vol.img >/dev/null && \
-                  mmd -i vol.img ::/clips && mcopy -i vol.img show.mp4 ::/clips/";
+    let script = "python3 -c 'import zipfile; zipfile.ZipFile(\"clips.zip\", \"w\").write(\"show.mp4\")' && \
+                  truncate -s 4M vol.img && mkfs.fat vol.img >/dev/null && \
+                  mmd -i vol.img ::/clips && mcopy -i vol.img show.mp4 clips.zip ::/clips/";
     let out = StdCommand::new("bash")
         .args(["-c", script])
         .current_dir(dir.path())
@@ -650,13 +648,22 @@ fn video_inside_a_fat_disk_image_is_decoded_from_memory() {
     fs::write(&list, format!("pdq {}\n", pdq.hash().to_hex())).unwrap();
     let (code, records) = scan(&dir.path().join("vol.img"), &list, &[]);
     assert_eq!(code, 1, "{records:?}");
-    let show = file_record(&records, "clips/show.mp4");
-    assert_eq!(show["record"], "match");
-    assert!(show["location"].is_object(), "a file inside the image");
-    let hit = &show["video"]["frame_hits"][0];
+    for path in ["clips/show.mp4", "clips/clips.zip!/show.mp4"] {
+        let show = file_record(&records, path);
+        assert_eq!(show["record"], "match", "{path}");
+        let hit = &show["video"]["frame_hits"][0];
+        assert_eq!(
+            (hit["frame"].as_u64(), hit["timestamp"].as_str()),
+            (Some(50), Some("5.000")),
+            "{path}"
+        );
+    }
+    assert!(file_record(&records, "clips/show.mp4")["location"].is_object());
     assert_eq!(
-        (hit["frame"].as_u64(), hit["timestamp"].as_str()),
-        (Some(50), Some("5.000"))
+        file_record(&records, "clips/clips.zip!/show.mp4")["container"]["format"],
+        "zip"
     );
-    assert_eq!(records.last().unwrap()["video_frames_hashed"], 8);
+    let summary = records.last().unwrap();
+    assert_eq!(summary["videos"], 2);
+    assert_eq!(summary["video_frames_hashed"], 16);
 }
