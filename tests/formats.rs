@@ -236,7 +236,8 @@ fn every_format_decodes_as_the_reference_pipeline() {
 
 /// The checked-in seed pictures (fuzz/regressions/picture, made by fuzz/run.sh) through the
 /// real binary: every new format is sniffed, decoded (HEIC/AVIF in the decode child) and
-/// PDQ-hashed, and a HEIC cut short is that file's failure while the scan goes on.
+/// PDQ-hashed, the icon's image and the TIFF's second page are children hashed alike, and
+/// a HEIC cut short is that file's failure while the scan goes on.
 #[test]
 fn new_formats_through_the_cli() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/picture");
@@ -285,8 +286,11 @@ fn new_formats_through_the_cli() {
             (name, r)
         })
         .collect();
-    assert_eq!(records.len(), names.len() + 1);
-    for (name, format) in names {
+    // Every file, the cut HEIC, and two children: the icon's one (PNG) image and the
+    // TIFF's second page.
+    assert_eq!(records.len(), names.len() + 1 + 2);
+    let children = [("icon-1-16x11", "png"), ("page-2", "tiff")];
+    for (name, format) in names.into_iter().chain(children) {
         let record = &records[name];
         assert_eq!(record["image"]["format"], format, "{record}");
         assert_eq!(
