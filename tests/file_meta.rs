@@ -563,3 +563,74 @@ fn directory_evidence_times_equal_stat_and_atimes_stay() {
     assert_eq!(before, after, "the scan moved a time");
     assert!(before.iter().all(|s| s.starts_with("2000-01-02 03:04:05")));
 }
+
+/// exFAT's UTC offset fields: Debian's exFAT sample records offset 0 (bytes 0x80) for every
+/// time, so its times are UTC already. With the File entry of `debian.mp3` patched to
+/// record its modified time at UTC−5:00 (and the entry set's checksum recomputed as
+/// [MS-exFAT] 6.3.3 gives it), the report moves that time five hours later and leaves the
+/// others as they were.
+#[test]
+fn exfat_times_with_a_utc_offset_are_reported_in_utc() {
+    let Some(dir) = images::dir() else {
+        return;
+    };
+    let sample = dir.join("fs.exfat");
+    if !sample.is_file() {
+        return skip_or_fail("forensics-samples-exfat missing (.ci/setup installs it)");
+    }
+    let mut image = std::fs::read(&sample).unwrap();
+    let name: Vec<u8> = "debian.mp3"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let at = image
+        .windows(name.len())
+        .position(|w| w == name.as_slice())
+        .unwrap();
+    // The FileName entry holds the name from its byte 2; the File entry is two slots before.
+    let file = at - 2 - 64;
+    assert_eq!(image[file], 0x85, "File entry of debian.mp3");
+    assert_eq!(image[file + 22..file + 25], [0x80, 0x80, 0x80]);
+    let set_len = 32 * (1 + usize::from(image[file + 1]));
+    let checksum = |set: &[u8]| {
+        set.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 2 && *i != 3)
+            .fold(0u16, |sum, (_, b)| {
+                sum.rotate_right(1).wrapping_add(u16::from(*b))
+            })
+    };
+    let stored = u16::from_le_bytes([image[file + 2], image[file + 3]]);
+    assert_eq!(
+        checksum(&image[file..file + set_len]),
+        stored,
+        "checksum as mkfs made it"
+    );
+    image[file + 23] = 0x80 | 0x6C; // modified: -20 quarter hours
+    let patched_sum = checksum(&image[file..file + set_len]);
+    image[file + 2..file + 4].copy_from_slice(&patched_sum.to_le_bytes());
+    let work = tempfile::tempdir().unwrap();
+    let patched = work.path().join("fs.exfat");
+    std::fs::write(&patched, &image).unwrap();
+
+    let meta = |image: &Path| {
+        let out = hashsweep()
+            .args(["hash", "--perceptual", "none", "-q"])
+            .arg(image)
+            .output()
+            .unwrap();
+        let record = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|r| r["path"].as_str().unwrap().ends_with("/audio1/debian.mp3"))
+            .unwrap();
+        record["meta"]["fat"].clone()
+    };
+    let before = meta(&sample);
+    let after = meta(&patched);
+    assert_eq!(before["modified"], "2020-10-27T04:01:00.02Z");
+    assert_eq!(after["modified"], "2020-10-27T09:01:00.02Z");
+    assert_eq!(after["created"], before["created"]);
+    assert_eq!(after["accessed"], before["accessed"]);
+}

@@ -73,18 +73,90 @@ pub fn ext_meta(inode: &Inode) -> FileMeta {
     })
 }
 
-/// A FAT or exFAT entry's times (local wall-clock time: the filesystem records no zone)
-/// and attributes. Creation and (exFAT) modification times carry a 10 ms field; the
-/// FAT access time is a date.
-pub fn fat_meta(node: &Node, exfat: bool) -> FileMeta {
-    let time = |t: Option<FatTimestamp>, digits: u8| {
-        t.and_then(|t| Timestamp::local(t.unix_seconds, t.subsec_nanos, digits))
+/// The UTC offsets, in minutes, of an exFAT File entry's created, modified and accessed
+/// times ([MS-exFAT] 7.4.10: bytes 22, 23 and 24 of the entry; bit 7 says the offset is
+/// valid, bits 0–6 are a signed count of 15-minute steps). `dir` is the directory's bytes,
+/// `slot` the File entry's 32-byte slot; `None` where the entry is not a File entry or an
+/// offset is not recorded (the time is then local wall-clock time, as on FAT).
+pub fn exfat_utc_offsets(dir: &[u8], slot: usize) -> [Option<i32>; 3] {
+    const TYPE_FILE: u8 = 0x05;
+    let entry = slot
+        .checked_mul(32)
+        .and_then(|start| dir.get(start..start + 32))
+        .filter(|e| e[0] & 0x7F == TYPE_FILE);
+    let Some(entry) = entry else {
+        return [None; 3];
     };
+    [22, 23, 24].map(|at| {
+        let field = entry[at];
+        // Bits 0–6 as a signed 7-bit number: shift them to the top of an i8 and back.
+        let quarters = i32::from(((field << 1) as i8) >> 1);
+        (field & 0x80 != 0).then_some(quarters * 15)
+    })
+}
+
+/// A FAT or exFAT entry's times and attributes. Creation and (exFAT) modification times
+/// carry a 10 ms field; the FAT access time is a date. FAT records no zone: its times are
+/// local wall-clock times (written without `Z`). exFAT times with a recorded UTC offset
+/// (`utc_offsets`, from `exfat_utc_offsets`) are converted to UTC.
+pub fn fat_meta(node: &Node, exfat: bool, utc_offsets: [Option<i32>; 3]) -> FileMeta {
+    let time = |t: Option<FatTimestamp>, digits: u8, offset: Option<i32>| {
+        t.and_then(|t| match offset {
+            Some(minutes) => Timestamp::utc(
+                t.unix_seconds - i64::from(minutes) * 60,
+                t.subsec_nanos,
+                digits,
+            ),
+            None => Timestamp::local(t.unix_seconds, t.subsec_nanos, digits),
+        })
+    };
+    let [created, modified, accessed] = utc_offsets;
     FileMeta::Fat(FatMeta {
-        created: time(node.created, 2),
-        modified: time(node.modified, if exfat { 2 } else { 0 }),
-        accessed: time(node.accessed, 0),
+        created: time(node.created, 2, created),
+        modified: time(node.modified, if exfat { 2 } else { 0 }, modified),
+        accessed: time(node.accessed, 0, accessed),
         attributes: flag_names(node.attributes, &WINDOWS_ATTRIBUTES),
         attribute_bits: node.attributes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory of two slots: a File entry (type 0x85) with the given UTC offset bytes,
+    /// then a Stream Extension entry.
+    fn dir(offsets: [u8; 3]) -> Vec<u8> {
+        let mut d = vec![0u8; 64];
+        d[0] = 0x85;
+        d[22..25].copy_from_slice(&offsets);
+        d[32] = 0xC0;
+        d
+    }
+
+    #[test]
+    fn utc_offsets_are_signed_quarter_hours_when_marked_valid() {
+        // +5:30 (22 quarters), -5:00 (-20 = 0x6C in 7 bits), 0 valid.
+        let d = dir([0x80 | 22, 0x80 | 0x6C, 0x80]);
+        assert_eq!(exfat_utc_offsets(&d, 0), [Some(330), Some(-300), Some(0)]);
+        // Bit 7 clear: no offset recorded, whatever the low bits say.
+        assert_eq!(exfat_utc_offsets(&dir([0x16, 0, 0x7F]), 0), [None; 3]);
+        // -15:00, the most negative step (-64 = 0x40).
+        assert_eq!(
+            exfat_utc_offsets(&dir([0xC0, 0x80, 0x80]), 0)[0],
+            Some(-960)
+        );
+    }
+
+    #[test]
+    fn a_slot_that_is_no_file_entry_or_past_the_end_has_no_offsets() {
+        let d = dir([0x81, 0x81, 0x81]);
+        assert_eq!(exfat_utc_offsets(&d, 1), [None; 3]);
+        assert_eq!(exfat_utc_offsets(&d, 2), [None; 3]);
+        assert_eq!(exfat_utc_offsets(&d, usize::MAX), [None; 3]);
+        // A deleted File entry (0x05) keeps its offsets.
+        let mut deleted = d.clone();
+        deleted[0] = 0x05;
+        assert_eq!(exfat_utc_offsets(&deleted, 0), [Some(15); 3]);
+    }
 }

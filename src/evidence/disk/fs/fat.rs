@@ -226,6 +226,31 @@ impl<'a> FatVolume<'a> {
         out
     }
 
+    /// Raw bytes of exFAT directory `id`, from the runs `fat-core` reads it from (a
+    /// directory may be one contiguous run without a FAT chain), up to 64 MiB: for the
+    /// fields `fat-core` does not decode (UTC offsets).
+    fn exfat_dir_bytes(&self, id: FileId) -> Vec<u8> {
+        let Ok(runs) = self.fs.runs(id) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (offset, len) in runs {
+            let Ok(len) = usize::try_from(len) else {
+                break;
+            };
+            if out.len() + len > 64 << 20 {
+                break;
+            }
+            let start = out.len();
+            out.resize(start + len, 0);
+            if read_exact_at(self.src, offset, &mut out[start..]).is_err() {
+                out.truncate(start);
+                break;
+            }
+        }
+        out
+    }
+
     /// A directory's clusters: its chain until the end mark, a repeat, or 64 MiB.
     fn dir_chain(&self, first: u32) -> Vec<u32> {
         let max = (64 << 20) / u64::from(self.geom().cluster_size).max(1);
@@ -263,9 +288,12 @@ impl<'a> FatVolume<'a> {
                 return Ok(());
             }
         };
+        // The directory's raw bytes, read once when needed: FAT for deleted long names,
+        // exFAT for UTC offsets.
+        let exfat = self.geom().variant == FatVariant::ExFat;
         let mut raw_dir: Option<Vec<u8>> = None;
         for mut node in nodes {
-            if node.is_deleted && node.name.starts_with('?') {
+            if !exfat && node.is_deleted && node.name.starts_with('?') {
                 let raw = raw_dir.get_or_insert_with(|| self.dir_bytes(id));
                 if let FileId::Entry { index, .. } = node.id {
                     if let Some(name) = deleted_long_name(raw, usize::from(index)) {
@@ -297,6 +325,13 @@ impl<'a> FatVolume<'a> {
                 self.walk_dir(node.id, &child, deleted, depth + 1, seen_dirs, out, stop)?;
             } else {
                 let (data, recovered) = self.file_data(&node, deleted);
+                let utc_offsets = match node.id {
+                    FileId::Entry { index, .. } if exfat => {
+                        let raw = raw_dir.get_or_insert_with(|| self.exfat_dir_bytes(id));
+                        super::facts::exfat_utc_offsets(raw, usize::from(index))
+                    }
+                    _ => [None; 3],
+                };
                 out.push(FsEntry {
                     path: child,
                     size: node.size,
@@ -304,10 +339,7 @@ impl<'a> FatVolume<'a> {
                     recovered,
                     inode: None,
                     data,
-                    meta: Some(super::facts::fat_meta(
-                        &node,
-                        self.geom().variant == FatVariant::ExFat,
-                    )),
+                    meta: Some(super::facts::fat_meta(&node, exfat, utc_offsets)),
                     detail: Default::default(),
                 });
             }
