@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz one target of hashsweep's untrusted-input parsers with cargo-fuzz (libFuzzer).
 #
-#   fuzz/run.sh TARGET [SECONDS]      TARGET: picture | lists | disk_image | archive | carve
+#   fuzz/run.sh TARGET [SECONDS]      TARGET: picture | lists | disk_image | archive | carve |
+#                                     vpdq_list
 #                                     (default 600 s)
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is enough:
@@ -17,7 +18,7 @@
 # tests/fuzz_regressions.rs replays it in every test run.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?usage: fuzz/run.sh picture|lists|disk_image|archive|carve [SECONDS]}
+target=${1:?usage: fuzz/run.sh picture|lists|disk_image|archive|carve|vpdq_list [SECONDS]}
 seconds=${2:-600}
 corpus=corpus/$target
 mkdir -p "$corpus" "artifacts/$target"
@@ -125,9 +126,10 @@ PY
 case $target in
   picture) seed_pictures; max_len=65536 ;;
   lists) cp ../fixtures/lists/* "$corpus/" 2>/dev/null || true; cp ../fixtures/demo-list.jsonl "$corpus/"; max_len=16384 ;;
-  disk_image) seed_images; max_len=$((1 << 20 | 4096)) ;;
+  disk_image) seed_images; max_len=$((2 << 20 | 4096)) ;;
   archive) seed_archives; max_len=65536 ;;
   carve) seed_pictures; max_len=65536 ;;
+  vpdq_list) cp regressions/vpdq_list/seed-* "$corpus/"; max_len=16384 ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 rm -f "$corpus"/README.md
