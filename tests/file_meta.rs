@@ -634,3 +634,94 @@ fn exfat_times_with_a_utc_offset_are_reported_in_utc() {
     assert_eq!(after["created"], before["created"]);
     assert_eq!(after["accessed"], before["accessed"]);
 }
+
+/// A volume whose files have four owners: an ntfs-3g mount with a user mapping file
+/// (uid 1000 and 1001 to their own SIDs, any other uid to a SID built from the pattern,
+/// root to Administrators), files chowned on it. `None` where FUSE is not available.
+fn ntfs_with_owners(dir: &Path) -> Option<PathBuf> {
+    let script = "truncate -s 8M owners.img && mkntfs -q -F -f owners.img 2>/dev/null && \
+        mkdir m && ntfs-3g owners.img m && mkdir m/.NTFS-3G && \
+        printf '1000::S-1-5-21-1111-2222-3333-1000\n1001::S-1-5-21-1111-2222-3333-1001\n::S-1-5-21-1111-2222-3333-10000\n' \
+          > m/.NTFS-3G/UserMapping && umount m && ntfs-3g owners.img m && \
+        for f in a b c d; do echo $f > m/$f.txt; done && \
+        chown 1000 m/a.txt && chown 1001 m/b.txt && chown 1234 m/c.txt && umount m";
+    let ok = Command::new("bash")
+        .args(["-c", script])
+        .current_dir(dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| dir.join("owners.img"))
+}
+
+/// Owner SIDs against ntfs-3g's `ntfssecaudit`, which reads a file's security descriptor
+/// (from `$Secure`, or from the file's own `$SECURITY_DESCRIPTOR` attribute as ntfs-3g
+/// writes it): every allocated file of the generated NTFS images, of a volume with four
+/// owners (`ntfs_with_owners`) and of Debian's NTFS sample (its partition copied out, as
+/// `ntfssecaudit` takes a volume) has the owner `ntfssecaudit` prints. `istat` prints no
+/// SID for these volumes.
+#[test]
+fn ntfs_owner_sids_equal_ntfssecaudit() {
+    if !images::have("ntfssecaudit") {
+        return skip_or_fail("ntfssecaudit (ntfs-3g) missing");
+    }
+    let Some(dir) = images::dir() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let mut volumes = vec![dir.join("ntfs_fuse.raw"), dir.join("ntfs.raw")];
+    match ntfs_with_owners(work.path()) {
+        Some(owners) => volumes.push(owners),
+        None => skip_or_fail("no ntfs-3g FUSE mount here: the volume with four owners"),
+    }
+    if let Some(samples) = debian_samples() {
+        let sample = samples.iter().find(|p| p.ends_with("fs.ntfs")).unwrap();
+        let bytes = std::fs::read(sample).unwrap();
+        let partition = work.path().join("fs.ntfs.p1");
+        std::fs::write(&partition, &bytes[2048 * 512..]).unwrap();
+        volumes.push(partition);
+    }
+    let mut mismatches = Vec::new();
+    for volume in &volumes {
+        let prefix = format!("{}/", volume.display());
+        let mut compared = 0;
+        let mut owners = std::collections::BTreeSet::new();
+        for item in items(volume) {
+            let (Some(FileMeta::Ntfs(meta)), Some(loc)) = (&item.meta, &item.location) else {
+                continue;
+            };
+            let path = item.path.lossy();
+            let inner = path.strip_prefix(&prefix).unwrap();
+            if loc.deleted || inner.contains(':') || inner.starts_with('$') {
+                continue; // ntfssecaudit opens allocated files by path
+            }
+            let out = run(Command::new("ntfssecaudit")
+                .arg(volume)
+                .arg(format!("/{inner}")));
+            let theirs = out
+                .lines()
+                .find_map(|l| l.strip_prefix("Windows owner "))
+                .map(str::to_string);
+            if meta.owner_sid != theirs || theirs.is_none() {
+                mismatches.push(format!(
+                    "{path}: hashsweep {:?}, ntfssecaudit {theirs:?}",
+                    meta.owner_sid
+                ));
+            }
+            compared += 1;
+            owners.extend(theirs);
+        }
+        eprintln!("{}: {compared} owners compared", volume.display());
+        assert!(compared > 0, "{}: no file compared", volume.display());
+        if volume.ends_with("owners.img") {
+            let want = [
+                "S-1-5-21-1111-2222-3333-1000",
+                "S-1-5-21-1111-2222-3333-1001",
+            ];
+            assert!(
+                owners.len() == 4 && want.iter().all(|w| owners.contains(*w)),
+                "{owners:?}"
+            );
+        }
+    }
+    assert_no_mismatch(&mismatches);
+}
