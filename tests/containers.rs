@@ -795,3 +795,38 @@ open('ev/overlap.zip', 'wb').write(data[:cd_offset] + twice + bytes(record))
     assert!(error.contains("overlaps entry 0"), "{error}");
     assert_eq!(summary(&records)["entries_seen"], 2);
 }
+
+/// An entry's stored modification time: in UTC where an extra field records one (Info-ZIP's
+/// extended timestamp, 7-Zip's NTFS field with `-mtc=on`), else the DOS time as stored,
+/// which is local time of an unrecorded zone (written without `Z`). Each archive is made
+/// with `TZ=America/New_York`, five hours off UTC in May, of a file modified at
+/// 2019-05-04 03:02:01 UTC.
+#[test]
+fn zip_entry_times_are_utc_where_an_extra_field_records_them() {
+    if !have("zip") || !have("7zz") {
+        return;
+    }
+    let (dir, ev, list) = workspace();
+    let pic = dir.path().join("pic.png");
+    let script = "touch -d @1556938921 pic.png && zip -q ev/infozip.zip pic.png && \
+                  7zz a -bso0 -bsp0 -tzip -mtc=on ev/sevenzip.zip pic.png && \
+                  python3 -c 'import zipfile; zipfile.ZipFile(\"ev/python.zip\", \"w\").write(\"pic.png\")'";
+    run(Command::new("bash")
+        .args(["-c", script])
+        .env("TZ", "America/New_York")
+        .current_dir(dir.path()));
+    assert!(pic.is_file());
+    let (code, records) = scan(&ev, &list, &[]);
+    assert_eq!(code, 1);
+    let mtime = |archive: &str| {
+        let path = ev.join(format!("{archive}!/pic.png"));
+        let record = records
+            .iter()
+            .find(|r| r["path"] == path.to_str().unwrap())
+            .unwrap();
+        record["container"]["mtime"].as_str().unwrap().to_string()
+    };
+    assert_eq!(mtime("infozip.zip"), "2019-05-04T03:02:01Z");
+    assert_eq!(mtime("sevenzip.zip"), "2019-05-04T03:02:01.0000000Z");
+    assert_eq!(mtime("python.zip"), "2019-05-03T23:02:00");
+}

@@ -11,10 +11,12 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::ops::Range;
 
+use zip::extra_fields::ExtraField;
 use zip::read::{read_zipfile_from_stream, ZipFile, ZipReadOptions};
 use zip::{CompressionMethod, ZipArchive};
 
 use super::{ContainerError, ContainerFormat, EntryBody, EntryInfo, Flow, Visitor};
+use crate::evidence::meta::Timestamp;
 use crate::evidence::SkipReason;
 
 pub(super) fn read_entries(bytes: &[u8], visit: &mut Visitor<'_>) -> Result<(), ContainerError> {
@@ -197,19 +199,36 @@ fn info_of<R: Read>(index: usize, file: &ZipFile<'_, R>) -> EntryInfo {
         compressed_size: Some(file.compressed_size()),
         size: Some(file.size()),
         crc32: Some(format!("{:08x}", file.crc32())),
-        mtime: file.last_modified().map(|t| {
-            format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-                t.year(),
-                t.month(),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
+        mtime: utc_mtime(file).or_else(|| {
+            file.last_modified().map(|t| {
+                format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                    t.year(),
+                    t.month(),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                )
+            })
         }),
         offset: Some(file.header_start()),
     }
+}
+
+/// The entry's modification time in UTC, from the extra fields that store one: the
+/// extended timestamp (0x5455, Unix seconds; Info-ZIP and most Unix tools) or the NTFS
+/// field (0x000a, FILETIME; Windows tools). The DOS time every entry has is local time
+/// of an unrecorded zone, used only when neither is present.
+fn utc_mtime<R: Read>(file: &ZipFile<'_, R>) -> Option<String> {
+    file.extra_data_fields().find_map(|field| {
+        let time = match field {
+            ExtraField::ExtendedTimestamp(ts) => Timestamp::utc(i64::from(ts.mod_time()?), 0, 0),
+            ExtraField::Ntfs(ntfs) => Timestamp::from_filetime(ntfs.mtime()),
+            _ => None,
+        };
+        time.map(|t| t.to_string())
+    })
 }
 
 fn method_name(method: CompressionMethod) -> String {
