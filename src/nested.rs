@@ -197,6 +197,9 @@ impl Scanner<'_> {
         let tail = match walked {
             Ok(Ok(())) => walk.stopped_by.take().map(failed),
             Ok(Err(ContainerError::Encrypted { .. })) => Some(SkipReason::Encrypted.into()),
+            Ok(Err(ContainerError::Unsupported { what, .. })) => {
+                Some(SkipReason::ArchiveUnsupported { what }.into())
+            }
             Ok(Err(e)) => Some(failed(e.to_string())),
             Err(panic) => Some(failed(format!(
                 "container reader panicked: {}",

@@ -22,4 +22,5 @@ mod pdq_differential;
 mod pdq_vectors;
 mod reports;
 mod resume;
+mod thumbnail_caches;
 mod video;

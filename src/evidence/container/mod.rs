@@ -14,6 +14,7 @@ mod guard;
 mod sevenz;
 mod stream;
 mod tar;
+pub mod thumbs_db;
 mod zip;
 
 use std::io::{self, Read};
@@ -45,6 +46,9 @@ pub enum ContainerFormat {
     Ico,
     /// The pages of a multi-page TIFF after the first (`scan.tif!/page-2`).
     Tiff,
+    /// An OLE compound file, opened as a Windows thumbnail cache (`Thumbs.db`); any other
+    /// OLE file (an Office 97–2003 document, an installer) is reported as not examined.
+    ThumbsDb,
 }
 
 impl ContainerFormat {
@@ -61,6 +65,7 @@ impl ContainerFormat {
             ContainerFormat::Exif => "exif",
             ContainerFormat::Ico => "ico",
             ContainerFormat::Tiff => "tiff",
+            ContainerFormat::ThumbsDb => "thumbs_db",
         }
     }
 
@@ -97,6 +102,8 @@ pub fn sniff_container(head: &[u8]) -> Option<ContainerFormat> {
         Some(ContainerFormat::Zstd)
     } else if starts(b"Rar!\x1A\x07") {
         Some(ContainerFormat::Rar)
+    } else if starts(thumbs_db::OLE_MAGIC) {
+        Some(ContainerFormat::ThumbsDb)
     } else if head.len() >= 263 && (&head[257..263] == b"ustar\0" || &head[257..263] == b"ustar ") {
         Some(ContainerFormat::Tar)
     } else {
@@ -190,6 +197,10 @@ pub enum ContainerError {
         format: &'static str,
         message: String,
     },
+    /// Recognised, but of a kind hashsweep does not read (an OLE file that is not a
+    /// thumbnail cache): nothing in it is examined.
+    #[error("{format}: {what}")]
+    Unsupported { format: &'static str, what: String },
     /// The container's own listing is encrypted: nothing in it can be examined.
     #[error("{format} container is encrypted")]
     Encrypted { format: &'static str },
@@ -244,6 +255,7 @@ pub fn read_entries(
         | ContainerFormat::Bzip2
         | ContainerFormat::Xz
         | ContainerFormat::Zstd => stream::read_entries(format, bytes, name, &mut capped),
+        ContainerFormat::ThumbsDb => thumbs_db::read_entries(bytes, &mut capped),
         ContainerFormat::Rar
         | ContainerFormat::Exif
         | ContainerFormat::Ico
