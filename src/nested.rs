@@ -20,7 +20,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::embedded::{
-    exif_thumbnail::find_exif_thumbnail, ico::find_icons, tiff::find_tiff_pages,
+    exif_thumbnail::find_exif_thumbnail, ico::find_icons, mpf::find_mpf_images,
+    tiff::find_tiff_pages, EmbeddedItem,
 };
 use crate::evidence::container::{
     budget_error, read_entries, Budget, ContainerError, ContainerFormat, EntryBody, EntryInfo,
@@ -32,6 +33,9 @@ use crate::scan::{
     failed, panic_message, FileResult, Hashed, ItemKey, Outcome, ReadOutput, Scanner,
 };
 use crate::sniff::PictureFormat;
+
+/// A finder of the pictures inside a picture (`embedded`), its error as text.
+type Finder = fn(&[u8]) -> Result<Vec<EmbeddedItem>, String>;
 
 /// Name of the item that stands for what a container could not yield.
 pub const UNREAD_ENTRY: &[u8] = b"$Unread";
@@ -400,7 +404,7 @@ impl Walk<'_, '_> {
 impl Scanner<'_> {
     /// The pictures inside a picture, each scanned as a child: the EXIF thumbnail of a JPEG
     /// (`a.jpg!/exif-thumbnail`; a listed picture's thumbnail often survives editing of the
-    /// picture), every image of a multi-image icon (`a.ico!/icon-2-32x32`), every TIFF page
+    /// picture) and its MPF secondary images (`a.jpg!/mpf-2`), every image of a multi-image icon (`a.ico!/icon-2-32x32`), every TIFF page
     /// after the first (`scan.tif!/page-2`). The finders run inside a panic guard like every
     /// parser of evidence. What a finder could not read is returned as a note for the
     /// parent's record, which stands either way.
@@ -413,31 +417,46 @@ impl Scanner<'_> {
     ) -> Option<String> {
         // Children of pictures are turned off with the archives (`--no-archives`).
         self.options().containers.as_ref()?;
-        let (container, found) = match format {
-            PictureFormat::Jpeg => (
-                ContainerFormat::Exif,
-                catch_unwind(|| find_exif_thumbnail(picture).map_err(|e| e.to_string())),
-            ),
-            PictureFormat::Ico => (
-                ContainerFormat::Ico,
-                catch_unwind(|| find_icons(picture).map_err(|e| e.to_string())),
-            ),
-            PictureFormat::Tiff => (
-                ContainerFormat::Tiff,
-                catch_unwind(|| find_tiff_pages(picture).map_err(|e| e.to_string())),
-            ),
+        let finders: &[(ContainerFormat, Finder)] = match format {
+            PictureFormat::Jpeg => &[
+                (ContainerFormat::Exif, |p| {
+                    find_exif_thumbnail(p).map_err(|e| e.to_string())
+                }),
+                (ContainerFormat::Mpf, |p| {
+                    find_mpf_images(p).map_err(|e| e.to_string())
+                }),
+            ],
+            PictureFormat::Ico => &[(ContainerFormat::Ico, |p| {
+                find_icons(p).map_err(|e| e.to_string())
+            })],
+            PictureFormat::Tiff => &[(ContainerFormat::Tiff, |p| {
+                find_tiff_pages(p).map_err(|e| e.to_string())
+            })],
             _ => return None,
         };
-        let items = match found {
-            Ok(Ok(items)) => items,
-            Ok(Err(e)) => return Some(format!("embedded pictures not examined: {e}")),
-            Err(panic) => {
-                return Some(format!(
+        let mut notes = Vec::new();
+        for (container, find) in finders {
+            match catch_unwind(|| find(picture)) {
+                Ok(Ok(items)) => self.scan_embedded_items(items, *container, parent, children),
+                Ok(Err(e)) => notes.push(format!("embedded pictures not examined: {e}")),
+                Err(panic) => notes.push(format!(
                     "embedded pictures not examined: finder panicked: {}",
                     panic_message(&*panic)
-                ))
+                )),
             }
-        };
+        }
+        (!notes.is_empty()).then(|| notes.join("; "))
+    }
+
+    /// The children one finder cut out of a picture, each read, hashed and matched as an
+    /// entry of `container`.
+    fn scan_embedded_items(
+        &self,
+        items: Vec<EmbeddedItem>,
+        container: ContainerFormat,
+        parent: &Parent<'_>,
+        children: &mut Vec<FileResult>,
+    ) {
         for (index, item) in items.into_iter().enumerate() {
             let key = ItemKey {
                 source: parent.source,
@@ -481,7 +500,6 @@ impl Scanner<'_> {
             );
             children.extend(self.finish_entry(pending, enclosing));
         }
-        None
     }
 
     /// An entry's content examined (inside a panic guard), then the entry and its own

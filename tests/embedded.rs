@@ -1,5 +1,6 @@
 //! Pictures inside pictures, scanned as child items: every TIFF page after the first
-//! (`doc.tif!/page-2`), every image of a multi-image icon (`icon.ico!/icon-1-128x128`),
+//! (`doc.tif!/page-2`), every image of a multi-image icon (`icon.ico!/icon-1-128x128`), the
+//! second image of a stereo MPO (`stereo.mpo!/mpf-2`, JPEG's Multi-Picture Format),
 //! also inside an archive (`bundle.zip!/doc.tif!/page-3`), and a TIFF whose page chain
 //! loops, which keeps its own record and says why its pages were not examined.
 //!
@@ -21,7 +22,8 @@ use crate::support::{outcomes, pdq_oracle, records, run};
 
 /// Writes into the current directory: pictures p1…p5 as PNG in `oracle/`, and in `ev/`:
 /// `doc.tif` (pages p1, p2, p3), `icon.ico` (p5 at 128×128, then p4 at 256×256, as
-/// Pillow orders them; both BMP images), `bundle.zip` (doc.tif, stored) and `loop.tif` (two pages whose chain loops).
+/// Pillow orders them; both BMP images), `stereo.mpo` (p1, then p2 as its MPF second
+/// image), `bundle.zip` (doc.tif, stored) and `loop.tif` (two pages whose chain loops).
 const GENERATE: &str = r#"
 import os, random, struct, zipfile
 from PIL import Image, ImageDraw
@@ -43,6 +45,8 @@ for i, im in p.items():
     im.copy().save(f"oracle/p{i}.png")  # a copy: Pillow 13 keeps the PNG encoder's settings
 p[1].save("ev/doc.tif", save_all=True, append_images=[p[2], p[3]])
 p[4].save("ev/icon.ico", sizes=[(256, 256), (128, 128)], append_images=[p[5]], bitmap_format="bmp")
+# A stereo MPO (a JPEG with an MPF index): p1, then p2 as its second image.
+p[1].copy().save("ev/stereo.mpo", "MPO", save_all=True, append_images=[p[2].copy()])
 with zipfile.ZipFile("ev/bundle.zip", "w", zipfile.ZIP_STORED) as z:
     z.write("ev/doc.tif", "doc.tif")
 
@@ -105,7 +109,7 @@ fn hits(records: &[Value], root: &Path) -> BTreeMap<String, Vec<(String, u64)>> 
 }
 
 #[test]
-fn tiff_pages_and_icon_images_are_children_matched_like_files() {
+fn pictures_inside_pictures_are_children_matched_like_files() {
     if !pdq_oracle::available("embedded") {
         return;
     }
@@ -146,6 +150,8 @@ fn tiff_pages_and_icon_images_are_children_matched_like_files() {
         ("icon.ico!/icon-1-128x128", "match"),
         ("icon.ico!/icon-2-256x256", "file"),
         ("loop.tif", "file"),
+        ("stereo.mpo", "file"),
+        ("stereo.mpo!/mpf-2", "match"),
     ]
     .iter()
     .map(|(p, k)| (p.to_string(), k.to_string()))
@@ -160,6 +166,8 @@ fn tiff_pages_and_icon_images_are_children_matched_like_files() {
         ("doc.tif!/page-2", page("page2")),
         ("doc.tif!/page-3", page("page3")),
         ("icon.ico!/icon-1-128x128", page("icon128")),
+        // JPEG-coded at Pillow's default quality, p2 keeps the PNG's PDQ hash exactly.
+        ("stereo.mpo!/mpf-2", page("page2")),
     ]
     .into_iter()
     .map(|(p, h)| (p.to_string(), h))
@@ -186,8 +194,8 @@ fn tiff_pages_and_icon_images_are_children_matched_like_files() {
 
     let summary = recs.last().unwrap();
     assert_eq!(summary["record"], "summary");
-    assert_eq!(summary["files_seen"], 11);
-    assert_eq!(summary["matched"], 5);
+    assert_eq!(summary["files_seen"], 13);
+    assert_eq!(summary["matched"], 6);
 
     // One thread gives the same file records; --no-archives gives no children at all.
     let files = |recs: Vec<Value>| -> Vec<Value> {
@@ -200,5 +208,14 @@ fn tiff_pages_and_icon_images_are_children_matched_like_files() {
     let (code, flat) = scan(&["--no-archives"]);
     assert_eq!(code, Some(0));
     let flat: Vec<String> = outcomes(&records(&flat), &ev).into_keys().collect();
-    assert_eq!(flat, ["bundle.zip", "doc.tif", "icon.ico", "loop.tif"]);
+    assert_eq!(
+        flat,
+        [
+            "bundle.zip",
+            "doc.tif",
+            "icon.ico",
+            "loop.tif",
+            "stereo.mpo"
+        ]
+    );
 }

@@ -166,11 +166,14 @@ pub fn carve(data: &[u8]) {
     for cluster in data.chunks(512) {
         let _ = orphan_entries(cluster, limits);
     }
-    if let Ok(found) = hashsweep::embedded::exif_thumbnail::find_exif_thumbnail(data) {
-        for item in found {
-            let at = usize::try_from(item.offset.unwrap_or(0)).unwrap_or(usize::MAX);
-            assert_eq!(data.get(at..at + item.data.len()), Some(&item.data[..]));
-        }
+    // Children cut out as a contiguous range must be exactly the bytes at their offset.
+    let finders = [
+        hashsweep::embedded::exif_thumbnail::find_exif_thumbnail(data).ok(),
+        hashsweep::embedded::mpf::find_mpf_images(data).ok(),
+    ];
+    for item in finders.into_iter().flatten().flatten() {
+        let at = usize::try_from(item.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+        assert_eq!(data.get(at..at + item.data.len()), Some(&item.data[..]));
     }
 }
 

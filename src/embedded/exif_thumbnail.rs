@@ -9,6 +9,7 @@
 //! thumbnail's offset (from the TIFF header) and length. Every offset is checked against
 //! the segment; a thumbnail must start with a JPEG SOI.
 
+use super::jpeg_app::{app_segment, Order, SOI};
 use super::EmbeddedItem;
 
 /// Why a JPEG's EXIF structure could not be read (a JPEG without EXIF is no error).
@@ -20,7 +21,6 @@ pub enum ExifError {
     ByteOrder { offset: u64 },
 }
 
-const SOI: [u8; 2] = [0xFF, 0xD8];
 const TAG_THUMBNAIL_OFFSET: u16 = 0x0201;
 const TAG_THUMBNAIL_LENGTH: u16 = 0x0202;
 
@@ -33,15 +33,9 @@ pub fn find_exif_thumbnail(parent: &[u8]) -> Result<Vec<EmbeddedItem>, ExifError
         what,
         offset: (tiff_start + offset) as u64,
     };
-    let order = match tiff.get(..2) {
-        Some(b"II") => Order::Little,
-        Some(b"MM") => Order::Big,
-        _ => {
-            return Err(ExifError::ByteOrder {
-                offset: tiff_start as u64,
-            })
-        }
-    };
+    let order = Order::of(tiff).ok_or(ExifError::ByteOrder {
+        offset: tiff_start as u64,
+    })?;
     let ifd0 = order.u32(tiff, 4).ok_or(at("IFD0 offset", 4))?;
     let entries = usize::from(order.u16(tiff, ifd0).ok_or(at("IFD0", ifd0))?);
     let next = ifd0 + 2 + entries * 12;
@@ -80,47 +74,7 @@ pub fn find_exif_thumbnail(parent: &[u8]) -> Result<Vec<EmbeddedItem>, ExifError
 
 /// The TIFF structure of the first APP1 `Exif` segment and its offset in `jpeg`.
 fn exif_tiff(jpeg: &[u8]) -> Option<(usize, &[u8])> {
-    if !jpeg.starts_with(&SOI) {
-        return None;
-    }
-    let mut at = 2;
-    loop {
-        let marker = *jpeg.get(at + 1)?;
-        if jpeg[at] != 0xFF || marker == 0xDA || marker == 0xD9 {
-            return None;
-        }
-        let len = usize::from(u16::from_be_bytes([*jpeg.get(at + 2)?, *jpeg.get(at + 3)?]));
-        let body = jpeg.get(at + 4..(at + 2 + len).max(at + 4))?;
-        if marker == 0xE1 && body.starts_with(b"Exif\0\0") {
-            return Some((at + 10, &body[6..]));
-        }
-        at += 2 + len;
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Order {
-    Little,
-    Big,
-}
-
-impl Order {
-    fn u16(self, b: &[u8], at: usize) -> Option<u16> {
-        let v = [*b.get(at)?, *b.get(at + 1)?];
-        Some(match self {
-            Order::Little => u16::from_le_bytes(v),
-            Order::Big => u16::from_be_bytes(v),
-        })
-    }
-
-    fn u32(self, b: &[u8], at: usize) -> Option<usize> {
-        let v: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-        usize::try_from(match self {
-            Order::Little => u32::from_le_bytes(v),
-            Order::Big => u32::from_be_bytes(v),
-        })
-        .ok()
-    }
+    app_segment(jpeg, 0xE1, b"Exif\0\0")
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ pub enum ContainerFormat {
     Rar,
     /// The EXIF segment of a JPEG, holding its IFD1 thumbnail (`a.jpg!/exif-thumbnail`).
     Exif,
+    /// The Multi-Picture Format index of a JPEG, listing its secondary images
+    /// (`a.jpg!/mpf-2`).
+    Mpf,
     /// The images of a Windows icon or cursor (`a.ico!/icon-2-32x32`).
     Ico,
     /// The pages of a multi-page TIFF after the first (`scan.tif!/page-2`).
@@ -63,6 +66,7 @@ impl ContainerFormat {
             ContainerFormat::Zstd => "zstd",
             ContainerFormat::Rar => "rar",
             ContainerFormat::Exif => "exif",
+            ContainerFormat::Mpf => "mpf",
             ContainerFormat::Ico => "ico",
             ContainerFormat::Tiff => "tiff",
             ContainerFormat::ThumbsDb => "thumbs_db",
@@ -76,6 +80,7 @@ impl ContainerFormat {
             self,
             ContainerFormat::Rar
                 | ContainerFormat::Exif
+                | ContainerFormat::Mpf
                 | ContainerFormat::Ico
                 | ContainerFormat::Tiff
         )
@@ -258,6 +263,7 @@ pub fn read_entries(
         ContainerFormat::ThumbsDb => thumbs_db::read_entries(bytes, &mut capped),
         ContainerFormat::Rar
         | ContainerFormat::Exif
+        | ContainerFormat::Mpf
         | ContainerFormat::Ico
         | ContainerFormat::Tiff => Err(ContainerError::unreadable(
             format,
