@@ -1,13 +1,16 @@
 //! Windows thumbnail caches as containers: every thumbnail of a `Thumbs.db` is an item named
-//! after its stream and the catalog's source name, hashed and matched like a file; an OLE
-//! file that is no thumbnail cache is reported as not examined.
+//! after its stream and the catalog's source name, and every thumbnail of a Vista–11
+//! `thumbcache_*.db` an item named after its identifier, hashed and matched like a file; an
+//! OLE file that is no thumbnail cache is reported as not examined.
 //!
-//! The Thumbs.db files are built here by a test writer, with the `cfb` crate, from the
-//! published layout (module docs of `evidence::container::thumbs_db`): no Windows tool
-//! runs on this machine to make a real one.
+//! The cache files are built here by test writers from the published layouts (module docs
+//! of `evidence::container::thumbs_db` and `::thumbcache`; Thumbs.db with the `cfb` crate):
+//! no Windows runs on this machine to make real ones. The thumbcache files are also read
+//! by Fox-IT's `dissect.thumbcache` (PyPI), whose entries must equal ours.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Cursor, Write};
 use std::path::Path;
@@ -183,4 +186,144 @@ fn a_truncated_thumbs_db_is_one_failure() {
     let found = outcomes(&recs, Path::new(&ev));
     assert_eq!(found["Thumbs.db"], "file");
     assert_eq!(found["Thumbs.db!/$Unread"], "failure");
+}
+
+/// A thumbcache file of format `version` (0x14 Vista, 0x15 Windows 7, 0x20 Windows 10) of
+/// `(identifier, padding, data)` entries, laid out as the module docs of
+/// `evidence::container::thumbcache` give it; checksums left zero.
+fn thumbcache(version: u32, entries: &[(&str, usize, &[u8])]) -> Vec<u8> {
+    let mut out = b"CMMM".to_vec();
+    out.extend(version.to_le_bytes());
+    out.extend(1u32.to_le_bytes()); // cache type
+    out.extend([0u8; 12]);
+    for (n, (id, padding, data)) in entries.iter().enumerate() {
+        let id: Vec<u8> = id.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut entry = b"CMMM".to_vec();
+        entry.extend([0u8; 4]); // size, set below
+        entry.extend((n as u64 + 1).to_le_bytes()); // hash
+        if version == 0x14 {
+            entry.extend("jpg\0".encode_utf16().flat_map(u16::to_le_bytes));
+        }
+        for len in [id.len(), *padding, data.len(), 0] {
+            entry.extend((len as u32).to_le_bytes());
+        }
+        if version > 0x15 {
+            entry.extend([0u8; 8]);
+        }
+        entry.extend([0u8; 16]); // data and header checksums
+        entry.extend(&id);
+        entry.extend(vec![0u8; *padding]);
+        entry.extend_from_slice(data);
+        let size = entry.len() as u32;
+        entry[4..8].copy_from_slice(&size.to_le_bytes());
+        out.extend(entry);
+    }
+    out
+}
+
+/// `identifier → MD5 of the data` of every entry with data, as `dissect.thumbcache` reads
+/// `file`; `None` where the package is not installed (outside CI).
+fn dissect_entries(file: &Path) -> Option<BTreeMap<String, String>> {
+    let script = r"
+import hashlib, sys
+from dissect.thumbcache.thumbcache_file import ThumbcacheFile
+with open(sys.argv[1], 'rb') as fh:
+    for e in ThumbcacheFile(fh).entries():
+        if e.data:
+            print(e.identifier.rstrip('\0'), hashlib.md5(e.data).hexdigest())
+";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            std::env::var_os("CI").is_none() || !err.contains("ModuleNotFoundError"),
+            "CI must run the dissect.thumbcache oracle (.ci/setup installs it)"
+        );
+        assert!(err.contains("ModuleNotFoundError"), "dissect failed: {err}");
+        return None;
+    }
+    Some(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (id, md5) = l.split_once(' ').unwrap();
+                (id.to_string(), md5.to_string())
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn thumbcache_entries_are_items_as_dissect_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    let listed = jpeg_bytes(&picture(Pattern::Shapes, 96, 72, 1), 80);
+    let other = jpeg_bytes(&picture(Pattern::Gradient, 64, 48, 4), 80);
+    let entries: [(&str, usize, &[u8]); 3] = [
+        ("a1b2c3d4e5f60718", 8, &listed),
+        ("0000000000000000", 0, b""), // a placeholder: no data, no item
+        ("ffeeddccbbaa9988", 0, &other),
+    ];
+    for (name, version) in [
+        ("thumbcache_256.db", 0x20),
+        ("thumbcache_96.db", 0x15),
+        ("thumbcache_32.db", 0x14),
+    ] {
+        fs::write(ev.join(name), thumbcache(version, &entries)).unwrap();
+    }
+    let list = dir.path().join("list.jsonl");
+    let md5 = |data: &[u8]| hex::encode(FileDigests::of(data).md5);
+    fs::write(
+        &list,
+        format!(
+            "{}\n",
+            json!({"algorithm": "md5", "hash": md5(&listed), "id": "THUMB"})
+        ),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("hashsweep")
+        .unwrap()
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .args(["-q", "--all-files"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let recs = records(&out.stdout);
+    let mut want = BTreeMap::new();
+    for file in ["thumbcache_256.db", "thumbcache_32.db", "thumbcache_96.db"] {
+        want.insert(file.to_string(), "file".to_string());
+        want.insert(format!("{file}!/a1b2c3d4e5f60718"), "match".to_string());
+        want.insert(format!("{file}!/ffeeddccbbaa9988"), "file".to_string());
+    }
+    assert_eq!(outcomes(&recs, &ev), want);
+    for file in ["thumbcache_256.db", "thumbcache_32.db", "thumbcache_96.db"] {
+        let ours: BTreeMap<String, String> = recs
+            .iter()
+            .filter_map(|r| {
+                let path = r["path"].as_str()?;
+                let prefix = format!("{}!/", ev.join(file).display());
+                let id = path.strip_prefix(&prefix)?;
+                Some((id.to_string(), r["hashes"]["md5"].as_str()?.to_string()))
+            })
+            .collect();
+        assert_eq!(ours["ffeeddccbbaa9988"], md5(&other));
+        let record = recs
+            .iter()
+            .find(|r| r["path"] == format!("{}!/a1b2c3d4e5f60718", ev.join(file).display()))
+            .unwrap();
+        assert_eq!(record["container"]["format"], "thumbcache");
+        assert_eq!(record["container"]["offset"], 24);
+        if let Some(theirs) = dissect_entries(&ev.join(file)) {
+            assert_eq!(ours, theirs, "{file}: hashsweep and dissect.thumbcache");
+        }
+    }
 }

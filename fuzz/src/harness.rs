@@ -111,7 +111,7 @@ pub fn disk_image(data: &[u8]) {
 /// its length, walked to the end with every entry decompressed under a scaled-down bomb
 /// budget (as a scan charges it).
 pub fn archive(data: &[u8]) {
-    const FORMATS: [ContainerFormat; 8] = [
+    const FORMATS: [ContainerFormat; 9] = [
         ContainerFormat::Zip,
         ContainerFormat::SevenZip,
         ContainerFormat::Tar,
@@ -120,6 +120,7 @@ pub fn archive(data: &[u8]) {
         ContainerFormat::Xz,
         ContainerFormat::Zstd,
         ContainerFormat::ThumbsDb,
+        ContainerFormat::Thumbcache,
     ];
     let format = sniff_container(data)
         .filter(|f| f.is_supported())

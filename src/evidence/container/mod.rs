@@ -14,6 +14,7 @@ mod guard;
 mod sevenz;
 mod stream;
 mod tar;
+pub mod thumbcache;
 pub mod thumbs_db;
 mod zip;
 
@@ -52,6 +53,8 @@ pub enum ContainerFormat {
     /// An OLE compound file, opened as a Windows thumbnail cache (`Thumbs.db`); any other
     /// OLE file (an Office 97–2003 document, an installer) is reported as not examined.
     ThumbsDb,
+    /// A Windows Vista–11 thumbnail cache (`thumbcache_256.db`): its cached thumbnails.
+    Thumbcache,
 }
 
 impl ContainerFormat {
@@ -70,6 +73,7 @@ impl ContainerFormat {
             ContainerFormat::Ico => "ico",
             ContainerFormat::Tiff => "tiff",
             ContainerFormat::ThumbsDb => "thumbs_db",
+            ContainerFormat::Thumbcache => "thumbcache",
         }
     }
 
@@ -109,6 +113,8 @@ pub fn sniff_container(head: &[u8]) -> Option<ContainerFormat> {
         Some(ContainerFormat::Rar)
     } else if starts(thumbs_db::OLE_MAGIC) {
         Some(ContainerFormat::ThumbsDb)
+    } else if starts(thumbcache::SIGNATURE) {
+        Some(ContainerFormat::Thumbcache)
     } else if head.len() >= 263 && (&head[257..263] == b"ustar\0" || &head[257..263] == b"ustar ") {
         Some(ContainerFormat::Tar)
     } else {
@@ -261,6 +267,7 @@ pub fn read_entries(
         | ContainerFormat::Xz
         | ContainerFormat::Zstd => stream::read_entries(format, bytes, name, &mut capped),
         ContainerFormat::ThumbsDb => thumbs_db::read_entries(bytes, &mut capped),
+        ContainerFormat::Thumbcache => thumbcache::read_entries(bytes, &mut capped),
         ContainerFormat::Rar
         | ContainerFormat::Exif
         | ContainerFormat::Mpf
