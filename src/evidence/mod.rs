@@ -159,6 +159,10 @@ pub enum SkipReason {
     /// A regular file of zero bytes as listed: no content to hash or match (the empty
     /// file's digests are on many lists and would match every empty file).
     Empty,
+    /// A deleted file whose metadata survives but whose content the filesystem cleared on
+    /// deletion (ext4 zeroes a deleted inode's size and extents): listed so that the file
+    /// list equals The Sleuth Kit's, with nothing to read.
+    ContentErased,
 }
 
 /// The two kinds of skipped item (docs/report-format.md, "Skip reasons"): an examiner must
@@ -197,6 +201,7 @@ impl SkipReason {
             SkipReason::TooLarge { .. } => "too_large",
             SkipReason::Recursive => "recursive_container",
             SkipReason::Empty => "empty",
+            SkipReason::ContentErased => "content_erased",
         }
     }
 
@@ -208,6 +213,7 @@ impl SkipReason {
             SkipReason::Symlink
             | SkipReason::SpecialFile
             | SkipReason::Empty
+            | SkipReason::ContentErased
             | SkipReason::HardLink
             | SkipReason::Recursive => SkipKind::NothingToExamine,
             SkipReason::Interrupted

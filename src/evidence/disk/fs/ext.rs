@@ -373,7 +373,8 @@ impl ExtVolume<'_> {
         Ok(())
     }
 
-    /// Deleted regular inodes with content that no directory name points to. A corrupt
+    /// Deleted inodes that no directory name points to, as `$OrphanFiles/OrphanFile-<inode>`
+    /// (The Sleuth Kit's names), with or without content left. A corrupt
     /// inode table can make `ext4fs-core` panic while it is read (found by fuzzing: an
     /// index out of bounds in `iter_inodes_in_group`): that stops only this scan for
     /// deleted inodes, recorded as a failed `$OrphanFiles` item; the named files stand.
@@ -390,19 +391,22 @@ impl ExtVolume<'_> {
             }
         };
         for (ino, inode) in all {
+            // As The Sleuth Kit lists them: every deleted inode no name points to, but a
+            // directory (its entries, if any survive, are found by their own inodes).
             let wanted = inode.is_deleted()
-                && inode.file_type() == FileType::RegularFile
-                && inode.size > 0
+                && inode.file_type() != FileType::Directory
                 && !w.named_deleted.contains(&ino);
             if !wanted {
                 continue;
             }
             let path = format!("$OrphanFiles/OrphanFile-{ino}").into_bytes();
-            let entry = self.entry(path, ino, &inode, true);
-            // Without a name and without content there is nothing to report.
-            if has_content(&entry.data) {
-                w.out.push(entry);
+            let mut entry = self.entry(path, ino, &inode, true);
+            if !has_content(&entry.data) {
+                // ext4 clears a deleted inode's size and extents: the file is listed (its
+                // times and owner survive), with nothing to read.
+                entry.data = FileData::Skipped(SkipReason::ContentErased);
             }
+            w.out.push(entry);
         }
     }
 }
