@@ -2,7 +2,7 @@
 # Fuzz one target of hashsweep's untrusted-input parsers with cargo-fuzz (libFuzzer).
 #
 #   fuzz/run.sh TARGET [SECONDS]      TARGET: picture | lists | disk_image | archive | carve |
-#                                     vpdq_list
+#                                     vpdq_list | thumbcache
 #                                     (default 600 s)
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is enough:
@@ -18,7 +18,7 @@
 # tests/fuzz_regressions.rs replays it in every test run.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?usage: fuzz/run.sh picture|lists|disk_image|archive|carve|vpdq_list [SECONDS]}
+target=${1:?usage: fuzz/run.sh picture|lists|disk_image|archive|carve|vpdq_list|thumbcache [SECONDS]}
 seconds=${2:-600}
 corpus=corpus/$target
 mkdir -p "$corpus" "artifacts/$target"
@@ -130,6 +130,7 @@ case $target in
   archive) seed_archives; max_len=65536 ;;
   carve) seed_pictures; max_len=65536 ;;
   vpdq_list) cp regressions/vpdq_list/seed-* "$corpus/"; max_len=16384 ;;
+  thumbcache) cp regressions/thumbcache/seed-* "$corpus/"; max_len=65536 ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 rm -f "$corpus"/README.md

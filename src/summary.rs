@@ -53,6 +53,11 @@ pub struct Counts {
     /// Items carved from disk-image bytes no listed file owns.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub carved: u64,
+    /// Thumbnails kept apart from their picture: EXIF thumbnails of JPEGs and the entries
+    /// of Windows thumbnail caches (`Thumbs.db`, `thumbcache_*.db`). Each is also counted
+    /// in `entries_seen`; written only when non-zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub thumbnails: u64,
     /// Files recognised as videos (hashed, failed or not decoded).
     #[serde(default)]
     pub videos: u64,
@@ -93,6 +98,7 @@ impl Counts {
         self.entries_seen += u64::from(tally.entry);
         self.orphans += u64::from(tally.orphan);
         self.carved += u64::from(tally.carved);
+        self.thumbnails += u64::from(tally.thumbnail);
         self.videos += u64::from(tally.video);
         self.video_frames_hashed += tally.video_frames;
         if let Some(reason) = &tally.video_not_decoded {
@@ -188,6 +194,8 @@ pub struct FileTally {
     pub orphan: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub carved: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub thumbnail: bool,
     /// For a skipped item: whether its content went unexamined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_kind: Option<SkipKind>,
@@ -219,6 +227,10 @@ impl FileTally {
             entry: result.entry.is_some(),
             orphan: result.location.as_ref().is_some_and(|l| l.orphan),
             carved: result.location.as_ref().is_some_and(|l| l.carved.is_some()),
+            thumbnail: result
+                .entry
+                .as_ref()
+                .is_some_and(|e| !e.unread && e.format.holds_thumbnails()),
             skip_kind: match &result.outcome {
                 Outcome::Skipped(reason) => Some(reason.kind()),
                 _ => None,

@@ -60,6 +60,12 @@ fn carve_inputs_never_panic() {
 }
 
 #[test]
+fn thumbcache_inputs_never_panic() {
+    let n = replay(harness::thumbcache, &["fuzz/regressions/thumbcache"]);
+    assert_eq!(n, 4, "the four seeds");
+}
+
+#[test]
 fn disk_image_inputs_never_panic() {
     replay(harness::disk_image, &["fuzz/regressions/disk_image"]);
 }

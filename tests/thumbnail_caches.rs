@@ -152,6 +152,8 @@ fn thumbs_db_thumbnails_are_items_matched_like_files() {
     let summary = recs.last().unwrap();
     assert_eq!(summary["files_seen"], 6);
     assert_eq!(summary["matched"], 1);
+    // The three thumbnails, not the unread report.doc item.
+    assert_eq!(summary["thumbnails"], 3);
 }
 
 /// A Thumbs.db cut short: what the OLE reader cannot read is one failure naming it; the
@@ -305,6 +307,7 @@ fn thumbcache_entries_are_items_as_dissect_reads_them() {
         want.insert(format!("{file}!/ffeeddccbbaa9988"), "file".to_string());
     }
     assert_eq!(outcomes(&recs, &ev), want);
+    assert_eq!(recs.last().unwrap()["thumbnails"], 6);
     for file in ["thumbcache_256.db", "thumbcache_32.db", "thumbcache_96.db"] {
         let ours: BTreeMap<String, String> = recs
             .iter()

@@ -141,6 +141,23 @@ pub fn archive(data: &[u8]) {
     });
 }
 
+/// Windows thumbnail caches: the thumbcache entry walker, and the Thumbs.db catalog parser
+/// and thumbnail-stream reader, straight on the bytes (the OLE layer, the `cfb` crate, is
+/// reached through the `archive` target). Every entry's data must lie inside the input.
+pub fn thumbcache(data: &[u8]) {
+    use hashsweep::evidence::container::{thumbcache, thumbs_db};
+    let (entries, _) = thumbcache::parse_entries(data);
+    let range = data.as_ptr_range();
+    for entry in entries {
+        let inside = entry.data.is_empty() || range.contains(&entry.data.as_ptr());
+        assert!(inside, "entry data outside the input");
+    }
+    let _ = thumbs_db::parse_catalog(data);
+    if let Some(picture) = thumbs_db::picture_in_stream(data) {
+        assert!(picture.len() <= data.len());
+    }
+}
+
 /// The carver's structure walkers (every picture kind, at every header they accept), the
 /// FAT orphan-directory test and the EXIF thumbnail finder, straight on the bytes: an end
 /// past the input, or a thumbnail that is not where it says, is a bug.

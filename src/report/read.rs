@@ -265,6 +265,8 @@ pub struct SummaryIn {
     pub orphans: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub carved: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub thumbnails: u64,
     pub skipped: BTreeMap<String, u64>,
     pub not_examined: BTreeMap<String, u64>,
     pub nothing_to_examine: BTreeMap<String, u64>,

@@ -77,6 +77,15 @@ impl ContainerFormat {
         }
     }
 
+    /// Whether the entries are thumbnails kept apart from their pictures (the summary's
+    /// `thumbnails`): an EXIF thumbnail, a Windows thumbnail cache's entries.
+    pub fn holds_thumbnails(self) -> bool {
+        matches!(
+            self,
+            ContainerFormat::Exif | ContainerFormat::ThumbsDb | ContainerFormat::Thumbcache
+        )
+    }
+
     /// Whether `read_entries` lists and reads the entries (a picture's embedded children are
     /// found by `embedded`, not here).
     pub fn is_supported(self) -> bool {
