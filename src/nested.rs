@@ -404,10 +404,10 @@ impl Walk<'_, '_> {
 impl Scanner<'_> {
     /// The pictures inside a picture, each scanned as a child: the EXIF thumbnail of a JPEG
     /// (`a.jpg!/exif-thumbnail`; a listed picture's thumbnail often survives editing of the
-    /// picture) and its MPF secondary images (`a.jpg!/mpf-2`), every image of a multi-image icon (`a.ico!/icon-2-32x32`), every TIFF page
-    /// after the first (`scan.tif!/page-2`). The finders run inside a panic guard like every
-    /// parser of evidence. What a finder could not read is returned as a note for the
-    /// parent's record, which stands either way.
+    /// picture) and its MPF secondary images (`a.jpg!/mpf-2`), every image of a multi-image
+    /// icon (`a.ico!/icon-2-32x32`), every TIFF page after the first (`scan.tif!/page-2`).
+    /// The finders run inside a panic guard like every parser of evidence. What a finder
+    /// could not read is returned as a note for the parent's record, which stands either way.
     pub(crate) fn scan_embedded(
         &self,
         picture: &[u8],

@@ -14,9 +14,10 @@
 //!
 //! Each entry with data is one item named by its identifier (else its hash in hex), with
 //! its size and offset: the cache keeps no time and no source name. Entries without data
-//! (placeholders Explorer keeps in every size) are not items. The walk stops at the first entry whose signature or sizes do not hold (a
-//! failure naming its offset). The two CRC-64 checksums are not verified: no real cache
-//! file was at hand to confirm which CRC-64 variant Explorer uses.
+//! (placeholders Explorer keeps in every size) are not items. The walk stops at the first
+//! entry whose signature or sizes do not hold (a failure naming its offset). The two CRC-64
+//! checksums are not verified: no real cache file was at hand to confirm which CRC-64
+//! variant Explorer uses.
 
 use super::{ContainerError, ContainerFormat, EntryBody, EntryInfo, Flow, Visitor};
 
