@@ -15,10 +15,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{json, Value};
 
-use crate::support::{outcomes, pdq_oracle, records, run};
+use crate::support::{outcomes, pdq_oracle, run, scan};
 
 /// Writes into the current directory: pictures p1…p5 as PNG in `oracle/`, and in `ev/`:
 /// `doc.tif` (pages p1, p2, p3), `icon.ico` (p5 at 128×128, then p4 at 256×256, as
@@ -120,22 +119,9 @@ fn pictures_inside_pictures_are_children_matched_like_files() {
         .current_dir(dir.path()));
     let list = pdq_list(dir.path());
     let ev = dir.path().join("ev");
-    let scan = |extra: &[&str]| {
-        let out = Command::cargo_bin("hashsweep")
-            .unwrap()
-            .arg("scan")
-            .arg(&ev)
-            .arg("-l")
-            .arg(&list)
-            .args(["-q", "--all-files"])
-            .args(extra)
-            .output()
-            .unwrap();
-        (out.status.code(), out.stdout)
-    };
-    let (code, stdout) = scan(&[]);
-    assert_eq!(code, Some(1), "{}", String::from_utf8_lossy(&stdout));
-    let recs = records(&stdout);
+    let scan = |extra: &[&str]| scan(&ev, &list, &[&["--all-files"], extra].concat());
+    let (code, recs) = scan(&[]);
+    assert_eq!(code, Some(1), "{recs:?}");
 
     let found: BTreeMap<String, String> = outcomes(&recs, &ev);
     let want: BTreeMap<String, String> = [
@@ -204,10 +190,10 @@ fn pictures_inside_pictures_are_children_matched_like_files() {
             .collect()
     };
     let (_, single) = scan(&["--threads", "1"]);
-    assert_eq!(files(records(&single)), files(recs.clone()));
+    assert_eq!(files(single), files(recs.clone()));
     let (code, flat) = scan(&["--no-archives"]);
     assert_eq!(code, Some(0));
-    let flat: Vec<String> = outcomes(&records(&flat), &ev).into_keys().collect();
+    let flat: Vec<String> = outcomes(&flat, &ev).into_keys().collect();
     assert_eq!(
         flat,
         [

@@ -16,13 +16,12 @@ use std::io::{Cursor, Write};
 use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::json;
 
 use hashsweep::digest::FileDigests;
 use hashsweep::synth::{jpeg_bytes, picture, Pattern};
 
-use crate::support::{outcomes, records};
+use crate::support::{outcomes, scan};
 
 /// A catalog (version 7) naming `(id, source name, FILETIME)`.
 fn catalog(entries: &[(u32, &str, u64)]) -> Vec<u8> {
@@ -101,17 +100,8 @@ fn thumbs_db_thumbnails_are_items_matched_like_files() {
     )
     .unwrap();
 
-    let out = Command::cargo_bin("hashsweep")
-        .unwrap()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .args(["-q", "--all-files"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let recs = records(&out.stdout);
+    let (code, recs) = scan(&ev, &list, &["--all-files"]);
+    assert_eq!(code, Some(1));
     let found = outcomes(&recs, &ev);
     let want: Vec<(&str, &str)> = vec![
         ("Thumbs.db", "file"),
@@ -174,17 +164,8 @@ fn a_truncated_thumbs_db_is_one_failure() {
         "{\"algorithm\":\"md5\",\"hash\":\"00000000000000000000000000000001\",\"id\":\"x\"}\n",
     )
     .unwrap();
-    let out = Command::cargo_bin("hashsweep")
-        .unwrap()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .args(["-q", "--all-files"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let recs = records(&out.stdout);
+    let (code, recs) = scan(&ev, &list, &["--all-files"]);
+    assert_eq!(code, Some(0));
     let found = outcomes(&recs, Path::new(&ev));
     assert_eq!(found["Thumbs.db"], "file");
     assert_eq!(found["Thumbs.db!/$Unread"], "failure");
@@ -289,17 +270,8 @@ fn thumbcache_entries_are_items_as_dissect_reads_them() {
         ),
     )
     .unwrap();
-    let out = Command::cargo_bin("hashsweep")
-        .unwrap()
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&list)
-        .args(["-q", "--all-files"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let recs = records(&out.stdout);
+    let (code, recs) = scan(&ev, &list, &["--all-files"]);
+    assert_eq!(code, Some(1));
     let mut want = BTreeMap::new();
     for file in ["thumbcache_256.db", "thumbcache_32.db", "thumbcache_96.db"] {
         want.insert(file.to_string(), "file".to_string());

@@ -46,3 +46,17 @@ pub fn outcomes(records: &[Value], root: &Path) -> BTreeMap<String, String> {
         })
         .collect()
 }
+
+/// `hashsweep scan EVIDENCE -l LIST -q ARGS…`: its exit code and report records.
+pub fn scan(evidence: &Path, list: &Path, extra: &[&str]) -> (Option<i32>, Vec<Value>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .arg("scan")
+        .arg(evidence)
+        .arg("-l")
+        .arg(list)
+        .arg("-q")
+        .args(extra)
+        .output()
+        .unwrap();
+    (out.status.code(), records(&out.stdout))
+}

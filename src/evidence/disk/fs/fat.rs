@@ -211,19 +211,10 @@ impl<'a> FatVolume<'a> {
             },
         };
         let cs = g.cluster_size as usize;
-        let mut out = Vec::new();
-        for c in clusters {
-            let Some(off) = g.cluster_offset(c) else {
-                break;
-            };
-            let start = out.len();
-            out.resize(start + cs, 0);
-            if read_exact_at(self.src, off, &mut out[start..]).is_err() {
-                out.truncate(start);
-                break;
-            }
-        }
-        out
+        let regions = clusters
+            .into_iter()
+            .map_while(|c| g.cluster_offset(c).map(|off| (off, cs)));
+        read_regions(self.src, regions)
     }
 
     /// Raw bytes of exFAT directory `id`, from the runs `fat-core` reads it from (a
@@ -233,22 +224,10 @@ impl<'a> FatVolume<'a> {
         let Ok(runs) = self.fs.runs(id) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        for (offset, len) in runs {
-            let Ok(len) = usize::try_from(len) else {
-                break;
-            };
-            if out.len() + len > 64 << 20 {
-                break;
-            }
-            let start = out.len();
-            out.resize(start + len, 0);
-            if read_exact_at(self.src, offset, &mut out[start..]).is_err() {
-                out.truncate(start);
-                break;
-            }
-        }
-        out
+        let regions = runs
+            .into_iter()
+            .map_while(|(offset, len)| Some((offset, usize::try_from(len).ok()?)));
+        read_regions(self.src, regions)
     }
 
     /// A directory's clusters: its chain until the end mark, a repeat, or 64 MiB.
@@ -346,6 +325,24 @@ impl<'a> FatVolume<'a> {
         }
         Ok(())
     }
+}
+
+/// The bytes of `regions` (image offset, length) one after another, up to 64 MiB (a
+/// directory's size cap) or the first region that cannot be read.
+fn read_regions(src: &dyn ByteSource, regions: impl Iterator<Item = (u64, usize)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (offset, len) in regions {
+        if out.len() + len > 64 << 20 {
+            break;
+        }
+        let start = out.len();
+        out.resize(start + len, 0);
+        if read_exact_at(src, offset, &mut out[start..]).is_err() {
+            out.truncate(start);
+            break;
+        }
+    }
+    out
 }
 
 /// The long name of a deleted entry at `slot` of a directory's bytes. Deletion overwrites
