@@ -46,13 +46,13 @@ pub fn find_exif_thumbnail(parent: &[u8]) -> Result<Vec<EmbeddedItem>, ExifError
     let count = usize::from(order.u16(tiff, ifd1).ok_or(at("IFD1", ifd1))?);
     let (mut offset, mut length) = (None, None);
     for i in 0..count {
-        let entry = ifd1 + 2 + i * 12;
-        let tag = order.u16(tiff, entry).ok_or(at("IFD1 entry", entry))?;
+        let entry = order
+            .ifd_entry(tiff, ifd1, i)
+            .map_err(|entry| at("IFD1 entry", entry))?;
         // LONG values (type 4), count 1: the value sits in the entry itself.
-        let value = order.u32(tiff, entry + 8).ok_or(at("IFD1 entry", entry))?;
-        match tag {
-            TAG_THUMBNAIL_OFFSET => offset = Some(value),
-            TAG_THUMBNAIL_LENGTH => length = Some(value),
+        match entry.tag {
+            TAG_THUMBNAIL_OFFSET => offset = Some(entry.value),
+            TAG_THUMBNAIL_LENGTH => length = Some(entry.value),
             _ => {}
         }
     }

@@ -1,5 +1,6 @@
 //! What the EXIF and MPF finders share: a JPEG's application segments, and the TIFF-style
-//! structures inside them (a byte order mark, then offsets relative to it).
+//! structures inside them (a byte order mark, then offsets relative to it, and IFDs of
+//! 12-byte entries).
 
 /// Start Of Image, the first two bytes of every JPEG.
 pub const SOI: [u8; 2] = [0xFF, 0xD8];
@@ -26,6 +27,15 @@ pub fn app_segment<'a>(jpeg: &'a [u8], marker: u8, signature: &[u8]) -> Option<(
     }
 }
 
+/// One 12-byte IFD entry: its tag, its count, and its value field (the value itself for a
+/// single LONG, else the offset of the data).
+#[derive(Clone, Copy)]
+pub struct IfdEntry {
+    pub tag: u16,
+    pub count: usize,
+    pub value: usize,
+}
+
 /// A TIFF structure's byte order, from its first two bytes (`II` or `MM`).
 #[derive(Clone, Copy)]
 pub enum Order {
@@ -48,6 +58,19 @@ impl Order {
             Order::Little => u16::from_le_bytes(v),
             Order::Big => u16::from_be_bytes(v),
         })
+    }
+
+    /// Entry `i` of the IFD at `ifd`; where it lies, when it runs past `tiff`.
+    pub fn ifd_entry(self, tiff: &[u8], ifd: usize, i: usize) -> Result<IfdEntry, usize> {
+        let at = ifd.saturating_add(2).saturating_add(i.saturating_mul(12));
+        let read = || {
+            Some(IfdEntry {
+                tag: self.u16(tiff, at)?,
+                count: self.u32(tiff, at.checked_add(4)?)?,
+                value: self.u32(tiff, at.checked_add(8)?)?,
+            })
+        };
+        read().ok_or(at)
     }
 
     pub fn u32(self, b: &[u8], at: usize) -> Option<usize> {

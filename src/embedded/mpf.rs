@@ -44,15 +44,12 @@ pub fn find_mpf_images(parent: &[u8]) -> Result<Vec<EmbeddedItem>, MpfError> {
     let count = usize::from(order.u16(segment, ifd).ok_or(at("index IFD", ifd))?);
     let mut entries = None;
     for i in 0..count {
-        let entry = ifd + 2 + i * 12;
-        let tag = order
-            .u16(segment, entry)
-            .ok_or(at("index IFD entry", entry))?;
-        if tag == TAG_MP_ENTRY {
+        let entry = order
+            .ifd_entry(segment, ifd, i)
+            .map_err(|entry| at("index IFD entry", entry))?;
+        if entry.tag == TAG_MP_ENTRY {
             // UNDEFINED bytes, 16 per image, stored at an offset from the MP header.
-            let len = order.u32(segment, entry + 4).ok_or(at("MPEntry", entry))?;
-            let offset = order.u32(segment, entry + 8).ok_or(at("MPEntry", entry))?;
-            entries = Some((offset, len));
+            entries = Some((entry.value, entry.count));
         }
     }
     let Some((offset, len)) = entries else {
