@@ -57,12 +57,7 @@ struct Reference {
 }
 
 fn references(dir: &Path) -> BTreeMap<String, Reference> {
-    let out = python(&["oracle".as_ref(), dir.as_os_str()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::support::run(Command::new("python3").arg(script()).arg("oracle").arg(dir));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Cursor, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::json;
@@ -56,12 +56,23 @@ fn ole(streams: &[(&str, Vec<u8>)]) -> Vec<u8> {
     file.into_inner().into_inner()
 }
 
-#[test]
-fn thumbs_db_thumbnails_are_items_matched_like_files() {
+/// A test's directory: an empty evidence folder `ev/` and `list.jsonl` naming `listed` by
+/// MD5 (id `THUMB`).
+fn workspace(listed: &[u8]) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let ev = dir.path().join("ev");
     fs::create_dir(&ev).unwrap();
+    let list = dir.path().join("list.jsonl");
+    let md5 = hex::encode(FileDigests::of(listed).md5);
+    let line = json!({"algorithm": "md5", "hash": md5, "id": "THUMB"});
+    fs::write(&list, format!("{line}\n")).unwrap();
+    (dir, ev, list)
+}
+
+#[test]
+fn thumbs_db_thumbnails_are_items_matched_like_files() {
     let listed = jpeg_bytes(&picture(Pattern::Shapes, 96, 72, 1), 80);
+    let (_dir, ev, list) = workspace(&listed);
     let other = jpeg_bytes(&picture(Pattern::Gradient, 96, 72, 2), 80);
     // Stream 1: Windows XP's 12-byte header (length, id, picture length), then the JPEG.
     let mut xp = vec![12, 0, 0, 0, 1, 0, 0, 0];
@@ -87,16 +98,6 @@ fn thumbs_db_thumbnails_are_items_matched_like_files() {
     fs::write(
         ev.join("report.doc"),
         ole(&[("WordDocument", vec![7; 600])]),
-    )
-    .unwrap();
-    let list = dir.path().join("list.jsonl");
-    let md5 = hex::encode(FileDigests::of(&listed).md5);
-    fs::write(
-        &list,
-        format!(
-            "{}\n",
-            json!({"algorithm": "md5", "hash": md5, "id": "THUMB"})
-        ),
     )
     .unwrap();
 
@@ -150,20 +151,12 @@ fn thumbs_db_thumbnails_are_items_matched_like_files() {
 /// scan goes on.
 #[test]
 fn a_truncated_thumbs_db_is_one_failure() {
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
+    let (_dir, ev, list) = workspace(b"not in the evidence");
     let jpeg = jpeg_bytes(&picture(Pattern::Noise, 64, 64, 3), 80);
     let mut stream = vec![12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
     stream.extend_from_slice(&jpeg);
     let thumbs = ole(&[("Catalog", catalog(&[(1, "a.jpg", 0)])), ("1", stream)]);
     fs::write(ev.join("Thumbs.db"), &thumbs[..thumbs.len() / 2]).unwrap();
-    let list = dir.path().join("list.jsonl");
-    fs::write(
-        &list,
-        "{\"algorithm\":\"md5\",\"hash\":\"00000000000000000000000000000001\",\"id\":\"x\"}\n",
-    )
-    .unwrap();
     let (code, recs) = scan(&ev, &list, &["--all-files"]);
     assert_eq!(code, Some(0));
     let found = outcomes(&recs, Path::new(&ev));
@@ -243,10 +236,8 @@ with open(sys.argv[1], 'rb') as fh:
 
 #[test]
 fn thumbcache_entries_are_items_as_dissect_reads_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("ev");
-    fs::create_dir(&ev).unwrap();
     let listed = jpeg_bytes(&picture(Pattern::Shapes, 96, 72, 1), 80);
+    let (_dir, ev, list) = workspace(&listed);
     let other = jpeg_bytes(&picture(Pattern::Gradient, 64, 48, 4), 80);
     let entries: [(&str, usize, &[u8]); 3] = [
         ("a1b2c3d4e5f60718", 8, &listed),
@@ -260,16 +251,7 @@ fn thumbcache_entries_are_items_as_dissect_reads_them() {
     ] {
         fs::write(ev.join(name), thumbcache(version, &entries)).unwrap();
     }
-    let list = dir.path().join("list.jsonl");
     let md5 = |data: &[u8]| hex::encode(FileDigests::of(data).md5);
-    fs::write(
-        &list,
-        format!(
-            "{}\n",
-            json!({"algorithm": "md5", "hash": md5(&listed), "id": "THUMB"})
-        ),
-    )
-    .unwrap();
     let (code, recs) = scan(&ev, &list, &["--all-files"]);
     assert_eq!(code, Some(1));
     let mut want = BTreeMap::new();

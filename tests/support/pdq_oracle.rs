@@ -34,16 +34,7 @@ pub fn available(test: &str) -> bool {
 
 /// PNG file name → (quality, [hash, then the eight dihedral variants]) for every PNG in `dir`.
 pub fn hashes(dir: &Path) -> BTreeMap<String, (u32, Vec<PdqHash>)> {
-    let out = Command::new("python3")
-        .arg(script())
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = super::run(Command::new("python3").arg(script()).arg(dir));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
