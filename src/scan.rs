@@ -423,7 +423,7 @@ impl<'a> Scanner<'a> {
         } = read;
         if let (Some(tee), Some(config)) = (video, &self.options.video) {
             // Video: the one hook into `video`; it owns the rest.
-            return self.video_step(config, tee, hashed);
+            return self.video_step(config, tee, hashed, parent, children);
         }
         if let Some((Sniffed::Container(format), cap)) = over_cap {
             hashed.notes.push(format!(
@@ -471,11 +471,15 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Decodes and matches a video. Frames that were not decoded (no ffmpeg, over the
+    /// size cap) are one `video!/$Unread` item, skipped with the reason.
     fn video_step(
         &self,
         config: &VideoConfig,
         tee: crate::video::VideoTee,
         mut hashed: Hashed,
+        parent: &Parent<'_>,
+        children: &mut Vec<FileResult>,
     ) -> Outcome {
         if hashed.is_known_good() && !hashed.has_alert_hit() {
             hashed
@@ -485,6 +489,14 @@ impl<'a> Scanner<'a> {
         }
         let (video, error) =
             crate::video::video_outcome(config, self.matcher, self.options.dihedral, tee);
+        if let Some(reason) = &video.not_decoded {
+            self.push_unread(
+                parent,
+                ContainerFormat::Video,
+                reason.clone().into(),
+                children,
+            );
+        }
         hashed.video = Some(Box::new(video));
         match error {
             None => Outcome::Hashed(Box::new(hashed)),

@@ -58,15 +58,13 @@ pub struct Counts {
     /// in `entries_seen`; written only when non-zero.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub thumbnails: u64,
-    /// Files recognised as videos (hashed, failed or not decoded).
+    /// Files recognised as videos (hashed or failed; frames not decoded are a skipped
+    /// `video!/$Unread` item).
     #[serde(default)]
     pub videos: u64,
     /// Video frames PDQ-hashed.
     #[serde(default)]
     pub video_frames_hashed: u64,
-    /// Videos digested but not decoded, by reason (`no video decoder`, …).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub videos_not_decoded: BTreeMap<String, u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -101,9 +99,6 @@ impl Counts {
         self.thumbnails += u64::from(tally.thumbnail);
         self.videos += u64::from(tally.video);
         self.video_frames_hashed += tally.video_frames;
-        if let Some(reason) = &tally.video_not_decoded {
-            *self.videos_not_decoded.entry(reason.clone()).or_insert(0) += 1;
-        }
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -202,8 +197,6 @@ pub struct FileTally {
     pub video: bool,
     #[serde(default)]
     pub video_frames: u64,
-    #[serde(default)]
-    pub video_not_decoded: Option<String>,
 }
 
 impl FileTally {
@@ -239,9 +232,6 @@ impl FileTally {
             video_frames: hashed
                 .and_then(|h| h.video.as_ref())
                 .map_or(0, |v| v.result.frames_hashed()),
-            video_not_decoded: hashed
-                .and_then(|h| h.video.as_ref())
-                .and_then(|v| v.not_decoded.clone()),
         }
     }
 }

@@ -508,7 +508,7 @@ fn truncated_video_fails_with_the_frames_hashed_so_far() {
 }
 
 #[test]
-fn without_ffmpeg_videos_are_digested_and_counted_as_not_decoded() {
+fn without_ffmpeg_videos_are_digested_and_their_frames_skipped() {
     let Some(_ffmpeg) = ffmpeg() else { return };
     let dir = TempDir::new().unwrap();
     let ev = dir.path().join("ev");
@@ -552,12 +552,24 @@ fn without_ffmpeg_videos_are_digested_and_counted_as_not_decoded() {
         .starts_with("none: ffmpeg not found"));
     let a = file_record(records, "a.mp4");
     assert_eq!(a["record"], "file");
-    assert_eq!(a["video"]["not_decoded"], "no video decoder");
+    assert_eq!(a["video"]["not_decoded"], "no_video_decoder");
     assert_eq!(a["video"]["frames_hashed"], 0);
+    assert!(
+        a["hashes"]["md5"].is_string(),
+        "the video itself is digested"
+    );
+    let frames = file_record(records, "a.mp4!/$Unread");
+    assert_eq!(frames["record"], "skipped");
+    assert_eq!(frames["reason"], "no_video_decoder");
+    assert_eq!(frames["skip_kind"], "not_examined");
+    assert_eq!(frames["container"]["format"], "video");
     let summary = records.last().unwrap();
     assert_eq!(summary["videos"], 1);
-    assert_eq!(summary["videos_not_decoded"]["no video decoder"], 1);
+    assert_eq!(summary["files_seen"], 2);
     assert_eq!(summary["hashed"], 1);
+    assert_eq!(summary["skipped"]["no_video_decoder"], 1);
+    assert_eq!(summary["not_examined"]["no_video_decoder"], 1);
+    assert_eq!(summary["entries_seen"], 1);
     // --no-video: digested only, no video object at all.
     let out = hashsweep()
         .args(["scan", "--all-files", "--no-video"])

@@ -163,6 +163,12 @@ pub enum SkipReason {
     /// deletion (ext4 zeroes a deleted inode's size and extents): listed so that the file
     /// list equals The Sleuth Kit's, with nothing to read.
     ContentErased,
+    /// A video whose frames were not decoded because no ffmpeg is installed: the video
+    /// itself is digested and matched exactly; this stands for its frames.
+    NoVideoDecoder,
+    /// A video larger than the in-memory cap for decoding: digested as it streamed, its
+    /// frames not decoded.
+    VideoTooLarge { limit: u64 },
 }
 
 /// The two kinds of skipped item (docs/report-format.md, "Skip reasons"): an examiner must
@@ -202,6 +208,8 @@ impl SkipReason {
             SkipReason::Recursive => "recursive_container",
             SkipReason::Empty => "empty",
             SkipReason::ContentErased => "content_erased",
+            SkipReason::NoVideoDecoder => "no_video_decoder",
+            SkipReason::VideoTooLarge { .. } => "too_large",
         }
     }
 
@@ -222,7 +230,9 @@ impl SkipReason {
             | SkipReason::Encrypted
             | SkipReason::ArchiveUnsupported { .. }
             | SkipReason::TooDeep { .. }
-            | SkipReason::TooLarge { .. } => SkipKind::NotExamined,
+            | SkipReason::TooLarge { .. }
+            | SkipReason::NoVideoDecoder
+            | SkipReason::VideoTooLarge { .. } => SkipKind::NotExamined,
         }
     }
 
@@ -242,6 +252,15 @@ impl SkipReason {
             ),
             SkipReason::TooDeep { depth } => Some(format!(
                 "container nested {depth} levels deep (--max-depth): entries not examined"
+            )),
+            SkipReason::NoVideoDecoder => Some(
+                "ffmpeg not found: the video's frames were not decoded (the video itself is \
+                 digested and matched exactly)"
+                    .to_string(),
+            ),
+            SkipReason::VideoTooLarge { limit } => Some(format!(
+                "video larger than {limit} bytes: its frames were not decoded (the video \
+                 itself is digested and matched exactly)"
             )),
             _ => None,
         }

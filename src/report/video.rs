@@ -4,10 +4,11 @@
 
 use serde::Serialize;
 
+use crate::evidence::SkipReason;
 use crate::list::ListRole;
 use crate::matcher::Hit;
 use crate::video::vpdq::FramePair;
-use crate::video::{VideoConfig, VideoFrame, VideoHit, VideoMatch, VideoOutcome, NO_DECODER};
+use crate::video::{VideoConfig, VideoFrame, VideoHit, VideoMatch, VideoOutcome};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VideoRecord<'a> {
@@ -19,8 +20,9 @@ pub struct VideoRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame_rate: Option<&'a str>,
     pub frames_hashed: u64,
+    /// The skip reason code of the video's `$Unread` item, when its frames were not decoded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_decoded: Option<&'a str>,
+    pub not_decoded: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frame_hits: Vec<FrameHitRecord<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -96,9 +98,9 @@ impl VideoHeader {
         Some(VideoHeader {
             decoder: match &config.ffmpeg {
                 Some(f) => f.version.clone(),
-                None => format!(
-                    "none: ffmpeg not found; videos are digested and counted as \"{NO_DECODER}\""
-                ),
+                None => "none: ffmpeg not found; videos are digested and matched exactly, \
+                         their frames counted as skipped: no_video_decoder"
+                    .to_string(),
             },
             seconds_per_hash: config.seconds_per_hash,
             timeout_seconds: config.limits.timeout.as_secs(),
@@ -128,7 +130,7 @@ impl<'a> VideoRecord<'a> {
             height: hashes.map(|h| h.height),
             frame_rate: hashes.map(|h| h.frame_rate.as_str()),
             frames_hashed: video.result.frames_hashed(),
-            not_decoded: video.not_decoded.as_deref(),
+            not_decoded: video.not_decoded.as_ref().map(SkipReason::code),
             frame_hits: video.result.frame_hits.iter().map(frame_hit).collect(),
             video_matches: video.result.video_matches.iter().map(video_match).collect(),
             frames: hashes

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::algorithm::Algorithm;
+use crate::evidence::SkipReason;
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
@@ -65,12 +66,10 @@ impl VideoResult {
 pub struct VideoOutcome {
     pub container: VideoContainer,
     pub result: VideoResult,
-    /// Why the video was digested but not decoded (no decoder, over the size cap).
-    pub not_decoded: Option<String>,
+    /// Why the video was digested but not decoded (no decoder, over the size cap): the
+    /// reason of its `video!/$Unread` item.
+    pub not_decoded: Option<SkipReason>,
 }
-
-/// Why a video is not decoded when no ffmpeg is installed.
-pub const NO_DECODER: &str = "no video decoder";
 
 /// The per-file pipeline's one call: finishes the in-memory copy, hashes and matches the
 /// video. The error, if any, is the file's failure (what was hashed is kept).
@@ -93,13 +92,15 @@ pub fn video_outcome(
     let input = match tee.finish() {
         Err(e) => return (outcome, Some(format!("video not decoded: {e}"))),
         Ok(None) => {
-            outcome.not_decoded = Some(format!("video larger than {} bytes", config.max_bytes));
+            outcome.not_decoded = Some(SkipReason::VideoTooLarge {
+                limit: config.max_bytes,
+            });
             return (outcome, None);
         }
         Ok(Some(input)) => input,
     };
     if config.ffmpeg.is_none() {
-        outcome.not_decoded = Some(NO_DECODER.to_string());
+        outcome.not_decoded = Some(SkipReason::NoVideoDecoder);
         return (outcome, None);
     }
     let (result, error) = scan_video(config, matcher, dihedral, &input, container);

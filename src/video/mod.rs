@@ -22,9 +22,7 @@ use image::{DynamicImage, RgbImage};
 use crate::pdq::{pdq_from_image, PdqOutput, PdqPipeline};
 pub use ffmpeg::{DecodeError, Ffmpeg, Limits, Probe};
 pub use input::{VideoBytes, VideoInput, VideoTee};
-pub use matching::{
-    scan_video, video_outcome, VideoHit, VideoMatch, VideoOutcome, VideoResult, NO_DECODER,
-};
+pub use matching::{scan_video, video_outcome, VideoHit, VideoMatch, VideoOutcome, VideoResult};
 pub use sniff::{sniff_video, VideoContainer, VIDEO_SNIFF_LEN};
 pub use vpdq::{VpdqFeature, VpdqThresholds};
 

@@ -55,6 +55,9 @@ pub enum ContainerFormat {
     ThumbsDb,
     /// A Windows Vista–11 thumbnail cache (`thumbcache_256.db`): its cached thumbnails.
     Thumbcache,
+    /// A video's frames, decoded by ffmpeg and matched inside the video's own record. Named
+    /// as a container only by `video!/$Unread`, the item for frames that were not decoded.
+    Video,
 }
 
 impl ContainerFormat {
@@ -74,6 +77,7 @@ impl ContainerFormat {
             ContainerFormat::Tiff => "tiff",
             ContainerFormat::ThumbsDb => "thumbs_db",
             ContainerFormat::Thumbcache => "thumbcache",
+            ContainerFormat::Video => "video",
         }
     }
 
@@ -96,6 +100,7 @@ impl ContainerFormat {
                 | ContainerFormat::Mpf
                 | ContainerFormat::Ico
                 | ContainerFormat::Tiff
+                | ContainerFormat::Video
         )
     }
 }
@@ -281,7 +286,8 @@ pub fn read_entries(
         | ContainerFormat::Exif
         | ContainerFormat::Mpf
         | ContainerFormat::Ico
-        | ContainerFormat::Tiff => Err(ContainerError::unreadable(
+        | ContainerFormat::Tiff
+        | ContainerFormat::Video => Err(ContainerError::unreadable(
             format,
             "not an archive hashsweep reads",
         )),
