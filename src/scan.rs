@@ -83,6 +83,14 @@ impl Hashed {
         self.hits.iter().any(|h| h.role == ListRole::KnownGood)
     }
 
+    /// Every hit: the file's own, and a video's frame hits and vPDQ matches.
+    pub fn hit_count(&self) -> usize {
+        self.hits.len()
+            + self.video.as_ref().map_or(0, |v| {
+                v.result.frame_hits.len() + v.result.video_matches.len()
+            })
+    }
+
     /// A picture whose PDQ hash is under the quality cut-off, so it was never matched
     /// perceptually (its digests were): counted, and listed with `--list-low-quality`.
     pub fn is_pdq_gated(&self) -> bool {

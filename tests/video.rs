@@ -100,6 +100,25 @@ fn scan(evidence: &Path, list: &Path, extra: &[&str]) -> (i32, Vec<Value>) {
     (out.status.code().unwrap(), records(&out.stdout))
 }
 
+/// `hashsweep report --format FORMAT` of `records` (a scan's output), as text.
+fn render(dir: &Path, records: &[Value], format: &str) -> String {
+    let path = dir.join(format!("report-{format}.jsonl"));
+    let lines: Vec<String> = records.iter().map(Value::to_string).collect();
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let out = hashsweep()
+        .arg("report")
+        .arg(&path)
+        .args(["--format", format])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// One hashed frame: (frame number, quality, PDQ, timestamp in seconds).
 type Frame = (u64, u32, PdqHash, f64);
 
@@ -406,6 +425,28 @@ fn reencoded_copy_matches_its_vpdq_entry_and_trimmed_copy_scores_by_hand() {
     let pair = &m["best_pairs"][0];
     assert_eq!(pair["frame"], pair["listed_frame"]);
     assert!(pair["distance"].as_u64().unwrap() <= 31);
+    // Every format shows the vPDQ matches with their scores.
+    let text = render(dir.path(), &records, "text");
+    assert!(text.contains("Matches (2 files, 2 hits)"), "{text}");
+    assert!(
+        text.contains(
+            "entry original: vpdq: 100.00% of this video's frames (4 of 4) and 50.00% of the \
+             listed video's (4 of 8) match (thresholds 80% and 0%)"
+        ),
+        "{text}"
+    );
+    let csv = render(dir.path(), &records, "csv");
+    let vpdq_rows: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.starts_with("match,") && l.contains(",vpdq,"))
+        .collect();
+    assert_eq!(vpdq_rows.len(), 2, "{csv}");
+    assert!(vpdq_rows
+        .iter()
+        .any(|r| r.contains("half.mkv") && r.contains("50.00% of the listed video's (4 of 8)")));
+    let vics: Value = serde_json::from_str(&render(dir.path(), &records, "vics")).unwrap();
+    let media = vics["value"][0]["Media"].as_array().unwrap();
+    assert_eq!(media.len(), 2, "{vics}");
     // Asking for 60 % of the listed video leaves only the full copy.
     let (code, records) = scan(&ev, &list, &["--vpdq-threshold", "query=80,compared=60"]);
     assert_eq!(code, 1);
@@ -466,6 +507,18 @@ fn slideshow_with_listed_still_hits_at_its_timestamp_and_unrelated_videos_do_not
     assert_eq!(hits[0]["algorithm"], "pdq");
     assert!(hits[0]["distance"].as_u64().unwrap() <= 31);
     assert!(matches[0]["path"].as_str().unwrap().ends_with("show.mp4"));
+    // Every format names the frame and its timestamp.
+    let text = render(dir.path(), &records, "text");
+    assert!(text.contains("Matches (1 files, 1 hits)"), "{text}");
+    assert!(text.contains(", frame 50 at 5.000 s"), "{text}");
+    let csv = render(dir.path(), &records, "csv");
+    let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with("match,")).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert!(rows[0].contains("show.mp4") && rows[0].contains("frame 50 at 5.000 s"));
+    let vics: Value = serde_json::from_str(&render(dir.path(), &records, "vics")).unwrap();
+    let media = vics["value"][0]["Media"].as_array().unwrap();
+    assert_eq!(media.len(), 1, "{vics}");
+    assert_eq!(media[0]["MD5"], matches[0]["hashes"]["md5"]);
     let summary = records.last().unwrap();
     assert_eq!(summary["videos"], 3);
     assert_eq!(summary["video_frames_hashed"], 8 + 3 + 3);

@@ -76,7 +76,7 @@ pub fn print_scan_summary(
     } else {
         eprintln!("hashsweep: {} MATCHED FILE(S):", c.matched);
         for r in matched.iter().take(MAX_LISTED) {
-            let hits = r.hashed().map(|h| h.hits.len()).unwrap_or(0);
+            let hits = r.hashed().map(|h| h.hit_count()).unwrap_or(0);
             let failed = matches!(r.outcome, Outcome::Failed { .. });
             eprintln!(
                 "  {} ({hits} hit(s){})",

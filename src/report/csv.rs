@@ -87,7 +87,7 @@ pub fn render<W: Write>(
         write(row, None)?;
     }
     for file in report.matches() {
-        for hit in &file.hits {
+        for hit in file.all_hits() {
             write(hit_row(report, file, hit), file.meta.as_ref())?;
         }
     }

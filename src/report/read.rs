@@ -137,6 +137,18 @@ pub struct HitIn {
     pub quality: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub also_exact: Option<bool>,
+    /// A video's frame hit: the frame that hit (the closest, earliest of
+    /// `frames_matched`), and its timestamp in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames_matched: Option<u32>,
+    /// A vPDQ match of a video against a listed video, shown as a hit (never written back:
+    /// it is read from the record's `video.video_matches`).
+    #[serde(skip)]
+    pub vpdq: Option<VpdqScoreIn>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -144,6 +156,63 @@ pub struct HitIn {
 impl HitIn {
     pub fn is_alert(&self) -> bool {
         self.role == "alert"
+    }
+}
+
+/// The percentages of a vPDQ match and the exact counts behind them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct VpdqScoreIn {
+    pub query_percent: f64,
+    pub compared_percent: f64,
+    pub query_frames_matched: u32,
+    pub query_frames: u32,
+    pub compared_frames_matched: u32,
+    pub compared_frames: u32,
+}
+
+/// One of a video record's `video_matches`, read as a hit plus its score.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct VideoMatchIn {
+    list: String,
+    role: String,
+    video_id: String,
+    #[serde(flatten)]
+    score: VpdqScoreIn,
+    best_pairs: Vec<PairIn>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct PairIn {
+    distance: u32,
+}
+
+/// The hits inside a video record's `video` object.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct VideoHitsIn {
+    frame_hits: Vec<HitIn>,
+    video_matches: Vec<VideoMatchIn>,
+}
+
+impl VideoMatchIn {
+    fn into_hit(self) -> HitIn {
+        HitIn {
+            list: self.list,
+            role: self.role,
+            entry_id: Some(self.video_id),
+            algorithm: "vpdq".to_string(),
+            distance: self
+                .best_pairs
+                .iter()
+                .map(|p| p.distance)
+                .min()
+                .unwrap_or(0),
+            vpdq: Some(self.score),
+            ..HitIn::default()
+        }
     }
 }
 
@@ -183,6 +252,10 @@ pub struct FileIn {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A video's frame hits and vPDQ matches, read from its `video` object (which stays in
+    /// `extra` and is written back from there).
+    #[serde(skip)]
+    pub video_hits: Vec<HitIn>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -217,9 +290,26 @@ impl FileIn {
         self.hashes.get(algorithm).map(String::as_str)
     }
 
+    /// Every hit: the file's own, then a video's frame hits and vPDQ matches.
+    pub fn all_hits(&self) -> impl Iterator<Item = &HitIn> {
+        self.hits.iter().chain(&self.video_hits)
+    }
+
     /// Hits on alert lists (known-good hits only mark a file known).
     pub fn alert_hits(&self) -> impl Iterator<Item = &HitIn> {
-        self.hits.iter().filter(|h| h.is_alert())
+        self.all_hits().filter(|h| h.is_alert())
+    }
+
+    /// Reads the hits of the record's `video` object into `video_hits`.
+    fn lift_video_hits(&mut self) -> Result<(), serde_json::Error> {
+        let Some(video) = self.extra.get("video") else {
+            return Ok(());
+        };
+        let hits = VideoHitsIn::deserialize(video)?;
+        self.video_hits = hits.frame_hits;
+        self.video_hits
+            .extend(hits.video_matches.into_iter().map(VideoMatchIn::into_hit));
+        Ok(())
     }
 
     pub fn is_match(&self) -> bool {
@@ -366,7 +456,12 @@ impl ScanReport {
                 ("summary", _, None) => summary = Some(parse(value, line_no)?),
                 ("file", _, None) if !keep_clean && !is_pdq_gated(&value) => {}
                 ("match" | "failure" | "skipped" | "file", _, None) => {
-                    files.push(parse(value, line_no)?)
+                    let mut file: FileIn = parse(value, line_no)?;
+                    file.lift_video_hits().map_err(|source| ReadError::Json {
+                        line: line_no,
+                        source,
+                    })?;
+                    files.push(file)
                 }
                 _ => return Err(unexpected("unknown record kind")),
             }

@@ -360,7 +360,7 @@ fn write_hit<W: Write>(
     let why = Why::of(report, file, hit);
     let id = hit.entry_id.as_deref().unwrap_or("-");
     writeln!(out, "        entry {}: {}", printable(id), why.summary())?;
-    if !why.exact {
+    if !why.exact && why.vpdq.is_none() {
         writeln!(out, "          list hash {}", why.list_hash)?;
         writeln!(out, "          file hash {}", why.file_hash.unwrap_or("-"))?;
     }

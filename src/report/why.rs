@@ -4,7 +4,7 @@
 //! `threshold` and `also_exact` fields is taken at its word; for older reports the threshold
 //! comes from the header and `also_exact` from the file's other hits, and `derived` says so.
 
-use super::read::{FileIn, HitIn, ScanReport};
+use super::read::{FileIn, HitIn, ScanReport, VpdqScoreIn};
 
 /// Cryptographic algorithms: a hit on one of these is an exact match.
 pub const EXACT_ALGORITHMS: [&str; 4] = ["md5", "sha1", "sha256", "blake3"];
@@ -14,7 +14,7 @@ pub fn is_exact(algorithm: &str) -> bool {
 }
 
 /// Everything a report says about one hit besides the list metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Why<'a> {
     pub exact: bool,
     pub algorithm: &'a str,
@@ -30,10 +30,17 @@ pub struct Why<'a> {
     pub also_exact: Option<bool>,
     /// `threshold` or `also_exact` were worked out here, not written by the scan.
     pub derived: bool,
+    /// A video's frame hit: `frame N at T s` and how many frames hit the entry.
+    pub frame: Option<String>,
+    /// A vPDQ match: the score, and the thresholds in force from the header.
+    pub vpdq: Option<(&'a VpdqScoreIn, Option<(f64, f64)>)>,
 }
 
 impl<'a> Why<'a> {
     pub fn of(report: &'a ScanReport, file: &'a FileIn, hit: &'a HitIn) -> Why<'a> {
+        if let Some(score) = &hit.vpdq {
+            return Why::of_vpdq(report, hit, score);
+        }
         let exact = is_exact(&hit.algorithm);
         let mut derived = false;
         let threshold = match (exact, hit.threshold) {
@@ -63,6 +70,34 @@ impl<'a> Why<'a> {
             quality: hit.quality,
             also_exact,
             derived,
+            frame: hit.frame.map(|frame| {
+                let at = hit.timestamp.as_deref().unwrap_or("?");
+                match hit.frames_matched {
+                    Some(n) if n > 1 => format!("frame {frame} at {at} s ({n} frames matched)"),
+                    _ => format!("frame {frame} at {at} s"),
+                }
+            }),
+            vpdq: None,
+        }
+    }
+
+    fn of_vpdq(report: &'a ScanReport, hit: &'a HitIn, score: &'a VpdqScoreIn) -> Why<'a> {
+        let video = report.header.extra.get("video");
+        let percent = |key| video.and_then(|v| v.get(key)).and_then(|p| p.as_f64());
+        let thresholds = percent("vpdq_query_percent").zip(percent("vpdq_compared_percent"));
+        Why {
+            exact: false,
+            algorithm: &hit.algorithm,
+            distance: hit.distance,
+            threshold: None,
+            list_hash: &hit.list_hash,
+            file_hash: None,
+            transform: None,
+            quality: None,
+            also_exact: None,
+            derived: false,
+            frame: None,
+            vpdq: Some((score, thresholds)),
         }
     }
 
@@ -70,6 +105,23 @@ impl<'a> Why<'a> {
     pub fn summary(&self) -> String {
         if self.exact {
             return format!("{} exact", self.algorithm);
+        }
+        if let Some((score, thresholds)) = self.vpdq {
+            let mut s = format!(
+                "vpdq: {:.2}% of this video's frames ({} of {}) and {:.2}% of the listed \
+                 video's ({} of {}) match",
+                score.query_percent,
+                score.query_frames_matched,
+                score.query_frames,
+                score.compared_percent,
+                score.compared_frames_matched,
+                score.compared_frames
+            );
+            if let Some((query, compared)) = thresholds {
+                s.push_str(&format!(" (thresholds {query}% and {compared}%)"));
+            }
+            s.push_str(&format!(", closest frames at distance {}", self.distance));
+            return s;
         }
         let mut s = format!("{} distance {}", self.algorithm, self.distance);
         if let Some(t) = self.threshold {
@@ -85,6 +137,9 @@ impl<'a> Why<'a> {
             Some(true) => s.push_str(", also exact"),
             Some(false) => s.push_str(", no exact match"),
             None => {}
+        }
+        if let Some(frame) = &self.frame {
+            s.push_str(&format!(", {frame}"));
         }
         s
     }
