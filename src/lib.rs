@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`, `src/cli/`) parses the command line and draws progress; every
 //! other concern lives here, one module each. See ARCHITECTURE.md for the pipeline.
 
+pub mod alert_rule;
 pub mod algorithm;
 pub mod digest;
 pub mod embedded;

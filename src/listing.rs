@@ -20,6 +20,8 @@ pub struct Listing {
     pub skipped: bool,
     /// Pictures under the PDQ quality cut-off (`--list-low-quality`).
     pub low_quality: bool,
+    /// Files whose only hits are weak (`--report-weak`).
+    pub weak: bool,
 }
 
 impl Listing {
@@ -28,6 +30,7 @@ impl Listing {
         all_files: true,
         skipped: true,
         low_quality: true,
+        weak: true,
     };
 
     /// Whether `result` gets a record of its own.
@@ -38,7 +41,11 @@ impl Listing {
         match &result.outcome {
             Outcome::Failed { .. } => true,
             Outcome::Skipped(reason) => self.skipped || reason.kind() == SkipKind::NotExamined,
-            Outcome::Hashed(h) => h.has_alert_hit() || (self.low_quality && h.is_pdq_gated()),
+            Outcome::Hashed(h) => {
+                h.has_alert_hit()
+                    || (self.low_quality && h.is_pdq_gated())
+                    || (self.weak && !h.weak_hits.is_empty())
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::alert_rule::WeakReason;
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
 use crate::index::{Hash256, IndexError, Neighbor, NeighborSearch, Searcher};
@@ -105,6 +106,12 @@ pub struct Hit {
     /// (same list and entry id; same list where the list has no ids).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub also_exact: Option<bool>,
+    /// A weak hit (`alert_rule`): why it does not alert alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weak_reason: Option<WeakReason>,
+    /// The list record the entry belongs to: hits of one record are of one listed file.
+    #[serde(skip)]
+    pub record: u32,
 }
 
 impl Hit {
@@ -133,6 +140,8 @@ impl Hit {
             file_hash: None,
             quality: None,
             also_exact: None,
+            weak_reason: None,
+            record: entry.record,
         }
     }
 }

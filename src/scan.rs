@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
+use crate::alert_rule::AlertRule;
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
 use crate::evidence::container::{ContainerFormat, ContainerLimits};
@@ -49,6 +50,8 @@ pub struct ScanOptions {
     pub containers: Option<ContainerLimits>,
     /// How videos are decoded and matched; `None` (`--no-video`) only digests them.
     pub video: Option<VideoConfig>,
+    /// When a 64-bit perceptual hit may alert alone (`--alert-on-weak`).
+    pub alert_rule: AlertRule,
 }
 
 /// Meta's recommended cut-off: PDQ hashes of quality under 50 (flat or featureless
@@ -64,6 +67,9 @@ pub struct Hashed {
     /// The file was opened as a container of this format and its entries scanned.
     pub container: Option<ContainerFormat>,
     pub hits: Vec<Hit>,
+    /// Perceptual hits that do not alert alone (`alert_rule`): reported, counted, and
+    /// never a match or a known-good mark.
+    pub weak_hits: Vec<Hit>,
     /// Facts a reader should know (size changed while reading, picture not decoded, …).
     pub notes: Vec<String>,
     /// A file that sniffed as a video: its frames and video hits (`video`).
@@ -389,6 +395,7 @@ impl<'a> Scanner<'a> {
     pub(crate) fn digest_phase(&self, pass: ReadPass, listed_size: Option<u64>) -> ReadOutput {
         let mut hashed = Hashed {
             hits: self.matcher.match_digests(&pass.digests),
+            weak_hits: Vec::new(),
             digests: pass.digests,
             bytes_read: pass.bytes_read,
             picture: None,
@@ -532,6 +539,12 @@ impl<'a> Scanner<'a> {
             hit.also_exact = Some(hashed.hits.iter().any(|exact| exact.is_same_entry(hit)));
         }
         hashed.hits.extend(found);
+        let (strong, weak) = self
+            .options
+            .alert_rule
+            .split(std::mem::take(&mut hashed.hits));
+        hashed.hits = strong;
+        hashed.weak_hits = weak;
     }
 
     /// PDQ hits of all eight dihedral variants (or only the stored picture with

@@ -468,6 +468,7 @@ z = zipfile.ZipFile('ev/z-after.zip', 'w'); z.write('pic.png'); z.close()
             ..ContainerLimits::default()
         }),
         video: None,
+        alert_rule: Default::default(),
     };
     let stop = AtomicBool::new(false);
     let progress = Progress::default();

@@ -444,6 +444,7 @@ fn files_that_change_size_while_scanned_are_noted() {
         dihedral: true,
         containers: None,
         video: None,
+        alert_rule: Default::default(),
     };
     let stop = AtomicBool::new(false);
     let progress = Progress::default();
@@ -607,6 +608,7 @@ fn a_panic_while_hashing_is_contained_to_its_file() {
         dihedral: false,
         containers: None,
         video: None,
+        alert_rule: Default::default(),
     };
     let stop = AtomicBool::new(false);
     let progress = Progress::default();

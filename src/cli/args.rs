@@ -277,6 +277,17 @@ pub struct ScanArgs {
     #[arg(long)]
     pub list_low_quality: bool,
 
+    /// Also report the files whose only hits are weak: a lone pHash, dHash or aHash hit
+    /// that no other algorithm confirms on the same list entry, or a low-information one
+    /// (docs/detection.md). By default they are only counted (`weak`).
+    #[arg(long)]
+    pub report_weak: bool,
+
+    /// Let a lone pHash, dHash or aHash hit alert on its own, as before corroboration was
+    /// required. Low-information hits stay weak.
+    #[arg(long)]
+    pub alert_on_weak: bool,
+
     /// Match PDQ only as the picture is stored, not its 8 rotations and mirrors.
     #[arg(long)]
     pub no_dihedral: bool,
@@ -304,7 +315,7 @@ pub struct ScanArgs {
     /// uninterrupted scan would have written. Only --threads and --quiet may be added.
     #[arg(long, value_name = "JOURNAL", conflicts_with_all = [
         "evidence", "lists", "known", "list_format", "lenient", "thresholds", "output",
-        "format", "manifest", "force", "all_files", "list_skipped", "list_low_quality", "no_dihedral", "verify_image", "journal",
+        "format", "manifest", "force", "all_files", "list_skipped", "list_low_quality", "report_weak", "alert_on_weak", "no_dihedral", "verify_image", "journal",
         "vpdq_threshold",
     ])]
     pub resume: Option<PathBuf>,

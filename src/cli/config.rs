@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use hashsweep::alert_rule::AlertRule;
 use hashsweep::algorithm::Algorithm;
 use hashsweep::evidence::container::ContainerLimits;
 use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
@@ -55,6 +56,7 @@ pub fn listing(args: &ScanArgs) -> Listing {
         all_files: args.all_files,
         skipped: args.list_skipped,
         low_quality: args.list_low_quality,
+        weak: args.report_weak,
     }
 }
 
@@ -87,6 +89,7 @@ pub fn scan_options(
             ..ContainerLimits::default()
         }),
         video: None,
+        alert_rule: AlertRule::default(),
     }
 }
 

@@ -51,6 +51,13 @@ pub fn print_scan_summary(
             hashsweep::scan::PDQ_MIN_QUALITY
         );
     }
+    if c.weak > 0 {
+        eprintln!(
+            "hashsweep: {} files with weak hits (a lone or low-information pHash/dHash/aHash \
+             hit, not an alert on its own; --report-weak lists them)",
+            c.weak
+        );
+    }
     if evidence.len() > 1 {
         for (i, (e, c)) in evidence.iter().zip(&summary.counts.by_evidence).enumerate() {
             eprintln!(

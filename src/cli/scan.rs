@@ -85,6 +85,7 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     let listing = config::listing(&args);
     let mut options = config::scan_options(&args.read, &perceptual, listing, !args.no_dihedral);
     options.video = config::video_config(&args.read, args.vpdq_threshold.as_deref())?;
+    options.alert_rule.alert_on_weak = args.alert_on_weak;
     let sources = open_sources(&args.evidence, &args.read)?;
     // Only a journaled scan needs its identity (and a UTF-8 command line to record).
     let identity = args

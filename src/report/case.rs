@@ -84,6 +84,29 @@ pub fn render<W: Write>(
             graph.extend(analysis(report, file, hit));
         }
     }
+    for file in report.with_weak_hits() {
+        if !file.is_match() {
+            graph.extend(file_nodes(report, file));
+        }
+        for hit in &file.weak_hits {
+            let why = Why::of(report, file, hit);
+            graph.push(annotation(
+                report,
+                &format!(
+                    "weak:{}:{}:{}:{}",
+                    file_key(file),
+                    hit.list,
+                    hit.entry_id.as_deref().unwrap_or(""),
+                    hit.algorithm
+                ),
+                &format!(
+                    "Weak hit, not an alert on its own: {}",
+                    statement(hit, &why)
+                ),
+                vec![id(report, "file", &file_key(file))],
+            ));
+        }
+    }
     for file in report.not_examined() {
         graph.extend(file_nodes(report, file));
         graph.push(annotation(
@@ -266,13 +289,14 @@ fn counts(report: &ScanReport) -> Option<Value> {
         }
     };
     let statement = format!(
-        "Counts: {} files seen, {} hashed, {} matched, {} known good, {} pictures of PDQ \
-         quality under {} (not matched perceptually), not examined: {}, nothing to \
-         examine: {}, failed: {}{}.",
+        "Counts: {} files seen, {} hashed, {} matched, {} known good, {} with weak hits \
+         only or besides (not alerts on their own), {} pictures of PDQ quality under {} \
+         (not matched perceptually), not examined: {}, nothing to examine: {}, failed: {}{}.",
         s.files_seen,
         s.hashed,
         s.matched,
         s.known_good,
+        s.weak,
         s.pdq_low_quality,
         crate::scan::PDQ_MIN_QUALITY,
         per_reason(&not_examined),
@@ -337,8 +361,15 @@ fn analysis(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<Value> {
     vec![node, result]
 }
 
-/// 1 for an exact match; for a perceptual one the share of bits that agree.
+/// 1 for an exact match; for a perceptual one the share of bits that agree; for a vPDQ
+/// match the smaller of its two percentages.
 fn confidence(why: &Why<'_>) -> String {
+    if let Some((score, _)) = why.vpdq {
+        return format!(
+            "{:.4}",
+            score.query_percent.min(score.compared_percent) / 100.0
+        );
+    }
     let bits = match why.algorithm {
         "pdq" => 256.0,
         _ => 64.0,

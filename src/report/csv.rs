@@ -1,7 +1,8 @@
 //! The `csv` format: one row per hit, for spreadsheets and review-tool imports.
 //!
 //! The first column, `record`, says what a row is: `match` (one hit of a matched file),
-//! `incomplete` (first, only when the report does not account for every file: `why` says
+//! `weak` (one weak hit: a lone or low-information 64-bit perceptual hit, never an alert
+//! on its own), `incomplete` (first, only when the report does not account for every file: `why` says
 //! INCOMPLETE and why), `failure` and `not_examined` (one file each, `why` saying why), `nothing_to_examine`
 //! and `file` (when the scan listed them), and `count` (one summary counter per row,
 //! in `count_name` and `count`, for the whole scan and then per evidence source). Filter
@@ -88,10 +89,19 @@ pub fn render<W: Write>(
     }
     for file in report.matches() {
         for hit in file.all_hits() {
-            write(hit_row(report, file, hit), file.meta.as_ref())?;
+            write(hit_row(report, file, hit, "match"), file.meta.as_ref())?;
         }
     }
-    for file in report.files.iter().filter(|f| !f.is_match()) {
+    for file in report.with_weak_hits() {
+        for hit in &file.weak_hits {
+            write(hit_row(report, file, hit, "weak"), file.meta.as_ref())?;
+        }
+    }
+    for file in report
+        .files
+        .iter()
+        .filter(|f| !f.is_match() && !f.has_weak_hits())
+    {
         write(file_row(report, file), file.meta.as_ref())?;
     }
     for (evidence, name, count) in counts(report) {
@@ -170,10 +180,12 @@ fn file_row(report: &ScanReport, file: &FileIn) -> Vec<String> {
     row
 }
 
-fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<String> {
+/// A row for one hit: `record` is `match` for the hits of a matched file, `weak` for a
+/// weak hit (which never alerts on its own).
+fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn, record: &str) -> Vec<String> {
     let why = Why::of(report, file, hit);
     let opt = |v: Option<String>| v.unwrap_or_default();
-    let mut row = vec!["match".to_string()];
+    let mut row = vec![record.to_string()];
     row.extend(file_columns(report, file));
     row.extend([
         hit.list.clone(),

@@ -145,6 +145,9 @@ pub struct HitIn {
     pub timestamp: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames_matched: Option<u32>,
+    /// A weak hit's reason (`uncorroborated`, `low_information`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weak_reason: Option<String>,
     /// A vPDQ match of a video against a listed video, shown as a hit (never written back:
     /// it is read from the record's `video.video_matches`).
     #[serde(skip)]
@@ -241,6 +244,9 @@ pub struct FileIn {
     pub image: Option<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hits: Vec<HitIn>,
+    /// Hits that do not alert alone (a lone or low-information 64-bit perceptual hit).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weak_hits: Vec<HitIn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `not_examined` or `nothing_to_examine`, for `skipped` records.
@@ -260,10 +266,15 @@ pub struct FileIn {
     pub extra: Extra,
 }
 
-/// A `file` record of a picture that was never matched perceptually (PDQ quality under
-/// the cut-off): kept even when clean files are dropped, since renderers list them.
-fn is_pdq_gated(record: &Value) -> bool {
-    record["record"] == "file" && below_pdq_cutoff(record.get("pdq_quality"))
+/// A `file` record renderers list: a picture never matched perceptually (PDQ quality
+/// under the cut-off), or a file with weak hits. Kept even when clean files are dropped.
+fn is_listed_file(record: &Value) -> bool {
+    record["record"] == "file"
+        && (below_pdq_cutoff(record.get("pdq_quality"))
+            || record
+                .get("weak_hits")
+                .and_then(Value::as_array)
+                .is_some_and(|w| !w.is_empty()))
 }
 
 fn below_pdq_cutoff(quality: Option<&Value>) -> bool {
@@ -316,6 +327,11 @@ impl FileIn {
         self.record == "match"
     }
 
+    /// Whether the record holds weak hits (listed with `--report-weak`).
+    pub fn has_weak_hits(&self) -> bool {
+        !self.weak_hits.is_empty()
+    }
+
     pub fn is_failure(&self) -> bool {
         self.record == "failure"
     }
@@ -351,6 +367,8 @@ pub struct SummaryIn {
     pub matched: u64,
     pub known_good: u64,
     pub pdq_low_quality: u64,
+    /// Files with weak hits (absent from older reports).
+    pub weak: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub orphans: u64,
     #[serde(skip_serializing_if = "is_zero")]
@@ -454,7 +472,7 @@ impl ScanReport {
                 }
                 (_, _, Some(_)) => return Err(unexpected("records after the summary")),
                 ("summary", _, None) => summary = Some(parse(value, line_no)?),
-                ("file", _, None) if !keep_clean && !is_pdq_gated(&value) => {}
+                ("file", _, None) if !keep_clean && !is_listed_file(&value) => {}
                 ("match" | "failure" | "skipped" | "file", _, None) => {
                     let mut file: FileIn = parse(value, line_no)?;
                     file.lift_video_hits().map_err(|source| ReadError::Json {
@@ -477,6 +495,11 @@ impl ScanReport {
 
     pub fn matches(&self) -> impl Iterator<Item = &FileIn> {
         self.files.iter().filter(|f| f.is_match())
+    }
+
+    /// Files with weak hits, matched or not.
+    pub fn with_weak_hits(&self) -> impl Iterator<Item = &FileIn> {
+        self.files.iter().filter(|f| f.has_weak_hits())
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &FileIn> {

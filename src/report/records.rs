@@ -150,6 +150,9 @@ pub struct FileRecord<'a> {
     pub pdq_quality: Option<u32>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub hits: &'a [Hit],
+    /// Hits that do not alert alone (`alert_rule`), each with its `weak_reason`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub weak_hits: &'a [Hit],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     /// `not_examined` or `nothing_to_examine` (`SkipKind`), for `skipped` records.
@@ -191,6 +194,7 @@ impl<'a> FileRecord<'a> {
                 .and_then(|h| h.picture.as_ref())
                 .and_then(|p| p.hashes.pdq.as_ref().map(|q| q.quality)),
             hits: hashed.map(|h| &h.hits[..]).unwrap_or(&[]),
+            weak_hits: hashed.map(|h| &h.weak_hits[..]).unwrap_or(&[]),
             reason: match &result.outcome {
                 Outcome::Skipped(r) => Some(r.code()),
                 _ => None,

@@ -29,7 +29,8 @@ pub fn render<W: Write>(
     write_failures(report, out)?;
     write_not_examined(report, out)?;
     write_nothing_to_examine(report, out)?;
-    write_low_quality(report, out)
+    write_low_quality(report, out)?;
+    write_weak(report, out)
 }
 
 /// Escapes what could drive a terminal or disguise a name (and nothing else), so a hostile
@@ -181,6 +182,20 @@ fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
                 "listed below"
             } else {
                 "not listed: scan with --list-low-quality to list them"
+            }
+        )?;
+    }
+    if s.weak > 0 {
+        let listed = report.with_weak_hits().count();
+        writeln!(
+            out,
+            "  weak hits:   {} files (a lone or low-information pHash/dHash/aHash hit: not an \
+             alert on its own; {})",
+            s.weak,
+            if listed > 0 {
+                "listed below"
+            } else {
+                "not listed: scan with --report-weak to list them"
             }
         )?;
     }
@@ -442,6 +457,27 @@ fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<(
             f.evidence,
             f.extra["pdq_quality"]
         )?;
+    }
+    Ok(())
+}
+
+/// Files with weak hits: an examiner may look, but none of these raised an alert on its own.
+fn write_weak<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    let files: Vec<_> = report.with_weak_hits().collect();
+    if files.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Weak hits: not alerts on their own ({} files)",
+        files.len()
+    )?;
+    for file in files {
+        write_file(file, out)?;
+        for hit in &file.weak_hits {
+            writeln!(out, "        list {}", printable(&hit.list))?;
+            write_hit(report, file, hit, out)?;
+        }
     }
     Ok(())
 }

@@ -116,6 +116,27 @@ pub fn render<W: Write>(
         })
         .collect();
     case.insert("HashsweepNotExamined".into(), Value::Array(not_examined));
+    // Weak hits are not matches, so they are no Media; they are kept beside them.
+    let weak: Vec<Value> = report
+        .with_weak_hits()
+        .flat_map(|f| {
+            f.weak_hits.iter().map(|h| {
+                json!({
+                    "SourceID": report.evidence_path(f.evidence),
+                    "FilePath": f.path,
+                    "MD5": f.hash("md5"),
+                    "List": h.list,
+                    "EntryID": h.entry_id,
+                    "Algorithm": h.algorithm,
+                    "Distance": h.distance,
+                    "Reason": h.weak_reason,
+                })
+            })
+        })
+        .collect();
+    if !weak.is_empty() {
+        case.insert("HashsweepWeakHits".into(), Value::Array(weak));
+    }
     case.insert("Media".into(), Value::Array(media));
     let doc = json!({
         "@odata.context": format!(

@@ -34,6 +34,8 @@ pub struct Why<'a> {
     pub frame: Option<String>,
     /// A vPDQ match: the score, and the thresholds in force from the header.
     pub vpdq: Option<(&'a VpdqScoreIn, Option<(f64, f64)>)>,
+    /// A weak hit's reason: it did not alert on its own.
+    pub weak: Option<&'a str>,
 }
 
 impl<'a> Why<'a> {
@@ -78,6 +80,7 @@ impl<'a> Why<'a> {
                 }
             }),
             vpdq: None,
+            weak: hit.weak_reason.as_deref(),
         }
     }
 
@@ -98,6 +101,7 @@ impl<'a> Why<'a> {
             derived: false,
             frame: None,
             vpdq: Some((score, thresholds)),
+            weak: None,
         }
     }
 
@@ -140,6 +144,9 @@ impl<'a> Why<'a> {
         }
         if let Some(frame) = &self.frame {
             s.push_str(&format!(", {frame}"));
+        }
+        if let Some(reason) = self.weak {
+            s.push_str(&format!(", WEAK ({reason}): not an alert on its own"));
         }
         s
     }

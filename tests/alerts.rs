@@ -1,0 +1,267 @@
+//! The alert rule (docs/detection.md): a lone pHash, dHash or aHash hit is weak — reported
+//! with `--report-weak`, counted, exit 0 — until another algorithm hits the same list
+//! entry; PDQ and digests alert alone; a low-information 64-bit value never alerts alone,
+//! even with `--alert-on-weak`. Every outcome is checked against a generated picture's own
+//! hashes, as `hashsweep hash` gives them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use hashsweep::synth::{picture, png_bytes, Pattern};
+use image::RgbImage;
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::{records, run, scan};
+
+/// The perceptual hashes `hashsweep hash` computes for `file`, by algorithm name.
+fn hashes_of(file: &Path) -> Value {
+    let out = run(Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .args(["hash", "--perceptual", "pdq,phash,dhash,ahash"])
+        .arg(file));
+    records(&out.stdout)[0]["hashes"].clone()
+}
+
+/// A hashsweep JSONL list of `(algorithm, hash, id)` lines.
+fn list(dir: &Path, name: &str, entries: &[(&str, &str, &str)]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let lines: Vec<String> = entries
+        .iter()
+        .map(|(algorithm, hash, id)| {
+            serde_json::json!({"algorithm": algorithm, "hash": hash, "id": id}).to_string()
+        })
+        .collect();
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn summary(records: &[Value]) -> &Value {
+    records.last().unwrap()
+}
+
+/// The one record naming a path, if any.
+fn record<'a>(records: &'a [Value], name: &str) -> Option<&'a Value> {
+    records
+        .iter()
+        .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with(name)))
+}
+
+fn algorithms(hits: &Value) -> Vec<(String, String)> {
+    hits.as_array()
+        .map(|hits| {
+            hits.iter()
+                .map(|h| {
+                    (
+                        h["algorithm"].as_str().unwrap().to_string(),
+                        h["weak_reason"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const ALL_FOUR: [&str; 2] = ["--perceptual", "pdq,phash,dhash,ahash"];
+
+#[test]
+fn a_lone_64_bit_hit_is_weak_and_a_corroborated_one_alerts() {
+    let dir = TempDir::new().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir_all(&ev).unwrap();
+    let img: RgbImage = picture(Pattern::Shapes, 320, 240, 41);
+    fs::write(ev.join("a.png"), png_bytes(&img)).unwrap();
+    let h = hashes_of(&ev.join("a.png"));
+    let (pdq, phash, dhash) = (
+        h["pdq"].as_str().unwrap(),
+        h["phash"].as_str().unwrap(),
+        h["dhash"].as_str().unwrap(),
+    );
+
+    // dHash alone: weak, exit 0; only counted without --report-weak.
+    let lone = list(dir.path(), "lone.jsonl", &[("dhash", dhash, "1")]);
+    let (code, quiet) = scan(&ev, &lone, &ALL_FOUR);
+    assert_eq!(code, Some(0));
+    assert!(record(&quiet, "a.png").is_none(), "{quiet:?}");
+    assert_eq!(summary(&quiet)["weak"], 1);
+    assert_eq!(summary(&quiet)["matched"], 0);
+    let (code, listed) = scan(&ev, &lone, &[&ALL_FOUR[..], &["--report-weak"]].concat());
+    assert_eq!(code, Some(0));
+    let a = record(&listed, "a.png").unwrap();
+    assert_eq!(a["record"], "file");
+    assert!(a["hits"].is_null());
+    assert_eq!(
+        algorithms(&a["weak_hits"]),
+        [("dhash".to_string(), "uncorroborated".to_string())]
+    );
+    assert_eq!(a["weak_hits"][0]["entry_id"], "1");
+    assert_eq!(a["weak_hits"][0]["distance"], 0);
+    // --alert-on-weak restores the single-algorithm alert.
+    let (code, restored) = scan(&ev, &lone, &[&ALL_FOUR[..], &["--alert-on-weak"]].concat());
+    assert_eq!(code, Some(1));
+    assert_eq!(record(&restored, "a.png").unwrap()["record"], "match");
+
+    // dHash and pHash on one entry (two lines, one id): a match, nothing weak.
+    let pair = list(
+        dir.path(),
+        "pair.jsonl",
+        &[("dhash", dhash, "2"), ("phash", phash, "2")],
+    );
+    let (code, matched) = scan(&ev, &pair, &ALL_FOUR);
+    assert_eq!(code, Some(1));
+    let a = record(&matched, "a.png").unwrap();
+    assert_eq!(a["record"], "match");
+    assert_eq!(
+        algorithms(&a["hits"]),
+        [
+            ("phash".to_string(), String::new()),
+            ("dhash".to_string(), String::new())
+        ]
+    );
+    assert!(a["weak_hits"].is_null());
+    assert_eq!(summary(&matched)["weak"], 0);
+
+    // The same two hashes under two ids are two entries: both weak.
+    let apart = list(
+        dir.path(),
+        "apart.jsonl",
+        &[("dhash", dhash, "3"), ("phash", phash, "4")],
+    );
+    let (code, records) = scan(&ev, &apart, &[&ALL_FOUR[..], &["--report-weak"]].concat());
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        record(&records, "a.png").unwrap()["weak_hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // PDQ alone alerts, and corroborates a dHash hit on its entry.
+    let with_pdq = list(
+        dir.path(),
+        "pdq.jsonl",
+        &[("pdq", pdq, "5"), ("dhash", dhash, "5")],
+    );
+    let (code, records) = scan(&ev, &with_pdq, &ALL_FOUR);
+    assert_eq!(code, Some(1));
+    let mut got = algorithms(&record(&records, "a.png").unwrap()["hits"]);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("dhash".to_string(), String::new()),
+            ("pdq".to_string(), String::new())
+        ]
+    );
+    let pdq_only = list(dir.path(), "pdq-only.jsonl", &[("pdq", pdq, "6")]);
+    assert_eq!(scan(&ev, &pdq_only, &ALL_FOUR).0, Some(1));
+}
+
+#[test]
+fn a_low_information_value_never_alerts_alone() {
+    let dir = TempDir::new().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir_all(&ev).unwrap();
+    // A flat grey picture: its dHash and aHash are uniform, its PDQ quality 0.
+    let flat = RgbImage::from_pixel(200, 150, image::Rgb([128, 128, 128]));
+    fs::write(ev.join("flat.png"), png_bytes(&flat)).unwrap();
+    let h = hashes_of(&ev.join("flat.png"));
+    let (dhash, ahash) = (h["dhash"].as_str().unwrap(), h["ahash"].as_str().unwrap());
+    assert!(
+        [dhash, ahash]
+            .iter()
+            .all(|v| *v == "0000000000000000" || *v == "ffffffffffffffff"),
+        "{h}"
+    );
+    // Both on one entry would corroborate each other, were they not low-information.
+    let entry = list(
+        dir.path(),
+        "flat.jsonl",
+        &[("dhash", dhash, "7"), ("ahash", ahash, "7")],
+    );
+    let inspected = run(Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .args(["list", "inspect"])
+        .arg(&entry));
+    let inspected: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let low = &inspected["low_information"];
+    assert_eq!(low["entries"], serde_json::json!({"ahash": 1, "dhash": 1}));
+    assert_eq!(low["examples"][0]["id"], "7");
+    assert_eq!(low["examples"][0]["why"], "nearly uniform");
+    for extra in [&[][..], &["--alert-on-weak"][..]] {
+        let args = [&ALL_FOUR[..], &["--report-weak"], extra].concat();
+        let (code, records) = scan(&ev, &entry, &args);
+        assert_eq!(code, Some(0), "{extra:?}");
+        let flat = record(&records, "flat.png").unwrap();
+        assert_eq!(flat["record"], "file");
+        let mut got = algorithms(&flat["weak_hits"]);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("ahash".to_string(), "low_information".to_string()),
+                ("dhash".to_string(), "low_information".to_string())
+            ]
+        );
+        assert_eq!(summary(&records)["weak"], 1);
+    }
+}
+
+#[test]
+fn every_format_shows_weak_hits_apart_from_matches() {
+    let dir = TempDir::new().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir_all(&ev).unwrap();
+    let img: RgbImage = picture(Pattern::Noise, 256, 256, 42);
+    fs::write(ev.join("b.png"), png_bytes(&img)).unwrap();
+    let dhash = hashes_of(&ev.join("b.png"))["dhash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lone = list(dir.path(), "lone.jsonl", &[("dhash", &dhash, "9")]);
+    let report = dir.path().join("scan.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&lone)
+        .args(["-q", "--report-weak", "-o"])
+        .arg(&report)
+        .args(ALL_FOUR)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let render = |format: &str| {
+        let out = run(Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+            .arg("report")
+            .arg(&report)
+            .args(["--format", format]));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = render("text");
+    assert!(text.contains("Matches (0 files, 0 hits)"), "{text}");
+    assert!(text.contains("  weak hits:   1 files"), "{text}");
+    assert!(text.contains("Weak hits: not alerts on their own (1 files)"));
+    assert!(
+        text.contains("entry 9: dhash distance 0 <= 10, no exact match, WEAK (uncorroborated)"),
+        "{text}"
+    );
+    let csv = render("csv");
+    let weak_rows: Vec<&str> = csv.lines().filter(|l| l.starts_with("weak,")).collect();
+    assert_eq!(weak_rows.len(), 1, "{csv}");
+    assert!(weak_rows[0].contains(&dhash) && weak_rows[0].contains("b.png"));
+    assert!(!csv.lines().any(|l| l.starts_with("match,")));
+    let vics: Value = serde_json::from_str(&render("vics")).unwrap();
+    let case = &vics["value"][0];
+    assert_eq!(case["Media"].as_array().unwrap().len(), 0);
+    assert_eq!(case["HashsweepWeakHits"][0]["EntryID"], "9");
+    assert_eq!(case["HashsweepWeakHits"][0]["Reason"], "uncorroborated");
+    let case_uco = render("case");
+    assert!(case_uco.contains("Weak hit, not an alert on its own: dhash distance 0"));
+    let json: Value = serde_json::from_str(&render("json")).unwrap();
+    let files = json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{json}");
+    assert_eq!(files[0]["weak_hits"][0]["weak_reason"], "uncorroborated");
+}
