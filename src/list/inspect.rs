@@ -37,6 +37,51 @@ pub struct ListInspection {
     pub categories: Vec<CategoryCount>,
     /// Whether a default (non-lenient) load would succeed.
     pub loads_strictly: bool,
+    /// 64-bit perceptual entries whose value carries little information (nearly uniform,
+    /// one or two rows repeated, one long run): they never alert alone (`alert_rule`).
+    pub low_information: LowInformation,
+}
+
+/// The low-information 64-bit entries of a list: counts per algorithm and the first few.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LowInformation {
+    pub entries: BTreeMap<String, u64>,
+    /// The first entries, in list order.
+    pub examples: Vec<LowInformationEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LowInformationEntry {
+    pub algorithm: &'static str,
+    pub hash: String,
+    pub id: Option<String>,
+    pub why: &'static str,
+}
+
+/// Low-information entries shown by value (all are counted).
+const LOW_INFORMATION_EXAMPLES: usize = 20;
+
+/// Finds the entries `alert_rule::low_information` flags.
+pub fn low_information(list: &HashList) -> LowInformation {
+    let mut found = LowInformation::default();
+    for e in list.iter() {
+        let Some(why) = crate::alert_rule::low_information(e.algorithm, e.hash) else {
+            continue;
+        };
+        *found
+            .entries
+            .entry(e.algorithm.name().to_string())
+            .or_insert(0) += 1;
+        if found.examples.len() < LOW_INFORMATION_EXAMPLES {
+            found.examples.push(LowInformationEntry {
+                algorithm: e.algorithm.name(),
+                hash: hex::encode(e.hash),
+                id: e.id.map(str::to_string),
+                why,
+            });
+        }
+    }
+    found
 }
 
 /// Inspects one list file. `options.lenient` is ignored: inspection always counts problems.
@@ -49,6 +94,7 @@ pub fn inspect_list(path: &Path, options: &LoadOptions) -> Result<ListInspection
     let list = load_list(path, &lenient)?;
     Ok(ListInspection {
         categories: categories(&list),
+        low_information: low_information(&list),
         loads_strictly: list.provenance.rejected == 0,
         provenance: list.provenance,
     })
