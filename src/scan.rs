@@ -32,6 +32,7 @@ use crate::pdq::Dihedral;
 use crate::perceptual::{PerceptualConfig, PictureHashes};
 use crate::progress::Progress;
 use crate::read_pass::{read_once, KeepCaps, Kept, ReadPass, Sniffed};
+use crate::sniff::PictureFormat;
 use crate::summary::Summary;
 use crate::video::{VideoConfig, VideoOutcome};
 
@@ -473,6 +474,7 @@ impl<'a> Scanner<'a> {
                 self.match_picture(&picture, &mut hashed);
                 hashed.notes.extend(picture.notes.iter().cloned());
                 hashed.picture = Some(picture);
+                self.animation_step(&bytes, format, &mut hashed);
                 Outcome::Hashed(Box::new(hashed))
             }
             Ok(Err(e)) => Outcome::Failed {
@@ -519,6 +521,35 @@ impl<'a> Scanner<'a> {
                 error,
                 partial: Some(Box::new(hashed)),
             },
+        }
+    }
+
+    /// The frames after the first of an animated GIF, WebP or APNG, sampled and matched as
+    /// a video's (not with `--no-video`). A decoder panic is a note: the picture stands.
+    fn animation_step(&self, bytes: &[u8], format: PictureFormat, hashed: &mut Hashed) {
+        let Some(config) = &self.options.video else {
+            return;
+        };
+        let limits = self.options.perceptual.limits();
+        match catch_unwind(AssertUnwindSafe(|| {
+            crate::video::animation_outcome(
+                config,
+                self.matcher,
+                self.options.dihedral,
+                bytes,
+                format,
+                limits,
+            )
+        })) {
+            Ok(None) => {}
+            Ok(Some((animation, note))) => {
+                hashed.notes.extend(note);
+                hashed.video = Some(Box::new(animation));
+            }
+            Err(panic) => hashed.notes.push(format!(
+                "animation decoder panicked: {}",
+                panic_message(&*panic)
+            )),
         }
     }
 

@@ -69,6 +69,13 @@ pub struct Counts {
     /// Video frames PDQ-hashed.
     #[serde(default)]
     pub video_frames_hashed: u64,
+    /// Animated GIF, WebP and PNG pictures whose frames were sampled (also counted in
+    /// `images`); written only when non-zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub animations: u64,
+    /// Their frames PDQ-hashed; written only when non-zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub animation_frames_hashed: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -104,6 +111,8 @@ impl Counts {
         self.thumbnails += u64::from(tally.thumbnail);
         self.videos += u64::from(tally.video);
         self.video_frames_hashed += tally.video_frames;
+        self.animations += u64::from(tally.animation);
+        self.animation_frames_hashed += tally.animation_frames;
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -204,6 +213,10 @@ pub struct FileTally {
     pub video: bool,
     #[serde(default)]
     pub video_frames: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub animation: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub animation_frames: u64,
 }
 
 impl FileTally {
@@ -216,6 +229,7 @@ impl FileTally {
         // A failure may still carry what was hashed before it (e.g. a corrupt picture's
         // digests and exact hits): that counts too.
         let hashed: Option<&Hashed> = result.hashed();
+        let video = hashed.and_then(|h| h.video.as_deref());
         FileTally {
             outcome,
             bytes: hashed.map_or(0, |h| h.bytes_read),
@@ -236,9 +250,13 @@ impl FileTally {
                 Outcome::Skipped(reason) => Some(reason.kind()),
                 _ => None,
             },
-            video: hashed.is_some_and(|h| h.video.is_some()),
-            video_frames: hashed
-                .and_then(|h| h.video.as_ref())
+            video: video.is_some_and(|v| !v.is_animation()),
+            video_frames: video
+                .filter(|v| !v.is_animation())
+                .map_or(0, |v| v.result.frames_hashed()),
+            animation: video.is_some_and(|v| v.is_animation()),
+            animation_frames: video
+                .filter(|v| v.is_animation())
                 .map_or(0, |v| v.result.frames_hashed()),
         }
     }

@@ -732,3 +732,108 @@ fn video_inside_a_fat_disk_image_and_inside_a_zip_there_is_decoded_from_memory()
     assert_eq!(summary["videos"], 2);
     assert_eq!(summary["video_frames_hashed"], 16);
 }
+
+/// An animated GIF and an APNG holding four stills: the frames after the first are sampled
+/// as vPDQ samples a video's, a listed third still is a frame hit at its frame and time,
+/// and the GIF's frames agree with the reference vPDQ (which decodes it with ffmpeg).
+#[test]
+fn animated_gif_and_apng_frames_are_sampled_and_matched() {
+    use hashsweep::perceptual::DecodeLimits;
+    use hashsweep::sniff::PictureFormat;
+    use hashsweep::video::animation::hash_animation;
+    use image::codecs::gif::{GifEncoder, Repeat};
+    use image::{Delay, Frame};
+
+    let dir = TempDir::new().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir_all(&ev).unwrap();
+    let images = stills(dir.path(), 4, 300);
+    // GIF: each still for 10 frames of 100 ms (10 fps: frames 0, 10, 20, 30 are hashed).
+    let gif = ev.join("anim.gif");
+    {
+        let mut encoder = GifEncoder::new_with_speed(fs::File::create(&gif).unwrap(), 10);
+        encoder.set_repeat(Repeat::Infinite).unwrap();
+        for img in &images {
+            let rgba = DynamicImage::ImageRgb8(img.clone()).to_rgba8();
+            for _ in 0..10 {
+                let delay = Delay::from_numer_denom_ms(100, 1);
+                encoder
+                    .encode_frame(Frame::from_parts(rgba.clone(), 0, 0, delay))
+                    .unwrap();
+            }
+        }
+    }
+    // APNG (Pillow): each still once for 1 s (1 fps: every frame is hashed).
+    let script = format!(
+        "from PIL import Image\nims=[Image.open('{}/still{{:02}}.png'.format(i)) for i in range(4)]\n\
+         ims[0].save('{}', save_all=True, append_images=ims[1:], duration=1000, loop=0)\n",
+        dir.path().display(),
+        ev.join("anim.png").display()
+    );
+    if !StdCommand::new("python3")
+        .args(["-c", &script])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("Pillow not installed (.ci/setup installs it): APNG case skipped");
+        fs::remove_file(ev.join("anim.png")).ok();
+    }
+    let pdq = pdq_from_image(
+        &DynamicImage::ImageRgb8(images[2].clone()),
+        PdqPipeline::Default,
+    )
+    .unwrap();
+    let list = dir.path().join("still2.txt");
+    fs::write(&list, format!("pdq {}\n", pdq.hash().to_hex())).unwrap();
+    let (code, records) = scan(&ev, &list, &[]);
+    assert_eq!(code, 1, "{records:?}");
+    let gif_record = file_record(&records, "anim.gif");
+    assert_eq!(gif_record["record"], "match");
+    assert_eq!(gif_record["video"]["container"], "animation");
+    let hit = &gif_record["video"]["frame_hits"][0];
+    assert_eq!(
+        (hit["frame"].as_u64(), hit["timestamp"].as_str()),
+        (Some(20), Some("2.000"))
+    );
+    assert!(hit["distance"].as_u64().unwrap() <= 31);
+    let apng = ev.join("anim.png").exists();
+    if apng {
+        let png_record = file_record(&records, "anim.png");
+        let hit = &png_record["video"]["frame_hits"][0];
+        assert_eq!(
+            (hit["frame"].as_u64(), hit["timestamp"].as_str()),
+            (Some(2), Some("2.000"))
+        );
+    }
+    let summary = records.last().unwrap();
+    assert_eq!(summary["animations"], if apng { 2 } else { 1 });
+    assert_eq!(summary["animation_frames_hashed"], if apng { 8 } else { 4 });
+    assert_eq!(summary["videos"], 0);
+    // --no-video leaves the animation alone: the first frame is the picture, no hit.
+    let (code, _) = scan(&ev, &list, &["--no-video"]);
+    assert_eq!(code, 0);
+
+    // The reference decodes the GIF with ffmpeg, as a video.
+    let Some(reference) = reference(std::slice::from_ref(&gif)) else {
+        return;
+    };
+    let (mine, error) = hash_animation(
+        &fs::read(&gif).unwrap(),
+        PictureFormat::Gif,
+        1.0,
+        &DecodeLimits::default(),
+    )
+    .unwrap();
+    assert!(error.is_none());
+    let numbers: Vec<u64> = mine.frames.iter().map(|f| f.number).collect();
+    let theirs: Vec<u64> = reference[0].iter().map(|f| f.0).collect();
+    assert_eq!(numbers, theirs);
+    let distances: Vec<u32> = mine
+        .frames
+        .iter()
+        .zip(&reference[0])
+        .map(|(m, t)| m.pdq.hash().distance(&t.2))
+        .collect();
+    eprintln!("animated GIF against vPDQ, per-frame PDQ distance: {distances:?}");
+    assert!(distances.iter().all(|d| *d <= 31), "{distances:?}");
+}

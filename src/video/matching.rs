@@ -12,8 +12,11 @@ use crate::evidence::SkipReason;
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
+use crate::perceptual::DecodeLimits;
 use crate::scan::PDQ_MIN_QUALITY;
+use crate::sniff::PictureFormat;
 
+use super::animation::hash_animation;
 use super::vpdq::{compare, VpdqFeature, VpdqScore, VpdqThresholds};
 use super::{
     hash_video, DecodeError, VideoConfig, VideoContainer, VideoHashes, VideoInput, VideoTee,
@@ -71,6 +74,13 @@ pub struct VideoOutcome {
     pub not_decoded: Option<SkipReason>,
 }
 
+impl VideoOutcome {
+    /// An animated picture's frames, not a video's.
+    pub fn is_animation(&self) -> bool {
+        self.container == VideoContainer::Animation
+    }
+}
+
 /// The per-file pipeline's one call: finishes the in-memory copy, hashes and matches the
 /// video. The error, if any, is the file's failure (what was hashed is kept).
 pub fn video_outcome(
@@ -108,6 +118,37 @@ pub fn video_outcome(
     outcome.result = result;
     let error = error.map(|e| format!("video not fully decoded ({frames} frames hashed): {e}"));
     (outcome, error)
+}
+
+/// The per-file pipeline's call for a decoded picture: the sampled frames of an animated
+/// GIF, WebP or APNG, hashed and matched as a video's; `None` for a still picture. The
+/// note, if any, says why not every frame was hashed.
+pub fn animation_outcome(
+    config: &VideoConfig,
+    matcher: &Matcher,
+    dihedral: bool,
+    bytes: &[u8],
+    format: PictureFormat,
+    limits: &DecodeLimits,
+) -> Option<(VideoOutcome, Option<String>)> {
+    let (hashes, error) = hash_animation(bytes, format, config.seconds_per_hash, limits)?;
+    let note = error.map(|e| {
+        format!(
+            "animation not fully hashed ({} frames hashed): {e}",
+            hashes.frames.len()
+        )
+    });
+    let result = VideoResult {
+        frame_hits: match_frames(matcher, &hashes, dihedral),
+        video_matches: match_videos(matcher, &hashes, &config.vpdq),
+        hashes: Some(hashes),
+    };
+    let outcome = VideoOutcome {
+        container: VideoContainer::Animation,
+        result,
+        not_decoded: None,
+    };
+    Some((outcome, note))
 }
 
 /// Hashes a video and matches what was hashed, even when decoding failed part-way; the

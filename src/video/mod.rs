@@ -11,6 +11,7 @@
 //! `s` the seconds per hash, frame `n` (counted from 0 in decode order) is hashed when
 //! `n mod max(1, trunc(s·f)) = 0`; its timestamp is `n / f`. `s = 0` hashes every frame.
 
+pub mod animation;
 pub mod ffmpeg;
 pub mod input;
 pub mod matching;
@@ -22,7 +23,9 @@ use image::{DynamicImage, RgbImage};
 use crate::pdq::{pdq_from_image, PdqOutput, PdqPipeline};
 pub use ffmpeg::{DecodeError, Ffmpeg, Limits, Probe};
 pub use input::{VideoBytes, VideoInput, VideoTee};
-pub use matching::{scan_video, video_outcome, VideoHit, VideoMatch, VideoOutcome, VideoResult};
+pub use matching::{
+    animation_outcome, scan_video, video_outcome, VideoHit, VideoMatch, VideoOutcome, VideoResult,
+};
 pub use sniff::{sniff_video, VideoContainer, VIDEO_SNIFF_LEN};
 pub use vpdq::{VpdqFeature, VpdqThresholds};
 

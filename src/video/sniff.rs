@@ -30,6 +30,9 @@ pub enum VideoContainer {
     /// MPEG transport stream (TS, M2TS without the 4-byte prefix).
     MpegTs,
     Ogg,
+    /// An animated GIF, WebP or PNG: its frames are decoded in process (`animation`),
+    /// never by ffmpeg.
+    Animation,
 }
 
 impl VideoContainer {
@@ -44,6 +47,7 @@ impl VideoContainer {
             VideoContainer::MpegPs => "mpeg_ps",
             VideoContainer::MpegTs => "mpeg_ts",
             VideoContainer::Ogg => "ogg",
+            VideoContainer::Animation => "animation",
         }
     }
 
@@ -60,6 +64,8 @@ impl VideoContainer {
             VideoContainer::MpegPs => "mpeg,mpegvideo",
             VideoContainer::MpegTs => "mpegts",
             VideoContainer::Ogg => "ogg",
+            // Never handed to ffmpeg; an empty whitelist would refuse every demuxer.
+            VideoContainer::Animation => "gif,webp,apng",
         }
     }
 }
