@@ -21,6 +21,7 @@ use hashsweep::list::{load_list, ListFormat, LoadOptions};
 use hashsweep::perceptual::heif::decode_heif;
 use hashsweep::perceptual::{DecodeLimits, PerceptualConfig};
 use hashsweep::sniff::{sniff_image, PictureFormat};
+use hashsweep::video::animation::hash_animation;
 
 /// Replaces libFuzzer's abort-on-every-panic hook (call it from the target's `init`): a
 /// panic that hashsweep catches and records as a failure (its design for decoder and
@@ -63,6 +64,7 @@ pub fn picture(data: &[u8]) {
     }
     let config = PerceptualConfig::new(&Algorithm::PERCEPTUAL, limits);
     let _ = config.hash_picture(data, format);
+    let _ = hash_animation(data, format, 1.0, &limits);
 }
 
 /// Format detection and the parser it picks, strict and lenient, then one parser forced
