@@ -598,11 +598,48 @@ fn renderings_of_a_real_scan_agree_with_its_records() {
         );
     }
 
+    // Only an exact hit pre-categorises a Media; a perceptual-only one goes out
+    // uncategorised, tagged and commented for review (issue 27).
+    let exact = ["md5", "sha1", "sha256", "blake3"];
+    let precategorised: std::collections::BTreeSet<&str> = matches
+        .iter()
+        .filter(|m| {
+            m["hits"].as_array().unwrap().iter().any(|h| {
+                exact.contains(&h["algorithm"].as_str().unwrap())
+                    && h["category"]
+                        .as_str()
+                        .is_some_and(|c| c.parse::<i64>().is_ok())
+            })
+        })
+        .map(|m| m["hashes"]["md5"].as_str().unwrap())
+        .collect();
+    assert!(!precategorised.is_empty() && precategorised.len() < md5s.len());
+    for media in doc["value"][0]["Media"].as_array().unwrap() {
+        let md5 = media["MD5"].as_str().unwrap();
+        let pre = precategorised.contains(md5);
+        assert_eq!(media["IsPrecategorized"], pre, "{media}");
+        assert_eq!(media["Category"].is_null(), !pre, "{media}");
+        let comments = media["Comments"].as_str().unwrap_or("");
+        assert_eq!(comments.contains("needs visual review"), !pre, "{media}");
+        let tags = media["Tags"].as_str().unwrap_or("");
+        assert_eq!(tags.contains("hashsweep:needs-review"), !pre, "{media}");
+        if !pre {
+            assert!(comments.contains("pdq distance"), "{comments}");
+        }
+    }
+
     let case = render(&report, "case", &[]);
     let graph: Value = serde_json::from_slice(&case).unwrap();
     let graph = graph["@graph"].as_array().unwrap();
     assert_eq!(of_type(graph, "uco-observable:File").len(), 8);
     assert_eq!(of_type(graph, "uco-analysis:Analysis").len(), hits);
+    // The match basis as measured, never a confidence.
+    let text = String::from_utf8_lossy(&case);
+    assert!(!text.contains("classificationConfidence"));
+    let perceptual = text.matches("\"hashsweep:distance\"").count();
+    let exact_hits = text.matches("\"hashsweep:exact\"").count();
+    assert_eq!(perceptual + exact_hits, hits);
+    assert!(perceptual > 0 && exact_hits > 0);
     validate_with_case_utils(&case);
 }
 

@@ -34,6 +34,10 @@ fn hash_method(algorithm: &str) -> String {
     }
 }
 
+/// hashsweep's own properties of a match (docs/report-format.md, "CASE"): the match basis
+/// as measured, where UCO would only offer a confidence that a distance is not.
+const HASHSWEEP_NS: &str = "https://github.com/hashsweep/hashsweep/ns#";
+
 fn context() -> Value {
     let uco = |m: &str| format!("https://ontology.unifiedcyberontology.org/uco/{m}/");
     json!({
@@ -45,6 +49,7 @@ fn context() -> Value {
         "uco-action": uco("action"),
         "uco-analysis": uco("analysis"),
         "case-investigation": "https://ontology.caseontology.org/case/investigation/",
+        "hashsweep": HASHSWEEP_NS,
         "xsd": "http://www.w3.org/2001/XMLSchema#"
     })
 }
@@ -342,6 +347,14 @@ fn analysis(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<Value> {
     }
     let why = Why::of(report, file, hit);
     let category = hit.category.as_deref().unwrap_or("none");
+    let mut classification = json!({
+        "@id": id(report, "class", &key),
+        "@type": "uco-analysis:ArtifactClassification",
+        "uco-analysis:class": format!("{}:{category}", hit.list),
+    });
+    for (property, value) in basis(&why) {
+        classification[property] = value;
+    }
     let result = json!({
         "@id": result_id,
         "@type": "uco-analysis:AnalyticResult",
@@ -350,35 +363,40 @@ fn analysis(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<Value> {
         "uco-core:hasFacet": [{
             "@id": id(report, "classfacet", &key),
             "@type": "uco-analysis:ArtifactClassificationResultFacet",
-            "uco-analysis:classification": [{
-                "@id": id(report, "class", &key),
-                "@type": "uco-analysis:ArtifactClassification",
-                "uco-analysis:class": format!("{}:{category}", hit.list),
-                "uco-analysis:classificationConfidence": typed("xsd:decimal", confidence(&why)),
-            }],
+            "uco-analysis:classification": [classification],
         }],
     });
     vec![node, result]
 }
 
-/// 1 for an exact match; for a perceptual one the share of bits that agree; for a vPDQ
-/// match the smaller of its two percentages.
-fn confidence(why: &Why<'_>) -> String {
-    if let Some((score, _)) = why.vpdq {
-        return format!(
-            "{:.4}",
-            score.query_percent.min(score.compared_percent) / 100.0
-        );
-    }
-    let bits = match why.algorithm {
-        "pdq" => 256.0,
-        _ => 64.0,
-    };
+/// What the match rests on, as measured: the algorithm, and for a perceptual match the
+/// distance and the threshold it was held against (or a vPDQ match's percentages). No
+/// confidence is derived from a distance.
+fn basis(why: &Why<'_>) -> Vec<(&'static str, Value)> {
+    let mut facts = vec![("hashsweep:algorithm", typed("xsd:string", why.algorithm))];
     if why.exact {
-        "1.0".into()
-    } else {
-        format!("{:.4}", 1.0 - f64::from(why.distance) / bits)
+        facts.push(("hashsweep:exact", typed("xsd:boolean", true)));
+        return facts;
     }
+    if let Some((score, _)) = why.vpdq {
+        facts.push((
+            "hashsweep:queryPercent",
+            typed("xsd:decimal", format!("{:.2}", score.query_percent)),
+        ));
+        facts.push((
+            "hashsweep:comparedPercent",
+            typed("xsd:decimal", format!("{:.2}", score.compared_percent)),
+        ));
+    }
+    facts.push(("hashsweep:distance", typed("xsd:integer", why.distance)));
+    if let Some(t) = why.threshold {
+        facts.push(("hashsweep:threshold", typed("xsd:integer", t)));
+    }
+    if let Some(t) = why.transform {
+        facts.push(("hashsweep:transform", typed("xsd:string", t)));
+    }
+    facts.push(("hashsweep:needsVisualReview", typed("xsd:boolean", true)));
+    facts
 }
 
 fn statement(hit: &HitIn, why: &Why<'_>) -> String {

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::read::{FileIn, HitIn, ScanReport, SummaryIn};
 use super::render::RenderOptions;
+use super::why::{is_exact, Why};
 
 /// `US` unless every matched list uses the UK (CAID) numbering: the region tells an
 /// importer how to read the Category codes.
@@ -165,13 +166,37 @@ fn counts(summary: &SummaryIn) -> Value {
     })
 }
 
-/// The hit whose Category the Media carries: the first alert hit with a numeric code.
+/// The hit whose Category the Media carries: the first exact (cryptographic) alert hit
+/// with a numeric code. A perceptual match never pre-categorises a file: its Media goes
+/// out uncategorised and marked for review, so a near match cannot become a categorised
+/// hash in a lab's database without a person looking at it.
 fn category_hit<'a>(files: &[&'a FileIn]) -> Option<&'a HitIn> {
     files.iter().flat_map(|f| f.alert_hits()).find(|h| {
-        h.category
-            .as_deref()
-            .is_some_and(|c| c.parse::<i64>().is_ok())
+        is_exact(&h.algorithm)
+            && h.category
+                .as_deref()
+                .is_some_and(|c| c.parse::<i64>().is_ok())
     })
+}
+
+/// The perceptual alert hits behind an uncategorised Media, one line each: what matched
+/// and how, for the reviewer.
+fn review_basis(report: &ScanReport, files: &[&FileIn]) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|f| f.alert_hits().map(move |h| (*f, h)))
+        .filter(|(_, h)| !is_exact(&h.algorithm))
+        .map(|(f, h)| {
+            format!(
+                "{}: list {} entry {} category {}: {}",
+                f.path,
+                h.list,
+                h.entry_id.as_deref().unwrap_or("-"),
+                h.category.as_deref().unwrap_or("none"),
+                Why::of(report, f, h).summary()
+            )
+        })
+        .collect()
 }
 
 fn media(report: &ScanReport, id: usize, files: &[&FileIn]) -> Value {
@@ -188,6 +213,20 @@ fn media(report: &ScanReport, id: usize, files: &[&FileIn]) -> Value {
         m.insert("MediaSize".into(), json!(size));
     }
     m.insert("IsPrecategorized".into(), json!(category.is_some()));
+    let basis = match category {
+        Some(_) => Vec::new(),
+        None => review_basis(report, files),
+    };
+    if !basis.is_empty() {
+        m.insert(
+            "Comments".into(),
+            json!(format!(
+                "hashsweep perceptual match, not categorised: needs visual review by an \
+                 authorised examiner. {}",
+                basis.join("; ")
+            )),
+        );
+    }
     let hits: Vec<&HitIn> = files.iter().flat_map(|f| f.alert_hits()).collect();
     if let Some(series) = hits.iter().find_map(|h| h.series.as_deref()) {
         m.insert("Series".into(), json!(series));
@@ -201,6 +240,9 @@ fn media(report: &ScanReport, id: usize, files: &[&FileIn]) -> Value {
         .collect();
     tags.extend(hits.iter().filter_map(|h| h.tags.clone()));
     tags.dedup();
+    if !basis.is_empty() {
+        tags.push("hashsweep:needs-review".to_string());
+    }
     if !tags.is_empty() {
         m.insert("Tags".into(), json!(tags.join("|")));
     }
