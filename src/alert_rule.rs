@@ -165,6 +165,7 @@ mod tests {
             file_hash: file_hash.map(str::to_string),
             quality: None,
             also_exact: None,
+            non_pertinent: false,
             weak_reason: None,
             record,
         }

@@ -43,6 +43,7 @@ impl Listing {
             Outcome::Skipped(reason) => self.skipped || reason.kind() == SkipKind::NotExamined,
             Outcome::Hashed(h) => {
                 h.has_alert_hit()
+                    || h.is_non_pertinent_only()
                     || (self.low_quality && h.is_pdq_gated())
                     || (self.weak && !h.weak_hits.is_empty())
             }

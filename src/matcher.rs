@@ -106,6 +106,10 @@ pub struct Hit {
     /// (same list and entry id; same list where the list has no ids).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub also_exact: Option<bool>,
+    /// The entry's category means "not pertinent" (VICS US 0): reported as such, never
+    /// an alert, never exit 1.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub non_pertinent: bool,
     /// A weak hit (`alert_rule`): why it does not alert alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weak_reason: Option<WeakReason>,
@@ -115,6 +119,16 @@ pub struct Hit {
 }
 
 impl Hit {
+    /// A hit that raises an alert: on an alert list, in a pertinent category.
+    pub fn alerts(&self) -> bool {
+        self.role == ListRole::Alert && !self.non_pertinent
+    }
+
+    /// A hit on an alert list whose category is non-pertinent.
+    pub fn is_non_pertinent(&self) -> bool {
+        self.role == ListRole::Alert && self.non_pertinent
+    }
+
     /// Whether `other` names the same list entry: same list and entry id, or the same list
     /// when the list gives no ids.
     pub fn is_same_entry(&self, other: &Hit) -> bool {
@@ -140,6 +154,7 @@ impl Hit {
             file_hash: None,
             quality: None,
             also_exact: None,
+            non_pertinent: entry.non_pertinent && list.provenance.role == ListRole::Alert,
             weak_reason: None,
             record: entry.record,
         }

@@ -79,11 +79,21 @@ pub struct Hashed {
 
 impl Hashed {
     pub fn has_alert_hit(&self) -> bool {
-        self.hits.iter().any(|h| h.role == ListRole::Alert)
+        self.hits.iter().any(Hit::alerts)
             || self
                 .video
                 .as_ref()
                 .is_some_and(|v| v.result.has_alert_hit())
+    }
+
+    /// A hit on an alert list in a non-pertinent category (VICS US 0), without any alert.
+    pub fn is_non_pertinent_only(&self) -> bool {
+        !self.has_alert_hit()
+            && (self.hits.iter().any(Hit::is_non_pertinent)
+                || self
+                    .video
+                    .as_ref()
+                    .is_some_and(|v| v.result.frame_hits.iter().any(|h| h.hit.is_non_pertinent())))
     }
 
     pub fn is_known_good(&self) -> bool {

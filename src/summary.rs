@@ -30,6 +30,10 @@ pub struct Counts {
     pub known_good: u64,
     /// Pictures whose PDQ quality is under the cut-off: hashed, never matched by PDQ.
     pub pdq_low_quality: u64,
+    /// Files whose only alert-list hits are in a non-pertinent category (VICS US 0):
+    /// reported as such, not matched.
+    #[serde(default)]
+    pub non_pertinent: u64,
     /// Files with at least one weak hit (a lone or low-information 64-bit perceptual hit,
     /// `alert_rule`), whether or not another hit made them a match.
     #[serde(default)]
@@ -104,6 +108,7 @@ impl Counts {
         self.known_good += u64::from(tally.known_good);
         self.pdq_low_quality += u64::from(tally.pdq_low_quality);
         self.weak += u64::from(tally.weak);
+        self.non_pertinent += u64::from(tally.non_pertinent);
         self.containers_opened += u64::from(tally.container_opened);
         self.entries_seen += u64::from(tally.entry);
         self.orphans += u64::from(tally.orphan);
@@ -196,6 +201,8 @@ pub struct FileTally {
     pub pdq_low_quality: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weak: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub non_pertinent: bool,
     #[serde(default)]
     pub container_opened: bool,
     /// The item lives inside a container.
@@ -238,6 +245,7 @@ impl FileTally {
             known_good: hashed.is_some_and(Hashed::is_known_good),
             pdq_low_quality: hashed.is_some_and(Hashed::is_pdq_gated),
             weak: hashed.is_some_and(|h| !h.weak_hits.is_empty()),
+            non_pertinent: hashed.is_some_and(Hashed::is_non_pertinent_only),
             container_opened: hashed.is_some_and(|h| h.container.is_some()),
             entry: result.entry.is_some(),
             orphan: result.location.as_ref().is_some_and(|l| l.orphan),

@@ -265,3 +265,87 @@ fn every_format_shows_weak_hits_apart_from_matches() {
     assert_eq!(files.len(), 1, "{json}");
     assert_eq!(files[0]["weak_hits"][0]["weak_reason"], "uncorroborated");
 }
+
+/// Project VIC category 0 (Non-Pertinent) is reported as such and never alerts: a file
+/// hitting only a category-0 entry exits 0 and is listed apart; a category-1 entry still
+/// alerts.
+#[test]
+fn category_0_is_non_pertinent_not_an_alert() {
+    let dir = TempDir::new().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir_all(&ev).unwrap();
+    fs::write(ev.join("zero.bin"), b"non-pertinent content").unwrap();
+    fs::write(ev.join("one.bin"), b"pertinent content").unwrap();
+    let md5 = |bytes: &[u8]| hex::encode(hashsweep::digest::FileDigests::of(bytes).md5);
+    let media = |id: u32, category: u32, content: &[u8]| serde_json::json!({"MediaID": id, "Category": category, "MD5": md5(content)});
+    let vics = |media: Vec<Value>| {
+        serde_json::json!({
+            "@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases",
+            "value": [{"CaseID": "{0F2B7C1E-1111-4A4A-9C9C-000000000009}", "Media": media}]
+        })
+        .to_string()
+    };
+    let zero_only = dir.path().join("zero.json");
+    fs::write(
+        &zero_only,
+        vics(vec![media(1, 0, b"non-pertinent content")]),
+    )
+    .unwrap();
+    let (code, scanned) = scan(&ev, &zero_only, &[]);
+    assert_eq!(code, Some(0), "{scanned:?}");
+    let zero = record(&scanned, "zero.bin").unwrap();
+    assert_eq!(zero["record"], "file");
+    assert_eq!(zero["hits"][0]["non_pertinent"], true);
+    assert_eq!(zero["hits"][0]["category_label"], "Non-Pertinent");
+    assert_eq!(summary(&scanned)["non_pertinent"], 1);
+    assert_eq!(summary(&scanned)["matched"], 0);
+
+    let both = dir.path().join("both.json");
+    fs::write(
+        &both,
+        vics(vec![
+            media(1, 0, b"non-pertinent content"),
+            media(2, 1, b"pertinent content"),
+        ]),
+    )
+    .unwrap();
+    let report = dir.path().join("both.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&both)
+        .args(["-q", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let written = records(&fs::read(&report).unwrap());
+    assert_eq!(record(&written, "one.bin").unwrap()["record"], "match");
+    assert_eq!(record(&written, "zero.bin").unwrap()["record"], "file");
+    assert_eq!(summary(&written)["matched"], 1);
+    assert_eq!(summary(&written)["non_pertinent"], 1);
+    let render = |format: &str| {
+        let out = run(Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+            .arg("report")
+            .arg(&report)
+            .args(["--format", format]));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = render("text");
+    assert!(text.contains("Matches (1 files, 1 hits)"), "{text}");
+    assert!(
+        text.contains("Non-pertinent hits: not alerts (1 files)"),
+        "{text}"
+    );
+    assert!(text.contains("category 0 (Non-Pertinent)"), "{text}");
+    let csv = render("csv");
+    let kinds: Vec<&str> = csv
+        .lines()
+        .filter_map(|l| l.split(',').next())
+        .filter(|k| ["match", "non_pertinent"].contains(k))
+        .collect();
+    assert_eq!(kinds, ["match", "non_pertinent"], "{csv}");
+    let vics_out: Value = serde_json::from_str(&render("vics")).unwrap();
+    assert_eq!(vics_out["value"][0]["Media"].as_array().unwrap().len(), 1);
+}

@@ -51,6 +51,13 @@ pub fn print_scan_summary(
             hashsweep::scan::PDQ_MIN_QUALITY
         );
     }
+    if c.non_pertinent > 0 {
+        eprintln!(
+            "hashsweep: {} files hit only non-pertinent entries (e.g. Project VIC category 0): \
+             not alerts, listed in the report",
+            c.non_pertinent
+        );
+    }
     if c.weak > 0 {
         eprintln!(
             "hashsweep: {} files with weak hits (a lone or low-information pHash/dHash/aHash \

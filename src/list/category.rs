@@ -54,6 +54,13 @@ impl CategoryScheme {
         }
     }
 
+    /// Whether a raw code means "not pertinent" under this scheme (Project VIC US 0,
+    /// Non-Pertinent): such a hit is reported as non-pertinent, never as an alert. An
+    /// absent category is not code 0, and schemes without a public table mark nothing.
+    pub fn is_non_pertinent(self, raw: Option<&str>) -> bool {
+        self == CategoryScheme::VicsUs && raw.and_then(|c| c.trim().parse::<i64>().ok()) == Some(0)
+    }
+
     /// The label of a raw category code, if this scheme has one for it.
     ///
     /// An absent category has no label: "uncategorised" is not a code, and a report must
@@ -86,6 +93,11 @@ mod tests {
         assert_eq!(us.label(None), None);
         assert_eq!(us.label(Some("8")), None);
         assert_eq!(CategoryScheme::CaidUk.label(Some("1")), None);
+        assert!(us.is_non_pertinent(Some("0")));
+        assert!(!us.is_non_pertinent(None));
+        assert!(!us.is_non_pertinent(Some("1")));
+        assert!(!CategoryScheme::CaidUk.is_non_pertinent(Some("0")));
+        assert!(!CategoryScheme::None.is_non_pertinent(Some("0")));
     }
 
     #[test]

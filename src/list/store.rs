@@ -38,6 +38,8 @@ pub struct EntryRef<'a> {
     pub photodna: Option<&'a str>,
     /// Index of the source record: entries with the same `record` are hashes of one file.
     pub record: u32,
+    /// The category means "not pertinent" under the list's scheme (VICS US 0).
+    pub non_pertinent: bool,
 }
 
 /// Record metadata that repeats across records, interned as one tuple.
@@ -350,6 +352,7 @@ impl HashList {
             id: t.rec_id.get(r).and_then(|h| t.ids.get(*h)),
             category,
             category_label: scheme.label(category),
+            non_pertinent: scheme.is_non_pertinent(category),
             label: t.rec_label.get(r).and_then(|h| t.labels.get(*h)),
             series: word(meta.map(|m| m.series)),
             tags: word(meta.map(|m| m.tags)),

@@ -1,7 +1,8 @@
 //! The `csv` format: one row per hit, for spreadsheets and review-tool imports.
 //!
 //! The first column, `record`, says what a row is: `match` (one hit of a matched file),
-//! `weak` (one weak hit: a lone or low-information 64-bit perceptual hit, never an alert
+//! `non_pertinent` (one hit of a file whose alert-list hits are all in a non-pertinent
+//! category, e.g. Project VIC 0: not an alert), `weak` (one weak hit: a lone or low-information 64-bit perceptual hit, never an alert
 //! on its own), `incomplete` (first, only when the report does not account for every file: `why` says
 //! INCOMPLETE and why), `failure` and `not_examined` (one file each, `why` saying why), `nothing_to_examine`
 //! and `file` (when the scan listed them), and `count` (one summary counter per row,
@@ -89,7 +90,20 @@ pub fn render<W: Write>(
     }
     for file in report.matches() {
         for hit in file.all_hits() {
-            write(hit_row(report, file, hit, "match"), file.meta.as_ref())?;
+            let record = if hit.is_non_pertinent() {
+                "non_pertinent"
+            } else {
+                "match"
+            };
+            write(hit_row(report, file, hit, record), file.meta.as_ref())?;
+        }
+    }
+    for file in report.files.iter().filter(|f| f.is_non_pertinent_only()) {
+        for hit in file.all_hits().filter(|h| h.is_non_pertinent()) {
+            write(
+                hit_row(report, file, hit, "non_pertinent"),
+                file.meta.as_ref(),
+            )?;
         }
     }
     for file in report.with_weak_hits() {
@@ -100,7 +114,7 @@ pub fn render<W: Write>(
     for file in report
         .files
         .iter()
-        .filter(|f| !f.is_match() && !f.has_weak_hits())
+        .filter(|f| !f.is_match() && !f.has_weak_hits() && !f.is_non_pertinent_only())
     {
         write(file_row(report, file), file.meta.as_ref())?;
     }

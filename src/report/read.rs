@@ -145,6 +145,9 @@ pub struct HitIn {
     pub timestamp: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames_matched: Option<u32>,
+    /// The entry's category is non-pertinent (VICS US 0): not an alert.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub non_pertinent: bool,
     /// A weak hit's reason (`uncorroborated`, `low_information`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weak_reason: Option<String>,
@@ -157,8 +160,14 @@ pub struct HitIn {
 }
 
 impl HitIn {
+    /// A hit that raised an alert: on an alert list, in a pertinent category.
     pub fn is_alert(&self) -> bool {
-        self.role == "alert"
+        self.role == "alert" && !self.non_pertinent
+    }
+
+    /// A hit on an alert list in a non-pertinent category.
+    pub fn is_non_pertinent(&self) -> bool {
+        self.role == "alert" && self.non_pertinent
     }
 }
 
@@ -271,10 +280,17 @@ pub struct FileIn {
 fn is_listed_file(record: &Value) -> bool {
     record["record"] == "file"
         && (below_pdq_cutoff(record.get("pdq_quality"))
+            || any_non_pertinent(&record["hits"])
+            || any_non_pertinent(&record["video"]["frame_hits"])
             || record
                 .get("weak_hits")
                 .and_then(Value::as_array)
                 .is_some_and(|w| !w.is_empty()))
+}
+
+fn any_non_pertinent(hits: &Value) -> bool {
+    hits.as_array()
+        .is_some_and(|hits| hits.iter().any(|h| h["non_pertinent"] == true))
 }
 
 fn below_pdq_cutoff(quality: Option<&Value>) -> bool {
@@ -327,6 +343,11 @@ impl FileIn {
         self.record == "match"
     }
 
+    /// A hashed file whose alert-list hits are all in non-pertinent categories.
+    pub fn is_non_pertinent_only(&self) -> bool {
+        !self.is_match() && self.all_hits().any(HitIn::is_non_pertinent)
+    }
+
     /// Whether the record holds weak hits (listed with `--report-weak`).
     pub fn has_weak_hits(&self) -> bool {
         !self.weak_hits.is_empty()
@@ -369,6 +390,8 @@ pub struct SummaryIn {
     pub pdq_low_quality: u64,
     /// Files with weak hits (absent from older reports).
     pub weak: u64,
+    /// Files whose only alert-list hits are non-pertinent.
+    pub non_pertinent: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub orphans: u64,
     #[serde(skip_serializing_if = "is_zero")]

@@ -30,6 +30,7 @@ pub fn render<W: Write>(
     write_not_examined(report, out)?;
     write_nothing_to_examine(report, out)?;
     write_low_quality(report, out)?;
+    write_non_pertinent(report, out)?;
     write_weak(report, out)
 }
 
@@ -183,6 +184,14 @@ fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
             } else {
                 "not listed: scan with --list-low-quality to list them"
             }
+        )?;
+    }
+    if s.non_pertinent > 0 {
+        writeln!(
+            out,
+            "  non-pertinent: {} files (hit only entries of a non-pertinent category, e.g. \
+             Project VIC 0: not alerts; listed below)",
+            s.non_pertinent
         )?;
     }
     if s.weak > 0 {
@@ -459,6 +468,37 @@ fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<(
         )?;
     }
     Ok(())
+}
+
+/// Files whose alert-list hits are all in non-pertinent categories (Project VIC 0).
+fn write_non_pertinent<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
+    let files: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| f.is_non_pertinent_only())
+        .collect();
+    if files.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Non-pertinent hits: not alerts ({} files)",
+        files.len()
+    )?;
+    for file in files {
+        write_file(file, out)?;
+        for hit in file.all_hits().filter(|h| h.is_non_pertinent()) {
+            let label = hit.category_label.as_deref().unwrap_or("non-pertinent");
+            writeln!(
+                out,
+                "        list {} category {} ({label})",
+                printable(&hit.list),
+                printable(hit.category.as_deref().unwrap_or("-"))
+            )?;
+            write_hit(report, file, hit, out)?;
+        }
+    }
+    writeln!(out)
 }
 
 /// Files with weak hits: an examiner may look, but none of these raised an alert on its own.

@@ -57,9 +57,7 @@ impl VideoResult {
     }
 
     pub fn has_alert_hit(&self) -> bool {
-        self.frame_hits
-            .iter()
-            .any(|h| h.hit.role == ListRole::Alert)
+        self.frame_hits.iter().any(|h| h.hit.alerts())
             || self.video_matches.iter().any(|m| m.role == ListRole::Alert)
     }
 }
