@@ -32,6 +32,13 @@ pub struct BuildInfo {
     pub build_id: Option<String>,
     pub target: String,
     pub profile: String,
+    /// The Cargo features this build was made with (`heif`, `turbojpeg`).
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// SHA-256 of the running program's own file, so the build that wrote a report can
+    /// be told from any other (`sha256sum $(which hashsweep)`); `None` if unreadable.
+    #[serde(default)]
+    pub program_sha256: Option<String>,
 }
 
 impl BuildInfo {
@@ -47,6 +54,18 @@ impl BuildInfo {
                 "release"
             }
             .into(),
+            features: [
+                cfg!(feature = "heif").then_some("heif"),
+                cfg!(feature = "turbojpeg").then_some("turbojpeg"),
+            ]
+            .into_iter()
+            .flatten()
+            .map(str::to_string)
+            .collect(),
+            program_sha256: std::env::current_exe()
+                .ok()
+                .and_then(|exe| sha256_file(&exe).ok())
+                .map(|(digest, _)| digest),
         }
     }
 }
@@ -102,6 +121,9 @@ pub struct Manifest {
     pub format_version: u32,
     pub tool: BuildInfo,
     pub command_line: Vec<String>,
+    /// Case number, examiner and agency, as the report header records them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<crate::report::CaseIdentity>,
     #[serde(serialize_with = "crate::evidence::serialize_lossy")]
     pub working_directory: PathBuf,
     pub host: String,
@@ -170,6 +192,7 @@ impl Manifest {
             format_version: MANIFEST_VERSION,
             tool: BuildInfo::current(),
             command_line: h.command_line.clone(),
+            case: h.case.clone(),
             working_directory: context.working_directory,
             host: context.host,
             started_at: h.started_at.clone(),

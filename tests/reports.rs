@@ -749,3 +749,61 @@ fn existing_reports_are_not_overwritten_without_force() {
         .unwrap()
         .starts_with("record,"));
 }
+
+/// Issue 27: the case number, examiner and agency given to `scan` are in the header, the
+/// manifest and every rendering; the manifest names the program by its SHA-256.
+#[test]
+fn case_identity_is_recorded_and_shown_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = demo_scan(
+        dir.path(),
+        &[
+            "--case-number",
+            "2026-0042",
+            "--examiner",
+            "J. Doe",
+            "--agency",
+            "Example Lab",
+        ],
+    );
+    let header: Value =
+        serde_json::from_str(fs::read_to_string(&report).unwrap().lines().next().unwrap()).unwrap();
+    let expected =
+        serde_json::json!({"number": "2026-0042", "examiner": "J. Doe", "agency": "Example Lab"});
+    assert_eq!(header["case"], expected);
+    let manifest: Value = serde_json::from_str(
+        &fs::read_to_string(dir.path().join("demo.jsonl.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["case"], expected);
+    let binary = fs::read(env!("CARGO_BIN_EXE_hashsweep")).unwrap();
+    use sha2::Digest as _;
+    assert_eq!(
+        manifest["tool"]["program_sha256"].as_str().unwrap(),
+        hex::encode(sha2::Sha256::digest(&binary))
+    );
+    assert!(manifest["tool"]["features"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("heif")));
+
+    let text = String::from_utf8(render(&report, "text", &[])).unwrap();
+    assert!(
+        text.contains("Case:          case 2026-0042, examiner J. Doe, agency Example Lab"),
+        "{text}"
+    );
+    let vics: Value = serde_json::from_slice(&render(&report, "vics", &[])).unwrap();
+    assert_eq!(vics["value"][0]["CaseNumber"], "2026-0042");
+    assert_eq!(vics["value"][0]["HashsweepExaminer"], "J. Doe");
+    let json: Value = serde_json::from_slice(&render(&report, "json", &[])).unwrap();
+    assert_eq!(json["header"]["case"], expected);
+    let case = render(&report, "case", &[]);
+    let graph: Value = serde_json::from_slice(&case).unwrap();
+    let investigations = of_type(
+        graph["@graph"].as_array().unwrap(),
+        "case-investigation:Investigation",
+    );
+    assert_eq!(investigations.len(), 1);
+    assert_eq!(investigations[0]["uco-core:name"], "2026-0042");
+    validate_with_case_utils(&case);
+}

@@ -349,9 +349,18 @@ pub struct RenderArgs {
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub flood_threshold: usize,
 
-    /// Case number for formats that carry one (VICS CaseNumber).
+    /// The case number: recorded in the report header and manifest (by `scan`), shown by
+    /// every format (VICS CaseNumber). With `report`, overrides the header's.
     #[arg(long, value_name = "TEXT")]
     pub case_number: Option<String>,
+
+    /// The examiner running the scan, recorded and shown like --case-number.
+    #[arg(long, value_name = "NAME")]
+    pub examiner: Option<String>,
+
+    /// The examiner's agency or lab, recorded and shown like --case-number.
+    #[arg(long, value_name = "NAME")]
+    pub agency: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

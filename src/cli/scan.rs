@@ -22,7 +22,9 @@ use hashsweep::journal::{
     JOURNAL_VERSION,
 };
 use hashsweep::matcher::Matcher;
-use hashsweep::report::{self, EvidenceVerification, Header, SummaryRecord, ToolInfo};
+use hashsweep::report::{
+    self, CaseIdentity, EvidenceVerification, Header, SummaryRecord, ToolInfo,
+};
 use hashsweep::scan::{panic_message, ScanOptions};
 
 use super::args::{Args, Command, ScanArgs};
@@ -99,6 +101,11 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     let mut header = header(&matcher, &options, &sources, started_at.clone());
     header.journal = args.journal.as_ref().map(|p| p.display().to_string());
     header.force = args.force;
+    header.case = CaseIdentity::of(
+        args.render.case_number.clone(),
+        args.render.examiner.clone(),
+        args.render.agency.clone(),
+    );
     let this_resume = prior.as_ref().map(|j| ResumeInfo {
         command_line: header.command_line.clone(),
         at: now_rfc3339(),
@@ -318,6 +325,7 @@ fn header(
         video: report::VideoHeader::of(options.video.as_ref()),
         journal: None,
         resumed: Vec::new(),
+        case: None,
         force: false,
     }
 }

@@ -81,6 +81,7 @@ pub fn render<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     let mut graph = vec![tool(report)];
+    graph.extend(investigation(report));
     graph.extend(lists(report));
     graph.extend(evidence(report));
     for file in report.matches() {
@@ -281,6 +282,20 @@ fn annotation(report: &ScanReport, key: &str, statement: &str, objects: Vec<Stri
 }
 
 /// The scan's counts, as a statement on every evidence source.
+/// The case the scan was run for, when the examiner named it.
+fn investigation(report: &ScanReport) -> Option<Value> {
+    let case = report.header.case.as_ref()?;
+    let mut node = json!({
+        "@id": id(report, "investigation", ""),
+        "@type": "case-investigation:Investigation",
+        "uco-core:description": case.describe(),
+    });
+    if let Some(number) = &case.number {
+        node["uco-core:name"] = json!(number);
+    }
+    Some(node)
+}
+
 fn counts(report: &ScanReport) -> Option<Value> {
     let s = report.summary.as_ref()?;
     let (not_examined, nothing) = s.skip_split();

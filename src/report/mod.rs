@@ -26,7 +26,7 @@ pub mod why;
 use std::io::{self, Write};
 
 pub use records::{
-    EvidenceVerification, FileRecord, Header, SummaryRecord, ToolInfo, REPORT_FORMAT,
+    CaseIdentity, EvidenceVerification, FileRecord, Header, SummaryRecord, ToolInfo, REPORT_FORMAT,
     REPORT_VERSION,
 };
 

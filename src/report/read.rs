@@ -78,6 +78,9 @@ pub struct HeaderIn {
     pub thresholds: BTreeMap<String, u32>,
     pub perceptual_algorithms: Vec<String>,
     pub decoders: BTreeMap<String, String>,
+    /// Case number, examiner and agency as the scan recorded them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<super::CaseIdentity>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -62,9 +62,52 @@ pub struct Header {
     /// Each time an interrupted scan was resumed from its journal (`--resume`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resumed: Vec<ResumeInfo>,
+    /// `--case-number`, `--examiner`, `--agency`, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<CaseIdentity>,
     /// `--force`: an existing report or manifest at the same path was replaced.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
+}
+
+/// Who ran the scan for which case: what the examiner gave, each part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CaseIdentity {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub examiner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+}
+
+impl CaseIdentity {
+    /// `None` when nothing was given.
+    pub fn of(
+        number: Option<String>,
+        examiner: Option<String>,
+        agency: Option<String>,
+    ) -> Option<Self> {
+        let case = CaseIdentity {
+            number,
+            examiner,
+            agency,
+        };
+        (case != CaseIdentity::default()).then_some(case)
+    }
+
+    /// `case 2024-17, examiner J. Doe, agency Lab` (the parts given).
+    pub fn describe(&self) -> String {
+        [
+            ("case", &self.number),
+            ("examiner", &self.examiner),
+            ("agency", &self.agency),
+        ]
+        .iter()
+        .filter_map(|(what, v)| v.as_ref().map(|v| format!("{what} {v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }
 
 /// The image-level hash check of one evidence source.

@@ -59,6 +59,9 @@ fn write_run<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     let h = &report.header;
     writeln!(out, "hashsweep case summary")?;
     writeln!(out, "======================")?;
+    if let Some(case) = &h.case {
+        writeln!(out, "Case:          {}", printable(&case.describe()))?;
+    }
     writeln!(out, "Tool:          {} {}", h.tool.name, h.tool.version)?;
     writeln!(out, "Report format: {} v{}", h.format, h.format_version)?;
     writeln!(

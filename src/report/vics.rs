@@ -85,7 +85,12 @@ pub fn render<W: Write>(
         .collect();
     let mut case = Map::new();
     case.insert("CaseID".into(), json!(case_guid(report, "vics")));
-    if let Some(number) = &options.case_number {
+    let recorded = report.header.case.as_ref();
+    if let Some(number) = options
+        .case_number
+        .as_ref()
+        .or(recorded.and_then(|c| c.number.as_ref()))
+    {
         case.insert("CaseNumber".into(), json!(number));
     }
     case.insert(
@@ -96,6 +101,12 @@ pub fn render<W: Write>(
         "SourceApplicationVersion".into(),
         json!(report.header.tool.version),
     );
+    if let Some(examiner) = recorded.and_then(|c| c.examiner.as_ref()) {
+        case.insert("HashsweepExaminer".into(), json!(examiner));
+    }
+    if let Some(agency) = recorded.and_then(|c| c.agency.as_ref()) {
+        case.insert("HashsweepAgency".into(), json!(agency));
+    }
     case.insert("TotalMediaFiles".into(), json!(media.len()));
     if let Some(summary) = &report.summary {
         case.insert("HashsweepCounts".into(), counts(summary));
