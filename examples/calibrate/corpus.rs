@@ -85,12 +85,20 @@ impl Hashes {
         Hashes { pdq, short }
     }
 
-    /// The 64-bit distances to `listed` (pHash, dHash, aHash); `None` where either lacks one.
+    /// The 64-bit distances to `listed` (pHash, dHash, aHash); `None` where either lacks
+    /// one or either value is low-information (such a hit never alerts nor corroborates).
     pub fn short_distances(&self, listed: &Hashes) -> [Option<u32>; 3] {
         std::array::from_fn(|i| match (self.short[i], listed.short[i]) {
-            (Some(a), Some(b)) => Some((a ^ b).count_ones()),
+            (Some(a), Some(b)) if !low_information(a) && !low_information(b) => {
+                Some((a ^ b).count_ones())
+            }
             _ => None,
         })
+    }
+
+    /// Which of the 64-bit values are low-information (pHash, dHash, aHash).
+    pub fn low_information(&self) -> [bool; 3] {
+        self.short.map(|v| v.is_some_and(low_information))
     }
 
     /// The PDQ distance a scan would act on: `None` when either has no PDQ value or this
@@ -101,6 +109,35 @@ impl Hashes {
             _ => None,
         }
     }
+}
+
+/// Whether a 64-bit value says too little about its picture to count: nearly uniform (at
+/// most 6 bits differ from all-equal), one or two distinct rows of its 8×8 grid, or one run
+/// of 40 or more equal bits. The same test as the alert rule's `low_information` (issue 22,
+/// being merged from main): a flat or vignetted picture hashes to such values, and on the
+/// calibration corpus they collide across unrelated pictures at distance 0.
+pub fn low_information(v: u64) -> bool {
+    let ones = v.count_ones();
+    if ones <= 6 || ones >= 58 {
+        return true;
+    }
+    let mut rows = v.to_be_bytes();
+    rows.sort_unstable();
+    let distinct = 1 + rows.windows(2).filter(|w| w[0] != w[1]).count();
+    distinct <= 2 || longest_run(v) >= 40
+}
+
+fn longest_run(v: u64) -> u32 {
+    let (mut longest, mut run) = (1, 1);
+    for i in 1..64 {
+        if (v >> i) & 1 == (v >> (i - 1)) & 1 {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 1;
+        }
+    }
+    longest
 }
 
 fn words(bytes: &[u8; 32]) -> [u64; 4] {
@@ -139,10 +176,12 @@ pub struct Corpus {
 }
 
 /// How many files of one source were pictures, hashed, or undecodable.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct SourceCount {
     pub hashed: usize,
     pub undecoded: usize,
+    /// A Debian package's name and version, as the corpus script recorded them in `.done`.
+    pub package: Option<String>,
 }
 
 /// Every file under `dir`, sorted, so the work and the output never depend on the
@@ -201,6 +240,10 @@ pub fn load(root: &Path) -> io::Result<Corpus> {
                 unrelated.push(*h);
             }
         }
+    }
+    for (source, count) in sources.iter_mut() {
+        let done = unrelated_dir.join(source).join(".done");
+        count.package = fs::read_to_string(done).ok().map(|t| t.trim().to_string());
     }
     let (groups, variants_skipped) = load_groups(&root.join("variants"))?;
     Ok(Corpus {

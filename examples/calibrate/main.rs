@@ -61,7 +61,8 @@ fn run(args: &Args) -> Result<()> {
     let at_new = calibration
         .chosen
         .map(|t| measure::rule_false_alerts(&corpus, t));
-    let markdown = report::markdown(&corpus, &calibration, (at_old, at_new));
+    let margins = calibration.chosen.map(|t| measure::margins(&corpus, t));
+    let markdown = report::markdown(&corpus, &calibration, (at_old, at_new), margins);
     match &args.docs {
         None => print!("{markdown}"),
         Some(dir) => {

@@ -211,6 +211,16 @@ pub fn rule_false_alerts(corpus: &Corpus, t: [u32; 3]) -> usize {
         .count()
 }
 
+/// The false alerts under the rule when one of the chosen thresholds is raised by a bit
+/// (pHash, dHash, aHash): how close the chosen point sits to the first false alert.
+pub fn margins(corpus: &Corpus, t: [u32; 3]) -> [usize; 3] {
+    std::array::from_fn(|i| {
+        let mut raised = t;
+        raised[i] += 1;
+        rule_false_alerts(corpus, raised)
+    })
+}
+
 /// Unrelated pictures within `t` of some original, by one algorithm alone.
 pub fn false_alerts(c: &Calibration, alg: usize, t: u32) -> usize {
     c.nearest

@@ -1,6 +1,8 @@
-//! Draws docs/detection.svg by hand: one panel per algorithm, the share of copies found and
-//! the share of unrelated pictures that would alert, against the threshold. Coordinates are
-//! written with one decimal, so the file is the same on every machine.
+//! Draws docs/detection.svg by hand: one panel per algorithm, against the threshold, the
+//! share of copies found (left axis) and the number of unrelated pictures that would alert
+//! (right axis, logarithmic: the first few false alerts are what a threshold is set by, and
+//! on a linear axis they would not leave the floor). Coordinates are written with one
+//! decimal, so the file is the same on every machine.
 
 use std::fmt::Write as _;
 
@@ -9,7 +11,7 @@ use crate::measure::{
     false_alerts, found, Calibration, OLD_SHORT, PDQ_MAX, PDQ_THRESHOLD, SHORT_MAX,
 };
 
-const PANEL_W: f64 = 380.0;
+const PANEL_W: f64 = 400.0;
 const PANEL_H: f64 = 250.0;
 /// Room around each plot for the title and the axis labels.
 const LEFT: f64 = 50.0;
@@ -39,14 +41,19 @@ pub fn svg(c: &Calibration) -> String {
 }
 
 fn legend(out: &mut String) {
+    // x positions fit each label's length.
     let items = [
-        (FOUND, "none", "copies found"),
-        (FALSE, "none", "unrelated pictures alerting"),
-        ("#2a9d3a", "none", "calibrated threshold"),
-        ("#888888", "4 3", "old default"),
+        (20.0, FOUND, "none", "copies found"),
+        (
+            150.0,
+            FALSE,
+            "none",
+            "unrelated pictures alerting (log, right)",
+        ),
+        (430.0, "#2a9d3a", "none", "calibrated threshold"),
+        (600.0, "#888888", "4 3", "old default"),
     ];
-    for (i, (colour, dash, label)) in items.iter().enumerate() {
-        let x = 20.0 + i as f64 * 180.0;
+    for (x, colour, dash, label) in items {
         let _ = writeln!(
             out,
             "<line x1=\"{x}\" y1=\"15\" x2=\"{:.1}\" y2=\"15\" stroke=\"{colour}\" \
@@ -75,12 +82,13 @@ fn panel(out: &mut String, c: &Calibration, alg: usize, x0: f64, y0: f64) {
         marker(out, px(t), py(0.0), py(1.0), "#2a9d3a", "none");
     }
     let copies = c.copies.len().max(1) as f64;
-    let unrelated = c.nearest.len().max(1) as f64;
+    let unrelated = c.nearest.len().max(1);
+    right_axis(out, unrelated, x0, y0);
     let found_pts: Vec<(f64, f64)> = (0..=max)
         .map(|t| (px(t), py(found(c, alg, t, None) as f64 / copies)))
         .collect();
     let false_pts: Vec<(f64, f64)> = (0..=max)
-        .map(|t| (px(t), py(false_alerts(c, alg, t) as f64 / unrelated)))
+        .map(|t| (px(t), py(log_share(false_alerts(c, alg, t), unrelated))))
         .collect();
     polyline(out, &found_pts, FOUND);
     polyline(out, &false_pts, FALSE);
@@ -125,6 +133,30 @@ fn axes(out: &mut String, alg: usize, max: u32, x0: f64, y0: f64) {
         left + PLOT_W / 2.0,
         bottom + 30.0
     );
+}
+
+/// Where `n` of `total` sits on the logarithmic axis, as a share of its height: 0 on the
+/// floor, 1 one step up, `total` at the top.
+fn log_share(n: usize, total: usize) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    (1.0 + (n as f64).log10()) / (1.0 + (total.max(1) as f64).log10())
+}
+
+fn right_axis(out: &mut String, total: usize, x0: f64, y0: f64) {
+    let x = x0 + LEFT + PLOT_W;
+    let mut n = 1;
+    while n <= total {
+        let y = y0 + TOP + PLOT_H * (1.0 - log_share(n, total));
+        let _ = writeln!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{FALSE}\">{n}</text>",
+            x + 4.0,
+            y + 4.0
+        );
+        n *= 10;
+    }
 }
 
 fn marker(out: &mut String, x: f64, y_low: f64, y_high: f64, colour: &str, dash: &str) {

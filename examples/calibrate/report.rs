@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::corpus::{Corpus, ALGORITHMS, TRANSFORMS};
+use crate::corpus::{Corpus, Hashes, ALGORITHMS, TRANSFORMS};
 use crate::measure::{
     copies_of, false_alerts, found, found_by_pdq, found_by_rule, quantile, short_hits, sorted,
     Calibration, OLD_SHORT, PDQ_MAX, PDQ_THRESHOLD, SHORT_MAX,
@@ -11,11 +11,24 @@ use crate::measure::{
 
 /// The markdown page. `rule_alerts` are the unrelated pictures that alert under the rule
 /// at the old defaults and at the chosen thresholds (recounted pair by pair).
-pub fn markdown(corpus: &Corpus, c: &Calibration, rule_alerts: (usize, Option<usize>)) -> String {
+/// `margins`: the rule's false alerts with one chosen threshold raised by a bit.
+pub fn markdown(
+    corpus: &Corpus,
+    c: &Calibration,
+    rule_alerts: (usize, Option<usize>),
+    margins: Option<[usize; 3]>,
+) -> String {
     let mut out = String::new();
     header(&mut out);
     corpus_section(&mut out, corpus, c);
     chosen_section(&mut out, c, rule_alerts);
+    if let Some([p, d, a]) = margins {
+        let _ = write!(
+            out,
+            "One bit more on one threshold, and unrelated pictures that alert under the rule: \
+             pHash {p}, dHash {d}, aHash {a}.\n\n"
+        );
+    }
     recall_section(&mut out, c);
     nearest_section(&mut out, c);
     copy_section(&mut out, c);
@@ -46,11 +59,16 @@ fn corpus_section(out: &mut String, corpus: &Corpus, c: &Calibration) {
          {} hashed. The `seedNNN` sets are `gen_corpus.py corpus` pictures (gradients, shapes, \
          textures, fractals, landscapes, documents; mostly 320×240 to 1024×768, some icons); \
          `debian/PKG` are the photos and backgrounds that Debian package ships.\n\n\
-         | source | hashed | not decodable |\n| --- | ---: | ---: |\n",
+         | source | hashed | not decodable | package |\n| --- | ---: | ---: | --- |\n",
         corpus.unrelated.len()
     );
     for (source, n) in &corpus.sources {
-        let _ = writeln!(out, "| {source} | {} | {} |", n.hashed, n.undecoded);
+        let package = n.package.as_deref().unwrap_or("");
+        let _ = writeln!(
+            out,
+            "| {source} | {} | {} | {package} |",
+            n.hashed, n.undecoded
+        );
     }
     let _ = write!(
         out,
@@ -66,6 +84,39 @@ fn corpus_section(out: &mut String, corpus: &Corpus, c: &Calibration) {
         c.unrelated_pdq_low_quality,
         c.copies.iter().filter(|k| k.pdq_low_quality).count(),
     );
+    low_information_table(out, corpus);
+}
+
+/// How many values of each 64-bit hash are low-information: those never alert nor
+/// corroborate, and are left out of every distance below.
+fn low_information_table(out: &mut String, corpus: &Corpus) {
+    out.push_str(
+        "A 64-bit value that is low-information (nearly uniform, one or two distinct rows, \
+         or one run of 40 equal bits: flat, vignetted or blank pictures) never alerts nor \
+         corroborates under the rule, so it is left out of every distance below. How many \
+         there are:\n\n\
+         | hashes | pictures | phash | dhash | ahash |\n| --- | ---: | ---: | ---: | ---: |\n",
+    );
+    let originals: Vec<&Hashes> = corpus.groups.iter().map(|g| &g.original).collect();
+    let copies: Vec<&Hashes> = corpus
+        .groups
+        .iter()
+        .flat_map(|g| g.copies.values())
+        .collect();
+    let unrelated: Vec<&Hashes> = corpus.unrelated.iter().collect();
+    for (name, set) in [
+        ("unrelated", &unrelated),
+        ("originals", &originals),
+        ("copies", &copies),
+    ] {
+        let _ = write!(out, "| {name} | {} |", set.len());
+        for alg in 0..3 {
+            let n = set.iter().filter(|h| h.low_information()[alg]).count();
+            let _ = write!(out, " {n} |");
+        }
+        out.push('\n');
+    }
+    out.push('\n');
 }
 
 fn chosen_section(out: &mut String, c: &Calibration, rule_alerts: (usize, Option<usize>)) {
