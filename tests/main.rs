@@ -5,6 +5,7 @@
 
 mod support;
 
+mod calibration;
 mod cli;
 mod containers;
 mod disk_images;
