@@ -6,6 +6,7 @@
 mod support;
 
 mod alerts;
+mod calibration;
 mod cli;
 mod containers;
 mod disk_images;
