@@ -397,7 +397,9 @@ mod tests {
                 (Algorithm::Dhash, "0000000000000fff", "12 bits"),
             ],
         )];
-        let m = Matcher::new(lists, Thresholds::default()).unwrap();
+        let mut thresholds = Thresholds::default();
+        thresholds.set(Algorithm::Dhash, 10).unwrap();
+        let m = Matcher::new(lists, thresholds).unwrap();
         let query = Query {
             value: &[0; 8],
             transform: None,

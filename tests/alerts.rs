@@ -245,7 +245,7 @@ fn every_format_shows_weak_hits_apart_from_matches() {
     assert!(text.contains("  weak hits:   1 files"), "{text}");
     assert!(text.contains("Weak hits: not alerts on their own (1 files)"));
     assert!(
-        text.contains("entry 9: dhash distance 0 <= 10, no exact match, WEAK (uncorroborated)"),
+        text.contains("entry 9: dhash distance 0 <= 2, no exact match, WEAK (uncorroborated)"),
         "{text}"
     );
     let csv = render("csv");

@@ -111,33 +111,14 @@ impl Hashes {
     }
 }
 
-/// Whether a 64-bit value says too little about its picture to count: nearly uniform (at
-/// most 6 bits differ from all-equal), one or two distinct rows of its 8×8 grid, or one run
-/// of 40 or more equal bits. The same test as the alert rule's `low_information` (issue 22,
-/// being merged from main): a flat or vignetted picture hashes to such values, and on the
-/// calibration corpus they collide across unrelated pictures at distance 0.
+/// Whether a 64-bit value says too little about its picture to count: the alert rule's
+/// own test (`alert_rule::low_information`: nearly uniform, one or two distinct rows of its
+/// 8×8 grid, or one run of 40 or more equal bits). A flat or vignetted picture hashes to
+/// such values, and on the calibration corpus they collide across unrelated pictures at
+/// distance 0.
 pub fn low_information(v: u64) -> bool {
-    let ones = v.count_ones();
-    if ones <= 6 || ones >= 58 {
-        return true;
-    }
-    let mut rows = v.to_be_bytes();
-    rows.sort_unstable();
-    let distinct = 1 + rows.windows(2).filter(|w| w[0] != w[1]).count();
-    distinct <= 2 || longest_run(v) >= 40
-}
-
-fn longest_run(v: u64) -> u32 {
-    let (mut longest, mut run) = (1, 1);
-    for i in 1..64 {
-        if (v >> i) & 1 == (v >> (i - 1)) & 1 {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 1;
-        }
-    }
-    longest
+    // Any 64-bit algorithm: the test reads the value, not how it was made.
+    hashsweep::alert_rule::low_information(Algorithm::Dhash, &v.to_be_bytes()).is_some()
 }
 
 fn words(bytes: &[u8; 32]) -> [u64; 4] {
