@@ -22,7 +22,7 @@
 # per-algorithm columns then count hits only, and every hit alerts.
 #
 # Needs python3 (standard library only) to build the list and count. Takes about 80 s on
-# the full corpus (2 cores). Run on 2026-12-03 with the binary before the weak-hit rule
+# the full corpus (2 cores). Run on 2026-12-03 first with the binary before the weak-hit rule
 # (hits only, default thresholds 31/10/10/6): pdq found 63-70% of each transform's copies
 # (0% of crop5), the unrelated pictures hit were 0 (pdq), 101 (phash), 1,370 (dhash) and
 # 2,649 (ahash), 3,488 alerts in all; the same counts as `examples/calibrate` measures
