@@ -66,6 +66,31 @@ fn algorithms(hits: &Value) -> Vec<(String, String)> {
 
 const ALL_FOUR: [&str; 2] = ["--perceptual", "pdq,phash,dhash,ahash"];
 
+/// `hashsweep scan EV -l LIST -q -o REPORT ARGS…`: the exit code.
+fn scan_into(ev: &Path, list: &Path, report: &Path, extra: &[&str]) -> Option<i32> {
+    Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .arg("scan")
+        .arg(ev)
+        .arg("-l")
+        .arg(list)
+        .args(["-q", "-o"])
+        .arg(report)
+        .args(extra)
+        .output()
+        .unwrap()
+        .status
+        .code()
+}
+
+/// `hashsweep report REPORT --format FORMAT`, as text.
+fn render(report: &Path, format: &str) -> String {
+    let out = run(Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .arg("report")
+        .arg(report)
+        .args(["--format", format]));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn a_lone_64_bit_hit_is_weak_and_a_corroborated_one_alerts() {
     let dir = TempDir::new().unwrap();
@@ -222,24 +247,9 @@ fn every_format_shows_weak_hits_apart_from_matches() {
         .to_string();
     let lone = list(dir.path(), "lone.jsonl", &[("dhash", &dhash, "9")]);
     let report = dir.path().join("scan.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_hashsweep"))
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&lone)
-        .args(["-q", "--report-weak", "-o"])
-        .arg(&report)
-        .args(ALL_FOUR)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let render = |format: &str| {
-        let out = run(Command::new(env!("CARGO_BIN_EXE_hashsweep"))
-            .arg("report")
-            .arg(&report)
-            .args(["--format", format]));
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let args = [&ALL_FOUR[..], &["--report-weak"]].concat();
+    assert_eq!(scan_into(&ev, &lone, &report, &args), Some(0));
+    let render = |format: &str| render(&report, format);
     let text = render("text");
     assert!(text.contains("Matches (0 files, 0 hits)"), "{text}");
     assert!(text.contains("  weak hits:   1 files"), "{text}");
@@ -310,28 +320,13 @@ fn category_0_is_non_pertinent_not_an_alert() {
     )
     .unwrap();
     let report = dir.path().join("both.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_hashsweep"))
-        .arg("scan")
-        .arg(&ev)
-        .arg("-l")
-        .arg(&both)
-        .args(["-q", "-o"])
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(scan_into(&ev, &both, &report, &[]), Some(1));
     let written = records(&fs::read(&report).unwrap());
     assert_eq!(record(&written, "one.bin").unwrap()["record"], "match");
     assert_eq!(record(&written, "zero.bin").unwrap()["record"], "file");
     assert_eq!(summary(&written)["matched"], 1);
     assert_eq!(summary(&written)["non_pertinent"], 1);
-    let render = |format: &str| {
-        let out = run(Command::new(env!("CARGO_BIN_EXE_hashsweep"))
-            .arg("report")
-            .arg(&report)
-            .args(["--format", format]));
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let render = |format: &str| render(&report, format);
     let text = render("text");
     assert!(text.contains("Matches (1 files, 1 hits)"), "{text}");
     assert!(
