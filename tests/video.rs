@@ -100,6 +100,18 @@ fn scan(evidence: &Path, list: &Path, extra: &[&str]) -> (i32, Vec<Value>) {
     (out.status.code().unwrap(), records(&out.stdout))
 }
 
+/// A PDQ list (`pdq HEX` lines) of one still, written into `dir`.
+fn still_list(dir: &Path, still: &image::RgbImage) -> PathBuf {
+    let pdq = pdq_from_image(
+        &DynamicImage::ImageRgb8(still.clone()),
+        PdqPipeline::Default,
+    )
+    .unwrap();
+    let list = dir.join("still.txt");
+    fs::write(&list, format!("pdq {}\n", pdq.hash().to_hex())).unwrap();
+    list
+}
+
 /// `hashsweep report --format FORMAT` of `records` (a scan's output), as text.
 fn render(dir: &Path, records: &[Value], format: &str) -> String {
     let path = dir.join(format!("report-{format}.jsonl"));
@@ -488,13 +500,7 @@ fn slideshow_with_listed_still_hits_at_its_timestamp_and_unrelated_videos_do_not
         &["-c:v", "libvpx-vp9", "-b:v", "200k"],
     );
     // The list: still 5 as a PDQ picture hash (shown from 5.0 s, frames 50–59).
-    let pdq = pdq_from_image(
-        &DynamicImage::ImageRgb8(images[5].clone()),
-        PdqPipeline::Default,
-    )
-    .unwrap();
-    let list = dir.path().join("stills.txt");
-    fs::write(&list, format!("pdq {}\n", pdq.hash().to_hex())).unwrap();
+    let list = still_list(dir.path(), &images[5]);
     let (code, records) = scan(&ev, &list, &[]);
     assert_eq!(code, 1, "{records:?}");
     let matches: Vec<&Value> = records.iter().filter(|r| r["record"] == "match").collect();
@@ -704,13 +710,7 @@ fn video_inside_a_fat_disk_image_and_inside_a_zip_there_is_decoded_from_memory()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pdq = pdq_from_image(
-        &DynamicImage::ImageRgb8(images[5].clone()),
-        PdqPipeline::Default,
-    )
-    .unwrap();
-    let list = dir.path().join("stills.txt");
-    fs::write(&list, format!("pdq {}\n", pdq.hash().to_hex())).unwrap();
+    let list = still_list(dir.path(), &images[5]);
     let (code, records) = scan(&dir.path().join("vol.img"), &list, &[]);
     assert_eq!(code, 1, "{records:?}");
     for path in ["clips/show.mp4", "clips/clips.zip!/show.mp4"] {
@@ -778,13 +778,7 @@ fn animated_gif_and_apng_frames_are_sampled_and_matched() {
         eprintln!("Pillow not installed (.ci/setup installs it): APNG case skipped");
         fs::remove_file(ev.join("anim.png")).ok();
     }
-    let pdq = pdq_from_image(
-        &DynamicImage::ImageRgb8(images[2].clone()),
-        PdqPipeline::Default,
-    )
-    .unwrap();
-    let list = dir.path().join("still2.txt");
-    fs::write(&list, format!("pdq {}\n", pdq.hash().to_hex())).unwrap();
+    let list = still_list(dir.path(), &images[2]);
     let (code, records) = scan(&ev, &list, &[]);
     assert_eq!(code, 1, "{records:?}");
     let gif_record = file_record(&records, "anim.gif");
