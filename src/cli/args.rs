@@ -238,7 +238,8 @@ pub struct ScanArgs {
     pub lenient: bool,
 
     /// Hamming threshold for a perceptual algorithm, inclusive (repeatable).
-    /// Defaults: pdq=31, phash=10, dhash=10, ahash=6.
+    /// Defaults: pdq=31, phash=2, dhash=2, ahash=10 (docs/detection.md); a pHash, dHash or
+    /// aHash hit alerts only when another algorithm hits the same entry.
     #[arg(long = "threshold", value_name = "ALGO=N")]
     pub thresholds: Vec<String>,
 
