@@ -286,6 +286,7 @@ fn category_0_is_non_pertinent_not_an_alert() {
     fs::create_dir_all(&ev).unwrap();
     fs::write(ev.join("zero.bin"), b"non-pertinent content").unwrap();
     fs::write(ev.join("one.bin"), b"pertinent content").unwrap();
+    fs::write(ev.join("both.bin"), b"disputed content").unwrap();
     let md5 = |bytes: &[u8]| hex::encode(hashsweep::digest::FileDigests::of(bytes).md5);
     let media = |id: u32, category: u32, content: &[u8]| serde_json::json!({"MediaID": id, "Category": category, "MD5": md5(content)});
     let vics = |media: Vec<Value>| {
@@ -316,6 +317,9 @@ fn category_0_is_non_pertinent_not_an_alert() {
         vics(vec![
             media(1, 0, b"non-pertinent content"),
             media(2, 1, b"pertinent content"),
+            // One content, two categories: the entries disagree.
+            media(3, 0, b"disputed content"),
+            media(4, 1, b"disputed content"),
         ]),
     )
     .unwrap();
@@ -323,24 +327,36 @@ fn category_0_is_non_pertinent_not_an_alert() {
     assert_eq!(scan_into(&ev, &both, &report, &[]), Some(1));
     let written = records(&fs::read(&report).unwrap());
     assert_eq!(record(&written, "one.bin").unwrap()["record"], "match");
+    assert_eq!(record(&written, "both.bin").unwrap()["record"], "match");
     assert_eq!(record(&written, "zero.bin").unwrap()["record"], "file");
-    assert_eq!(summary(&written)["matched"], 1);
+    assert_eq!(summary(&written)["matched"], 2);
     assert_eq!(summary(&written)["non_pertinent"], 1);
     let render = |format: &str| render(&report, format);
     let text = render("text");
-    assert!(text.contains("Matches (1 files, 1 hits)"), "{text}");
+    assert!(text.contains("Matches (2 files, 2 hits)"), "{text}");
     assert!(
-        text.contains("Non-pertinent hits: not alerts (1 files)"),
+        text.contains("Non-pertinent hits: not alerts (2 files)"),
         "{text}"
     );
     assert!(text.contains("category 0 (Non-Pertinent)"), "{text}");
+    assert_eq!(
+        text.matches("ALSO MATCHED above: the lists disagree")
+            .count(),
+        1,
+        "{text}"
+    );
     let csv = render("csv");
-    let kinds: Vec<&str> = csv
+    let mut kinds: Vec<&str> = csv
         .lines()
         .filter_map(|l| l.split(',').next())
         .filter(|k| ["match", "non_pertinent"].contains(k))
         .collect();
-    assert_eq!(kinds, ["match", "non_pertinent"], "{csv}");
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["match", "match", "non_pertinent", "non_pertinent"],
+        "{csv}"
+    );
     let vics_out: Value = serde_json::from_str(&render("vics")).unwrap();
-    assert_eq!(vics_out["value"][0]["Media"].as_array().unwrap().len(), 1);
+    assert_eq!(vics_out["value"][0]["Media"].as_array().unwrap().len(), 2);
 }

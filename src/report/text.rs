@@ -473,12 +473,14 @@ fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<(
     Ok(())
 }
 
-/// Files whose alert-list hits are all in non-pertinent categories (Project VIC 0).
+/// Hits in non-pertinent categories (Project VIC 0): the files that hit nothing else, and
+/// matched files that another list or entry puts in a non-pertinent category too (marked,
+/// so a disagreement between lists is seen).
 fn write_non_pertinent<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     let files: Vec<_> = report
         .files
         .iter()
-        .filter(|f| f.is_non_pertinent_only())
+        .filter(|f| f.all_hits().any(HitIn::is_non_pertinent))
         .collect();
     if files.is_empty() {
         return Ok(());
@@ -490,6 +492,12 @@ fn write_non_pertinent<W: Write>(report: &ScanReport, out: &mut W) -> io::Result
     )?;
     for file in files {
         write_file(file, out)?;
+        if file.is_match() {
+            writeln!(
+                out,
+                "        ALSO MATCHED above: the lists disagree on this file's category"
+            )?;
+        }
         for hit in file.all_hits().filter(|h| h.is_non_pertinent()) {
             let label = hit.category_label.as_deref().unwrap_or("non-pertinent");
             writeln!(
