@@ -66,6 +66,7 @@ pub fn hash_animation(
     let mut elapsed_ms: f64 = 0.0;
     let mut count = 0u64;
     let mut error = None;
+    let mut first = None;
     for (number, frame) in frames.enumerate() {
         let number = number as u64;
         if number >= MAX_FRAMES {
@@ -91,20 +92,27 @@ pub fn hash_animation(
             step = frame_step(seconds_per_hash, fps);
         }
         count = number + 1;
-        if number.is_multiple_of(step) {
-            let rgb = DynamicImage::ImageRgba8(frame.into_buffer()).to_rgb8();
-            match pdq_from_image(&DynamicImage::ImageRgb8(rgb), PdqPipeline::Default) {
-                Ok(pdq) => hashed.push(VideoFrame {
-                    number,
-                    timestamp_ms: elapsed_ms.round() as u64,
-                    pdq,
-                }),
-                Err(e) => {
-                    error = Some(AnimationError::Pdq {
-                        frame: number,
-                        message: e.to_string(),
-                    });
-                    break;
+        // Frame 0 is hashed only once a second frame shows this is an animation: a still
+        // picture (most GIFs) was hashed already as the file's picture.
+        if number == 0 {
+            first = Some(frame);
+        } else {
+            if let Some(frame0) = first.take() {
+                match hash_frame(frame0, 0, 0.0) {
+                    Ok(f) => hashed.push(f),
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            if number.is_multiple_of(step) {
+                match hash_frame(frame, number, elapsed_ms) {
+                    Ok(f) => hashed.push(f),
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
                 }
             }
         }
@@ -113,7 +121,33 @@ pub fn hash_animation(
     if count <= 1 && error.is_none() {
         return None;
     }
+    if let Some(frame0) = first {
+        // A one-frame file whose second frame failed to decode.
+        match hash_frame(frame0, 0, 0.0) {
+            Ok(f) => hashed.insert(0, f),
+            Err(e) => error = error.or(Some(e)),
+        }
+    }
     Some((hashes(width, height, fps, hashed), error))
+}
+
+/// One sampled frame, PDQ-hashed; `elapsed_ms` is its start time.
+fn hash_frame(
+    frame: image::Frame,
+    number: u64,
+    elapsed_ms: f64,
+) -> Result<VideoFrame, AnimationError> {
+    let rgb = DynamicImage::ImageRgba8(frame.into_buffer()).to_rgb8();
+    pdq_from_image(&DynamicImage::ImageRgb8(rgb), PdqPipeline::Default)
+        .map(|pdq| VideoFrame {
+            number,
+            timestamp_ms: elapsed_ms.round() as u64,
+            pdq,
+        })
+        .map_err(|e| AnimationError::Pdq {
+            frame: number,
+            message: e.to_string(),
+        })
 }
 
 fn hashes(width: u32, height: u32, fps: f64, frames: Vec<VideoFrame>) -> VideoHashes {
