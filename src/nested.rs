@@ -20,8 +20,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::embedded::{
-    exif_thumbnail::find_exif_thumbnail, ico::find_icons, mpf::find_mpf_images,
-    tiff::find_tiff_pages, EmbeddedItem,
+    exif_thumbnail::find_exif_thumbnail, heif_thumbnail::find_heif_thumbnails, ico::find_icons,
+    mpf::find_mpf_images, tiff::find_tiff_pages, EmbeddedItem,
 };
 use crate::evidence::container::{
     budget_error, read_entries, Budget, ContainerError, ContainerFormat, EntryBody, EntryInfo,
@@ -405,18 +405,22 @@ impl Scanner<'_> {
     /// The pictures inside a picture, each scanned as a child: the EXIF thumbnail of a JPEG
     /// (`a.jpg!/exif-thumbnail`; a listed picture's thumbnail often survives editing of the
     /// picture) and its MPF secondary images (`a.jpg!/mpf-2`), every image of a multi-image
-    /// icon (`a.ico!/icon-2-32x32`), every TIFF page after the first (`scan.tif!/page-2`).
+    /// icon (`a.ico!/icon-2-32x32`), every TIFF page after the first (`scan.tif!/page-2`),
+    /// every thumbnail item of a HEIF or AVIF picture (`a.heic!/thumbnail-2`).
     /// The finders run inside a panic guard like every parser of evidence. What a finder
     /// could not read is returned as a note for the parent's record, which stands either way.
+    /// Children are bounded as a container's entries are: past the depth limit, or when a
+    /// child repeats the content of a picture around it (a HEIF whose thumbnails reference
+    /// each other), they are one `$Unread` item, skipped `too_deep` or `recursive`.
     pub(crate) fn scan_embedded(
         &self,
         picture: &[u8],
-        format: PictureFormat,
+        (format, sha256): (PictureFormat, &[u8; 32]),
         parent: &Parent<'_>,
         children: &mut Vec<FileResult>,
     ) -> Option<String> {
         // Children of pictures are turned off with the archives (`--no-archives`).
-        self.options().containers.as_ref()?;
+        let limits = self.options().containers.as_ref()?;
         let finders: &[(ContainerFormat, Finder)] = match format {
             PictureFormat::Jpeg => &[
                 (ContainerFormat::Exif, |p| {
@@ -432,17 +436,45 @@ impl Scanner<'_> {
             PictureFormat::Tiff => &[(ContainerFormat::Tiff, |p| {
                 find_tiff_pages(p).map_err(|e| e.to_string())
             })],
+            PictureFormat::Heif | PictureFormat::Avif => &[(ContainerFormat::Heif, |p| {
+                find_heif_thumbnails(p).map_err(|e| e.to_string())
+            })],
             _ => return None,
         };
         let mut notes = Vec::new();
+        let mut found = Vec::new();
         for (container, find) in finders {
             match catch_unwind(|| find(picture)) {
-                Ok(Ok(items)) => self.scan_embedded_items(items, *container, parent, children),
+                Ok(Ok(items)) if !items.is_empty() => found.push((*container, items)),
+                Ok(Ok(_)) => {}
                 Ok(Err(e)) => notes.push(format!("embedded pictures not examined: {e}")),
                 Err(panic) => notes.push(format!(
                     "embedded pictures not examined: finder panicked: {}",
                     panic_message(&*panic)
                 )),
+            }
+        }
+        let not_opened = if parent.depth >= limits.max_depth {
+            Some(SkipReason::TooDeep {
+                depth: parent.depth,
+            })
+        } else if parent.has_ancestor_content(sha256) {
+            Some(SkipReason::Recursive)
+        } else {
+            None
+        };
+        match (not_opened, found.first()) {
+            (Some(reason), Some((container, _))) => {
+                self.push_unread(parent, *container, reason.into(), children);
+            }
+            _ => {
+                let ancestor = Ancestor {
+                    sha256: *sha256,
+                    outer: parent.ancestors,
+                };
+                for (container, items) in found {
+                    self.scan_embedded_items(items, container, (parent, &ancestor), children);
+                }
             }
         }
         (!notes.is_empty()).then(|| notes.join("; "))
@@ -454,7 +486,7 @@ impl Scanner<'_> {
         &self,
         items: Vec<EmbeddedItem>,
         container: ContainerFormat,
-        parent: &Parent<'_>,
+        (parent, ancestor): (&Parent<'_>, &Ancestor<'_>),
         children: &mut Vec<FileResult>,
     ) {
         for (index, item) in items.into_iter().enumerate() {
@@ -496,7 +528,7 @@ impl Scanner<'_> {
                 parent.source,
                 parent.depth + 1,
                 parent.budget,
-                parent.ancestors,
+                Some(ancestor),
             );
             children.extend(self.finish_entry(pending, enclosing));
         }

@@ -474,7 +474,8 @@ impl<'a> Scanner<'a> {
                 .push("known-good file: perceptual hashing skipped".to_string());
             return Outcome::Hashed(Box::new(hashed));
         }
-        if let Some(note) = self.scan_embedded(&bytes, format, parent, children) {
+        let picture = (format, &hashed.digests.sha256);
+        if let Some(note) = self.scan_embedded(&bytes, picture, parent, children) {
             hashed.notes.push(note);
         }
         match catch_unwind(AssertUnwindSafe(|| {

@@ -302,3 +302,109 @@ fn new_formats_through_the_cli() {
         "{error}"
     );
 }
+
+/// Runs `hashsweep hash --perceptual pdq` on `dir` and returns each record by path.
+fn hash_records(dir: &Path) -> BTreeMap<String, serde_json::Value> {
+    let binary = std::env::var_os("HASHSWEEP_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_hashsweep")),
+        PathBuf::from,
+    );
+    let out = crate::support::run(
+        Command::new(binary)
+            .args(["hash", "--perceptual", "pdq", "--quiet"])
+            .arg(dir),
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|r| {
+            let path = r["path"].as_str().unwrap();
+            let name = path.strip_prefix(dir.to_str().unwrap()).unwrap();
+            (name.trim_start_matches('/').to_string(), r)
+        })
+        .collect()
+}
+
+/// A HEIC's thumbnail items (pillow-heif writes them as libheif does for phones) are
+/// children `thumbs.heic!/thumbnail-<item>`, decoded and PDQ-hashed bit-exact as
+/// pillow-heif and pdqhash see them. A file whose two items name each other thumbnails
+/// stops where a copy repeats a picture around it, accounted as one skipped item.
+#[test]
+fn heif_thumbnails_are_children_hashed_as_the_reference_sees_them() {
+    if !oracle_available() {
+        assert!(std::env::var_os("CI").is_none(), "CI must run it");
+        eprintln!("SKIPPED heif thumbnails: formats oracle unavailable");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = python(&["thumbnails".as_ref(), dir.path().as_os_str()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Vec<(u64, u64, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            (
+                fields[0].parse().unwrap(),
+                fields[1].parse().unwrap(),
+                fields[2].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 2);
+
+    // The loop: the second `thmb` reference (item 3 of item 1) turned into "item 1 is a
+    // thumbnail of item 2", so item 2's copy has item 1 as its thumbnail again.
+    let mut looped = std::fs::read(dir.path().join("thumbs.heic")).unwrap();
+    let iref = looped.windows(4).position(|w| w == b"iref").unwrap();
+    let second = iref + 12 + 14;
+    assert_eq!(&looped[second..second + 4], b"thmb");
+    looped[second + 4..second + 6].copy_from_slice(&1u16.to_be_bytes());
+    looped[second + 8..second + 10].copy_from_slice(&2u16.to_be_bytes());
+    std::fs::write(dir.path().join("loop.heic"), &looped).unwrap();
+
+    let records = hash_records(dir.path());
+    let got: Vec<(u64, u64, String)> = ["thumbs.heic!/thumbnail-2", "thumbs.heic!/thumbnail-3"]
+        .iter()
+        .map(|name| {
+            let r = &records[*name];
+            assert_eq!(r["record"], "file", "{r}");
+            assert_eq!(r["container"]["format"], "heif", "{r}");
+            assert_eq!(
+                r["container"]["container"]
+                    .as_str()
+                    .map(|c| c.ends_with("/thumbs.heic")),
+                Some(true)
+            );
+            assert_eq!(r["image"]["format"], "heif", "{r}");
+            (
+                r["image"]["width"].as_u64().unwrap(),
+                r["image"]["height"].as_u64().unwrap(),
+                r["hashes"]["pdq"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    let names: Vec<&str> = records.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "loop.heic",
+            "loop.heic!/thumbnail-2",
+            "loop.heic!/thumbnail-2!/thumbnail-1",
+            "loop.heic!/thumbnail-2!/thumbnail-1!/$Unread",
+            "thumbs.heic",
+            "thumbs.heic!/thumbnail-2",
+            "thumbs.heic!/thumbnail-3",
+        ]
+    );
+    let unread = &records["loop.heic!/thumbnail-2!/thumbnail-1!/$Unread"];
+    assert_eq!(unread["record"], "skipped", "{unread}");
+    assert_eq!(unread["reason"], "recursive_container", "{unread}");
+}

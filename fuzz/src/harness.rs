@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::embedded::{ico::find_icons, tiff::find_tiff_pages};
+use hashsweep::embedded::{
+    heif_thumbnail::find_heif_thumbnails, ico::find_icons, tiff::find_tiff_pages,
+};
 use hashsweep::evidence::container::{
     read_entries, sniff_container, Budget, ContainerFormat, ContainerLimits, EntryBody, Flow,
     GuardedReader,
@@ -42,12 +44,14 @@ pub fn log_contained_panics() {
 const MAX_FILE_READ: u64 = 1 << 20;
 
 /// Picture decoding and every perceptual hash, as a scan runs them on a sniffed picture;
-/// the finders of pictures inside pictures (icon images, TIFF pages) on every input.
+/// the finders of pictures inside pictures (icon images, TIFF pages, HEIF thumbnails) on
+/// every input.
 /// HEIF and AVIF, which a scan decodes in a child process, are decoded in-process here so
 /// that libheif and the wrapper around it are fuzzed too.
 pub fn picture(data: &[u8]) {
     let _ = find_icons(data);
     let _ = find_tiff_pages(data);
+    let _ = find_heif_thumbnails(data);
     let Some(format) = sniff_image(data) else {
         return;
     };

@@ -1,5 +1,5 @@
 //! Pictures stored inside a picture file: the EXIF thumbnail and the MPF secondary images
-//! of a JPEG, the images of an icon, the pages of a TIFF.
+//! of a JPEG, the images of an icon, the pages of a TIFF, the thumbnails of a HEIF.
 //!
 //! Owns the finders that cut such children out of a parent's bytes, as pure functions (no
 //! I/O, no decoding) so they can be fuzzed and tested alone. Each child is a standalone
@@ -8,6 +8,7 @@
 //! model of the scan (`nested`).
 
 pub mod exif_thumbnail;
+pub mod heif_thumbnail;
 pub mod ico;
 mod jpeg_app;
 pub mod mpf;

@@ -6,6 +6,9 @@ Usage: formats_oracle.py generate DIR   writes small textured pictures, one per 
                                         pixel mode (Pillow, pillow-heif, cjxl)
        formats_oracle.py oracle DIR     prints one TSV line per file:
                                         name  width  height  sha256-of-RGB  quality  pdq-hex
+       formats_oracle.py thumbnails DIR writes thumbs.heic, a HEIC with two thumbnail items,
+                                        and prints one line per thumbnail (pillow-heif's
+                                        decoding):  width  height  pdq-hex
        formats_oracle.py --check        exits 0 if every tool and module is there
 
 The oracle opens each file as HMA-style tools do: Pillow `Image.open` (first frame, the
@@ -169,6 +172,28 @@ def oracle(directory):
         print("\t".join([name, str(w), str(h), digest, str(quality), hexed]))
 
 
+def pdq_hex(arr):
+    import pdqhash
+
+    bits, _ = pdqhash.compute(arr)
+    return "%064x" % int("".join(str(int(b)) for b in bits), 2)
+
+
+def thumbnails(out):
+    import numpy as np
+    import pillow_heif
+    from PIL import Image
+
+    path = os.path.join(out, "thumbs.heic")
+    img = Image.fromarray(texture(96, 72, 4))
+    pillow_heif.from_pillow(img).save(path, quality=90, thumbnails=[32, 64])
+    primary = pillow_heif.open_heif(path)[0]
+    for index in range(len(primary.info["thumbnails"])):
+        thumb = primary.get_thumbnail(index).to_pillow().convert("RGB")
+        arr = np.ascontiguousarray(np.asarray(thumb))
+        print("\t".join([str(thumb.width), str(thumb.height), pdq_hex(arr)]))
+
+
 def main():
     if sys.argv[1:] == ["--check"]:
         import numpy, pdqhash, pillow_heif, pillow_jxl  # noqa: F401,E401
@@ -179,6 +204,8 @@ def main():
     command, directory = sys.argv[1:3]
     if command == "generate":
         generate(directory)
+    elif command == "thumbnails":
+        thumbnails(directory)
     else:
         oracle(directory)
     return 0

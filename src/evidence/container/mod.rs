@@ -50,6 +50,8 @@ pub enum ContainerFormat {
     Ico,
     /// The pages of a multi-page TIFF after the first (`scan.tif!/page-2`).
     Tiff,
+    /// The thumbnail items of a HEIF or AVIF picture (`a.heic!/thumbnail-2`).
+    Heif,
     /// An OLE compound file, opened as a Windows thumbnail cache (`Thumbs.db`); any other
     /// OLE file (an Office 97–2003 document, an installer) is reported as not examined.
     ThumbsDb,
@@ -75,6 +77,7 @@ impl ContainerFormat {
             ContainerFormat::Mpf => "mpf",
             ContainerFormat::Ico => "ico",
             ContainerFormat::Tiff => "tiff",
+            ContainerFormat::Heif => "heif",
             ContainerFormat::ThumbsDb => "thumbs_db",
             ContainerFormat::Thumbcache => "thumbcache",
             ContainerFormat::Video => "video",
@@ -100,6 +103,7 @@ impl ContainerFormat {
                 | ContainerFormat::Mpf
                 | ContainerFormat::Ico
                 | ContainerFormat::Tiff
+                | ContainerFormat::Heif
                 | ContainerFormat::Video
         )
     }
@@ -287,6 +291,7 @@ pub fn read_entries(
         | ContainerFormat::Mpf
         | ContainerFormat::Ico
         | ContainerFormat::Tiff
+        | ContainerFormat::Heif
         | ContainerFormat::Video => Err(ContainerError::unreadable(
             format,
             "not an archive hashsweep reads",
