@@ -46,7 +46,7 @@ im.save(f"{out}/seed.avif", "AVIF")
 try:
     import pillow_heif
     pillow_heif.from_pillow(im).save(f"{out}/seed.heic")
-    pillow_heif.from_pillow(im).save(f"{out}/seed.thumbs.heic", thumbnails=[8])
+    pillow_heif.from_pillow(im).save(f"{out}/seed.thumbs.heic", thumbnails=[16])
 except ImportError:
     pass
 im.save(f"{out}/src.png")

@@ -303,8 +303,9 @@ fn new_formats_through_the_cli() {
     );
 }
 
-/// Runs `hashsweep hash --perceptual pdq` on `dir` and returns each record by path.
-fn hash_records(dir: &Path) -> BTreeMap<String, serde_json::Value> {
+/// Runs `hashsweep hash --perceptual pdq` on `evidence` and returns each record by its
+/// path relative to `root`.
+fn hash_records(evidence: &Path, root: &Path) -> BTreeMap<String, serde_json::Value> {
     let binary = std::env::var_os("HASHSWEEP_BIN").map_or_else(
         || PathBuf::from(env!("CARGO_BIN_EXE_hashsweep")),
         PathBuf::from,
@@ -312,7 +313,7 @@ fn hash_records(dir: &Path) -> BTreeMap<String, serde_json::Value> {
     let out = crate::support::run(
         Command::new(binary)
             .args(["hash", "--perceptual", "pdq", "--quiet"])
-            .arg(dir),
+            .arg(evidence),
     );
     String::from_utf8(out.stdout)
         .unwrap()
@@ -320,7 +321,7 @@ fn hash_records(dir: &Path) -> BTreeMap<String, serde_json::Value> {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .map(|r| {
             let path = r["path"].as_str().unwrap();
-            let name = path.strip_prefix(dir.to_str().unwrap()).unwrap();
+            let name = path.strip_prefix(root.to_str().unwrap()).unwrap();
             (name.trim_start_matches('/').to_string(), r)
         })
         .collect()
@@ -368,7 +369,7 @@ fn heif_thumbnails_are_children_hashed_as_the_reference_sees_them() {
     looped[second + 8..second + 10].copy_from_slice(&2u16.to_be_bytes());
     std::fs::write(dir.path().join("loop.heic"), &looped).unwrap();
 
-    let records = hash_records(dir.path());
+    let records = hash_records(dir.path(), dir.path());
     let got: Vec<(u64, u64, String)> = ["thumbs.heic!/thumbnail-2", "thumbs.heic!/thumbnail-3"]
         .iter()
         .map(|name| {
@@ -407,4 +408,73 @@ fn heif_thumbnails_are_children_hashed_as_the_reference_sees_them() {
     let unread = &records["loop.heic!/thumbnail-2!/thumbnail-1!/$Unread"];
     assert_eq!(unread["record"], "skipped", "{unread}");
     assert_eq!(unread["reason"], "recursive_container", "{unread}");
+}
+
+/// Every picture format, and the children found inside pictures, inside a zip inside a FAT
+/// disk image: each is decoded from memory and gets the PDQ it gets as a loose file.
+#[test]
+fn every_format_inside_a_zip_inside_a_disk_image() {
+    if Command::new("mcopy").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI must run it");
+        eprintln!("SKIPPED: mtools not installed (.ci/setup installs it)");
+        return;
+    }
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/picture");
+    let loose = tempfile::tempdir().unwrap();
+    let names = [
+        "seed.heic",
+        "seed.thumbs.heic",
+        "seed.avif",
+        "seed.jxl",
+        "seed.ico",
+        "seed.ppm",
+        "seed.pbm",
+        "seed.tga",
+        "seed.qoi",
+        "seed.pages.tif",
+        "seed.cmyk.jpg",
+        "seed.anim.gif",
+    ];
+    for name in names {
+        std::fs::copy(seeds.join(name), loose.path().join(name)).unwrap();
+    }
+    let want = hash_records(loose.path(), loose.path());
+
+    let work = tempfile::tempdir().unwrap();
+    let zip_path = work.path().join("pictures.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    for name in names {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file(name, options).unwrap();
+        std::io::Write::write_all(&mut zip, &std::fs::read(seeds.join(name)).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+    let script = "truncate -s 4M vol.img && mkfs.fat vol.img >/dev/null && \
+                  mcopy -i vol.img pictures.zip ::/";
+    crate::support::run(
+        Command::new("bash")
+            .args(["-c", script])
+            .current_dir(work.path()),
+    );
+    let got = hash_records(&work.path().join("vol.img"), work.path());
+
+    let inside = |name: &str| {
+        got.iter()
+            .find(|(path, _)| path.ends_with(&format!("/pictures.zip!/{name}")))
+            .unwrap_or_else(|| panic!("{name} not found in {:?}", got.keys()))
+            .1
+    };
+    let mut compared = 0;
+    for (name, record) in &want {
+        let found = inside(name);
+        assert_eq!(found["record"], record["record"], "{name}: {found}");
+        for field in ["image", "hashes"] {
+            assert_eq!(found[field], record[field], "{name}: {field}");
+        }
+        assert!(record["hashes"]["pdq"].is_string(), "{name}: {record}");
+        compared += 1;
+    }
+    // The loose files plus their children: an icon image, a TIFF page, a HEIF thumbnail.
+    assert_eq!(compared, names.len() + 3, "{:?}", want.keys());
 }
