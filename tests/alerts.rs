@@ -255,7 +255,10 @@ fn every_format_shows_weak_hits_apart_from_matches() {
     assert!(text.contains("  weak hits:   1 files"), "{text}");
     assert!(text.contains("Weak hits: not alerts on their own (1 files)"));
     assert!(
-        text.contains("entry 9: dhash distance 0 <= 2, no exact match, WEAK (uncorroborated)"),
+        text.contains(
+            "entry 9: dHash: 0 of 64 bits differ (threshold 2); no digest of the file matches \
+             this entry (a near copy, or the entry lists no digest)"
+        ) && text.contains("WEAK (uncorroborated): not an alert on its own"),
         "{text}"
     );
     let csv = render("csv");
@@ -269,7 +272,7 @@ fn every_format_shows_weak_hits_apart_from_matches() {
     assert_eq!(case["HashsweepWeakHits"][0]["EntryID"], "9");
     assert_eq!(case["HashsweepWeakHits"][0]["Reason"], "uncorroborated");
     let case_uco = render("case");
-    assert!(case_uco.contains("Weak hit, not an alert on its own: dhash distance 0"));
+    assert!(case_uco.contains("Weak hit, not an alert on its own: dHash: 0 of 64 bits differ"));
     let json: Value = serde_json::from_str(&render("json")).unwrap();
     let files = json["files"].as_array().unwrap();
     assert_eq!(files.len(), 1, "{json}");

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use hashsweep::list::{load_list, LoadOptions};
+use hashsweep::report::why::VISUAL_CONFIRMATION;
 use serde_json::Value;
 
 fn hashsweep() -> Command {
@@ -334,7 +335,11 @@ fn every_format_counts_skips_by_kind_and_lists_what_was_not_examined() {
 #[test]
 fn text_summary_shows_why_it_matched() {
     let text = String::from_utf8(render(&sample(), "text", &[])).unwrap();
-    assert!(text.contains("pdq distance 3 <= 31, transform rotate90, quality 87, also exact"));
+    assert!(text.contains(
+        "PDQ: 3 of 256 bits differ (threshold 31) after turning the file 90° counter-clockwise; \
+         PDQ quality 87; a digest of the file matches this entry too"
+    ));
+    assert!(text.contains(VISUAL_CONFIRMATION));
     assert!(
         text.contains("list hash f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b2f")
     );
@@ -624,7 +629,10 @@ fn renderings_of_a_real_scan_agree_with_its_records() {
         let tags = media["Tags"].as_str().unwrap_or("");
         assert_eq!(tags.contains("hashsweep:needs-review"), !pre, "{media}");
         if !pre {
-            assert!(comments.contains("pdq distance"), "{comments}");
+            assert!(
+                comments.contains(" of 256 bits differ (threshold 31)"),
+                "{comments}"
+            );
         }
     }
 

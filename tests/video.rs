@@ -442,7 +442,7 @@ fn reencoded_copy_matches_its_vpdq_entry_and_trimmed_copy_scores_by_hand() {
     assert!(text.contains("Matches (2 files, 2 hits)"), "{text}");
     assert!(
         text.contains(
-            "entry original: vpdq: 100.00% of this video's frames (4 of 4) and 50.00% of the \
+            "entry original: vPDQ: 100.00% of this video's frames (4 of 4) and 50.00% of the \
              listed video's (4 of 8) match (thresholds 80% and 0%)"
         ),
         "{text}"
@@ -516,7 +516,7 @@ fn slideshow_with_listed_still_hits_at_its_timestamp_and_unrelated_videos_do_not
     // Every format names the frame and its timestamp.
     let text = render(dir.path(), &records, "text");
     assert!(text.contains("Matches (1 files, 1 hits)"), "{text}");
-    assert!(text.contains(", frame 50 at 5.000 s"), "{text}");
+    assert!(text.contains("; frame 50 at 5.000 s"), "{text}");
     let csv = render(dir.path(), &records, "csv");
     let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with("match,")).collect();
     assert_eq!(rows.len(), 1, "{csv}");

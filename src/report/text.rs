@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use super::flood::flooded_entries;
 use super::read::{FileIn, HitIn, ScanReport};
 use super::render::RenderOptions;
-use super::why::Why;
+use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub fn render<W: Write>(
     report: &ScanReport,
@@ -296,6 +296,12 @@ fn write_matches<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         "Matches ({} files, {hits} hits)",
         report.matches().count()
     )?;
+    if report
+        .matches()
+        .any(|f| f.alert_hits().any(|h| !is_exact(&h.algorithm)))
+    {
+        writeln!(out, "  {VISUAL_CONFIRMATION}")?;
+    }
     let mut current_list = None;
     for ((_, category), hits) in &groups {
         let Some((_, first)) = hits.first() else {
@@ -389,7 +395,17 @@ fn write_hit<W: Write>(
     writeln!(out, "        entry {}: {}", printable(id), why.summary())?;
     if !why.exact && why.vpdq.is_none() {
         writeln!(out, "          list hash {}", why.list_hash)?;
-        writeln!(out, "          file hash {}", why.file_hash.unwrap_or("-"))?;
+        let own = file.hash(&hit.algorithm);
+        if why.transform.is_some_and(|t| t != "original") {
+            writeln!(
+                out,
+                "          file hash {} (the transformed file's)",
+                why.file_hash.unwrap_or("-")
+            )?;
+            writeln!(out, "          file's own {}", own.unwrap_or("-"))?;
+        } else {
+            writeln!(out, "          file hash {}", why.file_hash.unwrap_or("-"))?;
+        }
     }
     Ok(())
 }
@@ -546,7 +562,10 @@ mod tests {
         assert!(text.contains("2222222222222222222222222222222222222222222222222222222222222222"));
         assert!(text.contains("Matches (2 files, 3 hits)"));
         assert!(text.contains("Category 1 (Child Abuse Material (CAM))"));
-        assert!(text.contains("pdq distance 3 <= 31, transform rotate90, quality 87, also exact"));
+        assert!(text.contains(
+            "PDQ: 3 of 256 bits differ (threshold 31) after turning the file 90° \
+             counter-clockwise; PDQ quality 87; a digest of the file matches this entry too"
+        ));
         assert!(text.contains("DELETED"));
         assert!(text.contains("path bytes (hex): 2f4443494d2f696d67ff2e6a7067"));
         assert!(text.contains("Failures (1)"));

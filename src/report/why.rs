@@ -36,6 +36,9 @@ pub struct Why<'a> {
     pub vpdq: Option<(&'a VpdqScoreIn, Option<(f64, f64)>)>,
     /// A weak hit's reason: it did not alert on its own.
     pub weak: Option<&'a str>,
+    /// Perceptual hits: the other perceptual hashes the file has that hit no hash of the
+    /// same entry (they disagreed, or the entry lists none).
+    pub unmatched: Vec<&'static str>,
 }
 
 impl<'a> Why<'a> {
@@ -81,6 +84,11 @@ impl<'a> Why<'a> {
             }),
             vpdq: None,
             weak: hit.weak_reason.as_deref(),
+            unmatched: if exact {
+                Vec::new()
+            } else {
+                unmatched_on_same_entry(file, hit)
+            },
         }
     }
 
@@ -102,17 +110,23 @@ impl<'a> Why<'a> {
             frame: None,
             vpdq: Some((score, thresholds)),
             weak: None,
+            unmatched: Vec::new(),
         }
     }
 
-    /// One line for people: `md5 exact` or `pdq distance 12 <= 31, quality 87, also exact`.
+    /// One line for people, in plain words: `exact MD5 match (identical content)`, or
+    /// `PDQ: 3 of 256 bits differ (threshold 31) after turning the file 90° counter-clockwise;
+    /// PDQ quality 87; a digest of the file matches this entry too`.
     pub fn summary(&self) -> String {
         if self.exact {
-            return format!("{} exact", self.algorithm);
+            return format!(
+                "exact {} match (identical content)",
+                display_name(self.algorithm)
+            );
         }
         if let Some((score, thresholds)) = self.vpdq {
             let mut s = format!(
-                "vpdq: {:.2}% of this video's frames ({} of {}) and {:.2}% of the listed \
+                "vPDQ: {:.2}% of this video's frames ({} of {}) and {:.2}% of the listed \
                  video's ({} of {}) match",
                 score.query_percent,
                 score.query_frames_matched,
@@ -127,29 +141,106 @@ impl<'a> Why<'a> {
             s.push_str(&format!(", closest frames at distance {}", self.distance));
             return s;
         }
-        let mut s = format!("{} distance {}", self.algorithm, self.distance);
+        let name = display_name(self.algorithm);
+        let mut s = format!(
+            "{name}: {} of {} bits differ",
+            self.distance,
+            bits(self.algorithm)
+        );
         if let Some(t) = self.threshold {
-            s.push_str(&format!(" <= {t}"));
+            s.push_str(&format!(" (threshold {t})"));
         }
-        if let Some(t) = self.transform {
-            s.push_str(&format!(", transform {t}"));
+        match self.transform.and_then(transform_phrase) {
+            Some(phrase) => s.push_str(&format!(" {phrase}")),
+            None => {
+                if let Some(t) = self.transform.filter(|t| *t != "original") {
+                    s.push_str(&format!(" (variant {t})"));
+                }
+            }
         }
         if let Some(q) = self.quality {
-            s.push_str(&format!(", quality {q}"));
+            s.push_str(&format!("; {name} quality {q}"));
         }
         match self.also_exact {
-            Some(true) => s.push_str(", also exact"),
-            Some(false) => s.push_str(", no exact match"),
+            Some(true) => s.push_str("; a digest of the file matches this entry too"),
+            Some(false) => {
+                s.push_str("; no digest of the file matches this entry (a near copy, or the entry lists no digest)")
+            }
             None => {}
         }
+        if !self.unmatched.is_empty() {
+            let names: Vec<&str> = self.unmatched.iter().map(|a| display_name(a)).collect();
+            s.push_str(&format!("; no {} hit on this entry", names.join("/")));
+        }
         if let Some(frame) = &self.frame {
-            s.push_str(&format!(", {frame}"));
+            s.push_str(&format!("; {frame}"));
         }
         if let Some(reason) = self.weak {
-            s.push_str(&format!(", WEAK ({reason}): not an alert on its own"));
+            s.push_str(&format!("; WEAK ({reason}): not an alert on its own"));
         }
         s
     }
+}
+
+/// The standing caution every rendering of perceptual matches carries.
+pub const VISUAL_CONFIRMATION: &str = "Perceptual matches (PDQ, pHash, dHash, aHash, vPDQ) \
+     measure similarity, not identity: each must be confirmed visually by an authorised \
+     examiner before it is relied on.";
+
+/// How reports name an algorithm for people: `MD5`, `SHA-256`, `PDQ`, `pHash`.
+pub fn display_name(algorithm: &str) -> &str {
+    match algorithm {
+        "md5" => "MD5",
+        "sha1" => "SHA-1",
+        "sha256" => "SHA-256",
+        "blake3" => "BLAKE3",
+        "pdq" => "PDQ",
+        "phash" => "pHash",
+        "dhash" => "dHash",
+        "ahash" => "aHash",
+        "vpdq" => "vPDQ",
+        other => other,
+    }
+}
+
+/// Bits in one hash of a perceptual algorithm.
+fn bits(algorithm: &str) -> u32 {
+    if algorithm == "pdq" || algorithm == "vpdq" {
+        256
+    } else {
+        64
+    }
+}
+
+/// What a dihedral variant means, as a phrase: the listed picture resembles the file so
+/// transformed. `None` for the file as stored (and for names this build does not know).
+pub fn transform_phrase(transform: &str) -> Option<&'static str> {
+    Some(match transform {
+        "rotate90" => "after turning the file 90° counter-clockwise",
+        "rotate180" => "after turning the file 180°",
+        "rotate270" => "after turning the file 90° clockwise",
+        "flipx" => "after mirroring the file top-to-bottom",
+        "flipy" => "after mirroring the file left-to-right",
+        "flipplus1" => "after mirroring the file across its top-left to bottom-right diagonal",
+        "flipminus1" => "after mirroring the file across its top-right to bottom-left diagonal",
+        _ => return None,
+    })
+}
+
+/// The perceptual hashes the file has that hit no hash of `hit`'s entry (same list and
+/// entry id; same list where the list has no ids).
+fn unmatched_on_same_entry(file: &FileIn, hit: &HitIn) -> Vec<&'static str> {
+    ["pdq", "phash", "dhash", "ahash"]
+        .into_iter()
+        .filter(|alg| *alg != hit.algorithm && file.hash(alg).is_some())
+        .filter(|alg| {
+            !file.all_hits().chain(&file.weak_hits).any(|h| {
+                h.algorithm == *alg
+                    && h.list == hit.list
+                    && (hit.entry_id.is_none() || h.entry_id == hit.entry_id)
+            })
+        })
+        .collect()
 }
 
 /// Same list and entry id (or, without ids, same list) hit by a cryptographic hash.
