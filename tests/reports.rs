@@ -120,6 +120,10 @@ fn csv_has_one_row_per_hit_and_no_live_formula() {
         }
     }
     assert_eq!(&rows[0][3], "'=HYPERLINK(\"x\").jpg");
+    // A perceptual hit is listed, so the note that such hits need visual confirmation is.
+    let notes: Vec<_> = all.iter().filter(|r| &r[0] == "note").collect();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].iter().any(|cell| cell == VISUAL_CONFIRMATION));
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! `non_pertinent` (one hit of a file whose alert-list hits are all in a non-pertinent
 //! category, e.g. Project VIC 0: not an alert), `weak` (one weak hit: a lone or low-information 64-bit perceptual hit, never an alert
 //! on its own), `incomplete` (first, only when the report does not account for every file: `why` says
-//! INCOMPLETE and why), `failure` and `not_examined` (one file each, `why` saying why), `nothing_to_examine`
+//! INCOMPLETE and why), `note` (after it, when a perceptual hit is listed: `why` says that
+//! perceptual matches must be confirmed visually), `failure` and `not_examined` (one file each, `why` saying why), `nothing_to_examine`
 //! and `file` (when the scan listed them), and `count` (one summary counter per row,
 //! in `count_name` and `count`, for the whole scan and then per evidence source). Filter
 //! on `record` to import only the hits.
@@ -22,7 +23,7 @@ use serde_json::Value;
 use super::meta_cells::{meta_cells, meta_columns};
 use super::read::{FileIn, HitIn, ScanReport};
 use super::render::RenderOptions;
-use super::why::Why;
+use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub const COLUMNS: [&str; 30] = [
     "record",
@@ -86,6 +87,17 @@ pub fn render<W: Write>(
         let mut row = vec![String::new(); COLUMNS.len()];
         row[0] = "incomplete".to_string();
         row[COLUMNS.len() - 3] = format!("INCOMPLETE: {why}");
+        write(row, None)?;
+    }
+    let perceptual = |f: &FileIn| {
+        f.all_hits()
+            .chain(&f.weak_hits)
+            .any(|h| !is_exact(&h.algorithm))
+    };
+    if report.files.iter().any(perceptual) {
+        let mut row = vec![String::new(); COLUMNS.len()];
+        row[0] = "note".to_string();
+        row[COLUMNS.len() - 3] = VISUAL_CONFIRMATION.to_string();
         write(row, None)?;
     }
     for file in report.matches() {
