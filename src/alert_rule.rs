@@ -157,6 +157,8 @@ mod tests {
             label: None,
             series: None,
             tags: None,
+            flags: Default::default(),
+            photodna: false,
             algorithm,
             distance: 3,
             list_hash: list_hash.into(),

@@ -12,7 +12,7 @@ use crate::alert_rule::WeakReason;
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
 use crate::index::{Hash256, IndexError, Neighbor, NeighborSearch, Searcher};
-use crate::list::{EntryRef, HashList, ListRole};
+use crate::list::{EntryFlags, EntryRef, HashList, ListRole};
 
 /// Inclusive Hamming thresholds per perceptual algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,6 +84,13 @@ pub struct Hit {
     pub series: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
+    /// The VICS yes/no flags of the entry (victim identified, …), where the list gives them.
+    #[serde(skip_serializing_if = "EntryFlags::is_empty")]
+    pub flags: EntryFlags,
+    /// The list entry carries a PhotoDNA signature (not shown: hashsweep cannot compute or
+    /// compare PhotoDNA; a reviewer with PhotoDNA can).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub photodna: bool,
     pub algorithm: Algorithm,
     /// Hamming distance; 0 for exact matches.
     pub distance: u32,
@@ -146,6 +153,8 @@ impl Hit {
             label: owned(entry.label),
             series: owned(entry.series),
             tags: owned(entry.tags),
+            flags: entry.flags,
+            photodna: entry.photodna.is_some(),
             algorithm: entry.algorithm,
             distance,
             list_hash: hex::encode(entry.hash),

@@ -96,6 +96,23 @@ impl Hashed {
                     .is_some_and(|v| v.result.frame_hits.iter().any(|h| h.hit.is_non_pertinent())))
     }
 
+    /// Alert-list hits (pertinent or not) that name different categories: lists (or two
+    /// entries of one list) disagree about this content. Categories compare by their label
+    /// under each list's scheme where there is one, else by code; uncategorised hits
+    /// cannot disagree.
+    pub fn category_conflict(&self) -> bool {
+        let frames = self.video.iter().flat_map(|v| &v.result.frame_hits);
+        let mut named = self
+            .hits
+            .iter()
+            .chain(frames.map(|f| &f.hit))
+            .filter(|h| h.role == ListRole::Alert)
+            .filter_map(|h| h.category_label.as_ref().or(h.category.as_ref()));
+        named
+            .next()
+            .is_some_and(|first| named.any(|other| other != first))
+    }
+
     pub fn is_known_good(&self) -> bool {
         self.hits.iter().any(|h| h.role == ListRole::KnownGood)
     }

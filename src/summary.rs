@@ -9,7 +9,7 @@
 //! serialisable so a scan journal can carry it and a resumed scan adds up to the same
 //! summary as an uninterrupted one. Timing lives with the caller.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,17 @@ pub struct Counts {
     pub images: u64,
     /// Files with at least one hit on an alert list.
     pub matched: u64,
+    /// Distinct contents (SHA-256) among the matched files: two copies of one picture are
+    /// two matched files and one distinct content.
+    #[serde(default)]
+    pub matched_distinct: u64,
+    /// Matched files per alert list and category code (`none` where the entry has none);
+    /// a file hit in two categories counts in both.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub matched_by_category: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The contents behind `matched_distinct` (rebuilt from the tallies on resume).
+    #[serde(skip)]
+    matched_contents: BTreeSet<[u8; 32]>,
     /// Files with a hit on a known-good list.
     pub known_good: u64,
     /// Pictures whose PDQ quality is under the cut-off: hashed, never matched by PDQ.
@@ -86,6 +97,15 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+fn parse_sha256(hex_digest: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_digest, &mut out).ok()?;
+    Some(out)
+}
+
+/// The category code a count is kept under: the entry's, or `none`.
+pub const NO_CATEGORY: &str = "none";
+
 impl Counts {
     pub fn add(&mut self, tally: &FileTally) {
         self.files_seen += 1;
@@ -105,6 +125,19 @@ impl Counts {
         self.bytes += tally.bytes;
         self.images += u64::from(tally.image);
         self.matched += u64::from(tally.matched);
+        if let Some(sha256) = tally.matched_sha256.as_deref().and_then(parse_sha256) {
+            if self.matched_contents.insert(sha256) {
+                self.matched_distinct += 1;
+            }
+        }
+        for (list, category) in &tally.categories {
+            *self
+                .matched_by_category
+                .entry(list.clone())
+                .or_default()
+                .entry(category.clone())
+                .or_insert(0) += 1;
+        }
         self.known_good += u64::from(tally.known_good);
         self.pdq_low_quality += u64::from(tally.pdq_low_quality);
         self.weak += u64::from(tally.weak);
@@ -196,6 +229,12 @@ pub struct FileTally {
     pub bytes: u64,
     pub image: bool,
     pub matched: bool,
+    /// A matched file's SHA-256 (hex), for the distinct-content count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_sha256: Option<String>,
+    /// Each (alert list, category code) the file's alerting hits name, once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<(String, String)>,
     pub known_good: bool,
     #[serde(default)]
     pub pdq_low_quality: bool,
@@ -226,6 +265,35 @@ pub struct FileTally {
     pub animation_frames: u64,
 }
 
+/// Each (list, category code) of a file's alerting hits (its own, its video's frame hits
+/// and vPDQ matches, which have no category), sorted, once each.
+fn alert_categories(hashed: &Hashed) -> Vec<(String, String)> {
+    let category = |c: &Option<String>| c.clone().unwrap_or_else(|| NO_CATEGORY.to_string());
+    let mut found: BTreeSet<(String, String)> = hashed
+        .hits
+        .iter()
+        .filter(|h| h.alerts())
+        .map(|h| (h.list.clone(), category(&h.category)))
+        .collect();
+    if let Some(video) = &hashed.video {
+        let frames = video.result.frame_hits.iter().map(|h| &h.hit);
+        found.extend(
+            frames
+                .filter(|h| h.alerts())
+                .map(|h| (h.list.clone(), category(&h.category))),
+        );
+        found.extend(
+            video
+                .result
+                .video_matches
+                .iter()
+                .filter(|m| m.role == crate::list::ListRole::Alert)
+                .map(|m| (m.list.clone(), NO_CATEGORY.to_string())),
+        );
+    }
+    found.into_iter().collect()
+}
+
 impl FileTally {
     pub fn of(result: &FileResult) -> Self {
         let outcome = match &result.outcome {
@@ -242,6 +310,10 @@ impl FileTally {
             bytes: hashed.map_or(0, |h| h.bytes_read),
             image: hashed.is_some_and(|h| h.picture.is_some()),
             matched: hashed.is_some_and(Hashed::has_alert_hit),
+            matched_sha256: hashed
+                .filter(|h| h.has_alert_hit())
+                .map(|h| hex::encode(h.digests.sha256)),
+            categories: hashed.map(alert_categories).unwrap_or_default(),
             known_good: hashed.is_some_and(Hashed::is_known_good),
             pdq_low_quality: hashed.is_some_and(Hashed::is_pdq_gated),
             weak: hashed.is_some_and(|h| !h.weak_hits.is_empty()),

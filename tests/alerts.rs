@@ -251,7 +251,12 @@ fn every_format_shows_weak_hits_apart_from_matches() {
     assert_eq!(scan_into(&ev, &lone, &report, &args), Some(0));
     let render = |format: &str| render(&report, format);
     let text = render("text");
-    assert!(text.contains("Matches (0 files, 0 hits)"), "{text}");
+    assert!(
+        text.contains(
+            "Matches (0 files; 0 hits, a hit being one list entry matched by one algorithm)"
+        ),
+        "{text}"
+    );
     assert!(text.contains("  weak hits:   1 files"), "{text}");
     assert!(text.contains("Weak hits: not alerts on their own (1 files)"));
     assert!(
@@ -336,7 +341,12 @@ fn category_0_is_non_pertinent_not_an_alert() {
     assert_eq!(summary(&written)["non_pertinent"], 1);
     let render = |format: &str| render(&report, format);
     let text = render("text");
-    assert!(text.contains("Matches (2 files, 2 hits)"), "{text}");
+    assert!(
+        text.contains(
+            "Matches (2 files; 2 hits, a hit being one list entry matched by one algorithm)"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains("Non-pertinent hits: not alerts (2 files)"),
         "{text}"
@@ -362,4 +372,158 @@ fn category_0_is_non_pertinent_not_an_alert() {
     );
     let vics_out: Value = serde_json::from_str(&render("vics")).unwrap();
     assert_eq!(vics_out["value"][0]["Media"].as_array().unwrap().len(), 2);
+}
+
+/// Counts an examiner can sign: matched files, distinct contents and files per list and
+/// category; a file two lists put in different categories is one record flagged
+/// `conflict`; list metadata (series, tags, flags, PhotoDNA presence) rides on every hit
+/// into the CSV; a known-good hit is shown beside the alert hits.
+#[test]
+fn counts_per_category_distinct_contents_conflicts_and_list_metadata() {
+    let dir = TempDir::new().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir_all(&ev).unwrap();
+    let contents: [(&str, &[u8]); 5] = [
+        ("a.bin", b"content a"),
+        ("a-copy.bin", b"content a"),
+        ("b.bin", b"content b"),
+        ("c.bin", b"content c"),
+        ("clean.bin", b"content clean"),
+    ];
+    for (name, bytes) in contents {
+        fs::write(ev.join(name), bytes).unwrap();
+    }
+    let md5 = |bytes: &[u8]| hex::encode(hashsweep::digest::FileDigests::of(bytes).md5);
+    let vics = |case: u32, media: Vec<Value>| {
+        serde_json::json!({
+            "@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases",
+            "value": [{"CaseID": format!("{{0F2B7C1E-1111-4A4A-9C9C-00000000000{case}}}"), "Media": media}]
+        })
+        .to_string()
+    };
+    let first = dir.path().join("first.json");
+    fs::write(
+        &first,
+        vics(
+            1,
+            vec![
+                serde_json::json!({"MediaID": 1, "Category": 1, "MD5": md5(b"content a"),
+                    "Series": "S-7", "Tags": "t1", "VictimIdentified": true,
+                    "AlternativeHashes": [{"HashName": "PhotoDNA", "HashValue": "A".repeat(192)}]}),
+                serde_json::json!({"MediaID": 2, "Category": 2, "MD5": md5(b"content b")}),
+                serde_json::json!({"MediaID": 3, "Category": 1, "MD5": md5(b"content c")}),
+            ],
+        ),
+    )
+    .unwrap();
+    let second = dir.path().join("second.json");
+    fs::write(
+        &second,
+        vics(
+            2,
+            vec![
+                serde_json::json!({"MediaID": 10, "Category": 1, "MD5": md5(b"content a")}),
+                serde_json::json!({"MediaID": 11, "Category": 3, "MD5": md5(b"content c")}),
+            ],
+        ),
+    )
+    .unwrap();
+    let known = dir.path().join("known.txt");
+    fs::write(&known, format!("{}\n", md5(b"content b"))).unwrap();
+    let report = dir.path().join("r.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&first)
+        .arg("-l")
+        .arg(&second)
+        .arg("--known")
+        .arg(&known)
+        .args(["--perceptual", "none", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let written = records(&fs::read(&report).unwrap());
+    let total = summary(&written);
+    assert_eq!(total["matched"], 4);
+    assert_eq!(total["matched_distinct"], 3);
+    assert_eq!(
+        total["matched_by_category"],
+        serde_json::json!({"first.json": {"1": 3, "2": 1}, "second.json": {"1": 2, "3": 1}})
+    );
+    assert_eq!(total["known_good"], 1);
+    assert_eq!(total["by_evidence"][0]["matched_distinct"], 3);
+    let conflicts: Vec<&str> = written
+        .iter()
+        .filter(|r| r["conflict"] == true)
+        .map(|r| r["path"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(conflicts, ["c.bin"]);
+    let a = record(&written, "/a.bin").unwrap();
+    let hit = a["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["list"] == "first.json")
+        .unwrap();
+    assert_eq!(hit["series"], "S-7");
+    assert_eq!(hit["flags"], serde_json::json!({"victim_identified": true}));
+    assert_eq!(hit["photodna"], true);
+
+    let text = render(&report, "text");
+    assert!(
+        text.contains("matched:     4 files (3 distinct contents by SHA-256)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("list first.json: category 1 (Child Abuse Material (CAM)): 3, category 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "CATEGORY CONFLICT: the lists disagree: first.json category 1 (Child Abuse \
+             Material (CAM)) vs second.json category 3 (CGI/Animation - Child Exploitive)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("also on known-good list known.txt (entry 1): MD5 match"),
+        "{text}"
+    );
+    let csv = render(&report, "csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let a_row = rows
+        .iter()
+        .find(|r| {
+            &r[0] == "match"
+                && r[column("path")].ends_with("/a.bin")
+                && &r[column("list")] == "first.json"
+        })
+        .unwrap();
+    assert_eq!(&a_row[column("series")], "S-7");
+    assert_eq!(&a_row[column("tags")], "t1");
+    assert_eq!(&a_row[column("flags")], "victim_identified=true");
+    assert_eq!(&a_row[column("photodna")], "true");
+    assert_eq!(&a_row[column("conflict")], "false");
+    let c_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| &r[0] == "match" && r[column("path")].ends_with("/c.bin"))
+        .collect();
+    assert_eq!(c_rows.len(), 2);
+    assert!(c_rows.iter().all(|r| &r[column("conflict")] == "true"));
+    let count = |name: &str| {
+        rows.iter()
+            .find(|r| &r[0] == "count" && r[1].is_empty() && &r[column("count_name")] == name)
+            .map(|r| r[column("count")].to_string())
+    };
+    assert_eq!(count("matched_distinct").as_deref(), Some("3"));
+    assert_eq!(
+        count("matched_by_category:second.json:3").as_deref(),
+        Some("1")
+    );
 }

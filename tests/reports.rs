@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use hashsweep::list::{load_list, LoadOptions};
+use hashsweep::report::csv::COLUMNS;
 use hashsweep::report::why::VISUAL_CONFIRMATION;
 use serde_json::Value;
 
@@ -285,18 +286,19 @@ fn every_format_counts_skips_by_kind_and_lists_what_was_not_examined() {
         .map(|r| r.unwrap())
         .collect();
     let of = |kind: &str| rows.iter().filter(|r| &r[0] == kind).collect::<Vec<_>>();
+    let column = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
     let not_examined = of("not_examined");
     assert_eq!(not_examined.len(), 1);
     assert_eq!(
-        (&not_examined[0][3], &not_examined[0][27]),
+        (&not_examined[0][3], &not_examined[0][column("why")]),
         ("/private/secret.docx", "encrypted")
     );
     assert_eq!(of("failure").len(), 1);
     let count = |name: &str| -> Vec<(String, String)> {
         of("count")
             .iter()
-            .filter(|r| &r[28] == name)
-            .map(|r| (r[1].to_string(), r[29].to_string()))
+            .filter(|r| &r[column("count_name")] == name)
+            .map(|r| (r[1].to_string(), r[column("count")].to_string()))
             .collect()
     };
     assert_eq!(count("files_seen"), [("".to_string(), "7".to_string())]);

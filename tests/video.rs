@@ -439,7 +439,12 @@ fn reencoded_copy_matches_its_vpdq_entry_and_trimmed_copy_scores_by_hand() {
     assert!(pair["distance"].as_u64().unwrap() <= 31);
     // Every format shows the vPDQ matches with their scores.
     let text = render(dir.path(), &records, "text");
-    assert!(text.contains("Matches (2 files, 2 hits)"), "{text}");
+    assert!(
+        text.contains(
+            "Matches (2 files; 2 hits, a hit being one list entry matched by one algorithm)"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains(
             "entry original: vPDQ: 100.00% of this video's frames (4 of 4) and 50.00% of the \
@@ -515,7 +520,12 @@ fn slideshow_with_listed_still_hits_at_its_timestamp_and_unrelated_videos_do_not
     assert!(matches[0]["path"].as_str().unwrap().ends_with("show.mp4"));
     // Every format names the frame and its timestamp.
     let text = render(dir.path(), &records, "text");
-    assert!(text.contains("Matches (1 files, 1 hits)"), "{text}");
+    assert!(
+        text.contains(
+            "Matches (1 files; 1 hits, a hit being one list entry matched by one algorithm)"
+        ),
+        "{text}"
+    );
     assert!(text.contains("; frame 50 at 5.000 s"), "{text}");
     let csv = render(dir.path(), &records, "csv");
     let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with("match,")).collect();

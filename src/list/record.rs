@@ -39,10 +39,21 @@ pub struct Record {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EntryFlags {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub victim_identified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offender_identified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_distributed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_precategorized: Option<bool>,
+}
+
+impl EntryFlags {
+    /// The list said nothing about any flag.
+    pub fn is_empty(&self) -> bool {
+        *self == EntryFlags::default()
+    }
 }
 
 /// Where in a list file something was found.

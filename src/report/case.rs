@@ -309,12 +309,14 @@ fn counts(report: &ScanReport) -> Option<Value> {
         }
     };
     let statement = format!(
-        "Counts: {} files seen, {} hashed, {} matched, {} known good, {} with weak hits \
-         only or besides (not alerts on their own), {} pictures of PDQ quality under {} \
-         (not matched perceptually), not examined: {}, nothing to examine: {}, failed: {}{}.",
+        "Counts: {} files seen, {} hashed, {} matched ({} distinct contents), {} known good, \
+         {} with weak hits only or besides (not alerts on their own), {} pictures of PDQ \
+         quality under {} (not matched perceptually), not examined: {}, nothing to examine: \
+         {}, failed: {}{}.",
         s.files_seen,
         s.hashed,
         s.matched,
+        s.matched_distinct,
         s.known_good,
         s.weak,
         s.pdq_low_quality,

@@ -25,7 +25,7 @@ use super::read::{FileIn, HitIn, ScanReport};
 use super::render::RenderOptions;
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
-pub const COLUMNS: [&str; 30] = [
+pub const COLUMNS: [&str; 36] = [
     "record",
     "evidence",
     "evidence_path",
@@ -53,6 +53,12 @@ pub const COLUMNS: [&str; 30] = [
     "transform",
     "quality",
     "also_exact",
+    "label",
+    "series",
+    "tags",
+    "flags",
+    "photodna",
+    "conflict",
     "why",
     "count_name",
     "count",
@@ -145,7 +151,8 @@ pub fn render<W: Write>(
 }
 
 /// Every summary counter as (evidence source or `None` for the whole scan, name, value):
-/// scalar counters by name, skipped ones as `skipped:REASON`, `not_examined:REASON`,
+/// scalar counters by name, matched files per list and category as
+/// `matched_by_category:LIST:CATEGORY`, skipped ones as `skipped:REASON`, `not_examined:REASON`,
 /// `nothing_to_examine:REASON`.
 fn counts(report: &ScanReport) -> Vec<(Option<usize>, String, u64)> {
     let Some(summary) = &report.summary else {
@@ -162,11 +169,12 @@ fn counts(report: &ScanReport) -> Vec<(Option<usize>, String, u64)> {
     rows
 }
 
-const SCALAR_COUNTS: [&str; 8] = [
+const SCALAR_COUNTS: [&str; 9] = [
     "files_seen",
     "hashed",
     "images",
     "matched",
+    "matched_distinct",
     "known_good",
     "pdq_low_quality",
     "failed",
@@ -179,6 +187,13 @@ fn push_counts(rows: &mut Vec<(Option<usize>, String, u64)>, at: Option<usize>, 
     for name in SCALAR_COUNTS {
         if let Some(n) = v[name].as_u64() {
             rows.push((at, name.to_string(), n));
+        }
+    }
+    for (list, categories) in v["matched_by_category"].as_object().into_iter().flatten() {
+        for (code, n) in categories.as_object().into_iter().flatten() {
+            if let Some(n) = n.as_u64() {
+                rows.push((at, format!("matched_by_category:{list}:{code}"), n));
+            }
         }
     }
     for group in PER_REASON_COUNTS {
@@ -227,11 +242,23 @@ fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn, record: &str) -> Vec
         opt(why.transform.map(str::to_string)),
         opt(why.quality.map(|q| q.to_string())),
         opt(why.also_exact.map(|a| a.to_string())),
+        opt(hit.label.clone()),
+        opt(hit.series.clone()),
+        opt(hit.tags.clone()),
+        flags_cell(hit),
+        if hit.photodna { "true" } else { "" }.to_string(),
+        file.conflict.to_string(),
         why.summary(),
         String::new(),
         String::new(),
     ]);
     row
+}
+
+/// `victim_identified=true;is_distributed=false`: the entry's flags the list gave.
+fn flags_cell(hit: &HitIn) -> String {
+    let flags: Vec<String> = hit.flags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    flags.join(";")
 }
 
 /// The columns `evidence` to `sha256`: where the file is and what it hashes to.

@@ -127,6 +127,12 @@ pub struct HitIn {
     pub series: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
+    /// The entry's VICS yes/no flags, as the list gave them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub flags: BTreeMap<String, bool>,
+    /// The entry carries a PhotoDNA signature.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub photodna: bool,
     pub algorithm: String,
     pub distance: u32,
     pub list_hash: String,
@@ -256,6 +262,9 @@ pub struct FileIn {
     pub image: Option<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hits: Vec<HitIn>,
+    /// The alert-list hits name different categories.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub conflict: bool,
     /// Hits that do not alert alone (a lone or low-information 64-bit perceptual hit).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub weak_hits: Vec<HitIn>,
@@ -389,6 +398,11 @@ pub struct SummaryIn {
     pub hashed: u64,
     pub images: u64,
     pub matched: u64,
+    /// Distinct contents (SHA-256) among matched files (absent from older reports).
+    pub matched_distinct: u64,
+    /// Matched files per alert list and category code.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub matched_by_category: BTreeMap<String, BTreeMap<String, u64>>,
     pub known_good: u64,
     pub pdq_low_quality: u64,
     /// Files with weak hits (absent from older reports).

@@ -193,6 +193,10 @@ pub struct FileRecord<'a> {
     pub pdq_quality: Option<u32>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub hits: &'a [Hit],
+    /// The alert-list hits name different categories: the lists disagree (`Hashed::
+    /// category_conflict`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub conflict: bool,
     /// Hits that do not alert alone (`alert_rule`), each with its `weak_reason`.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub weak_hits: &'a [Hit],
@@ -237,6 +241,7 @@ impl<'a> FileRecord<'a> {
                 .and_then(|h| h.picture.as_ref())
                 .and_then(|p| p.hashes.pdq.as_ref().map(|q| q.quality)),
             hits: hashed.map(|h| &h.hits[..]).unwrap_or(&[]),
+            conflict: hashed.is_some_and(Hashed::category_conflict),
             weak_hits: hashed.map(|h| &h.weak_hits[..]).unwrap_or(&[]),
             reason: match &result.outcome {
                 Outcome::Skipped(r) => Some(r.code()),

@@ -173,7 +173,19 @@ fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         "  hashed:      {} ({} pictures, {} bytes)",
         s.hashed, s.images, s.bytes
     )?;
-    writeln!(out, "  matched:     {}", s.matched)?;
+    writeln!(
+        out,
+        "  matched:     {} files ({} distinct contents by SHA-256)",
+        s.matched, s.matched_distinct
+    )?;
+    for (list, categories) in &s.matched_by_category {
+        let label = |code: &str| category_label(report, list, code);
+        let parts: Vec<String> = categories
+            .iter()
+            .map(|(code, n)| format!("category {}{}: {n}", printable(code), label(code)))
+            .collect();
+        writeln!(out, "    list {}: {}", printable(list), parts.join(", "))?;
+    }
     writeln!(out, "  known good:  {}", s.known_good)?;
     if s.pdq_low_quality > 0 {
         let listed = report.files.iter().filter(|f| f.is_pdq_gated()).count();
@@ -222,6 +234,18 @@ fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     writeln!(out, "    nothing to examine: {}", per_reason(&nothing))?;
     writeln!(out, "  failed:      {}", s.failed)?;
     writeln!(out)
+}
+
+/// ` (Child Abuse Material)`: the label a hit of the report gives `code` on `list`, if any.
+fn category_label(report: &ScanReport, list: &str, code: &str) -> String {
+    report
+        .files
+        .iter()
+        .flat_map(|f| f.all_hits())
+        .find(|h| h.list == list && h.category.as_deref() == Some(code))
+        .and_then(|h| h.category_label.as_deref())
+        .map(|l| format!(" ({})", printable(l)))
+        .unwrap_or_default()
 }
 
 /// `3 (encrypted 2, compressed 1)`, or `0`.
@@ -293,7 +317,7 @@ fn write_matches<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     let hits: usize = groups.values().map(Vec::len).sum();
     writeln!(
         out,
-        "Matches ({} files, {hits} hits)",
+        "Matches ({} files; {hits} hits, a hit being one list entry matched by one algorithm)",
         report.matches().count()
     )?;
     if report
@@ -380,6 +404,36 @@ fn write_file<W: Write>(file: &FileIn, out: &mut W) -> io::Result<()> {
         for line in super::meta_cells::meta_lines(meta) {
             writeln!(out, "        {}", printable(&line))?;
         }
+    }
+    if file.conflict {
+        let mut says: Vec<String> = file
+            .all_hits()
+            .filter(|h| h.role == "alert")
+            .filter_map(|h| {
+                let code = h.category.as_deref()?;
+                let label = h.category_label.as_deref().map(|l| format!(" ({l})"));
+                Some(format!(
+                    "{} category {code}{}",
+                    h.list,
+                    label.unwrap_or_default()
+                ))
+            })
+            .collect();
+        says.dedup();
+        writeln!(
+            out,
+            "        CATEGORY CONFLICT: the lists disagree: {}",
+            printable(&says.join(" vs "))
+        )?;
+    }
+    for hit in file.all_hits().filter(|h| h.role == "known_good") {
+        writeln!(
+            out,
+            "        also on known-good list {} (entry {}): {} match",
+            printable(&hit.list),
+            printable(hit.entry_id.as_deref().unwrap_or("-")),
+            super::why::display_name(&hit.algorithm)
+        )?;
     }
     Ok(())
 }
@@ -560,7 +614,9 @@ mod tests {
         render(&sample_report(), &RenderOptions::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("2222222222222222222222222222222222222222222222222222222222222222"));
-        assert!(text.contains("Matches (2 files, 3 hits)"));
+        assert!(text.contains(
+            "Matches (2 files; 3 hits, a hit being one list entry matched by one algorithm)"
+        ));
         assert!(text.contains("Category 1 (Child Abuse Material (CAM))"));
         assert!(text.contains(
             "PDQ: 3 of 256 bits differ (threshold 31) after turning the file 90° \

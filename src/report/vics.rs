@@ -168,6 +168,8 @@ fn counts(summary: &SummaryIn) -> Value {
         "FilesSeen": summary.files_seen,
         "Hashed": summary.hashed,
         "Matched": summary.matched,
+        "MatchedDistinct": summary.matched_distinct,
+        "MatchedByCategory": summary.matched_by_category,
         "KnownGood": summary.known_good,
         "PdqLowQuality": summary.pdq_low_quality,
         "NotExamined": not_examined,
