@@ -96,6 +96,9 @@ pub struct ManifestList {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestEvidence {
+    /// The exhibit ID given with `--exhibit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exhibit: Option<String>,
     pub path: PathBuf,
     pub kind: String,
     /// Bytes of the evidence file, all segments of a split or E01 image together; `None`
@@ -168,6 +171,7 @@ impl Manifest {
                 .and_then(Value::as_array)
                 .map(|files| files.iter().filter_map(|f| f["size"].as_u64()).sum::<u64>());
             ManifestEvidence {
+                exhibit: e.exhibit.clone(),
                 path: PathBuf::from(&e.path),
                 kind: e.kind.clone(),
                 size: segments_size.or_else(|| {

@@ -821,3 +821,99 @@ fn case_identity_is_recorded_and_shown_everywhere() {
     assert_eq!(investigations[0]["uco-core:name"], "2026-0042");
     validate_with_case_utils(&case);
 }
+
+/// `--exhibit ID=PATH` names evidence by exhibit everywhere: header, manifest, text, CSV,
+/// CASE; the VICS export gives SourceID = the exhibit and FilePath inside it (the lab's
+/// paths only with `--vics-absolute-paths`). One ID for two paths is refused.
+#[test]
+fn exhibits_are_named_by_id_and_vics_paths_are_relative_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    fs::create_dir_all(one.join("DCIM")).unwrap();
+    fs::create_dir_all(&two).unwrap();
+    fs::write(one.join("DCIM/a.bin"), b"listed content").unwrap();
+    fs::write(two.join("b.bin"), b"listed content").unwrap();
+    let md5 = hex::encode(hashsweep::digest::FileDigests::of(b"listed content").md5);
+    let list = dir.path().join("list.txt");
+    fs::write(&list, format!("{md5}\n")).unwrap();
+    let report = dir.path().join("r.jsonl");
+    let out = hashsweep()
+        .arg("scan")
+        .arg(&two)
+        .arg("--exhibit")
+        .arg(format!("HD-01={}", one.display()))
+        .arg("-l")
+        .arg(&list)
+        .args(["--perceptual", "none", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let header: Value =
+        serde_json::from_str(fs::read_to_string(&report).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(header["evidence"][0].get("exhibit"), None);
+    assert_eq!(header["evidence"][1]["exhibit"], "HD-01");
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("r.jsonl.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["evidence"][1]["exhibit"], "HD-01");
+
+    let text = String::from_utf8(render(&report, "text", &[])).unwrap();
+    assert!(text.contains("[1] exhibit HD-01: "), "{text}");
+    assert!(text.contains("        exhibit HD-01, 14 bytes"), "{text}");
+    assert!(text.contains("        evidence 0, 14 bytes"), "{text}");
+
+    let csv_out = render(&report, "csv", &[]);
+    let mut reader = csv::Reader::from_reader(&csv_out[..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let column = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+    let exhibits: Vec<&str> = rows
+        .iter()
+        .filter(|r| &r[0] == "match")
+        .map(|r| &r[column("exhibit")])
+        .collect();
+    assert_eq!(exhibits, ["", "HD-01"]);
+
+    let vics: Value = serde_json::from_slice(&render(&report, "vics", &[])).unwrap();
+    let files = vics["value"][0]["Media"][0]["MediaFiles"]
+        .as_array()
+        .unwrap();
+    let places: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| {
+            (
+                f["SourceID"].as_str().unwrap(),
+                f["FilePath"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(places, [("two", "b.bin"), ("HD-01", "DCIM/a.bin")]);
+    let absolute: Value =
+        serde_json::from_slice(&render(&report, "vics", &["--vics-absolute-paths"])).unwrap();
+    let files = absolute["value"][0]["Media"][0]["MediaFiles"]
+        .as_array()
+        .unwrap();
+    assert_eq!(files[0]["SourceID"], two.display().to_string());
+    assert_eq!(files[1]["SourceID"], "HD-01");
+    assert_eq!(
+        files[1]["FilePath"],
+        one.join("DCIM/a.bin").display().to_string()
+    );
+
+    let case = String::from_utf8(render(&report, "case", &[])).unwrap();
+    assert!(case.contains("\"exhibit HD-01: "), "{case}");
+
+    let refused = hashsweep()
+        .arg("scan")
+        .arg("--exhibit")
+        .arg(format!("E1={}", one.display()))
+        .arg("--exhibit")
+        .arg(format!("E1={}", two.display()))
+        .arg("-l")
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("--exhibit E1: the ID names two evidence paths"));
+}

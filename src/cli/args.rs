@@ -209,8 +209,15 @@ pub struct ReadArgs {
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
     /// Evidence directories or files (never written to; symbolic links are not followed).
-    #[arg(required_unless_present = "resume", value_name = "EVIDENCE")]
+    #[arg(required_unless_present_any = ["resume", "exhibit"], value_name = "EVIDENCE")]
     pub evidence: Vec<PathBuf>,
+
+    /// Name evidence by its exhibit ID (repeatable): `ID=PATH`, e.g. `--exhibit
+    /// HD-01=/mnt/images/disk.E01`. PATH is scanned as evidence (it may also be given as
+    /// EVIDENCE) and every report format names it by ID; the VICS export gives file paths
+    /// relative to it.
+    #[arg(long, value_name = "ID=PATH", value_parser = super::exhibit::parse_exhibit)]
+    pub exhibit: Vec<super::exhibit::Exhibit>,
 
     /// Alert hash list (repeatable): a file on it is reported as a match. `FORMAT:FILE`
     /// forces one list's format (e.g. `sha256:hashes.txt`), overriding --list-format.
@@ -315,7 +322,7 @@ pub struct ScanArgs {
     /// files already journaled are not read again, and the report is the one the
     /// uninterrupted scan would have written. Only --threads and --quiet may be added.
     #[arg(long, value_name = "JOURNAL", conflicts_with_all = [
-        "evidence", "lists", "known", "list_format", "lenient", "thresholds", "output",
+        "evidence", "exhibit", "lists", "known", "list_format", "lenient", "thresholds", "output",
         "format", "manifest", "force", "all_files", "list_skipped", "list_low_quality", "report_weak", "alert_on_weak", "no_dihedral", "verify_image", "journal",
         "vpdq_threshold",
     ])]
@@ -362,6 +369,11 @@ pub struct RenderArgs {
     /// The examiner's agency or lab, recorded and shown like --case-number.
     #[arg(long, value_name = "NAME")]
     pub agency: Option<String>,
+
+    /// VICS export: give each file's full path as the lab saw it (FilePath), instead of the
+    /// path inside its exhibit.
+    #[arg(long)]
+    pub vics_absolute_paths: bool,
 }
 
 #[derive(Debug, clap::Args)]

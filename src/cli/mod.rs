@@ -6,6 +6,7 @@
 
 pub mod args;
 mod config;
+mod exhibit;
 mod exit;
 mod human;
 mod lists;

@@ -38,6 +38,7 @@ fn options(args: &RenderArgs) -> RenderOptions {
     RenderOptions {
         flood_threshold: args.flood_threshold,
         case_number: args.case_number.clone(),
+        vics_absolute_paths: args.vics_absolute_paths,
     }
 }
 

@@ -28,6 +28,7 @@ use hashsweep::report::{
 use hashsweep::scan::{panic_message, ScanOptions};
 
 use super::args::{Args, Command, ScanArgs};
+use super::exhibit::fold_exhibits;
 use super::{config, human, now_rfc3339, open_sources, reports, run_scanner, stop_flag, Exit};
 
 pub fn scan(args: ScanArgs) -> Result<Exit> {
@@ -66,12 +67,13 @@ fn resume(journal_path: &Path, now: &ScanArgs) -> Result<Exit> {
     run(*args, Some(journal))
 }
 
-fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
+fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     let started = Instant::now();
     let started_at = prior
         .as_ref()
         .map_or_else(now_rfc3339, |j| j.header.started_at.clone());
     config::init_thread_pool(args.read.threads)?;
+    let exhibits = fold_exhibits(&mut args.evidence, &args.exhibit)?;
     reports::check_scan_args(&args)?;
     let thresholds = config::thresholds(&args.thresholds)?;
     for output in args.output.iter().chain(&args.journal) {
@@ -99,6 +101,9 @@ fn run(args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         check_same_scan(&prior.header, identity)?;
     }
     let mut header = header(&matcher, &options, &sources, started_at.clone());
+    for (info, exhibit) in header.evidence.iter_mut().zip(exhibits) {
+        info.exhibit = exhibit;
+    }
     header.journal = args.journal.as_ref().map(|p| p.display().to_string());
     header.force = args.force;
     header.case = CaseIdentity::of(

@@ -54,6 +54,9 @@ pub trait EvidenceSource: Send + Sync {
 /// Identity of an evidence source, for the report header and the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceInfo {
+    /// The exhibit ID the examiner gave this evidence (`--exhibit ID=PATH`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exhibit: Option<String>,
     #[serde(serialize_with = "path::serialize_lossy")]
     pub path: PathBuf,
     /// The path's exact bytes in hex, present only when they are not UTF-8.
@@ -76,6 +79,7 @@ impl SourceInfo {
     /// A directory or single file: its path and kind say all.
     pub fn plain(path: &Path, kind: &'static str) -> Self {
         SourceInfo {
+            exhibit: None,
             path: path.to_path_buf(),
             path_raw_hex: ItemPath::from(path).raw_hex_if_not_utf8(),
             kind,

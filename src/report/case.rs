@@ -178,7 +178,10 @@ fn evidence(report: &ScanReport) -> Vec<Value> {
         let mut node = json!({
             "@id": id(report, "evidence", &i.to_string()),
             "@type": "uco-observable:ObservableObject",
-            "uco-core:name": format!("{} ({})", e.path, e.kind),
+            "uco-core:name": match &e.exhibit {
+                Some(exhibit) => format!("exhibit {exhibit}: {} ({})", e.path, e.kind),
+                None => format!("{} ({})", e.path, e.kind),
+            },
         });
         let v = verification
             .iter()

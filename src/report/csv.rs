@@ -25,7 +25,7 @@ use super::read::{FileIn, HitIn, ScanReport};
 use super::render::RenderOptions;
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
-pub const COLUMNS: [&str; 36] = [
+pub const COLUMNS: [&str; 37] = [
     "record",
     "evidence",
     "evidence_path",
@@ -59,6 +59,7 @@ pub const COLUMNS: [&str; 36] = [
     "flags",
     "photodna",
     "conflict",
+    "exhibit",
     "why",
     "count_name",
     "count",
@@ -143,6 +144,10 @@ pub fn render<W: Write>(
         row[2] = evidence
             .map(|e| report.evidence_path(e).to_string())
             .unwrap_or_default();
+        row[COLUMNS.len() - 4] = evidence
+            .and_then(|e| report.exhibit(e))
+            .unwrap_or_default()
+            .to_string();
         row[COLUMNS.len() - 2] = name;
         row[COLUMNS.len() - 1] = count.to_string();
         write(row, None)?;
@@ -216,8 +221,9 @@ fn file_row(report: &ScanReport, file: &FileIn) -> Vec<String> {
     };
     let mut row = file_columns(report, file);
     row.insert(0, record.to_string());
-    row.resize(COLUMNS.len() - 3, String::new());
-    row.extend([why, String::new(), String::new()]);
+    row.resize(COLUMNS.len() - 4, String::new());
+    let exhibit = report.exhibit(file.evidence).unwrap_or_default();
+    row.extend([exhibit.to_string(), why, String::new(), String::new()]);
     row
 }
 
@@ -248,6 +254,10 @@ fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn, record: &str) -> Vec
         flags_cell(hit),
         if hit.photodna { "true" } else { "" }.to_string(),
         file.conflict.to_string(),
+        report
+            .exhibit(file.evidence)
+            .unwrap_or_default()
+            .to_string(),
         why.summary(),
         String::new(),
         String::new(),

@@ -37,6 +37,9 @@ pub struct ToolIn {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceIn {
+    /// The exhibit ID given with `--exhibit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exhibit: Option<String>,
     pub path: String,
     pub kind: String,
     #[serde(flatten)]
@@ -568,6 +571,33 @@ impl ScanReport {
             .evidence
             .get(index)
             .map_or("", |e| e.path.as_str())
+    }
+
+    /// The exhibit ID of an evidence source, where the scan was given one.
+    pub fn exhibit(&self, index: usize) -> Option<&str> {
+        self.header.evidence.get(index)?.exhibit.as_deref()
+    }
+
+    /// How reports name an evidence source for people: `exhibit HD-01`, or `evidence 0`
+    /// (its index in the header).
+    pub fn evidence_name(&self, index: usize) -> String {
+        match self.exhibit(index) {
+            Some(id) => format!("exhibit {id}"),
+            None => format!("evidence {index}"),
+        }
+    }
+
+    /// A file's path inside its evidence source (`DCIM/a.jpg`, `vol.img/p1/DCIM/a.jpg` →
+    /// `p1/DCIM/a.jpg`): the path without the evidence path and the separator after it;
+    /// the path itself when it does not start with the evidence path, and the evidence's
+    /// file name when the evidence is that one file.
+    pub fn path_in_evidence<'a>(&self, file: &'a FileIn) -> &'a str {
+        let root = self.evidence_path(file.evidence);
+        match file.path.strip_prefix(root) {
+            Some("") => file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path),
+            Some(rest) if rest.starts_with(['/', '\\']) => &rest[1..],
+            _ => &file.path,
+        }
     }
 }
 

@@ -72,6 +72,8 @@ pub struct RenderOptions {
     pub flood_threshold: usize,
     /// The examiner's case number, for formats that carry one (VICS `CaseNumber`).
     pub case_number: Option<String>,
+    /// VICS: full lab paths in `FilePath` instead of paths inside the exhibit.
+    pub vics_absolute_paths: bool,
 }
 
 impl Default for RenderOptions {
@@ -79,6 +81,7 @@ impl Default for RenderOptions {
         RenderOptions {
             flood_threshold: DEFAULT_FLOOD_THRESHOLD,
             case_number: None,
+            vics_absolute_paths: false,
         }
     }
 }

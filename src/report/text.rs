@@ -86,7 +86,16 @@ fn write_run<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
 fn write_evidence<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     writeln!(out, "Evidence")?;
     for (i, e) in report.header.evidence.iter().enumerate() {
-        writeln!(out, "  [{i}] {} ({})", printable(&e.path), e.kind)?;
+        match &e.exhibit {
+            Some(id) => writeln!(
+                out,
+                "  [{i}] exhibit {}: {} ({})",
+                printable(id),
+                printable(&e.path),
+                e.kind
+            )?,
+            None => writeln!(out, "  [{i}] {} ({})", printable(&e.path), e.kind)?,
+        }
         for v in report.header.evidence_verification.iter() {
             if v["evidence"].as_u64() != Some(i as u64) {
                 continue;
@@ -351,7 +360,7 @@ fn write_matches<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         for (file, hit) in hits {
             // A file hit by several hashes of one entry is named once, its hits beneath.
             if previous.is_none_or(|p| !std::ptr::eq(p, *file)) {
-                write_file(file, out)?;
+                write_file(report, file, out)?;
             }
             write_hit(report, file, hit, out)?;
             previous = Some(file);
@@ -360,9 +369,9 @@ fn write_matches<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     writeln!(out)
 }
 
-fn write_file<W: Write>(file: &FileIn, out: &mut W) -> io::Result<()> {
+fn write_file<W: Write>(report: &ScanReport, file: &FileIn, out: &mut W) -> io::Result<()> {
     writeln!(out, "      {}", printable(&file.path))?;
-    let mut place = format!("evidence [{}]", file.evidence);
+    let mut place = printable(&report.evidence_name(file.evidence));
     if let Some(size) = file.size {
         place.push_str(&format!(", {size} bytes"));
     }
@@ -470,9 +479,9 @@ fn write_failures<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> 
         let error = f.error.as_deref().unwrap_or("unknown error");
         writeln!(
             out,
-            "  {} [evidence {}]: {}",
+            "  {} [{}]: {}",
             printable(&f.path),
-            f.evidence,
+            printable(&report.evidence_name(f.evidence)),
             printable(error)
         )?;
     }
@@ -486,9 +495,9 @@ fn write_not_examined<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<
     for f in report.not_examined() {
         writeln!(
             out,
-            "  {} [evidence {}]: {}",
+            "  {} [{}]: {}",
             printable(&f.path),
-            f.evidence,
+            printable(&report.evidence_name(f.evidence)),
             printable(&f.reason_text())
         )?;
     }
@@ -509,9 +518,9 @@ fn write_nothing_to_examine<W: Write>(report: &ScanReport, out: &mut W) -> io::R
     for f in items {
         writeln!(
             out,
-            "  {} [evidence {}]: {}",
+            "  {} [{}]: {}",
             printable(&f.path),
-            f.evidence,
+            printable(&report.evidence_name(f.evidence)),
             printable(&f.reason_text())
         )?;
     }
@@ -534,9 +543,9 @@ fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<(
     for f in gated {
         writeln!(
             out,
-            "  {} [evidence {}]: quality {}",
+            "  {} [{}]: quality {}",
             printable(&f.path),
-            f.evidence,
+            printable(&report.evidence_name(f.evidence)),
             f.extra["pdq_quality"]
         )?;
     }
@@ -561,7 +570,7 @@ fn write_non_pertinent<W: Write>(report: &ScanReport, out: &mut W) -> io::Result
         files.len()
     )?;
     for file in files {
-        write_file(file, out)?;
+        write_file(report, file, out)?;
         if file.is_match() {
             writeln!(
                 out,
@@ -594,7 +603,7 @@ fn write_weak<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         files.len()
     )?;
     for file in files {
-        write_file(file, out)?;
+        write_file(report, file, out)?;
         for hit in &file.weak_hits {
             writeln!(out, "        list {}", printable(&hit.list))?;
             write_hit(report, file, hit, out)?;

@@ -5,7 +5,10 @@
 //! MD5, SHA1, SHA-256 (as an `AlternativeHashes` entry), MediaSize, the list's Category (the
 //! first numeric code in list order; a non-numeric code goes to Tags, since VICS Category is
 //! an integer), Series, and one MediaFiles entry per place the content was found (FileName,
-//! FilePath, SourceID = the evidence as named, Deleted, Unallocated, PhysicalLocation).
+//! FilePath, SourceID, Deleted, Unallocated, PhysicalLocation). SourceID is the exhibit ID
+//! (`--exhibit`) or the evidence's file name, and FilePath the path inside the evidence,
+//! so the lab's own directory layout does not travel with the export; with
+//! `--vics-absolute-paths` both are the paths the scan saw.
 //! The feed loads back with hashsweep's own VICS loader (tested).
 //!
 //! VICS has no place for what was not examined or for the scan's counts, and a loader must
@@ -67,11 +70,51 @@ pub fn case_guid(report: &ScanReport, salt: &str) -> String {
     )
 }
 
+/// How the export names evidence and files: by exhibit and path inside it, or (with
+/// `--vics-absolute-paths`) by the lab's own paths.
+#[derive(Clone, Copy)]
+struct Naming<'a> {
+    report: &'a ScanReport,
+    absolute: bool,
+}
+
+impl<'a> Naming<'a> {
+    /// `SourceID`: the exhibit ID; else the evidence's file name (its full path with
+    /// `--vics-absolute-paths`).
+    fn source_id(self, evidence: usize) -> &'a str {
+        if let Some(id) = self.report.exhibit(evidence) {
+            return id;
+        }
+        let path = self.report.evidence_path(evidence);
+        if self.absolute {
+            return path;
+        }
+        path.trim_end_matches(['/', '\\'])
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(path)
+    }
+
+    /// `FilePath`: the path inside the evidence (the full path with
+    /// `--vics-absolute-paths`).
+    fn file_path(self, file: &'a FileIn) -> &'a str {
+        if self.absolute {
+            &file.path
+        } else {
+            self.report.path_in_evidence(file)
+        }
+    }
+}
+
 pub fn render<W: Write>(
     report: &ScanReport,
     options: &RenderOptions,
     out: &mut W,
 ) -> io::Result<()> {
+    let naming = Naming {
+        report,
+        absolute: options.vics_absolute_paths,
+    };
     let mut by_md5: BTreeMap<&str, Vec<&FileIn>> = BTreeMap::new();
     for file in report.matches().filter(|f| f.alert_hits().next().is_some()) {
         if let Some(md5) = file.hash("md5") {
@@ -81,7 +124,7 @@ pub fn render<W: Write>(
     let media: Vec<Value> = by_md5
         .values()
         .enumerate()
-        .map(|(i, files)| media(report, i + 1, files))
+        .map(|(i, files)| media(naming, i + 1, files))
         .collect();
     let mut case = Map::new();
     case.insert("CaseID".into(), json!(case_guid(report, "vics")));
@@ -121,8 +164,8 @@ pub fn render<W: Write>(
         .not_examined()
         .map(|f| {
             json!({
-                "SourceID": report.evidence_path(f.evidence),
-                "FilePath": f.path,
+                "SourceID": naming.source_id(f.evidence),
+                "FilePath": naming.file_path(f),
                 "Reason": f.reason_text(),
             })
         })
@@ -134,8 +177,8 @@ pub fn render<W: Write>(
         .flat_map(|f| {
             f.weak_hits.iter().map(|h| {
                 json!({
-                    "SourceID": report.evidence_path(f.evidence),
-                    "FilePath": f.path,
+                    "SourceID": naming.source_id(f.evidence),
+                    "FilePath": naming.file_path(f),
                     "MD5": f.hash("md5"),
                     "List": h.list,
                     "EntryID": h.entry_id,
@@ -194,7 +237,8 @@ fn category_hit<'a>(files: &[&'a FileIn]) -> Option<&'a HitIn> {
 
 /// The perceptual alert hits behind an uncategorised Media, one line each: what matched
 /// and how, for the reviewer.
-fn review_basis(report: &ScanReport, files: &[&FileIn]) -> Vec<String> {
+fn review_basis(naming: Naming<'_>, files: &[&FileIn]) -> Vec<String> {
+    let report = naming.report;
     files
         .iter()
         .flat_map(|f| f.alert_hits().map(move |h| (*f, h)))
@@ -202,7 +246,7 @@ fn review_basis(report: &ScanReport, files: &[&FileIn]) -> Vec<String> {
         .map(|(f, h)| {
             format!(
                 "{}: list {} entry {} category {}: {}",
-                f.path,
+                naming.file_path(f),
                 h.list,
                 h.entry_id.as_deref().unwrap_or("-"),
                 h.category.as_deref().unwrap_or("none"),
@@ -212,7 +256,7 @@ fn review_basis(report: &ScanReport, files: &[&FileIn]) -> Vec<String> {
         .collect()
 }
 
-fn media(report: &ScanReport, id: usize, files: &[&FileIn]) -> Value {
+fn media(naming: Naming<'_>, id: usize, files: &[&FileIn]) -> Value {
     let first = files[0];
     let mut m = Map::new();
     m.insert("MediaID".into(), json!(id));
@@ -228,7 +272,7 @@ fn media(report: &ScanReport, id: usize, files: &[&FileIn]) -> Value {
     m.insert("IsPrecategorized".into(), json!(category.is_some()));
     let basis = match category {
         Some(_) => Vec::new(),
-        None => review_basis(report, files),
+        None => review_basis(naming, files),
     };
     if !basis.is_empty() {
         m.insert(
@@ -265,22 +309,19 @@ fn media(report: &ScanReport, id: usize, files: &[&FileIn]) -> Value {
             json!([{"MD5": first.hash("md5"), "HashName": "SHA256", "HashValue": sha256}]),
         );
     }
-    let instances: Vec<Value> = files.iter().map(|f| media_file(report, f)).collect();
+    let instances: Vec<Value> = files.iter().map(|f| media_file(naming, f)).collect();
     m.insert("MediaFiles".into(), Value::Array(instances));
     Value::Object(m)
 }
 
-fn media_file(report: &ScanReport, file: &FileIn) -> Value {
+fn media_file(naming: Naming<'_>, file: &FileIn) -> Value {
     let name = file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path);
     let loc = file.location.as_ref();
     let mut m = Map::new();
     m.insert("MD5".into(), json!(file.hash("md5")));
     m.insert("FileName".into(), json!(name));
-    m.insert("FilePath".into(), json!(file.path));
-    m.insert(
-        "SourceID".into(),
-        json!(report.evidence_path(file.evidence)),
-    );
+    m.insert("FilePath".into(), json!(naming.file_path(file)));
+    m.insert("SourceID".into(), json!(naming.source_id(file.evidence)));
     m.insert("Deleted".into(), json!(loc.is_some_and(|l| l.deleted)));
     // Content found by carving free clusters lies in unallocated space.
     m.insert(
