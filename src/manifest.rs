@@ -137,6 +137,9 @@ pub struct Manifest {
     pub exact_algorithms: Vec<String>,
     pub perceptual_algorithms: Vec<String>,
     pub lists: Vec<ManifestList>,
+    /// The lab's category map (`--category-map`): path, SHA-256 and rule count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_map: Option<Value>,
     pub evidence: Vec<ManifestEvidence>,
     pub report: FileDigest,
 }
@@ -206,6 +209,7 @@ impl Manifest {
             exact_algorithms: EXACT_ALGORITHMS.iter().map(|a| a.to_string()).collect(),
             perceptual_algorithms: h.perceptual_algorithms.clone(),
             lists: lists.collect(),
+            category_map: h.extra.get("category_map").cloned(),
             evidence,
             report: context.report,
         }

@@ -12,7 +12,8 @@ use crate::alert_rule::WeakReason;
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
 use crate::index::{Hash256, IndexError, Neighbor, NeighborSearch, Searcher};
-use crate::list::{EntryFlags, EntryRef, HashList, ListRole};
+use crate::list::category_map::CategoryMeaning;
+use crate::list::{CategoryMap, EntryFlags, EntryRef, HashList, ListRole};
 
 /// Inclusive Hamming thresholds per perceptual algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -255,6 +256,8 @@ pub struct Matcher {
     lists: Vec<HashList>,
     perceptual: BTreeMap<Algorithm, PerceptualTable>,
     thresholds: Thresholds,
+    /// The lab's category map, overriding each scheme's default meanings and names.
+    category_map: Option<CategoryMap>,
 }
 
 impl Matcher {
@@ -271,6 +274,7 @@ impl Matcher {
             }
         }
         Ok(Matcher {
+            category_map: None,
             lists,
             perceptual,
             thresholds,
@@ -290,6 +294,32 @@ impl Matcher {
         self.perceptual.keys().copied().collect()
     }
 
+    /// Uses the lab's category map for every hit from now on.
+    pub fn with_category_map(mut self, map: CategoryMap) -> Matcher {
+        self.category_map = Some(map);
+        self
+    }
+
+    pub fn category_map(&self) -> Option<&CategoryMap> {
+        self.category_map.as_ref()
+    }
+
+    /// A hit on `entry` of `list`, its category read through the lab's map where it has a
+    /// rule for the code (name and meaning), else by the list's scheme.
+    fn hit(&self, list: &HashList, entry: &EntryRef<'_>, distance: u32) -> Hit {
+        let mut hit = Hit::from_entry(list, entry, distance);
+        let scheme = list.provenance.category_scheme;
+        let rule = (self.category_map.as_ref())
+            .zip(entry.category)
+            .and_then(|(map, code)| map.rule(scheme, code));
+        if let Some(rule) = rule {
+            hit.category_label = Some(rule.name.clone());
+            hit.non_pertinent = rule.meaning == CategoryMeaning::NonPertinent
+                && list.provenance.role == ListRole::Alert;
+        }
+        hit
+    }
+
     /// Exact hits of the four digests. The empty file's digests never hit: lists carry
     /// them, and every zero-byte file on a drive would otherwise be reported.
     pub fn match_digests(&self, digests: &FileDigests) -> Vec<Hit> {
@@ -305,7 +335,7 @@ impl Matcher {
             for list in &self.lists {
                 hits.extend(
                     list.find(algorithm, value)
-                        .map(|entry| Hit::from_entry(list, &entry, 0)),
+                        .map(|entry| self.hit(list, &entry, 0)),
                 );
             }
         }
@@ -342,7 +372,7 @@ impl Matcher {
                 let at = table.rows.get(row as usize)?;
                 let list = &self.lists[at.list as usize];
                 let entry = list.get(at.entry as usize)?;
-                let mut hit = Hit::from_entry(list, &entry, distance);
+                let mut hit = self.hit(list, &entry, distance);
                 hit.threshold = Some(threshold);
                 hit.transform = queries[q].transform;
                 hit.file_hash = Some(hex::encode(queries[q].value));

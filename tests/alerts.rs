@@ -527,3 +527,85 @@ fn counts_per_category_distinct_contents_conflicts_and_list_metadata() {
         Some("1")
     );
 }
+
+/// A lab's category map gives a scheme's codes their meaning and name: UK (CAID) codes,
+/// which have no public table, become alert or non-pertinent as the map says; the map's
+/// SHA-256 is in the header; a bad map is refused naming its line before any list loads.
+#[test]
+fn a_lab_category_map_decides_what_codes_mean() {
+    let dir = TempDir::new().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir_all(&ev).unwrap();
+    fs::write(ev.join("a.bin"), b"category a content").unwrap();
+    fs::write(ev.join("x.bin"), b"not relevant content").unwrap();
+    let md5 = |bytes: &[u8]| hex::encode(hashsweep::digest::FileDigests::of(bytes).md5);
+    let list = dir.path().join("uk.json");
+    fs::write(
+        &list,
+        serde_json::json!({
+            "@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/UK/$metadata#Cases",
+            "value": [{"CaseID": "{0F2B7C1E-1111-4A4A-9C9C-000000000012}", "Media": [
+                {"MediaID": 1, "Category": 1, "MD5": md5(b"category a content")},
+                {"MediaID": 2, "Category": 5, "MD5": md5(b"not relevant content")},
+            ]}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    // Without a map, UK codes have no label and every hit alerts.
+    let (code, plain) = scan(&ev, &list, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(summary(&plain)["matched"], 2);
+    assert_eq!(
+        record(&plain, "a.bin").unwrap()["hits"][0].get("category_label"),
+        None
+    );
+
+    let map = dir.path().join("map.csv");
+    let map_text = "scheme,code,meaning,name\n# from the lab's CAID guide\n\
+                    caid-uk,1,alert,Category A\ncaid-uk,5,non-pertinent,Not relevant\n";
+    fs::write(&map, map_text).unwrap();
+    let map_arg = map.to_str().unwrap();
+    let report = dir.path().join("mapped.jsonl");
+    assert_eq!(
+        scan_into(&ev, &list, &report, &["--category-map", map_arg]),
+        Some(1)
+    );
+    let mapped = records(&fs::read(&report).unwrap());
+    let header = &mapped[0];
+    assert_eq!(header["category_map"]["rules"], 2);
+    assert_eq!(
+        header["category_map"]["sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(map_text.as_bytes()))
+    );
+    let a = record(&mapped, "a.bin").unwrap();
+    assert_eq!(a["record"], "match");
+    assert_eq!(a["hits"][0]["category_label"], "Category A");
+    let x = record(&mapped, "x.bin").unwrap();
+    assert_eq!(x["record"], "file");
+    assert_eq!(x["hits"][0]["non_pertinent"], true);
+    assert_eq!(x["hits"][0]["category_label"], "Not relevant");
+    assert_eq!(summary(&mapped)["matched"], 1);
+    assert_eq!(summary(&mapped)["non_pertinent"], 1);
+    let text = render(&report, "text");
+    assert!(
+        text.contains("Category map (the lab's meaning of category codes)"),
+        "{text}"
+    );
+
+    fs::write(&map, "scheme,code,meaning,name\ncaid-uk,1,severe,A\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+        .arg("scan")
+        .arg(&ev)
+        .arg("-l")
+        .arg(&list)
+        .args(["--category-map", map_arg])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("map.csv: line 2: unknown meaning \"severe\""),
+        "{stderr}"
+    );
+}

@@ -212,6 +212,12 @@ pub struct ScanArgs {
     #[arg(required_unless_present_any = ["resume", "exhibit"], value_name = "EVIDENCE")]
     pub evidence: Vec<PathBuf>,
 
+    /// The lab's category map: a CSV `scheme,code,meaning,name` saying what each category
+    /// code of a scheme means here (`alert` or `non-pertinent`) and its name, overriding
+    /// the defaults (docs/lists.md). Its SHA-256 is recorded in the report header.
+    #[arg(long, value_name = "FILE")]
+    pub category_map: Option<PathBuf>,
+
     /// Name evidence by its exhibit ID (repeatable): `ID=PATH`, e.g. `--exhibit
     /// HD-01=/mnt/images/disk.E01`. PATH is scanned as evidence (it may also be given as
     /// EVIDENCE) and every report format names it by ID; the VICS export gives file paths
@@ -322,7 +328,7 @@ pub struct ScanArgs {
     /// files already journaled are not read again, and the report is the one the
     /// uninterrupted scan would have written. Only --threads and --quiet may be added.
     #[arg(long, value_name = "JOURNAL", conflicts_with_all = [
-        "evidence", "exhibit", "lists", "known", "list_format", "lenient", "thresholds", "output",
+        "evidence", "exhibit", "category_map", "lists", "known", "list_format", "lenient", "thresholds", "output",
         "format", "manifest", "force", "all_files", "list_skipped", "list_low_quality", "report_weak", "alert_on_weak", "no_dihedral", "verify_image", "journal",
         "vpdq_threshold",
     ])]

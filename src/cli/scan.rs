@@ -21,6 +21,7 @@ use hashsweep::journal::{
     Journal, JournalHeader, JournalList, JournalSource, JournalWriter, ResumeInfo, JOURNAL_FORMAT,
     JOURNAL_VERSION,
 };
+use hashsweep::list::CategoryMap;
 use hashsweep::matcher::Matcher;
 use hashsweep::report::{
     self, CaseIdentity, EvidenceVerification, Header, SummaryRecord, ToolInfo,
@@ -79,8 +80,16 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     for output in args.output.iter().chain(&args.journal) {
         config::check_output_outside_evidence(output, &args.evidence)?;
     }
+    let category_map = args
+        .category_map
+        .as_deref()
+        .map(CategoryMap::load)
+        .transpose()?;
     let lists = config::load_lists(&args)?;
-    let matcher = Matcher::new(lists, thresholds).context("cannot index the hash lists")?;
+    let mut matcher = Matcher::new(lists, thresholds).context("cannot index the hash lists")?;
+    if let Some(map) = category_map {
+        matcher = matcher.with_category_map(map);
+    }
     let perceptual = config::perceptual_flag(&args.read)?.unwrap_or_else(|| {
         let mut algorithms = matcher.perceptual_algorithms();
         algorithms.push(Algorithm::Pdq);
@@ -242,12 +251,15 @@ fn journal_header(
                 }
             })
             .collect(),
+        // The category map is checked like a list: a changed map refuses the resume.
         lists: matcher
             .lists()
             .iter()
-            .map(|l| JournalList {
-                path: l.provenance.path.display().to_string(),
-                sha256: l.provenance.sha256.clone(),
+            .map(|l| (&l.provenance.path, &l.provenance.sha256))
+            .chain(matcher.category_map().map(|m| (&m.path, &m.sha256)))
+            .map(|(path, sha256)| JournalList {
+                path: path.display().to_string(),
+                sha256: sha256.clone(),
             })
             .collect(),
     })
@@ -319,6 +331,7 @@ fn header(
             .iter()
             .map(|l| l.provenance.clone())
             .collect(),
+        category_map: matcher.category_map().map(CategoryMap::info),
         thresholds: matcher.thresholds().to_named(),
         perceptual_algorithms: options
             .perceptual

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 /// The numbering a list's `Category` codes follow.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CategoryScheme {
     /// No numbered scheme (hashdeep, NSRL, PDQ lists, …): categories are free text if any.

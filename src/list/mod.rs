@@ -8,6 +8,7 @@
 //! `matcher`'s job; printing is the CLI's.
 
 mod category;
+pub mod category_map;
 mod collect;
 mod csvline;
 mod encase;
@@ -35,6 +36,7 @@ use serde::Serialize;
 
 use crate::algorithm::{Algorithm, HashValue};
 pub use category::CategoryScheme;
+pub use category_map::{CategoryMap, CategoryMapInfo};
 pub use format::ListFormat;
 pub use inspect::{inspect_list, ListInspection};
 pub use load::{load_list, LoadOptions};

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::digest::DigestsHex;
 use crate::evidence::{FileMeta, ImageVerification, ItemLocation, SourceInfo};
 use crate::journal::ResumeInfo;
-use crate::list::ListProvenance;
+use crate::list::{CategoryMapInfo, ListProvenance};
 use crate::matcher::Hit;
 use crate::nested::EntryLocation;
 use crate::perceptual::ImageInfo;
@@ -48,6 +48,9 @@ pub struct Header {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence_verification: Vec<EvidenceVerification>,
     pub lists: Vec<ListProvenance>,
+    /// The lab's category map (`--category-map`), with its SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_map: Option<CategoryMapInfo>,
     pub thresholds: BTreeMap<&'static str, u32>,
     /// Perceptual algorithms computed for pictures.
     pub perceptual_algorithms: Vec<&'static str>,

@@ -152,6 +152,13 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
             l.records
         )?;
     }
+    if let Some(map) = h.extra.get("category_map") {
+        writeln!(out, "Category map (the lab's meaning of category codes)")?;
+        let field = |key: &str| map[key].as_str().map(printable).unwrap_or_default();
+        writeln!(out, "      path:    {}", field("path"))?;
+        writeln!(out, "      sha256:  {}", field("sha256"))?;
+        writeln!(out, "      rules:   {}", map["rules"])?;
+    }
     let thresholds: Vec<String> = h
         .thresholds
         .iter()
