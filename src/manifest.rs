@@ -23,8 +23,8 @@ pub const MANIFEST_FORMAT: &str = "hashsweep-manifest";
 /// Bumped on any incompatible change.
 pub const MANIFEST_VERSION: u32 = 1;
 
-/// Which build this is. `HASHSWEEP_BUILD_ID` (e.g. a git commit) is baked in when set at
-/// compile time; packagers and CI set it.
+/// Which build this is. `build_id` is `HASHSWEEP_BUILD_ID` as a packager or CI set it at
+/// compile time, else `git-<commit>` of the checkout built (build.rs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildInfo {
     pub name: String,

@@ -800,6 +800,21 @@ fn case_identity_is_recorded_and_shown_everywhere() {
         .as_array()
         .unwrap()
         .contains(&Value::from("heif")));
+    // Built from a git checkout without HASHSWEEP_BUILD_ID: the build names its commit.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success() && root().join(".git").is_dir());
+    // (`option_env!` would see build.rs's own value: the environment is what a packager sets.)
+    if let (Some(head), None) = (head, std::env::var_os("HASHSWEEP_BUILD_ID")) {
+        let commit = String::from_utf8(head.stdout).unwrap();
+        assert_eq!(
+            manifest["tool"]["build_id"],
+            format!("git-{}", commit.trim())
+        );
+    }
 
     let text = String::from_utf8(render(&report, "text", &[])).unwrap();
     assert!(

@@ -54,10 +54,10 @@ pub struct CategoryMapInfo {
 /// line.
 #[derive(Debug, thiserror::Error)]
 pub enum CategoryMapError {
-    #[error("{path}: cannot read the category map: {source}")]
+    #[error("{path}: cannot read the category map: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: line {line}: {message}")]
     Line {
@@ -72,9 +72,9 @@ pub enum CategoryMapError {
 impl CategoryMap {
     /// Reads and parses the map at `path`.
     pub fn load(path: &Path) -> Result<CategoryMap, CategoryMapError> {
-        let bytes = std::fs::read(path).map_err(|source| CategoryMapError::Io {
+        let bytes = std::fs::read(path).map_err(|error| CategoryMapError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         CategoryMap::parse(&bytes, path)
     }

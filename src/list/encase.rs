@@ -48,7 +48,7 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
 pub(crate) fn parse<R: Read>(reader: &mut R, c: &mut Collector) -> Result<FormatInfo, ListError> {
     let io = |source, c: &Collector| ListError::Io {
         path: c.path().to_path_buf(),
-        source,
+        error: source,
     };
     let mut header = vec![0u8; HEADER_LEN];
     let got = read_full(reader, &mut header).map_err(|e| io(e, c))?;
@@ -88,7 +88,7 @@ fn read_records<R: Read>(reader: &mut R, c: &mut Collector, kind: &str) -> Resul
         let offset = HEADER_LEN as u64 + found * RECORD_LEN as u64;
         let n = read_full(reader, &mut rec).map_err(|source| ListError::Io {
             path: c.path().to_path_buf(),
-            source,
+            error: source,
         })?;
         if n == 0 {
             return Ok(found);

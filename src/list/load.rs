@@ -96,7 +96,7 @@ type Reader = BufReader<HashingReader<File>>;
 pub fn load_list(path: &Path, options: &LoadOptions) -> Result<HashList, ListError> {
     let io_err = |source| ListError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let file = File::open(path).map_err(io_err)?;
     let mut reader = BufReader::with_capacity(
@@ -146,7 +146,7 @@ fn load_vpdq(
         .read_to_end(&mut text)
         .map_err(|source| ListError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
     let frames = vpdq::parse_vpdq(&text).map_err(|e| ListError::Malformed {
         path: path.to_path_buf(),
@@ -200,7 +200,7 @@ fn parse(
             // SQLite reads the file itself; hash it all first (see rds3's doc).
             io::copy(reader, &mut io::sink()).map_err(|source| ListError::Io {
                 path: c.path().to_path_buf(),
-                source,
+                error: source,
             })?;
             rds3::parse(c)
         }
@@ -247,7 +247,7 @@ pub(crate) fn parse_lines<R: BufRead>(
             .read_until(b'\n', &mut buf)
             .map_err(|source| ListError::Io {
                 path: c.path().to_path_buf(),
-                source,
+                error: source,
             })?;
         if n == 0 {
             return Ok(parser.info());

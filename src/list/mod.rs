@@ -168,11 +168,11 @@ impl HashList {
 /// Why a list could not be loaded. Always names the file, and the place where one applies.
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
-    #[error("cannot read hash list {path}: {source}")]
+    // The cause is in the message, not chained as a source: `{:#}` would print it twice.
+    #[error("cannot read hash list {path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A bad entry (fails the load unless lenient) or bad structure (always fails).
     #[error("{path}:{at}: {reason}")]
@@ -195,11 +195,10 @@ pub enum ListError {
     Empty { path: PathBuf },
     #[error("{path}: list too large for this build (more than 4 GiB of text or 4 G records)")]
     TooLarge { path: PathBuf },
-    #[error("{path}: SQLite: {source}")]
+    #[error("{path}: SQLite: {error}")]
     Sqlite {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
 }
 

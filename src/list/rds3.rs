@@ -19,7 +19,7 @@ use crate::algorithm::{Algorithm, HashValue};
 fn sql_err(c: &Collector) -> impl Fn(rusqlite::Error) -> ListError + '_ {
     move |source| ListError::Sqlite {
         path: c.path().to_path_buf(),
-        source,
+        error: source,
     }
 }
 

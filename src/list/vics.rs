@@ -300,7 +300,7 @@ pub(crate) fn parse<R: BufRead>(
 ) -> Result<FormatInfo, ListError> {
     let head = reader.fill_buf().map_err(|source| ListError::Io {
         path: c.path().to_path_buf(),
-        source,
+        error: source,
     })?;
     if head.starts_with(b"\xef\xbb\xbf") {
         reader.consume(3);
