@@ -166,8 +166,28 @@ fn a_truncated_thumbs_db_is_one_failure() {
 
 /// A thumbcache file of format `version` (0x14 Vista, 0x15 Windows 7, 0x20 Windows 10) of
 /// `(identifier, padding, data)` entries, laid out as the module docs of
-/// `evidence::container::thumbcache` give it; checksums left zero.
+/// `evidence::container::thumbcache` give it, with the CRC-64 checksums Explorer writes
+/// (CRC-64/MS; the data checksum sampled past 1 KiB as thumbcacheviewer reads it).
 fn thumbcache(version: u32, entries: &[(&str, usize, &[u8])]) -> Vec<u8> {
+    let crc = crc::Crc::<u64>::new(&crc::CRC_64_MS);
+    let data_checksum = |data: &[u8]| {
+        let zero = |bytes: &[u8]| {
+            let mut digest = crc.digest_with_initial(0);
+            digest.update(bytes);
+            digest.finalize()
+        };
+        let head = &data[..data.len().min(1024)];
+        let samples: Vec<u8> = data[head.len()..]
+            .chunks(400)
+            .flat_map(|block| block.iter().take(4).copied())
+            .collect();
+        zero(head)
+            ^ if samples.is_empty() {
+                0
+            } else {
+                zero(&samples)
+            }
+    };
     let mut out = b"CMMM".to_vec();
     out.extend(version.to_le_bytes());
     out.extend(1u32.to_le_bytes()); // cache type
@@ -186,12 +206,16 @@ fn thumbcache(version: u32, entries: &[(&str, usize, &[u8])]) -> Vec<u8> {
         if version > 0x15 {
             entry.extend([0u8; 8]);
         }
-        entry.extend([0u8; 16]); // data and header checksums
+        entry.extend(data_checksum(data).to_le_bytes());
+        let fixed = entry.len() + 8;
+        entry.extend([0u8; 8]); // header checksum, set below
         entry.extend(&id);
         entry.extend(vec![0u8; *padding]);
         entry.extend_from_slice(data);
         let size = entry.len() as u32;
         entry[4..8].copy_from_slice(&size.to_le_bytes());
+        let header = crc.checksum(&entry[..fixed - 8]);
+        entry[fixed - 8..fixed].copy_from_slice(&header.to_le_bytes());
         out.extend(entry);
     }
     out
@@ -249,7 +273,14 @@ fn thumbcache_entries_are_items_as_dissect_reads_them() {
         ("thumbcache_96.db", 0x15),
         ("thumbcache_32.db", 0x14),
     ] {
-        fs::write(ev.join(name), thumbcache(version, &entries)).unwrap();
+        let mut file = thumbcache(version, &entries);
+        if version == 0x15 {
+            // The last entry's data altered after Explorer wrote it (its first 1 KiB is
+            // always checksummed).
+            let at = file.len() - other.len() + 100;
+            file[at] ^= 0xFF;
+        }
+        fs::write(ev.join(name), file).unwrap();
     }
     let md5 = |data: &[u8]| hex::encode(FileDigests::of(data).md5);
     let (code, recs) = scan(&ev, &list, &["--all-files"]);
@@ -272,7 +303,17 @@ fn thumbcache_entries_are_items_as_dissect_reads_them() {
                 Some((id.to_string(), r["hashes"]["md5"].as_str()?.to_string()))
             })
             .collect();
-        assert_eq!(ours["ffeeddccbbaa9988"], md5(&other));
+        let altered = file == "thumbcache_96.db";
+        if !altered {
+            assert_eq!(ours["ffeeddccbbaa9988"], md5(&other));
+        }
+        for (id, ok) in [("a1b2c3d4e5f60718", true), ("ffeeddccbbaa9988", !altered)] {
+            let record = recs
+                .iter()
+                .find(|r| r["path"] == format!("{}!/{id}", ev.join(file).display()))
+                .unwrap();
+            assert_eq!(record["container"]["checksums_ok"], ok, "{file} {id}");
+        }
         let record = recs
             .iter()
             .find(|r| r["path"] == format!("{}!/a1b2c3d4e5f60718", ev.join(file).display()))

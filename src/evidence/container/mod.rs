@@ -15,6 +15,7 @@ mod sevenz;
 mod stream;
 mod tar;
 pub mod thumbcache;
+mod thumbcache_checksum;
 pub mod thumbs_db;
 mod zip;
 
@@ -193,6 +194,10 @@ pub struct EntryInfo {
     /// Byte offset of the entry's header (zip, tar) inside the container.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
+    /// Thumbnail caches (`thumbcache_*.db`): whether the entry's stored CRC-64 header and
+    /// data checksums match its bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksums_ok: Option<bool>,
 }
 
 /// An entry's content as handed to the visitor.

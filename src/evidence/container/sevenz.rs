@@ -94,6 +94,7 @@ fn info_of(index: usize, entry: &sevenz_rust2::ArchiveEntry) -> EntryInfo {
             .has_last_modified_date
             .then(|| nt_rfc3339(u64::from(entry.last_modified_date))),
         offset: None,
+        checksums_ok: None,
     }
 }
 

@@ -31,6 +31,7 @@ pub(super) fn read_entries(bytes: &[u8], visit: &mut Visitor<'_>) -> Result<(), 
             crc32: None,
             mtime: entry.header().mtime().ok().map(unix_rfc3339),
             offset: Some(header_at),
+            checksums_ok: None,
         };
         let body_kind = entry.header().entry_type();
         let flow = match body_kind {

@@ -15,10 +15,12 @@
 //! Each entry with data is one item named by its identifier (else its hash in hex), with
 //! its size and offset: the cache keeps no time and no source name. Entries without data
 //! (placeholders Explorer keeps in every size) are not items. The walk stops at the first
-//! entry whose signature or sizes do not hold (a failure naming its offset). The two CRC-64
-//! checksums are not verified: no real cache file was at hand to confirm which CRC-64
-//! variant Explorer uses.
+//! entry whose signature or sizes do not hold (a failure naming its offset). Both CRC-64
+//! checksums of each entry are verified (`thumbcache_checksum`) and reported as the item's
+//! `container.checksums_ok`: a mismatch does not stop the walk (the thumbnail may still
+//! decode), it tells the examiner the entry was damaged or altered.
 
+use super::thumbcache_checksum::{data_checksum, header_checksum};
 use super::{ContainerError, ContainerFormat, EntryBody, EntryInfo, Flow, Visitor};
 
 /// The signature of a cache file and of each of its entries.
@@ -35,6 +37,8 @@ pub struct CacheEntry<'a> {
     pub hash: [u8; 8],
     pub identifier: String,
     pub data: &'a [u8],
+    /// The stored header and data checksums both match the entry's bytes.
+    pub checksums_ok: bool,
 }
 
 /// Why a cache file's entries could not be walked further.
@@ -110,6 +114,14 @@ pub fn parse_entries(file: &[u8]) -> (Vec<CacheEntry<'_>>, Option<ThumbcacheErro
             .collect();
         let mut hash = [0u8; 8];
         hash.copy_from_slice(&entry[8..16]);
+        // The data checksum, then the header checksum, end the fixed part.
+        let stored = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&entry[at..at + 8]);
+            u64::from_le_bytes(b)
+        };
+        let checksums_ok = stored(fixed_len - 16) == data_checksum(data)
+            && stored(fixed_len - 8) == header_checksum(&entry[..fixed_len - 8]);
         entries.push(CacheEntry {
             offset: at,
             hash,
@@ -117,6 +129,7 @@ pub fn parse_entries(file: &[u8]) -> (Vec<CacheEntry<'_>>, Option<ThumbcacheErro
                 .trim_end_matches('\0')
                 .to_string(),
             data,
+            checksums_ok,
         });
         at += size;
     }
@@ -137,6 +150,7 @@ pub(super) fn read_entries(bytes: &[u8], visit: &mut Visitor<'_>) -> Result<(), 
             name: name.into_bytes(),
             size: Some(entry.data.len() as u64),
             offset: Some(entry.offset as u64),
+            checksums_ok: Some(entry.checksums_ok),
             ..EntryInfo::default()
         };
         if visit(info, EntryBody::Data(&mut &entry.data[..]))? == Flow::Stop {

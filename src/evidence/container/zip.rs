@@ -213,6 +213,7 @@ fn info_of<R: Read>(index: usize, file: &ZipFile<'_, R>) -> EntryInfo {
             })
         }),
         offset: Some(file.header_start()),
+        checksums_ok: None,
     }
 }
 
