@@ -172,6 +172,13 @@ pub struct ReadArgs {
     #[arg(long)]
     pub pdq_cli_compat: bool,
 
+    /// Faster, approximate perceptual hashes: JPEGs decoded at reduced size (libjpeg-turbo
+    /// DCT scaling, shorter side at least 512 px). Hashes then differ from the reference
+    /// pipeline's by a few bits (measured in README); the report header says so. Digests
+    /// are unchanged.
+    #[arg(long, conflicts_with = "pdq_cli_compat")]
+    pub fast: bool,
+
     /// Do not decode videos (they are still digested and matched exactly).
     #[arg(long)]
     pub no_video: bool,

@@ -71,8 +71,9 @@ pub fn scan_options(
     } else {
         PdqPipeline::Default
     };
-    let mut perceptual =
-        PerceptualConfig::new(algorithms, DecodeLimits::default()).with_pdq_pipeline(pipeline);
+    let mut perceptual = PerceptualConfig::new(algorithms, DecodeLimits::default())
+        .with_pdq_pipeline(pipeline)
+        .with_fast(read.fast);
     // HEIF/AVIF are decoded by this very binary re-executed as a child process.
     if let Some(child) = ChildDecoder::current_exe() {
         perceptual = perceptual.with_child_decoder(child);

@@ -333,6 +333,7 @@ fn header(
             .collect(),
         category_map: matcher.category_map().map(CategoryMap::info),
         thresholds: matcher.thresholds().to_named(),
+        fast: options.perceptual.is_fast(),
         perceptual_algorithms: options
             .perceptual
             .algorithms()

@@ -103,6 +103,17 @@ pub fn decode_with(
     }
 }
 
+/// `--fast` for a JPEG: checked complete like any JPEG, then decoded at reduced size
+/// (`jpeg_turbo::decode_jpeg_reduced`). Returns the picture and the JPEG's full size.
+pub fn decode_jpeg_reduced(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    min_short_side: u32,
+) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
+    check_jpeg_complete(bytes)?;
+    super::jpeg_turbo::decode_jpeg_reduced(bytes, limits, min_short_side)
+}
+
 /// The icon image Pillow opens (largest, then lowest depth), not image-rs's choice (highest
 /// depth first).
 fn decode_icon(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {

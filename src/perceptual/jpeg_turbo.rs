@@ -35,7 +35,42 @@ pub fn decode_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, 
 /// pixel memory is allocated.
 #[cfg(feature = "turbojpeg")]
 pub fn decode_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {
-    turbo::decode(bytes, limits)
+    turbo::decode(bytes, limits, None).map(|(image, _)| image)
+}
+
+/// `--fast`: decodes a JPEG at the smallest of libjpeg-turbo's DCT scales (n/8) whose
+/// shorter side is still at least `min_short_side` px (full size if the picture is smaller),
+/// as the reference tools' own speed shortcut does. Returns the picture and the JPEG's
+/// full width and height.
+#[cfg(feature = "turbojpeg")]
+pub fn decode_jpeg_reduced(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    min_short_side: u32,
+) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
+    turbo::decode(bytes, limits, Some(min_short_side))
+}
+
+/// Without libjpeg-turbo there is no DCT scaling: the full picture.
+#[cfg(not(feature = "turbojpeg"))]
+pub fn decode_jpeg_reduced(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    _min_short_side: u32,
+) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
+    let image = decode_jpeg(bytes, limits)?;
+    let size = (image.width(), image.height());
+    Ok((image, size))
+}
+
+/// The DCT scale n/8 (n in 1..=8) `decode_jpeg_reduced` uses for a `width`×`height` JPEG:
+/// the smallest whose scaled shorter side (rounded up, as libjpeg-turbo's `TJSCALED`) is at
+/// least `min_short_side`.
+pub fn reduced_scale(width: usize, height: usize, min_short_side: usize) -> usize {
+    let short = width.min(height);
+    (1..=8)
+        .find(|n| (short * n).div_ceil(8) >= min_short_side)
+        .unwrap_or(8)
 }
 
 #[cfg(feature = "turbojpeg")]
@@ -49,7 +84,13 @@ mod turbo {
         DecodeError::Corrupt(err.to_string())
     }
 
-    pub(super) fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {
+    /// The picture, and the JPEG's full size. With `reduce_to`, decoded at the DCT scale
+    /// `reduced_scale` picks (TurboJPEG picks the scale from the output size asked for).
+    pub(super) fn decode(
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        reduce_to: Option<u32>,
+    ) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
         let mut decompressor =
             Decompressor::new().map_err(|e| DecodeError::Unsupported(e.to_string()))?;
         let header = decompressor.read_header(bytes).map_err(corrupt)?;
@@ -58,18 +99,27 @@ mod turbo {
             Colorspace::CMYK | Colorspace::YCCK => PixelFormat::CMYK,
             Colorspace::RGB | Colorspace::YCbCr => PixelFormat::RGB,
         };
-        let len = checked_len(header.width, header.height, format.size(), limits)?;
+        checked_len(header.width, header.height, format.size(), limits)?;
+        let scale = reduce_to.map_or(8, |short| {
+            super::reduced_scale(header.width, header.height, short as usize)
+        });
+        let (width, height) = (
+            (header.width * scale).div_ceil(8),
+            (header.height * scale).div_ceil(8),
+        );
+        let len = checked_len(width, height, format.size(), limits)?;
         let mut pixels = vec![0u8; len];
         let image = Image {
             pixels: pixels.as_mut_slice(),
-            width: header.width,
-            pitch: header.width * format.size(),
-            height: header.height,
+            width,
+            pitch: width * format.size(),
+            height,
             format,
         };
         decompressor.decompress(bytes, image).map_err(corrupt)?;
-        // Both sides fit in u32: checked against `limits` in `checked_len`.
-        let (w, h) = (header.width as u32, header.height as u32);
+        // Every side fits in u32: checked against `limits` in `checked_len`.
+        let full = (header.width as u32, header.height as u32);
+        let (w, h) = (width as u32, height as u32);
         let built = match format {
             PixelFormat::GRAY => GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8),
             PixelFormat::CMYK => {
@@ -78,7 +128,9 @@ mod turbo {
             }
             _ => RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
         };
-        built.ok_or_else(|| DecodeError::Corrupt("pixel buffer size mismatch".into()))
+        built
+            .map(|image| (image, full))
+            .ok_or_else(|| DecodeError::Corrupt("pixel buffer size mismatch".into()))
     }
 
     /// Bytes of the output, refused before allocation if the header is over the limits.
@@ -195,6 +247,32 @@ mod tests {
         };
         let err = decode_jpeg(&jpeg_bytes(gradient()), &small).unwrap_err();
         assert!(matches!(err, DecodeError::LimitExceeded(_)), "{err:?}");
+    }
+
+    #[test]
+    fn reduced_scale_keeps_the_shorter_side_at_least_the_minimum() {
+        // 1200 px short side: 3/8 gives 450 < 512, 4/8 gives 600.
+        assert_eq!(reduced_scale(2000, 1200, 512), 4);
+        assert_eq!(reduced_scale(4032, 3024, 512), 2);
+        assert_eq!(reduced_scale(8000, 4096, 512), 1);
+        // Rounded up as TJSCALED: 4089 × 1/8 = 511.1 → 512.
+        assert_eq!(reduced_scale(6000, 4089, 512), 1);
+        assert_eq!(reduced_scale(640, 480, 512), 8);
+    }
+
+    #[cfg(feature = "turbojpeg")]
+    #[test]
+    fn reduced_decode_is_smaller_and_reports_the_full_size() {
+        let big = DynamicImage::ImageRgb8(RgbImage::from_fn(2000, 1200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 100])
+        }));
+        let bytes = jpeg_bytes(big);
+        let (image, full) = decode_jpeg_reduced(&bytes, &DecodeLimits::default(), 512).unwrap();
+        assert_eq!(full, (2000, 1200));
+        assert_eq!((image.width(), image.height()), (1000, 600));
+        let (small, full) =
+            decode_jpeg_reduced(&jpeg_bytes(gradient()), &DecodeLimits::default(), 512).unwrap();
+        assert_eq!((small.width(), small.height()), full);
     }
 
     #[test]

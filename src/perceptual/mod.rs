@@ -33,7 +33,13 @@ pub struct PerceptualConfig {
     hashers: ImgHashers,
     /// Decodes HEIF and AVIF out of process; `None` leaves them undecoded.
     child: Option<ChildDecoder>,
+    /// `--fast`: JPEGs decoded at reduced size (`FAST_SHORT_SIDE`); hashes approximate.
+    fast: bool,
 }
+
+/// `--fast` decodes a JPEG at the smallest DCT scale that keeps its shorter side at least
+/// this many pixels.
+pub const FAST_SHORT_SIDE: u32 = 512;
 
 impl std::fmt::Debug for PerceptualConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,7 +108,19 @@ impl PerceptualConfig {
             pdq_pipeline: PdqPipeline::Default,
             hashers: ImgHashers::new(),
             child: None,
+            fast: false,
         }
+    }
+
+    /// `--fast`: JPEGs are decoded at reduced size (never the default: hashes then differ
+    /// from the reference pipeline's by a measured amount, README).
+    pub fn with_fast(mut self, fast: bool) -> Self {
+        self.fast = fast;
+        self
+    }
+
+    pub fn is_fast(&self) -> bool {
+        self.fast
     }
 
     /// Decodes HEIF and AVIF pictures with this child process (the hashsweep binary sets
@@ -141,11 +159,17 @@ impl PerceptualConfig {
         bytes: &[u8],
         format: PictureFormat,
     ) -> Result<PictureHashes, DecodeError> {
-        let image = decode::decode_with(bytes, format, &self.limits, self.child.as_ref())?;
+        let (image, (width, height)) = if self.fast && format == PictureFormat::Jpeg {
+            decode::decode_jpeg_reduced(bytes, &self.limits, FAST_SHORT_SIDE)?
+        } else {
+            let image = decode::decode_with(bytes, format, &self.limits, self.child.as_ref())?;
+            let size = (image.width(), image.height());
+            (image, size)
+        };
         let info = ImageInfo {
             format: format.name(),
-            width: image.width(),
-            height: image.height(),
+            width,
+            height,
         };
         let mut hashes = PerceptualHashes::default();
         let mut notes = Vec::new();

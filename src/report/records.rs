@@ -52,6 +52,9 @@ pub struct Header {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_map: Option<CategoryMapInfo>,
     pub thresholds: BTreeMap<&'static str, u32>,
+    /// `--fast`: JPEGs decoded at reduced size, perceptual hashes approximate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fast: bool,
     /// Perceptual algorithms computed for pictures.
     pub perceptual_algorithms: Vec<&'static str>,
     /// Which decoder produced the pixels, per picture format where it matters.

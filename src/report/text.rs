@@ -175,6 +175,13 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         h.perceptual_algorithms.join(", ")
     };
     writeln!(out, "Perceptual hashes computed: {computed}")?;
+    if h.extra.get("fast").and_then(|f| f.as_bool()) == Some(true) {
+        writeln!(
+            out,
+            "FAST MODE (--fast): JPEGs were decoded at reduced size; perceptual hashes are \
+             approximate and may differ from the list's by a few bits more than usual"
+        )?;
+    }
     writeln!(out)
 }
 
