@@ -6,6 +6,7 @@
 #   scan       default `scan --list fixtures/demo-list.jsonl` (digests + PDQ with 8 dihedral
 #              variants), report to /dev/null
 #   scan-pdq-phash, scan-all4   `scan --perceptual pdq,phash` / `pdq,phash,dhash,ahash`
+#   scan-fast  `scan --fast` (JPEGs decoded at reduced size; approximate hashes)
 #   reference  benches/reference_pipeline.py: Pillow + pdqhash + hashlib, one process per core
 #
 #   benches/corpus_a.sh [RUNS] [CORPUS_DIR]
@@ -37,6 +38,7 @@ command_for() {
     scan) echo "$bin scan $corpus --list fixtures/demo-list.jsonl -q -o /dev/null" ;;
     scan-pdq-phash) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --perceptual pdq,phash -q -o /dev/null" ;;
     scan-all4) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --perceptual pdq,phash,dhash,ahash -q -o /dev/null" ;;
+    scan-fast) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --fast -q -o /dev/null" ;;
     reference) echo "python3 benches/reference_pipeline.py $corpus $(nproc)" ;;
   esac
 }
@@ -64,6 +66,9 @@ done
 if [ -n "${med[scan]:-}" ] && [ -n "${med[reference]:-}" ]; then
   awk -v a="${med[reference]}" -v b="${med[scan]}" -v c="${medcpu[reference]}" -v d="${medcpu[scan]}" \
     'BEGIN {printf "reference / scan: %.2fx wall, %.2fx CPU\n", a / b, c / d}'
+fi
+if [ -n "${med[scan]:-}" ] && [ -n "${med[scan-fast]:-}" ]; then
+  awk -v a="${med[scan]}" -v b="${med[scan-fast]}" 'BEGIN {printf "scan / scan --fast: %.2fx wall\n", a / b}'
 fi
 if [ -n "${med[scan]:-}" ] && [ -n "${med[scan-all4]:-}" ]; then
   awk -v a="${med[scan-all4]}" -v b="${med[scan]}" -v c="${medcpu[scan-all4]}" -v d="${medcpu[scan]}" \

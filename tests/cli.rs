@@ -1027,3 +1027,89 @@ fn report_lists_what_must_be_acted_on_and_counts_the_rest() {
     assert_eq!(counts(&listed), s);
     assert_eq!(counts(&everything), s);
 }
+
+/// `--fast`: a camera-size JPEG is decoded at reduced size; the record keeps the JPEG's own
+/// size, its digests are those of the full scan, its PDQ is within a few bits of the exact
+/// one (the measured median is 4: benches/fast_mode.sh), and the report says fast mode
+/// was on. A PNG is untouched.
+#[test]
+fn fast_mode_decodes_jpegs_reduced_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fs::create_dir(&ev).unwrap();
+    fs::write(
+        ev.join("big.jpg"),
+        jpeg_bytes(&picture(Pattern::Shapes, 2400, 1800, 3), 90),
+    )
+    .unwrap();
+    fs::write(
+        ev.join("small.png"),
+        png_bytes(&picture(Pattern::Gradient, 800, 600, 4)),
+    )
+    .unwrap();
+    let hash = |extra: &[&str]| -> BTreeMap<String, Value> {
+        let out = Command::cargo_bin("hashsweep")
+            .unwrap()
+            .args(["hash", "--perceptual", "pdq", "-q"])
+            .args(extra)
+            .arg(&ev)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|r| {
+                (
+                    r["path"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit('/')
+                        .next()
+                        .unwrap()
+                        .to_string(),
+                    r,
+                )
+            })
+            .collect()
+    };
+    let (exact, fast) = (hash(&[]), hash(&["--fast"]));
+    let big = (&exact["big.jpg"], &fast["big.jpg"]);
+    assert_eq!(
+        big.1["image"],
+        json!({"format": "jpeg", "width": 2400, "height": 1800})
+    );
+    assert_eq!(big.0["hashes"]["sha256"], big.1["hashes"]["sha256"]);
+    let pdq =
+        |r: &Value| u128::from_str_radix(&r["hashes"]["pdq"].as_str().unwrap()[..32], 16).unwrap();
+    let pdq_low =
+        |r: &Value| u128::from_str_radix(&r["hashes"]["pdq"].as_str().unwrap()[32..], 16).unwrap();
+    let bits =
+        (pdq(big.0) ^ pdq(big.1)).count_ones() + (pdq_low(big.0) ^ pdq_low(big.1)).count_ones();
+    assert!(bits <= 16, "fast PDQ {bits} bits from exact");
+    assert_eq!(exact["small.png"]["hashes"], fast["small.png"]["hashes"]);
+
+    let report = dir.path().join("r.jsonl");
+    let list = dir.path().join("list.txt");
+    fs::write(&list, "d41d8cd98f00b204e9800998ecf8427e\n").unwrap();
+    Command::cargo_bin("hashsweep")
+        .unwrap()
+        .args(["scan", "--fast", "-q", "-l"])
+        .arg(&list)
+        .arg(&ev)
+        .arg("-o")
+        .arg(&report)
+        .assert()
+        .code(0);
+    let header: Value =
+        serde_json::from_str(fs::read_to_string(&report).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(header["fast"], true);
+    let text = Command::cargo_bin("hashsweep")
+        .unwrap()
+        .arg("report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("FAST MODE (--fast)"));
+}
