@@ -55,6 +55,8 @@ pub struct Parent<'a> {
     budget: Option<&'a Budget<'a>>,
     /// SHA-256 of each enclosing container, innermost first.
     ancestors: Option<&'a Ancestor<'a>>,
+    /// The item's bytes are known to be only the start of a picture (a partial carve).
+    pub(crate) partial: bool,
 }
 
 /// One enclosing container's content digest, linked outwards.
@@ -72,7 +74,15 @@ impl<'a> Parent<'a> {
             depth: 0,
             budget: None,
             ancestors: None,
+            partial: false,
         }
+    }
+
+    /// The same, for an item whose bytes are only the start of a picture (a partial carve:
+    /// decoded with its missing part grey).
+    pub fn partial(mut self, partial: bool) -> Self {
+        self.partial = partial;
+        self
     }
 
     fn has_ancestor_content(&self, sha256: &[u8; 32]) -> bool {
@@ -564,6 +574,7 @@ impl Scanner<'_> {
                     depth,
                     budget,
                     ancestors,
+                    partial: false,
                 };
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     self.content_phase(read, &entry, &mut grandchildren)

@@ -351,7 +351,10 @@ impl<'a> Scanner<'a> {
                 Outcome::Skipped(SkipReason::Interrupted)
             }
             ItemKind::File { size } => {
-                let parent = Parent::evidence_file(key.source, &key.path);
+                let partial = (item.location.as_ref())
+                    .and_then(|l| l.carved)
+                    .is_some_and(|c| c.partial);
+                let parent = Parent::evidence_file(key.source, &key.path).partial(partial);
                 // A panic anywhere in reading, decoding or hashing is this file's failure.
                 let outcome = catch_unwind(AssertUnwindSafe(|| match source.open(item) {
                     Ok(reader) => {
@@ -496,7 +499,12 @@ impl<'a> Scanner<'a> {
             hashed.notes.push(note);
         }
         match catch_unwind(AssertUnwindSafe(|| {
-            self.options.perceptual.hash_picture(&bytes, format)
+            let perceptual = &self.options.perceptual;
+            if parent.partial {
+                perceptual.hash_partial_picture(&bytes, format)
+            } else {
+                perceptual.hash_picture(&bytes, format)
+            }
         })) {
             Ok(Ok(picture)) => {
                 self.match_picture(&picture, &mut hashed);

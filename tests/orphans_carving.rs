@@ -507,3 +507,75 @@ fn fragmented_picture_is_left_out_and_the_next_one_found() {
         .collect();
     assert_eq!(carved, vec![(at, hex::encode(FileDigests::of(&whole).md5))]);
 }
+
+/// A JPEG whose tail was overwritten (its first scan intact for a while) is carved as a
+/// partial picture: from its header to where its structure breaks, flagged `partial`,
+/// decoded with its missing rows grey (PDQ-hashed, with a note), and scanning goes on with
+/// the PNG after it.
+#[test]
+fn jpeg_with_an_overwritten_tail_is_carved_partial() {
+    let dir = tmp();
+    let image = dir.path().join("partial.raw");
+    let jpeg = picture(image::ImageFormat::Jpeg, 7, 400);
+    let kept = jpeg.len() * 3 / 5;
+    assert!(kept > 4096, "{}", jpeg.len());
+    let png = picture(image::ImageFormat::Png, 8, 40);
+    let mut raw = noise(1024, 21);
+    let at = raw.len();
+    raw.extend_from_slice(&jpeg[..kept]);
+    raw.extend(noise(jpeg.len() - kept, 22)); // another file's bytes over its tail
+    raw.extend(noise((512 - raw.len() % 512) % 512 + 512, 23));
+    let png_at = raw.len();
+    raw.extend_from_slice(&png);
+    raw.extend(noise(1024, 24));
+    std::fs::write(&image, &raw).unwrap();
+
+    let found = scan(&image, CarveOptions::default());
+    let carved: Vec<_> = found
+        .values()
+        .filter_map(|(i, m)| Some((i.location.as_ref()?.carved?, m.clone()?)))
+        .collect();
+    assert_eq!(carved.len(), 2, "{carved:?}");
+    let (region, md5) = &carved[0];
+    assert_eq!(region.offset, at as u64);
+    assert!(region.partial);
+    let len = usize::try_from(region.length).unwrap();
+    // Everything up to the overwrite is kept; the break is found in the other file's bytes.
+    assert!(
+        len >= kept && len < jpeg.len() + 1024,
+        "{len} of {}",
+        jpeg.len()
+    );
+    assert_eq!(*md5, hex::encode(FileDigests::of(&raw[at..at + len]).md5));
+    assert_eq!(carved[1].0.offset, png_at as u64);
+    assert!(!carved[1].0.partial);
+
+    let out = assert_cmd::Command::cargo_bin("hashsweep")
+        .unwrap()
+        .args([
+            "hash",
+            "--evidence-type",
+            "raw",
+            "--perceptual",
+            "pdq",
+            "-q",
+        ])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let record = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["location"]["carved"]["offset"] == at)
+        .unwrap();
+    assert_eq!(record["record"], "file", "{record}");
+    assert_eq!(record["location"]["carved"]["partial"], true);
+    assert_eq!(record["image"]["width"], 400);
+    assert!(record["hashes"]["pdq"].is_string(), "{record}");
+    assert!(record["notes"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("partial picture: decoded with its missing part grey"));
+}

@@ -114,6 +114,21 @@ pub fn decode_jpeg_reduced(
     super::jpeg_turbo::decode_jpeg_reduced(bytes, limits, min_short_side)
 }
 
+/// A picture whose bytes are known to be cut short (a partial carve): a JPEG is decoded
+/// with its missing rows grey (`jpeg_turbo::decode_jpeg_partial`); any other format as
+/// usual.
+pub fn decode_partial_with(
+    bytes: &[u8],
+    format: PictureFormat,
+    limits: &DecodeLimits,
+    child: Option<&ChildDecoder>,
+) -> Result<DynamicImage, DecodeError> {
+    match format {
+        PictureFormat::Jpeg => super::jpeg_turbo::decode_jpeg_partial(bytes, limits),
+        other => decode_with(bytes, other, limits, child),
+    }
+}
+
 /// The icon image Pillow opens (largest, then lowest depth), not image-rs's choice (highest
 /// depth first).
 fn decode_icon(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {

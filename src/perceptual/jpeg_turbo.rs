@@ -35,7 +35,26 @@ pub fn decode_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, 
 /// pixel memory is allocated.
 #[cfg(feature = "turbojpeg")]
 pub fn decode_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {
-    turbo::decode(bytes, limits, None).map(|(image, _)| image)
+    turbo::decode(bytes, limits, None, false).map(|(image, _)| image)
+}
+
+/// Decodes a JPEG known to be cut short (a partial carve): libjpeg-turbo's warnings that
+/// the data ended early are accepted, and the rows it could not decode come out grey.
+#[cfg(feature = "turbojpeg")]
+pub fn decode_jpeg_partial(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<DynamicImage, DecodeError> {
+    turbo::decode(bytes, limits, None, true).map(|(image, _)| image)
+}
+
+/// Without libjpeg-turbo, a JPEG cut short is decoded as any JPEG (and refused).
+#[cfg(not(feature = "turbojpeg"))]
+pub fn decode_jpeg_partial(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<DynamicImage, DecodeError> {
+    decode_jpeg(bytes, limits)
 }
 
 /// `--fast`: decodes a JPEG at the smallest of libjpeg-turbo's DCT scales (n/8) whose
@@ -48,7 +67,7 @@ pub fn decode_jpeg_reduced(
     limits: &DecodeLimits,
     min_short_side: u32,
 ) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
-    turbo::decode(bytes, limits, Some(min_short_side))
+    turbo::decode(bytes, limits, Some(min_short_side), false)
 }
 
 /// Without libjpeg-turbo there is no DCT scaling: the full picture.
@@ -86,10 +105,20 @@ mod turbo {
 
     /// The picture, and the JPEG's full size. With `reduce_to`, decoded at the DCT scale
     /// `reduced_scale` picks (TurboJPEG picks the scale from the output size asked for).
+    /// libjpeg's warnings that the data ended early (`JWRN_JPEG_EOF`, `JWRN_HIT_MARKER`):
+    /// the picture is complete but for grey rows where data was missing.
+    const CUT_SHORT: [&str; 2] = [
+        "Premature end of JPEG file",
+        "Corrupt JPEG data: premature end of data segment",
+    ];
+
+    /// With `cut_short`, those warnings are accepted (TurboJPEG reports them as errors
+    /// after decoding every row).
     pub(super) fn decode(
         bytes: &[u8],
         limits: &DecodeLimits,
         reduce_to: Option<u32>,
+        cut_short: bool,
     ) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
         let mut decompressor =
             Decompressor::new().map_err(|e| DecodeError::Unsupported(e.to_string()))?;
@@ -116,7 +145,11 @@ mod turbo {
             height,
             format,
         };
-        decompressor.decompress(bytes, image).map_err(corrupt)?;
+        match decompressor.decompress(bytes, image) {
+            Err(turbojpeg::Error::TurboJpegError(warning))
+                if cut_short && CUT_SHORT.contains(&warning.as_str()) => {}
+            done => done.map_err(corrupt)?,
+        }
         // Every side fits in u32: checked against `limits` in `checked_len`.
         let full = (header.width as u32, header.height as u32);
         let (w, h) = (width as u32, height as u32);

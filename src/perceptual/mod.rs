@@ -166,6 +166,35 @@ impl PerceptualConfig {
             let size = (image.width(), image.height());
             (image, size)
         };
+        Ok(self.hash_image(&image, format, (width, height)))
+    }
+
+    /// As `hash_picture`, for bytes known to be cut short (a partially carved JPEG): the
+    /// missing rows decode grey (`decode::decode_partial_with`), and a note says so.
+    pub fn hash_partial_picture(
+        &self,
+        bytes: &[u8],
+        format: PictureFormat,
+    ) -> Result<PictureHashes, DecodeError> {
+        let image = decode::decode_partial_with(bytes, format, &self.limits, self.child.as_ref())?;
+        let size = (image.width(), image.height());
+        let mut hashes = self.hash_image(&image, format, size);
+        hashes.notes.push(
+            "partial picture: decoded with its missing part grey, so its hashes are of a \
+             different picture than the original's"
+                .to_string(),
+        );
+        Ok(hashes)
+    }
+
+    /// The perceptual hashes of a decoded picture; `size` is the picture's own (the
+    /// decoded one may be reduced, `--fast`).
+    fn hash_image(
+        &self,
+        image: &image::DynamicImage,
+        format: PictureFormat,
+        (width, height): (u32, u32),
+    ) -> PictureHashes {
         let info = ImageInfo {
             format: format.name(),
             width,
@@ -175,7 +204,7 @@ impl PerceptualConfig {
         let mut notes = Vec::new();
         let wants = |a| self.algorithms.contains(&a);
         if wants(Algorithm::Pdq) {
-            match pdq_from_image(&image, self.pdq_pipeline) {
+            match pdq_from_image(image, self.pdq_pipeline) {
                 Ok(out) => hashes.pdq = Some(out),
                 Err(e) => notes.push(format!("no PDQ hash: {e}")),
             }
@@ -195,11 +224,11 @@ impl PerceptualConfig {
             hashes.dhash = values.dhash;
             hashes.ahash = values.ahash;
         }
-        Ok(PictureHashes {
+        PictureHashes {
             info,
             hashes,
             notes,
-        })
+        }
     }
 }
 

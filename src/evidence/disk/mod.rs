@@ -83,6 +83,10 @@ pub struct CarvedRegion {
     /// Image byte offset of the first byte.
     pub offset: u64,
     pub length: u64,
+    /// Only the start of a picture (a JPEG whose structure breaks after `length` bytes):
+    /// decoded with its missing part grey.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// The virtual directory carved items are listed under, beside the volume's files.
@@ -418,6 +422,7 @@ impl Items {
             carved: Some(CarvedRegion {
                 offset: image_offset,
                 length: c.len,
+                partial: c.partial,
             }),
             stream: None,
             compressed: false,

@@ -4,8 +4,10 @@
 //! length of the picture starting at byte 0 of a buffer, found from the format's own
 //! structure, never from a footer search alone). Every length read from the bytes is
 //! checked; a structure that breaks its own rules is `Invalid`, one that runs past the
-//! buffer is `NeedMore` (the caller reads more, up to its cap). What PhotoRec does and
-//! where we differ is in docs/disk-images.md.
+//! buffer is `NeedMore` (the caller reads more, up to its cap). A JPEG whose structure
+//! breaks (or runs out) after its first scan began is still a picture with its top part:
+//! `partial_of` gives the bytes that hold up. What PhotoRec does and where we differ is in
+//! docs/disk-images.md.
 
 /// A picture format the carver recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,10 @@ pub enum End {
 
 /// Header bytes the carver needs to see at a block start to recognise any format.
 pub const HEADER_LEN: usize = 16;
+
+/// A partial JPEG is kept only with at least this much entropy-coded data (a few rows of
+/// blocks): less would decode to a grey picture.
+pub const MIN_PARTIAL_SCAN_BYTES: usize = 1024;
 
 impl PictureKind {
     /// The format whose header starts `block`, if any.
@@ -68,11 +74,24 @@ impl PictureKind {
     /// Where the picture of this kind starting at `buf[0]` ends.
     pub fn end_of(self, buf: &[u8]) -> End {
         match self {
-            PictureKind::Jpeg => jpeg_end(buf),
+            PictureKind::Jpeg => jpeg_walk(buf).0,
             PictureKind::Png => png_end(buf),
             PictureKind::Gif => gif_end(buf),
             PictureKind::Bmp => bmp_end(buf),
             PictureKind::WebP => webp_end(buf),
+        }
+    }
+}
+
+impl PictureKind {
+    /// For a picture whose end `end_of` cannot find (`Invalid`, or `NeedMore` with no more
+    /// to read), the leading bytes that still form the start of a picture, if any: a JPEG
+    /// whose first scan had begun, cut where its structure breaks (or where the bytes run
+    /// out). Its missing part decodes as grey; other formats give none.
+    pub fn partial_of(self, buf: &[u8]) -> Option<usize> {
+        match self {
+            PictureKind::Jpeg => jpeg_walk(buf).1,
+            _ => None,
         }
     }
 }
@@ -97,46 +116,68 @@ fn u32_at(buf: &[u8], at: usize, big_endian: bool) -> Option<usize> {
 /// JPEG: marker segments by their lengths; after each SOS the entropy-coded data up to the
 /// next marker that is not a stuffed 0xFF00 or a restart marker; the end is EOI. A frame
 /// (SOF) and a scan (SOS) must come before EOI. Segment lengths skip embedded EXIF
-/// thumbnails, so a thumbnail's EOI does not end its parent.
-fn jpeg_end(buf: &[u8]) -> End {
-    let (mut at, mut frame, mut scan) = (2usize, false, false);
+/// thumbnails, so a thumbnail's EOI does not end its parent. Beside the end: once a scan
+/// has begun, how many leading bytes hold up when the structure breaks (the bytes before
+/// the offending marker) or runs out (all of them).
+fn jpeg_walk(buf: &[u8]) -> (End, Option<usize>) {
+    let (mut at, mut frame) = (2usize, false);
+    // Where the first scan's entropy-coded data starts, once a scan has begun.
+    let mut scan_data: Option<usize> = None;
+    // Where the last marker inside the buffer starts: the structure holds up to there.
+    let mut good = at;
+    // A partial picture needs some scan data to show anything.
+    let partial = |end: usize, scan_data: Option<usize>| {
+        scan_data.filter(|from| end.saturating_sub(*from) >= MIN_PARTIAL_SCAN_BYTES)?;
+        Some(end)
+    };
     loop {
+        let scan = scan_data.is_some();
+        // A segment that ran past the buffer is not kept: the break is at its marker.
+        if at <= buf.len() {
+            good = at;
+        }
+        let invalid = (End::Invalid, partial(good, scan_data));
+        let need_more = (End::NeedMore, partial(good, scan_data));
         let Some(&ff) = buf.get(at) else {
-            return End::NeedMore;
+            return need_more;
         };
         if ff != 0xFF {
-            return End::Invalid;
+            return invalid;
         }
         // Fill bytes: any number of 0xFF before a marker.
         while buf.get(at + 1) == Some(&0xFF) {
             at += 1;
         }
         let Some(&marker) = buf.get(at + 1) else {
-            return End::NeedMore;
+            return need_more;
         };
         at += 2;
         match marker {
-            0xD9 if frame && scan => return End::At(at),
-            0xD9 | 0x00 | 0xD8 => return End::Invalid,
+            0xD9 if frame && scan => return (End::At(at), None),
+            0xD9 | 0x00 | 0xD8 => return invalid,
             0x01 | 0xD0..=0xD7 => continue,
             _ => {}
         }
         let Some(len) = u16_be(buf, at) else {
-            return End::NeedMore;
+            return need_more;
         };
         if len < 2 {
-            return End::Invalid;
+            return invalid;
         }
         frame |= matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
         at += len;
         if marker == 0xDA {
             if !frame {
-                return End::Invalid;
+                return invalid;
             }
-            scan = true;
+            if at > buf.len() {
+                return need_more;
+            }
+            scan_data.get_or_insert(at);
             match entropy_end(buf, at) {
                 Some(next) => at = next,
-                None => return End::NeedMore,
+                // All the bytes so far are entropy-coded data of this scan.
+                None => return (End::NeedMore, partial(buf.len(), scan_data)),
             }
         }
     }
@@ -313,6 +354,38 @@ mod tests {
         }
     }
 
+    /// A JPEG large enough to keep more than `MIN_PARTIAL_SCAN_BYTES` of its scan.
+    fn big_jpeg() -> Vec<u8> {
+        let img = image::RgbImage::from_fn(300, 200, |x, y| {
+            image::Rgb([((x * 7) ^ (y * 3)) as u8, (x * y) as u8, (x + y) as u8])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_jpeg_cut_or_overwritten_in_its_scan_is_partial() {
+        let jpeg = big_jpeg();
+        let kind = PictureKind::Jpeg;
+        assert_eq!(kind.partial_of(&jpeg), None, "a whole JPEG is not partial");
+        let kept = jpeg.len() / 2;
+        // The bytes run out inside the scan: all of them are kept.
+        let cut = &jpeg[..kept];
+        assert_eq!(kind.end_of(cut), End::NeedMore);
+        assert_eq!(kind.partial_of(cut), Some(kept));
+        // Overwritten: kept up to the marker the other bytes break the structure with.
+        let mut overwritten = jpeg[..kept].to_vec();
+        overwritten.extend_from_slice(&[0x12, 0xFF, 0xC4, 0x00, 0x02, 0x77, 0x66]);
+        assert_eq!(kind.end_of(&overwritten), End::Invalid);
+        assert_eq!(kind.partial_of(&overwritten), Some(kept + 1 + 4));
+        // Headers and a few bytes of scan: too little to show anything.
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        assert_eq!(kind.partial_of(&jpeg[..sos + 100]), None);
+    }
+
     #[test]
     fn damaged_structures_are_invalid() {
         let mut png = encoded(image::ImageFormat::Png);
@@ -342,6 +415,9 @@ mod properties {
             data.extend_from_slice(&tail);
             for kind in [PictureKind::Jpeg, PictureKind::Png, PictureKind::Gif,
                          PictureKind::Bmp, PictureKind::WebP] {
+                if let Some(n) = kind.partial_of(&data) {
+                    prop_assert!(n <= data.len());
+                }
                 if let End::At(n) = kind.end_of(&data) {
                     prop_assert!(n <= data.len());
                     let mut longer = data.clone();

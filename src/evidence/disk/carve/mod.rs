@@ -3,9 +3,10 @@
 //! Owns `CarveOptions` (on or off, the cap of one carve) and `carve`, which streams the
 //! unowned regions of a volume (or of a whole image with no filesystem), looks for picture
 //! headers at block boundaries (the volume's cluster, or the 512-byte sector), and finds
-//! each picture's end from its structure (`formats`). Only contiguous pictures are carved:
-//! a picture cut by an owned region or longer than the cap is left out, and a fragmented
-//! one is found only up to its first gap (which then fails the structure check). Memory is
+//! each picture's end from its structure (`formats`). Only contiguous bytes are carved: a
+//! picture cut by an owned region, longer than the cap or fragmented is left out, except a
+//! JPEG whose first scan had begun, which is kept up to where its structure breaks and
+//! flagged `partial` (its missing part decodes as grey). Memory is
 //! one read chunk plus one carve (at most the cap). What to do with a carved region (an
 //! item of the image) is `disk/mod.rs`'s business.
 
@@ -40,6 +41,8 @@ pub struct Carved {
     pub offset: u64,
     pub len: u64,
     pub kind: PictureKind,
+    /// Only the start of the picture: its structure broke (or ran out) after `len` bytes.
+    pub partial: bool,
 }
 
 /// Bytes read at once while looking for headers.
@@ -100,11 +103,13 @@ pub fn carve(
                 let Some(kind) = PictureKind::at(&head[..HEADER_LEN.min(head.len())]) else {
                     continue;
                 };
-                if let Some(len) = carve_one(src, at + off, end, kind, options) {
+                let cut = (end, block);
+                if let Some((len, partial)) = carve_one(src, at + off, cut, kind, options) {
                     found.push(Carved {
                         offset: at + off,
                         len,
                         kind,
+                        partial,
                     });
                     // Continue at the first block after the picture (PhotoRec does too).
                     next = (at + off + len).div_ceil(block) * block;
@@ -117,23 +122,33 @@ pub fn carve(
     Ok(found)
 }
 
-/// The length of the `kind` picture at `offset`, reading no further than `end` or the cap.
+/// The length of the `kind` picture at `offset`, reading no further than `end` or the cap,
+/// and whether it is only the start of one (`PictureKind::partial_of`). A partial picture
+/// also ends before the next `block` boundary that starts another picture's header.
 fn carve_one(
     src: &dyn ByteSource,
     offset: u64,
-    end: u64,
+    (end, block): (u64, u64),
     kind: PictureKind,
     options: CarveOptions,
-) -> Option<u64> {
+) -> Option<(u64, bool)> {
     let limit = (end - offset).min(options.max_bytes);
     let mut want = FIRST_CARVE_READ.min(limit);
     loop {
         let mut buf = vec![0u8; usize::try_from(want).ok()?];
         read_exact_at(src, offset, &mut buf).ok()?;
+        let partial = || {
+            let len = kind.partial_of(&buf)?;
+            let step = usize::try_from(block).ok()?;
+            let next_header = (step..len)
+                .step_by(step)
+                .find(|at| PictureKind::at(&buf[*at..(at + HEADER_LEN).min(len)]).is_some());
+            Some((next_header.unwrap_or(len) as u64, true))
+        };
         match kind.end_of(&buf) {
-            End::At(len) => return Some(len as u64),
-            End::Invalid => return None,
-            End::NeedMore if want >= limit => return None,
+            End::At(len) => return Some((len as u64, false)),
+            End::Invalid => return partial(),
+            End::NeedMore if want >= limit => return partial(),
             End::NeedMore => want = (want * 2).min(limit),
         }
     }
