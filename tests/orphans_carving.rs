@@ -579,3 +579,143 @@ fn jpeg_with_an_overwritten_tail_is_carved_partial() {
         .unwrap()
         .starts_with("partial picture: decoded with its missing part grey"));
 }
+
+/// An NTFS volume built through an ntfs-3g FUSE mount (root and /dev/fuse, as in CI): a
+/// directory of pictures deleted, then its MFT record wiped (as when the record is reused),
+/// so its files are orphans; a picture planted in clusters no record owns. The orphans are
+/// `fls -r`'s `$OrphanFiles` entries with content, with TSK's bytes; the planted picture
+/// is the only item carved: the deleted pictures' clusters are still owned by their records.
+#[test]
+fn ntfs_orphans_and_free_space_picture_agree_with_the_sleuth_kit() {
+    if !tools(&["mkntfs", "ntfs-3g", "fls", "icat", "blkstat"]) {
+        return;
+    }
+    if !Path::new("/dev/fuse").exists() || !is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with /dev/fuse"
+        );
+        eprintln!("NOTICE: no FUSE here: skipping");
+        return;
+    }
+    let dir = tmp();
+    let d = dir.path();
+    let album: Vec<(String, Vec<u8>)> = vec![
+        (
+            "beach.jpg".into(),
+            picture(image::ImageFormat::Jpeg, 31, 160),
+        ),
+        (
+            "garden.png".into(),
+            picture(image::ImageFormat::Png, 32, 120),
+        ),
+    ];
+    for (name, bytes) in &album {
+        std::fs::write(d.join(name), bytes).unwrap();
+    }
+    let script = "set -e; truncate -s 16M vol.img; mkntfs -q -F -Q -s 512 -c 4096 vol.img \
+                  2>/dev/null; mkdir -p mnt; ntfs-3g vol.img mnt; \
+                  trap 'umount mnt 2>/dev/null || true' EXIT; mkdir mnt/album; \
+                  cp beach.jpg garden.png mnt/album/; sync; rm -r mnt/album; sync";
+    let out = Command::new("bash")
+        .args(["-c", script])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ntfs-3g mount failed: {err}"
+        );
+        eprintln!("NOTICE: ntfs-3g mount failed ({err}): skipping");
+        return;
+    }
+    let image = d.join("vol.img");
+    let mut raw = std::fs::read(&image).unwrap();
+    // The album's MFT record (the first user record, 64) wiped: its files lose their parent.
+    let cluster = usize::from(u16::from_le_bytes([raw[11], raw[12]])) * usize::from(raw[13]);
+    let mft = usize::try_from(u64::from_le_bytes(raw[0x30..0x38].try_into().unwrap())).unwrap();
+    let record = mft * cluster + 64 * 1024;
+    assert_eq!(&raw[record..record + 4], b"FILE");
+    raw[record..record + 1024].fill(0);
+    // A picture in a cluster near the end that no record owns (TSK says so).
+    let free = 3500;
+    let blkstat = Command::new("blkstat")
+        .args(["-f", "ntfs"])
+        .arg(&image)
+        .arg(free.to_string())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&blkstat.stdout).contains("Not Allocated"));
+    let planted = picture(image::ImageFormat::Jpeg, 33, 140);
+    raw[free * cluster..free * cluster + planted.len()].copy_from_slice(&planted);
+    std::fs::write(&image, raw).unwrap();
+
+    let found = scan(&image, CarveOptions::default());
+    let ours: BTreeMap<String, String> = found
+        .iter()
+        .filter_map(|(p, (item, md5))| {
+            let name = p.strip_prefix("$OrphanFiles/")?;
+            assert!(
+                item.location
+                    .as_ref()
+                    .is_some_and(|l| l.orphan && l.deleted),
+                "{p}"
+            );
+            Some((name.to_string(), md5.clone()?))
+        })
+        .collect();
+    // TSK's orphans with content (it also lists the unused reserved records 16-23 empty).
+    let tsk: BTreeMap<String, String> = fls_orphans(&image, 0)
+        .into_iter()
+        .filter_map(|name| {
+            let fls = Command::new("fls")
+                .args(["-r", "-p"])
+                .arg(&image)
+                .output()
+                .unwrap();
+            let line = String::from_utf8(fls.stdout)
+                .unwrap()
+                .lines()
+                .find(|l| l.ends_with(&format!("\t$OrphanFiles/{name}")))?
+                .to_string();
+            // `-/r * 65-128-2:	$OrphanFiles/beach.jpg`: the address is the token with digits.
+            let inode = line
+                .split_whitespace()
+                .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?
+                .trim_end_matches(':');
+            let bytes = Command::new("icat")
+                .arg(&image)
+                .arg(inode)
+                .output()
+                .unwrap()
+                .stdout;
+            (!bytes.is_empty()).then(|| (name, hex::encode(FileDigests::of(&bytes).md5)))
+        })
+        .collect();
+    let want: BTreeMap<String, String> = album
+        .iter()
+        .map(|(name, bytes)| (name.clone(), hex::encode(FileDigests::of(bytes).md5)))
+        .collect();
+    assert_eq!(tsk, want, "TSK's orphans");
+    assert_eq!(ours, want, "our orphans");
+    let carved: Vec<(u64, String)> = found
+        .values()
+        .filter_map(|(i, m)| Some((i.location.as_ref()?.carved?.offset, m.clone()?)))
+        .collect();
+    assert_eq!(
+        carved,
+        vec![(
+            (free * cluster) as u64,
+            hex::encode(FileDigests::of(&planted).md5)
+        )]
+    );
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
