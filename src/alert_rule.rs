@@ -4,7 +4,8 @@
 //! dHash, aHash) is an 8×8 summary of a picture's coarse layout: unrelated pictures with
 //! the same layout (a sky above, ground below) share most of its bits, so one such hit is
 //! not evidence enough. A 64-bit hit alerts only when corroborated: the same list entry
-//! (same list, same record) is also hit by another algorithm — a digest, PDQ, or a second
+//! (same list, and the same record or entry id: JSONL lists give each hash its own line under
+//! one id) is also hit by another algorithm — a digest, PDQ, or a second
 //! 64-bit hash. Uncorroborated hits, and every hit whose file or list value carries little
 //! information, are kept as weak hits: reported and counted, never alerting alone.
 //! Cryptographic and PDQ hits are not touched (PDQ's own guard is its quality cut-off).
