@@ -323,13 +323,12 @@ impl Matcher {
     /// Exact hits of the four digests. The empty file's digests never hit: lists carry
     /// them, and every zero-byte file on a drive would otherwise be reported.
     pub fn match_digests(&self, digests: &FileDigests) -> Vec<Hit> {
-        let empty = FileDigests::of(b"");
         let mut hits = Vec::new();
         for algorithm in Algorithm::CRYPTOGRAPHIC {
             let Some(value) = digests.get(algorithm) else {
                 continue;
             };
-            if empty.get(algorithm) == Some(value) {
+            if crate::list::empty_file_digest(algorithm) == Some(value) {
                 continue;
             }
             for list in &self.lists {
