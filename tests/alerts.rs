@@ -38,6 +38,21 @@ fn list(dir: &Path, name: &str, entries: &[(&str, &str, &str)]) -> std::path::Pa
     path
 }
 
+/// The MD5 of `bytes`, hex.
+fn md5_hex(bytes: &[u8]) -> String {
+    hex::encode(hashsweep::digest::FileDigests::of(bytes).md5)
+}
+
+/// A VICS 2.0 Cases feed of `region` (`US`, `UK`) with one case (numbered `case`) holding
+/// `media`.
+fn vics_feed(region: &str, case: u32, media: Vec<Value>) -> String {
+    serde_json::json!({
+        "@odata.context": format!("http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/{region}/$metadata#Cases"),
+        "value": [{"CaseID": format!("{{0F2B7C1E-1111-4A4A-9C9C-{case:012}}}"), "Media": media}]
+    })
+    .to_string()
+}
+
 fn summary(records: &[Value]) -> &Value {
     records.last().unwrap()
 }
@@ -295,15 +310,8 @@ fn category_0_is_non_pertinent_not_an_alert() {
     fs::write(ev.join("zero.bin"), b"non-pertinent content").unwrap();
     fs::write(ev.join("one.bin"), b"pertinent content").unwrap();
     fs::write(ev.join("both.bin"), b"disputed content").unwrap();
-    let md5 = |bytes: &[u8]| hex::encode(hashsweep::digest::FileDigests::of(bytes).md5);
-    let media = |id: u32, category: u32, content: &[u8]| serde_json::json!({"MediaID": id, "Category": category, "MD5": md5(content)});
-    let vics = |media: Vec<Value>| {
-        serde_json::json!({
-            "@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases",
-            "value": [{"CaseID": "{0F2B7C1E-1111-4A4A-9C9C-000000000009}", "Media": media}]
-        })
-        .to_string()
-    };
+    let media = |id: u32, category: u32, content: &[u8]| serde_json::json!({"MediaID": id, "Category": category, "MD5": md5_hex(content)});
+    let vics = |media: Vec<Value>| vics_feed("US", 9, media);
     let zero_only = dir.path().join("zero.json");
     fs::write(
         &zero_only,
@@ -393,14 +401,8 @@ fn counts_per_category_distinct_contents_conflicts_and_list_metadata() {
     for (name, bytes) in contents {
         fs::write(ev.join(name), bytes).unwrap();
     }
-    let md5 = |bytes: &[u8]| hex::encode(hashsweep::digest::FileDigests::of(bytes).md5);
-    let vics = |case: u32, media: Vec<Value>| {
-        serde_json::json!({
-            "@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases",
-            "value": [{"CaseID": format!("{{0F2B7C1E-1111-4A4A-9C9C-00000000000{case}}}"), "Media": media}]
-        })
-        .to_string()
-    };
+    let md5 = md5_hex;
+    let vics = |case: u32, media: Vec<Value>| vics_feed("US", case, media);
     let first = dir.path().join("first.json");
     fs::write(
         &first,
@@ -538,20 +540,12 @@ fn a_lab_category_map_decides_what_codes_mean() {
     fs::create_dir_all(&ev).unwrap();
     fs::write(ev.join("a.bin"), b"category a content").unwrap();
     fs::write(ev.join("x.bin"), b"not relevant content").unwrap();
-    let md5 = |bytes: &[u8]| hex::encode(hashsweep::digest::FileDigests::of(bytes).md5);
     let list = dir.path().join("uk.json");
-    fs::write(
-        &list,
-        serde_json::json!({
-            "@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/UK/$metadata#Cases",
-            "value": [{"CaseID": "{0F2B7C1E-1111-4A4A-9C9C-000000000012}", "Media": [
-                {"MediaID": 1, "Category": 1, "MD5": md5(b"category a content")},
-                {"MediaID": 2, "Category": 5, "MD5": md5(b"not relevant content")},
-            ]}]
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let media = vec![
+        serde_json::json!({"MediaID": 1, "Category": 1, "MD5": md5_hex(b"category a content")}),
+        serde_json::json!({"MediaID": 2, "Category": 5, "MD5": md5_hex(b"not relevant content")}),
+    ];
+    fs::write(&list, vics_feed("UK", 12, media)).unwrap();
     // Without a map, UK codes have no label and every hit alerts.
     let (code, plain) = scan(&ev, &list, &[]);
     assert_eq!(code, Some(1));

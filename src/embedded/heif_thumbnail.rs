@@ -114,19 +114,26 @@ struct Primary {
     item: u32,
 }
 
+/// A `pitm` or `iref` box's item ID width (version 0: 16 bits, 1: 32 bits) and where its
+/// payload starts.
+fn id_width(
+    file: &[u8],
+    span: BoxSpan,
+    box_type: &'static str,
+) -> Result<(usize, usize), HeifThumbnailError> {
+    match full_box(file, span)? {
+        (0, at) => Ok((2, at)),
+        (1, at) => Ok((4, at)),
+        (version, _) => Err(HeifThumbnailError::UnknownVersion {
+            box_type,
+            offset: span.start,
+            version,
+        }),
+    }
+}
+
 fn primary(file: &[u8], span: BoxSpan) -> Result<Primary, HeifThumbnailError> {
-    let (version, at) = full_box(file, span)?;
-    let width = match version {
-        0 => 2,
-        1 => 4,
-        version => {
-            return Err(HeifThumbnailError::UnknownVersion {
-                box_type: "pitm",
-                offset: span.start,
-                version,
-            })
-        }
-    };
+    let (width, at) = id_width(file, span, "pitm")?;
     let item = item_id(file, at, width, span.end)
         .ok_or(HeifThumbnailError::BadBox { offset: span.start })?;
     Ok(Primary {
@@ -138,18 +145,7 @@ fn primary(file: &[u8], span: BoxSpan) -> Result<Primary, HeifThumbnailError> {
 
 /// The items that `iref` declares thumbnails (`thmb`) of `primary`, in file order.
 fn thumbnails_of(file: &[u8], span: BoxSpan, primary: u32) -> Result<Vec<u32>, HeifThumbnailError> {
-    let (version, at) = full_box(file, span)?;
-    let width = match version {
-        0 => 2,
-        1 => 4,
-        version => {
-            return Err(HeifThumbnailError::UnknownVersion {
-                box_type: "iref",
-                offset: span.start,
-                version,
-            })
-        }
-    };
+    let (width, at) = id_width(file, span, "iref")?;
     let mut found = Vec::new();
     for reference in boxes(file, at, span.end)? {
         if &reference.kind != b"thmb" {
