@@ -77,6 +77,15 @@ pub struct Hashed {
     pub video: Option<Box<VideoOutcome>>,
 }
 
+/// Whether two hits' categories, each `(code, label)`, disagree: by label where both
+/// have one, else by code.
+fn categories_differ(a: (&str, Option<&str>), b: (&str, Option<&str>)) -> bool {
+    match (a.1, b.1) {
+        (Some(label_a), Some(label_b)) => label_a != label_b,
+        _ => a.0.trim() != b.0.trim(),
+    }
+}
+
 impl Hashed {
     pub fn has_alert_hit(&self) -> bool {
         self.hits.iter().any(Hit::alerts)
@@ -97,20 +106,22 @@ impl Hashed {
     }
 
     /// Alert-list hits (pertinent or not) that name different categories: lists (or two
-    /// entries of one list) disagree about this content. Categories compare by their label
-    /// under each list's scheme where there is one, else by code; uncategorised hits
-    /// cannot disagree.
+    /// entries of one list) disagree about this content. Two categories compare by their
+    /// labels where both lists' schemes give one, else by code; uncategorised hits cannot
+    /// disagree.
     pub fn category_conflict(&self) -> bool {
         let frames = self.video.iter().flat_map(|v| &v.result.frame_hits);
-        let mut named = self
+        let named: Vec<(&str, Option<&str>)> = self
             .hits
             .iter()
             .chain(frames.map(|f| &f.hit))
             .filter(|h| h.role == ListRole::Alert)
-            .filter_map(|h| h.category_label.as_ref().or(h.category.as_ref()));
+            .filter_map(|h| Some((h.category.as_deref()?, h.category_label.as_deref())))
+            .collect();
         named
-            .next()
-            .is_some_and(|first| named.any(|other| other != first))
+            .iter()
+            .enumerate()
+            .any(|(i, a)| named[i + 1..].iter().any(|b| categories_differ(*a, *b)))
     }
 
     pub fn is_known_good(&self) -> bool {
@@ -697,4 +708,19 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic with a non-text payload".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::categories_differ;
+
+    #[test]
+    fn categories_compare_by_label_where_both_have_one_else_by_code() {
+        let cam = ("1", Some("Child Abuse Material (CAM)"));
+        assert!(!categories_differ(cam, ("1", Some("Child Abuse Material (CAM)"))));
+        assert!(categories_differ(cam, ("3", Some("CGI/Animation - Child Exploitive"))));
+        // A list without a scheme: its code "1" is the same code, not a conflict.
+        assert!(!categories_differ(cam, (" 1", None)));
+        assert!(categories_differ(cam, ("A", None)));
+    }
 }
