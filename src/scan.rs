@@ -717,8 +717,14 @@ mod tests {
     #[test]
     fn categories_compare_by_label_where_both_have_one_else_by_code() {
         let cam = ("1", Some("Child Abuse Material (CAM)"));
-        assert!(!categories_differ(cam, ("1", Some("Child Abuse Material (CAM)"))));
-        assert!(categories_differ(cam, ("3", Some("CGI/Animation - Child Exploitive"))));
+        assert!(!categories_differ(
+            cam,
+            ("1", Some("Child Abuse Material (CAM)"))
+        ));
+        assert!(categories_differ(
+            cam,
+            ("3", Some("CGI/Animation - Child Exploitive"))
+        ));
         // A list without a scheme: its code "1" is the same code, not a conflict.
         assert!(!categories_differ(cam, (" 1", None)));
         assert!(categories_differ(cam, ("A", None)));
