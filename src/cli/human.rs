@@ -67,10 +67,14 @@ pub fn print_scan_summary(
     }
     if evidence.len() > 1 {
         for (i, (e, c)) in evidence.iter().zip(&summary.counts.by_evidence).enumerate() {
+            let name = match &e.exhibit {
+                Some(id) => format!("exhibit {id} ({})", e.path.to_string_lossy()),
+                None => e.path.to_string_lossy().into_owned(),
+            };
             eprintln!(
                 "  [{i}] {}: {} seen, {} hashed, {} matched, {} not examined, {} with nothing \
                  to examine, {} failed",
-                escape(&e.path.to_string_lossy()),
+                escape(&name),
                 c.files_seen,
                 c.hashed,
                 c.matched,
@@ -88,7 +92,10 @@ pub fn print_scan_summary(
     if c.matched == 0 {
         eprintln!("hashsweep: no match");
     } else {
-        eprintln!("hashsweep: {} MATCHED FILE(S):", c.matched);
+        eprintln!(
+            "hashsweep: {} MATCHED FILE(S) ({} distinct contents):",
+            c.matched, c.matched_distinct
+        );
         for r in matched.iter().take(MAX_LISTED) {
             let hits = r.hashed().map(|h| h.hit_count()).unwrap_or(0);
             let failed = matches!(r.outcome, Outcome::Failed { .. });
