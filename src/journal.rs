@@ -112,12 +112,9 @@ enum JournalLine {
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("journal {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    // The cause is in the message, not chained as a source: `{:#}` would print it twice.
+    #[error("journal {path}: {error}")]
+    Io { path: PathBuf, error: io::Error },
     #[error("journal {path} already exists: resume that scan with --resume {path}, or remove it")]
     Exists { path: PathBuf },
     #[error("journal {path}: no complete header line (the scan stopped before it began)")]
@@ -159,7 +156,7 @@ impl Journal {
     pub fn read(path: &Path) -> Result<Journal, JournalError> {
         let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let corrupt = |line: usize, reason: String| JournalError::Corrupt {
@@ -399,7 +396,7 @@ fn sync_parent_dir(path: &Path) -> io::Result<()> {
 fn io_error(path: &Path, source: io::Error) -> JournalError {
     JournalError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }
 

@@ -299,12 +299,13 @@ pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("cannot read the manifest {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error("{path} is not a hashsweep manifest: {source}")]
+    // The cause is in the message, not chained as a source: `{:#}` would print it twice.
+    #[error("cannot read the manifest {path}: {error}")]
+    Io { path: PathBuf, error: io::Error },
+    #[error("{path} is not a hashsweep manifest: {error}")]
     Parse {
         path: PathBuf,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("{path}: manifest format {found:?} v{version} is not one this build reads")]
     Unsupported {
@@ -348,12 +349,12 @@ impl Check {
 pub fn read_manifest(path: &Path) -> Result<Manifest, ManifestError> {
     let text = std::fs::read(path).map_err(|source| ManifestError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     })?;
     let manifest: Manifest =
         serde_json::from_slice(&text).map_err(|source| ManifestError::Parse {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
     if manifest.format != MANIFEST_FORMAT || manifest.format_version > MANIFEST_VERSION {
         return Err(ManifestError::Unsupported {

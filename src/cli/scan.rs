@@ -80,26 +80,29 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     for output in args.output.iter().chain(&args.journal) {
         config::check_output_outside_evidence(output, &args.evidence)?;
     }
+    // Every check that can fail fast comes before the lists, which may take minutes to load.
     let category_map = args
         .category_map
         .as_deref()
         .map(CategoryMap::load)
         .transpose()?;
+    let asked_perceptual = config::perceptual_flag(&args.read)?;
+    let video = config::video_config(&args.read, args.vpdq_threshold.as_deref())?;
+    let sources = open_sources(&args.evidence, &args.read)?;
     let lists = config::load_lists(&args)?;
     let mut matcher = Matcher::new(lists, thresholds).context("cannot index the hash lists")?;
     if let Some(map) = category_map {
         matcher = matcher.with_category_map(map);
     }
-    let perceptual = config::perceptual_flag(&args.read)?.unwrap_or_else(|| {
+    let perceptual = asked_perceptual.unwrap_or_else(|| {
         let mut algorithms = matcher.perceptual_algorithms();
         algorithms.push(Algorithm::Pdq);
         algorithms
     });
     let listing = config::listing(&args);
     let mut options = config::scan_options(&args.read, &perceptual, listing, !args.no_dihedral);
-    options.video = config::video_config(&args.read, args.vpdq_threshold.as_deref())?;
+    options.video = video;
     options.alert_rule.alert_on_weak = args.alert_on_weak;
-    let sources = open_sources(&args.evidence, &args.read)?;
     // Only a journaled scan needs its identity (and a UTF-8 command line to record).
     let identity = args
         .journal

@@ -56,7 +56,7 @@ impl EvidenceSource for DirectorySource {
         // The root itself must be readable; anything below it that is not becomes an item.
         let fatal = |source: io::Error| EvidenceError::Open {
             path: self.root.clone(),
-            source,
+            error: source,
         };
         let st = rustix::fs::lstat(&self.root).map_err(|e| fatal(e.into()))?;
         let file_type = FileType::from_raw_mode(st.st_mode);

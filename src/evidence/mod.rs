@@ -274,12 +274,9 @@ impl SkipReason {
 /// A source that cannot be scanned at all (fatal for the scan).
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
-    #[error("cannot open evidence {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    // The cause is in the message, not chained as a source: `{:#}` would print it twice.
+    #[error("cannot open evidence {path}: {error}")]
+    Open { path: PathBuf, error: io::Error },
     #[error("evidence {path} is not a directory or a file hashsweep can read")]
     Unsupported { path: PathBuf },
     #[error("enumeration of {path} was interrupted")]

@@ -456,10 +456,11 @@ impl SummaryIn {
 pub enum ReadError {
     #[error("cannot read the report: {0}")]
     Io(#[from] std::io::Error),
-    #[error("line {line}: not a JSON object: {source}")]
+    // The cause is in the message, not chained as a source: `{:#}` would print it twice.
+    #[error("line {line}: not a JSON object: {error}")]
     Json {
         line: usize,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("line {line}: unexpected {found:?} record: {why}")]
     Unexpected {
@@ -497,7 +498,7 @@ impl ScanReport {
             }
             let value: Value = serde_json::from_str(&line).map_err(|source| ReadError::Json {
                 line: line_no,
-                source,
+                error: source,
             })?;
             let kind = value["record"].as_str().unwrap_or("").to_string();
             let unexpected = |why| ReadError::Unexpected {
@@ -520,7 +521,7 @@ impl ScanReport {
                     let mut file: FileIn = parse(value, line_no)?;
                     file.lift_video_hits().map_err(|source| ReadError::Json {
                         line: line_no,
-                        source,
+                        error: source,
                     })?;
                     files.push(file)
                 }
@@ -602,7 +603,10 @@ impl ScanReport {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(value: Value, line: usize) -> Result<T, ReadError> {
-    serde_json::from_value(value).map_err(|source| ReadError::Json { line, source })
+    serde_json::from_value(value).map_err(|source| ReadError::Json {
+        line,
+        error: source,
+    })
 }
 
 fn check_header(header: HeaderIn) -> Result<HeaderIn, ReadError> {

@@ -69,7 +69,7 @@ const EWF2: &[u8; 8] = b"EVF2\x0d\x0a\x81\x00";
 pub fn open_as(path: &Path, ty: EvidenceType) -> Result<Box<dyn EvidenceSource>, EvidenceError> {
     let meta = std::fs::symlink_metadata(path).map_err(|source| EvidenceError::Open {
         path: path.to_path_buf(),
-        source,
+        error: source,
     })?;
     let unsupported = || EvidenceError::Unsupported {
         path: path.to_path_buf(),
@@ -134,7 +134,7 @@ fn open_raw(path: &Path) -> Result<(DiskImageSource, Layout), EvidenceError> {
 fn open_error(path: &Path, source: std::io::Error) -> EvidenceError {
     EvidenceError::Open {
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }
 
