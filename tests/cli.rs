@@ -1113,3 +1113,33 @@ fn fast_mode_decodes_jpegs_reduced_and_says_so() {
         .unwrap();
     assert!(String::from_utf8_lossy(&text.stdout).contains("FAST MODE (--fast)"));
 }
+
+/// Every check that can fail fast comes before the lists load (they may take minutes): a
+/// missing evidence path or a bad `--perceptual` is the error even when the list is bad
+/// too, and each cause is printed once.
+#[test]
+fn bad_arguments_fail_before_the_lists_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing_list = dir.path().join("no-such-list.txt");
+    let run = |extra: &[&str], evidence: &Path| {
+        let out = Command::cargo_bin("hashsweep")
+            .unwrap()
+            .arg("scan")
+            .arg(evidence)
+            .arg("-l")
+            .arg(&missing_list)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let err = run(&[], &dir.path().join("no-such-evidence"));
+    assert!(err.contains("cannot open evidence"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    let err = run(&["--perceptual", "pqd"], dir.path());
+    assert!(err.contains("unknown hash algorithm \"pqd\""), "{err}");
+    let err = run(&[], dir.path());
+    assert!(err.contains("cannot read hash list"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
