@@ -596,6 +596,7 @@ impl ScanReport {
         let root = self.evidence_path(file.evidence);
         match file.path.strip_prefix(root) {
             Some("") => file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path),
+            Some(rest) if root.ends_with(['/', '\\']) => rest,
             Some(rest) if rest.starts_with(['/', '\\']) => &rest[1..],
             _ => &file.path,
         }
