@@ -38,8 +38,14 @@ impl AlertRule {
     /// Splits a file's hits into those that count (alerts, known-good marks) and the weak
     /// ones, each weak hit carrying its reason. The order within each part is kept.
     pub fn split(&self, hits: Vec<Hit>) -> (Vec<Hit>, Vec<Hit>) {
-        let reasons: Vec<Option<WeakReason>> =
-            hits.iter().map(|hit| self.weakness(hit, &hits)).collect();
+        // Each hit's values decoded and judged once, not once per pair.
+        let low: Vec<bool> = hits
+            .iter()
+            .map(|hit| is_narrow(hit.algorithm) && is_low_information_hit(hit))
+            .collect();
+        let reasons: Vec<Option<WeakReason>> = (0..hits.len())
+            .map(|i| self.weakness(i, &hits, &low))
+            .collect();
         let mut strong = Vec::with_capacity(hits.len());
         let mut weak = Vec::new();
         for (mut hit, reason) in hits.into_iter().zip(reasons) {
@@ -54,17 +60,17 @@ impl AlertRule {
         (strong, weak)
     }
 
-    fn weakness(&self, hit: &Hit, all: &[Hit]) -> Option<WeakReason> {
+    /// Why `all[at]` is weak; `low[i]` says whether `all[i]` is a low-information 64-bit hit.
+    fn weakness(&self, at: usize, all: &[Hit], low: &[bool]) -> Option<WeakReason> {
+        let hit = &all[at];
         if !is_narrow(hit.algorithm) {
             return None;
         }
-        if is_low_information_hit(hit) {
+        if low[at] {
             return Some(WeakReason::LowInformation);
         }
-        let corroborated = all.iter().any(|other| {
-            other.algorithm != hit.algorithm
-                && same_entry(hit, other)
-                && !(is_narrow(other.algorithm) && is_low_information_hit(other))
+        let corroborated = all.iter().zip(low).any(|(other, other_low)| {
+            other.algorithm != hit.algorithm && same_entry(hit, other) && !other_low
         });
         (!corroborated && !self.alert_on_weak).then_some(WeakReason::Uncorroborated)
     }

@@ -18,6 +18,7 @@ use image::codecs::webp::WebPDecoder;
 use image::{AnimationDecoder, DynamicImage, Frames, ImageDecoder};
 
 use super::{frame_step, VideoContainer, VideoFrame, VideoHashes};
+use crate::evidence::disk::carve::formats::gif_image_count;
 use crate::pdq::{pdq_from_image, PdqPipeline};
 use crate::perceptual::DecodeLimits;
 use crate::sniff::PictureFormat;
@@ -161,10 +162,14 @@ fn hashes(width: u32, height: u32, fps: f64, frames: Vec<VideoFrame>) -> VideoHa
 }
 
 /// The frames of an animated GIF, WebP or APNG and its canvas size; `None` for anything
-/// else (a still WebP or PNG, another format, a header that does not parse).
+/// else (a still GIF, WebP or PNG, another format, a header that does not parse).
 fn frames(bytes: &[u8], format: PictureFormat) -> Option<(Frames<'_>, (u32, u32))> {
     match format {
         PictureFormat::Gif => {
+            // Most GIFs are stills: their one image was decoded already as the picture.
+            if gif_image_count(bytes) == Some(1) {
+                return None;
+            }
             let decoder = GifDecoder::new(Cursor::new(bytes)).ok()?;
             let size = decoder.dimensions();
             Some((decoder.into_frames(), size))
@@ -228,6 +233,14 @@ mod tests {
         assert_eq!(hashes.frame_rate, "10.000");
         let (every, _) = hash_animation(&bytes, PictureFormat::Gif, 0.0, &limits).unwrap();
         assert_eq!(every.frames.len(), 25);
+    }
+
+    #[test]
+    fn a_gif_s_images_are_counted_without_decoding() {
+        assert_eq!(gif_image_count(&gif(1, 100)), Some(1));
+        assert_eq!(gif_image_count(&gif(3, 100)), Some(3));
+        let cut = gif(3, 100);
+        assert_eq!(gif_image_count(&cut[..cut.len() - 1]), None);
     }
 
     #[test]

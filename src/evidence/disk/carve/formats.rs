@@ -229,31 +229,47 @@ fn png_end(buf: &[u8]) -> End {
 /// GIF: screen descriptor, global colour table, then extension and image blocks (each a
 /// chain of sub-blocks) up to the trailer 0x3B. At least one image must come before it.
 fn gif_end(buf: &[u8]) -> End {
+    gif_walk(buf).0
+}
+
+/// How many images a whole, well-formed GIF holds (its blocks walked to the trailer, nothing
+/// decoded); `None` when the structure breaks or is cut short. Lets a still GIF skip the
+/// animation decoder.
+pub fn gif_image_count(buf: &[u8]) -> Option<usize> {
+    match gif_walk(buf) {
+        (End::At(_), images) => Some(images),
+        _ => None,
+    }
+}
+
+/// GIF blocks from the header to the trailer: where the picture ends, and the image
+/// descriptors seen on the way.
+fn gif_walk(buf: &[u8]) -> (End, usize) {
     let Some(&flags) = buf.get(10) else {
-        return End::NeedMore;
+        return (End::NeedMore, 0);
     };
     let mut at = 13 + colour_table(flags);
     let mut images = 0;
     loop {
         let Some(&block) = buf.get(at) else {
-            return End::NeedMore;
+            return (End::NeedMore, images);
         };
         at = match block {
-            0x3B if images > 0 => return End::At(at + 1),
+            0x3B if images > 0 => return (End::At(at + 1), images),
             0x21 => at + 2,
             0x2C => {
                 let Some(&local) = buf.get(at + 9) else {
-                    return End::NeedMore;
+                    return (End::NeedMore, images);
                 };
                 images += 1;
                 // Descriptor (10 bytes), local table, LZW minimum code size (1 byte).
                 at + 10 + colour_table(local) + 1
             }
-            _ => return End::Invalid,
+            _ => return (End::Invalid, images),
         };
         match sub_blocks_end(buf, at) {
             Some(next) => at = next,
-            None => return End::NeedMore,
+            None => return (End::NeedMore, images),
         }
     }
 }
