@@ -45,7 +45,8 @@ pub const UNREAD_ENTRY: &[u8] = b"$Unread";
 const BATCH_BYTES: u64 = 64 << 20;
 const BATCH_ENTRIES: usize = 256;
 
-/// What an item inherits from the containers around it.
+/// What an item inherits from the containers around it, and what is known of the item
+/// before it is read (`partial`: a carve that is only the start of a picture).
 pub struct Parent<'a> {
     source: usize,
     path: &'a ItemPath,

@@ -172,6 +172,12 @@ pub struct HitIn {
 }
 
 impl HitIn {
+    /// Whether `other` names this hit's list entry: same list and entry id, or the same
+    /// list when this hit's list gives no ids (as `matcher::Hit::is_same_entry`).
+    pub fn is_same_entry(&self, other: &HitIn) -> bool {
+        other.list == self.list && (self.entry_id.is_none() || other.entry_id == self.entry_id)
+    }
+
     /// A hit that raised an alert: on an alert list, in a pertinent category.
     pub fn is_alert(&self) -> bool {
         self.role == "alert" && !self.non_pertinent

@@ -234,20 +234,17 @@ fn unmatched_on_same_entry(file: &FileIn, hit: &HitIn) -> Vec<&'static str> {
         .into_iter()
         .filter(|alg| *alg != hit.algorithm && file.hash(alg).is_some())
         .filter(|alg| {
-            !file.all_hits().chain(&file.weak_hits).any(|h| {
-                h.algorithm == *alg
-                    && h.list == hit.list
-                    && (hit.entry_id.is_none() || h.entry_id == hit.entry_id)
-            })
+            !file
+                .all_hits()
+                .chain(&file.weak_hits)
+                .any(|h| h.algorithm == *alg && hit.is_same_entry(h))
         })
         .collect()
 }
 
 /// Same list and entry id (or, without ids, same list) hit by a cryptographic hash.
 fn exact_hit_on_same_entry(file: &FileIn, hit: &HitIn) -> bool {
-    file.hits.iter().any(|h| {
-        is_exact(&h.algorithm)
-            && h.list == hit.list
-            && (hit.entry_id.is_none() || h.entry_id == hit.entry_id)
-    })
+    file.hits
+        .iter()
+        .any(|h| is_exact(&h.algorithm) && hit.is_same_entry(h))
 }
