@@ -6,7 +6,7 @@
 //! checked; a structure that breaks its own rules is `Invalid`, one that runs past the
 //! buffer is `NeedMore` (the caller reads more, up to its cap). A JPEG whose structure
 //! breaks (or runs out) after its first scan began is still a picture with its top part:
-//! `partial_of` gives the bytes that hold up. What PhotoRec does and where we differ is in
+//! `end_and_partial` also gives the bytes that hold up. What PhotoRec does and where we differ is in
 //! docs/disk-images.md.
 
 /// A picture format the carver recognises.
@@ -84,14 +84,15 @@ impl PictureKind {
 }
 
 impl PictureKind {
-    /// For a picture whose end `end_of` cannot find (`Invalid`, or `NeedMore` with no more
-    /// to read), the leading bytes that still form the start of a picture, if any: a JPEG
-    /// whose first scan had begun, cut where its structure breaks (or where the bytes run
-    /// out). Its missing part decodes as grey; other formats give none.
-    pub fn partial_of(self, buf: &[u8]) -> Option<usize> {
+    /// `end_of`, and for a picture whose end it cannot find (`Invalid`, or `NeedMore` with
+    /// no more to read) the leading bytes that still form the start of a picture, if any:
+    /// a JPEG whose first scan had begun, cut where its structure breaks (or where the
+    /// bytes run out). Its missing part decodes as grey; other formats give none. One walk
+    /// of the bytes gives both.
+    pub fn end_and_partial(self, buf: &[u8]) -> (End, Option<usize>) {
         match self {
-            PictureKind::Jpeg => jpeg_walk(buf).1,
-            _ => None,
+            PictureKind::Jpeg => jpeg_walk(buf),
+            _ => (self.end_of(buf), None),
         }
     }
 }
@@ -386,20 +387,24 @@ mod tests {
     fn a_jpeg_cut_or_overwritten_in_its_scan_is_partial() {
         let jpeg = big_jpeg();
         let kind = PictureKind::Jpeg;
-        assert_eq!(kind.partial_of(&jpeg), None, "a whole JPEG is not partial");
+        assert_eq!(
+            kind.end_and_partial(&jpeg).1,
+            None,
+            "a whole JPEG is not partial"
+        );
         let kept = jpeg.len() / 2;
         // The bytes run out inside the scan: all of them are kept.
         let cut = &jpeg[..kept];
         assert_eq!(kind.end_of(cut), End::NeedMore);
-        assert_eq!(kind.partial_of(cut), Some(kept));
+        assert_eq!(kind.end_and_partial(cut).1, Some(kept));
         // Overwritten: kept up to the marker the other bytes break the structure with.
         let mut overwritten = jpeg[..kept].to_vec();
         overwritten.extend_from_slice(&[0x12, 0xFF, 0xC4, 0x00, 0x02, 0x77, 0x66]);
         assert_eq!(kind.end_of(&overwritten), End::Invalid);
-        assert_eq!(kind.partial_of(&overwritten), Some(kept + 1 + 4));
+        assert_eq!(kind.end_and_partial(&overwritten).1, Some(kept + 1 + 4));
         // Headers and a few bytes of scan: too little to show anything.
         let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
-        assert_eq!(kind.partial_of(&jpeg[..sos + 100]), None);
+        assert_eq!(kind.end_and_partial(&jpeg[..sos + 100]).1, None);
     }
 
     #[test]
@@ -431,7 +436,7 @@ mod properties {
             data.extend_from_slice(&tail);
             for kind in [PictureKind::Jpeg, PictureKind::Png, PictureKind::Gif,
                          PictureKind::Bmp, PictureKind::WebP] {
-                if let Some(n) = kind.partial_of(&data) {
+                if let Some(n) = kind.end_and_partial(&data).1 {
                     prop_assert!(n <= data.len());
                 }
                 if let End::At(n) = kind.end_of(&data) {

@@ -123,7 +123,7 @@ pub fn carve(
 }
 
 /// The length of the `kind` picture at `offset`, reading no further than `end` or the cap,
-/// and whether it is only the start of one (`PictureKind::partial_of`). A partial picture
+/// and whether it is only the start of one (`PictureKind::end_and_partial`). A partial picture
 /// also ends before the next `block` boundary that starts another picture's header.
 fn carve_one(
     src: &dyn ByteSource,
@@ -137,15 +137,16 @@ fn carve_one(
     loop {
         let mut buf = vec![0u8; usize::try_from(want).ok()?];
         read_exact_at(src, offset, &mut buf).ok()?;
+        let (end, partial_len) = kind.end_and_partial(&buf);
         let partial = || {
-            let len = kind.partial_of(&buf)?;
+            let len = partial_len?;
             let step = usize::try_from(block).ok()?;
             let next_header = (step..len)
                 .step_by(step)
                 .find(|at| PictureKind::at(&buf[*at..(at + HEADER_LEN).min(len)]).is_some());
             Some((next_header.unwrap_or(len) as u64, true))
         };
-        match kind.end_of(&buf) {
+        match end {
             End::At(len) => return Some((len as u64, false)),
             End::Invalid => return partial(),
             End::NeedMore if want >= limit => return partial(),
