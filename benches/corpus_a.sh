@@ -23,14 +23,7 @@ rows=${ROWS:-digests scan scan-pdq-phash scan-all4 reference}
 if [ ! -f "$corpus/manifest.csv" ]; then
   python3 ../shared/tools/gen_corpus.py corpus --out "$corpus" --count "${COUNT:-1000}" --seed 1 --jobs "$(nproc)"
 fi
-# HASHSWEEP_BIN=path times a binary built elsewhere (no build then).
-if [ -n "${HASHSWEEP_BIN:-}" ]; then
-  bin=$HASHSWEEP_BIN
-else
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-  cargo build --release --locked --quiet
-  bin=$CARGO_TARGET_DIR/release/hashsweep
-fi
+. benches/release_bin.sh # sets bin (HASHSWEEP_BIN, or this checkout's release build)
 
 command_for() {
   case $1 in

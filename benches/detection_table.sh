@@ -32,13 +32,7 @@ cd "$(dirname "$0")/.."
 corpus=${1:-/tmp/hashsweep-calibration}
 test -d "$corpus/variants" -a -d "$corpus/unrelated" \
   || { echo "detection_table.sh: no corpus in $corpus (benches/calibration_corpus.sh)" >&2; exit 2; }
-if [ -n "${HASHSWEEP_BIN:-}" ]; then
-  bin=$HASHSWEEP_BIN
-else
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-  cargo build --release --locked --quiet
-  bin=$CARGO_TARGET_DIR/release/hashsweep
-fi
+. benches/release_bin.sh # sets bin (HASHSWEEP_BIN, or this checkout's release build)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 algs=pdq,phash,dhash,ahash

@@ -23,14 +23,7 @@ fi
 if [ ! -f "$work/a.E01" ]; then
   ewfacquirestream -c fast -t "$work/a" -C bench -D corpus-a -E 1 -e bench -N none -q < "$work/a.raw" > /dev/null
 fi
-# HASHSWEEP_BIN=path times a binary built elsewhere (no build then).
-if [ -n "${HASHSWEEP_BIN:-}" ]; then
-  bin=$HASHSWEEP_BIN
-else
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-  cargo build --release --locked --quiet
-  bin=$CARGO_TARGET_DIR/release/hashsweep
-fi
+. benches/release_bin.sh # sets bin (HASHSWEEP_BIN, or this checkout's release build)
 cat "$work/a.raw" "$work"/a.E0* > /dev/null
 declare -A times cpus
 for i in $(seq "$runs"); do

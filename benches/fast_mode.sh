@@ -19,13 +19,7 @@ if [ ! -d "$variants/v0000" ]; then
   python3 ../shared/tools/gen_corpus.py variants --out "$variants" --count 100 --seed 7 \
     --sizes 4000x3000:1,1920x1080:1 --jobs "$(nproc)"
 fi
-if [ -n "${HASHSWEEP_BIN:-}" ]; then
-  bin=$HASHSWEEP_BIN
-else
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-  cargo build --release --locked --quiet
-  bin=$CARGO_TARGET_DIR/release/hashsweep
-fi
+. benches/release_bin.sh # sets bin (HASHSWEEP_BIN, or this checkout's release build)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
