@@ -220,20 +220,38 @@ impl Journal {
         }
     }
 
-    /// The report's per-file lines: the journaled records and those of `results` (the
-    /// resumed run), in report order.
-    pub fn merged_records(&self, results: &[FileResult]) -> serde_json::Result<Vec<String>> {
-        let mut lines: Vec<(ItemKey, String)> = Vec::new();
-        for (key, entry) in &self.entries {
-            if let Some(record) = &entry.record {
-                lines.push((key.clone(), record.get().to_string()));
-            }
-        }
-        for result in results {
-            lines.push((result.key(), record_line(result)?));
-        }
+    /// The journaled records in report order, to merge with a resumed run's as they come.
+    pub fn records(&self) -> JournaledRecords {
+        let mut lines: Vec<(ItemKey, String)> = self
+            .entries
+            .iter()
+            .filter_map(|(key, entry)| {
+                Some((key.clone(), entry.record.as_ref()?.get().to_string()))
+            })
+            .collect();
         lines.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(lines.into_iter().map(|(_, line)| line).collect())
+        JournaledRecords {
+            sorted: lines.into_iter().peekable(),
+        }
+    }
+}
+
+/// The records an interrupted run journaled, sorted, handed out to go between the
+/// resumed run's records (which never share a key with them: journaled files are not
+/// done again).
+pub struct JournaledRecords {
+    sorted: std::iter::Peekable<std::vec::IntoIter<(ItemKey, String)>>,
+}
+
+impl JournaledRecords {
+    /// The journaled records that sort before `key`: they go before its record.
+    pub fn before<'a>(&'a mut self, key: &'a ItemKey) -> impl Iterator<Item = String> + 'a {
+        std::iter::from_fn(move || self.sorted.next_if(|(k, _)| k < key).map(|(_, line)| line))
+    }
+
+    /// The journaled records after the resumed run's last.
+    pub fn rest(self) -> impl Iterator<Item = String> {
+        self.sorted.map(|(_, line)| line)
     }
 }
 
@@ -463,7 +481,11 @@ mod tests {
         let again = Journal::read(&path).unwrap();
         assert!(!again.torn_tail);
         assert_eq!(again.resumes, vec![resumed]);
-        let lines = again.merged_records(&[skipped("ev/0", 0)]).unwrap();
+        let mut journaled = again.records();
+        let resumed_run = skipped("ev/0", 0);
+        let mut lines: Vec<String> = journaled.before(&resumed_run.key()).collect();
+        lines.push(record_line(&resumed_run).unwrap());
+        lines.extend(journaled.rest());
         let paths: Vec<String> = lines
             .iter()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].to_string())

@@ -15,6 +15,7 @@ pub mod listing;
 pub mod manifest;
 pub mod matcher;
 pub mod nested;
+mod ordered;
 pub mod pdq;
 pub mod perceptual;
 pub mod progress;

@@ -10,11 +10,10 @@
 //! journal) and leave out items already done by an earlier, interrupted run (`ItemKey`s),
 //! so a resumed scan does each file exactly once.
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use rayon::prelude::*;
 
 use crate::alert_rule::AlertRule;
 use crate::algorithm::Algorithm;
@@ -296,47 +295,98 @@ impl<'a> Scanner<'a> {
         self.stop.load(Ordering::Relaxed)
     }
 
-    /// Scans every source in order. Fails only if a source cannot be opened at all.
+    /// Scans every source in order and collects the kept results. Fails only if a source
+    /// cannot be opened at all. Holds every kept result: `scan_each` streams them.
     pub fn scan(&self, sources: &[Box<dyn EvidenceSource>]) -> Result<ScanOutput, EvidenceError> {
-        let mut summary = Summary::for_sources(sources.len());
         let mut results = Vec::new();
+        let totals = self.scan_each(sources, |result| results.push(result))?;
+        Ok(ScanOutput {
+            results,
+            summary: totals.summary,
+            interrupted: totals.interrupted,
+        })
+    }
+
+    /// Scans every source in order, counting every result and handing each one the listing
+    /// keeps to `keep`, in report order (by source, path and ordinal), as soon as it and
+    /// everything before it are done. Memory does not grow with the number of items: a
+    /// source streams its items in order, at most `REORDER_WINDOW` files are in flight, and
+    /// only a container's own entries wait to be put in their place.
+    pub fn scan_each(
+        &self,
+        sources: &[Box<dyn EvidenceSource>],
+        keep: impl FnMut(FileResult),
+    ) -> Result<ScanTotals, EvidenceError> {
+        let mut order = ReportOrder {
+            summary: Summary::for_sources(sources.len()),
+            listing: &self.options.listing,
+            waiting: BinaryHeap::new(),
+            next_seq: 0,
+            keep,
+        };
         for (index, source) in sources.iter().enumerate() {
-            let mut items = match source.enumerate(self.stop) {
+            if self.stopped() {
+                break;
+            }
+            let items = match source.items(self.stop) {
                 Err(EvidenceError::Interrupted { .. }) => break,
                 other => other?,
             };
-            // Stable: items sharing a path keep the source's (deterministic) order.
-            items.sort_by(|a, b| a.path.cmp(&b.path));
-            let todo: Vec<(ItemKey, &EvidenceItem)> = keyed(index, &items)
-                .filter(|(key, _)| !self.already_done.is_some_and(|done| done.contains(key)))
-                .collect();
-            let total_bytes = todo.iter().map(|(_, item)| listed_size(item)).sum();
-            self.progress.add_total(todo.len() as u64, total_bytes);
-            let processed: Vec<Vec<FileResult>> = todo
-                .into_par_iter()
-                .map_init(Vec::new, |scratch, (key, item)| {
-                    let results = self.process(source.as_ref(), key, item, scratch);
+            let listed_whole = matches!(items.size_hint(), (lower, Some(upper)) if lower == upper);
+            let todo = keyed(index, items).filter(|(key, _)| !self.is_already_done(key));
+            let last = index + 1 == sources.len();
+            let todo = self.counted(todo, listed_whole, last);
+            let threads = rayon::current_num_threads();
+            crate::ordered::map_ordered(
+                todo,
+                threads,
+                REORDER_WINDOW,
+                Vec::new,
+                |scratch, (key, item)| {
+                    let results = self.process(source.as_ref(), key, &item, scratch);
                     // The file's entries went to the sink as each was done; the file itself
                     // goes last, so a journaled container means a journaled subtree.
                     self.finished(&results[0]);
                     results
-                })
-                .collect();
-            for result in processed.into_iter().flatten() {
-                summary.count(&result);
-                if self.options.listing.keeps(&result) {
-                    results.push(result);
-                }
-            }
+                },
+                |results| order.put(results),
+            )
+            .map_err(|e| EvidenceError::Threads {
+                error: e.to_string(),
+            })?;
+            order.flush();
         }
-        // Entries follow their container; a path sort puts each where its name belongs.
-        results.sort_by(|a, b| (a.source, &a.path, a.ordinal).cmp(&(b.source, &b.path, b.ordinal)));
-        let interrupted = self.stop.load(Ordering::Relaxed);
-        Ok(ScanOutput {
-            results,
-            summary,
-            interrupted,
+        Ok(ScanTotals {
+            summary: order.summary,
+            interrupted: self.stop.load(Ordering::Relaxed),
         })
+    }
+
+    /// Adds the items to the progress totals. A source that listed everything before the
+    /// scan (a disk image) adds all at once; a streaming one (a directory) as it goes. The
+    /// totals are final once the last source is listed.
+    fn counted<'i>(
+        &'i self,
+        items: impl Iterator<Item = (ItemKey, EvidenceItem)> + Send + 'i,
+        listed_whole: bool,
+        last: bool,
+    ) -> Box<dyn Iterator<Item = (ItemKey, EvidenceItem)> + Send + 'i> {
+        let progress = self.progress;
+        let add = |item: &EvidenceItem| progress.add_total(1, listed_size(item));
+        let listed_all = std::iter::from_fn(move || {
+            if last {
+                progress.total_known();
+            }
+            None
+        });
+        if listed_whole {
+            // Already in memory: count it all now, for an honest ETA from the start.
+            let items: Vec<_> = items.collect();
+            items.iter().for_each(|(_, item)| add(item));
+            listed_all.for_each(drop);
+            return Box::new(items.into_iter());
+        }
+        Box::new(items.inspect(move |(_, item)| add(item)).chain(listed_all))
     }
 
     fn process(
@@ -667,17 +717,20 @@ pub(crate) struct ReadOutput {
     pub(crate) video: Option<crate::video::VideoTee>,
 }
 
-/// The key of each item of a source, its items sorted by path.
-fn keyed(source: usize, sorted: &[EvidenceItem]) -> impl Iterator<Item = (ItemKey, &EvidenceItem)> {
-    let mut previous: Option<&ItemPath> = None;
+/// The key of each item of a source, its items coming sorted by path.
+fn keyed<'a>(
+    source: usize,
+    sorted: impl Iterator<Item = EvidenceItem> + 'a,
+) -> impl Iterator<Item = (ItemKey, EvidenceItem)> + 'a {
+    let mut previous: Option<ItemPath> = None;
     let mut ordinal = 0;
-    sorted.iter().map(move |item| {
-        ordinal = if previous == Some(&item.path) {
+    sorted.map(move |item| {
+        ordinal = if previous.as_ref() == Some(&item.path) {
             ordinal + 1
         } else {
             0
         };
-        previous = Some(&item.path);
+        previous = Some(item.path.clone());
         let key = ItemKey {
             source,
             path: item.path.clone(),
@@ -685,6 +738,98 @@ fn keyed(source: usize, sorted: &[EvidenceItem]) -> impl Iterator<Item = (ItemKe
         };
         (key, item)
     })
+}
+
+/// How many finished files may wait for an earlier, slower one before the workers pause:
+/// the bound on results held in memory (each about a kilobyte, a container's entries aside).
+const REORDER_WINDOW: usize = 4096;
+
+/// What a scan counted, its kept results having gone to the caller.
+#[derive(Debug, Clone)]
+pub struct ScanTotals {
+    pub summary: Summary,
+    pub interrupted: bool,
+}
+
+/// Puts results in report order as files finish in input order: each file comes before
+/// its entries (`a.zip`, then `a.zip!/x`), but a later file may sort between them
+/// (`a.zip 2.jpg` sorts before `a.zip!/x`), so entries wait in a heap until the first file
+/// that sorts after them. Every result is counted; the listing decides which are kept.
+struct ReportOrder<'a, K> {
+    summary: Summary,
+    listing: &'a Listing,
+    /// Container entries waiting for their place, by key, then by arrival.
+    waiting: BinaryHeap<Reverse<Waiting>>,
+    next_seq: u64,
+    keep: K,
+}
+
+struct Waiting {
+    key: ItemKey,
+    seq: u64,
+    result: FileResult,
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.key, self.seq) == (&other.key, other.seq)
+    }
+}
+
+impl Eq for Waiting {}
+
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Waiting {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.key, self.seq).cmp(&(&other.key, other.seq))
+    }
+}
+
+impl<K: FnMut(FileResult)> ReportOrder<'_, K> {
+    /// One file's results, the file first, then its entries in the order they were found.
+    fn put(&mut self, results: Vec<FileResult>) {
+        let mut results = results.into_iter();
+        let Some(file) = results.next() else {
+            return;
+        };
+        let key = file.key();
+        // Entries that sort at or before the file go first: a stable sort would put an
+        // entry found earlier before an item of the same key found later.
+        while self.waiting.peek().is_some_and(|w| w.0.key <= key) {
+            if let Some(Reverse(waiting)) = self.waiting.pop() {
+                self.deliver(waiting.result);
+            }
+        }
+        self.deliver(file);
+        for entry in results {
+            let waiting = Waiting {
+                key: entry.key(),
+                seq: self.next_seq,
+                result: entry,
+            };
+            self.next_seq += 1;
+            self.waiting.push(Reverse(waiting));
+        }
+    }
+
+    /// The entries still waiting, at the end of a source.
+    fn flush(&mut self) {
+        while let Some(Reverse(waiting)) = self.waiting.pop() {
+            self.deliver(waiting.result);
+        }
+    }
+
+    fn deliver(&mut self, result: FileResult) {
+        self.summary.count(&result);
+        if self.listing.keeps(&result) {
+            (self.keep)(result);
+        }
+    }
 }
 
 pub(crate) fn failed(error: String) -> Outcome {

@@ -5,12 +5,47 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use hashsweep::evidence::SkipReason;
 use hashsweep::evidence::{SkipKind, SourceInfo};
 use hashsweep::report::SummaryRecord;
-use hashsweep::scan::{Outcome, ScanOutput};
+use hashsweep::scan::{FileResult, Outcome};
 
 /// Most match paths listed on the terminal; the report has them all.
 const MAX_LISTED: usize = 20;
+
+/// What the terminal summary lists of this run's results, kept as they stream past: the
+/// first matched and not-examined items, and how many of each there were.
+#[derive(Default)]
+pub struct TerminalDigest {
+    /// Path, hit count, and whether the picture failed to decode.
+    matched: Vec<(String, usize, bool)>,
+    matched_count: usize,
+    /// Path and skip reason.
+    not_examined: Vec<(String, SkipReason)>,
+    not_examined_count: usize,
+}
+
+impl TerminalDigest {
+    pub fn observe(&mut self, result: &FileResult) {
+        if result.hashed().is_some_and(|h| h.has_alert_hit()) {
+            self.matched_count += 1;
+            if self.matched.len() < MAX_LISTED {
+                let hits = result.hashed().map_or(0, |h| h.hit_count());
+                let failed = matches!(result.outcome, Outcome::Failed { .. });
+                self.matched.push((result.path.lossy(), hits, failed));
+            }
+        }
+        if let Outcome::Skipped(reason) = &result.outcome {
+            if reason.kind() == SkipKind::NotExamined {
+                self.not_examined_count += 1;
+                if self.not_examined.len() < MAX_LISTED {
+                    self.not_examined
+                        .push((result.path.lossy(), reason.clone()));
+                }
+            }
+        }
+    }
+}
 
 /// Attacker-controlled text made safe for the terminal (`report::text::printable`).
 pub fn escape(text: &str) -> String {
@@ -18,7 +53,7 @@ pub fn escape(text: &str) -> String {
 }
 
 pub fn print_scan_summary(
-    output: &ScanOutput,
+    output: &TerminalDigest,
     summary: &SummaryRecord,
     evidence: &[SourceInfo],
     report: Option<&Path>,
@@ -84,11 +119,6 @@ pub fn print_scan_summary(
             );
         }
     }
-    let matched: Vec<_> = output
-        .results
-        .iter()
-        .filter(|r| r.hashed().is_some_and(|h| h.has_alert_hit()))
-        .collect();
     if c.matched == 0 {
         eprintln!("hashsweep: no match");
     } else {
@@ -96,19 +126,20 @@ pub fn print_scan_summary(
             "hashsweep: {} MATCHED FILE(S) ({} distinct contents):",
             c.matched, c.matched_distinct
         );
-        for r in matched.iter().take(MAX_LISTED) {
-            let hits = r.hashed().map(|h| h.hit_count()).unwrap_or(0);
-            let failed = matches!(r.outcome, Outcome::Failed { .. });
+        for (path, hits, failed) in &output.matched {
             eprintln!(
                 "  {} ({hits} hit(s){})",
-                escape(&r.path.lossy()),
-                if failed { ", picture not decoded" } else { "" }
+                escape(path),
+                if *failed { ", picture not decoded" } else { "" }
             );
         }
-        if matched.len() > MAX_LISTED {
-            eprintln!("  … and {} more in the report", matched.len() - MAX_LISTED);
+        if output.matched_count > MAX_LISTED {
+            eprintln!(
+                "  … and {} more in the report",
+                output.matched_count - MAX_LISTED
+            );
         }
-        let before_resume = c.matched.saturating_sub(matched.len() as u64);
+        let before_resume = c.matched.saturating_sub(output.matched_count as u64);
         if before_resume > 0 {
             eprintln!(
                 "  … and {before_resume} matched before the scan was resumed (in the report)"
@@ -134,33 +165,23 @@ fn per_reason(counts: &BTreeMap<String, u64>) -> String {
 }
 
 /// The items of this run whose content was not examined (the report has them all).
-fn print_not_examined(output: &ScanOutput) {
-    let items: Vec<_> = output
-        .results
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            Outcome::Skipped(reason) if reason.kind() == SkipKind::NotExamined => Some((r, reason)),
-            _ => None,
-        })
-        .collect();
-    if items.is_empty() {
+fn print_not_examined(output: &TerminalDigest) {
+    if output.not_examined_count == 0 {
         return;
     }
-    eprintln!("hashsweep: {} NOT EXAMINED:", items.len());
-    for (r, reason) in items.iter().take(MAX_LISTED) {
+    eprintln!("hashsweep: {} NOT EXAMINED:", output.not_examined_count);
+    for (path, reason) in &output.not_examined {
         let detail = reason
             .detail()
             .map(|d| format!(" ({d})"))
             .unwrap_or_default();
-        eprintln!(
-            "  {}: {}{}",
-            escape(&r.path.lossy()),
-            reason.code(),
-            escape(&detail)
-        );
+        eprintln!("  {}: {}{}", escape(path), reason.code(), escape(&detail));
     }
-    if items.len() > MAX_LISTED {
-        eprintln!("  … and {} more in the report", items.len() - MAX_LISTED);
+    if output.not_examined_count > MAX_LISTED {
+        eprintln!(
+            "  … and {} more in the report",
+            output.not_examined_count - MAX_LISTED
+        );
     }
 }
 

@@ -12,6 +12,7 @@ mod human;
 mod lists;
 mod polish;
 mod progress_bar;
+mod records_out;
 mod reports;
 mod scan;
 
@@ -30,7 +31,7 @@ use hashsweep::listing::Listing;
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
 use hashsweep::report::{self, FileRecord};
-use hashsweep::scan::{ItemKey, ResultSink, ScanOptions, ScanOutput, Scanner};
+use hashsweep::scan::{FileResult, ItemKey, ResultSink, ScanOptions, ScanTotals, Scanner};
 
 use args::{Args, Command, HashArgs};
 pub use exit::Exit;
@@ -112,29 +113,35 @@ fn open_sources(
         .collect()
 }
 
-/// Runs the scanner with a progress bar when stderr is a terminal, handing finished files
-/// to `sink` and leaving out `already_done`. `stop` is the Ctrl-C flag of `stop_flag`.
+/// A journaled scan's part in running the scanner: where finished files go, and which
+/// files an earlier run of it already did.
+struct Journaling<'a> {
+    sink: &'a dyn ResultSink,
+    already_done: &'a HashSet<ItemKey>,
+}
+
+/// Runs the scanner with a progress bar when stderr is a terminal, handing each kept
+/// result to `keep` in report order. `stop` is the Ctrl-C flag of `stop_flag`.
 fn run_scanner(
     matcher: &Matcher,
     options: ScanOptions,
     sources: &[Box<dyn EvidenceSource>],
     quiet: bool,
-    sink: Option<&dyn ResultSink>,
-    already_done: &HashSet<ItemKey>,
+    journaling: Option<Journaling<'_>>,
     stop: &Arc<AtomicBool>,
-) -> Result<ScanOutput> {
+    keep: impl FnMut(FileResult),
+) -> Result<ScanTotals> {
     let progress = Arc::new(Progress::default());
     let bar = progress_bar::ProgressBarThread::start(Arc::clone(&progress), quiet);
     let mut scanner = Scanner::new(matcher, options, stop, &progress);
-    if !already_done.is_empty() {
-        scanner = scanner.skipping(already_done);
+    if let Some(journaling) = journaling {
+        scanner = scanner
+            .with_sink(journaling.sink)
+            .skipping(journaling.already_done);
     }
-    if let Some(sink) = sink {
-        scanner = scanner.with_sink(sink);
-    }
-    let output = scanner.scan(sources);
+    let totals = scanner.scan_each(sources, keep);
     bar.finish();
-    Ok(output?)
+    Ok(totals?)
 }
 
 /// Creates a report, manifest or rendering at `path` (standard output without one). An
@@ -189,20 +196,23 @@ fn hash(args: HashArgs) -> Result<Exit> {
     let sources = open_sources(&args.paths, &args.read)?;
     // Opened before the scan: an output that cannot be written is fatal before any work.
     let mut out = open_output(args.output.as_deref())?;
-    let output = run_scanner(
+    let mut written = Ok(());
+    let totals = run_scanner(
         &matcher,
         options,
         &sources,
         args.read.quiet,
         None,
-        &HashSet::new(),
         &stop_flag(),
+        |result| {
+            if written.is_ok() {
+                written = report::write_line(&mut out, &FileRecord::from_result(&result));
+            }
+        },
     )?;
-    for result in &output.results {
-        report::write_line(&mut out, &FileRecord::from_result(result))?;
-    }
+    written?;
     out.flush()?;
-    Ok(if output.interrupted {
+    Ok(if totals.interrupted {
         Exit::Interrupted
     } else {
         Exit::NoMatch

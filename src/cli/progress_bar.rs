@@ -36,18 +36,44 @@ impl ProgressBarThread {
 }
 
 fn draw(progress: &Progress, done: &AtomicBool) {
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(
-        "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
+    // Sources stream their items, so until the last one is listed the totals still grow:
+    // a count and a rate, no bar and no ETA, until they are final.
+    let listing = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    listing.set_style(style("{spinner} {bytes} {binary_bytes_per_sec} {msg}"));
+    let mut bar: Option<ProgressBar> = None;
     while !done.load(Ordering::Relaxed) {
         let snap = progress.snapshot();
-        bar.set_length(snap.bytes_total);
-        bar.set_position(snap.bytes_done);
-        bar.set_message(format!("{}/{} files", snap.files_done, snap.files_total));
+        if snap.totals_final && bar.is_none() {
+            listing.finish_and_clear();
+            let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            b.set_style(style(
+                "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            ));
+            bar = Some(b);
+        }
+        match &bar {
+            Some(b) => {
+                b.set_length(snap.bytes_total);
+                b.set_position(snap.bytes_done);
+                b.set_message(format!("{}/{} files", snap.files_done, snap.files_total));
+            }
+            None => {
+                listing.set_position(snap.bytes_done);
+                listing.set_message(format!(
+                    "{} of {} files listed so far (listing…)",
+                    snap.files_done, snap.files_total
+                ));
+                listing.tick();
+            }
+        }
         std::thread::sleep(Duration::from_millis(150));
     }
-    bar.finish_and_clear();
+    listing.finish_and_clear();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }

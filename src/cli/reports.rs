@@ -86,6 +86,15 @@ fn readable_report(args: &ScanArgs) -> Option<&Path> {
     args.output.as_deref().filter(|p| !is_stream(p))
 }
 
+/// Where a report's records wait for its header (`--verify-image`): beside the report, on
+/// the examiner's output drive, else in the temporary directory.
+pub fn spool_dir(args: &ScanArgs) -> PathBuf {
+    readable_report(args)
+        .and_then(Path::parent)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or_else(std::env::temp_dir, Path::to_path_buf)
+}
+
 /// Where the manifest goes: `--manifest`, else beside a regular `-o` report.
 pub fn manifest_destination(args: &ScanArgs) -> Option<PathBuf> {
     args.manifest

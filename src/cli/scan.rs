@@ -30,7 +30,10 @@ use hashsweep::scan::{panic_message, ScanOptions};
 
 use super::args::{Args, Command, ScanArgs};
 use super::exhibit::fold_exhibits;
-use super::{config, human, now_rfc3339, open_sources, reports, run_scanner, stop_flag, Exit};
+use super::records_out::RecordsOut;
+use super::{
+    config, human, now_rfc3339, open_sources, reports, run_scanner, stop_flag, Exit, Journaling,
+};
 
 pub fn scan(args: ScanArgs) -> Result<Exit> {
     match &args.resume {
@@ -153,6 +156,16 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     };
     let nothing_done = HashSet::new();
     let done = prior.as_ref().map_or(&nothing_done, |j| &j.done);
+    // Records stream into the report as files finish; only `--verify-image`, whose result
+    // is in the header, makes them wait in a spool beside the report.
+    let mut records = RecordsOut::start(
+        &mut out,
+        &header,
+        !args.verify_image,
+        &reports::spool_dir(&args),
+        prior.as_ref().map(Journal::records),
+    )
+    .context("cannot write the report")?;
     let stop = stop_flag();
     // `--verify-image` hashes each image's media on its own thread while the pool hashes the
     // files: the image is read once more, but the scan does not wait for it.
@@ -165,9 +178,12 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
             options,
             &sources,
             args.read.quiet,
-            journal.as_ref().map(|j| j as _),
-            done,
+            journal.as_ref().map(|sink| Journaling {
+                sink,
+                already_done: done,
+            }),
             &stop,
+            |result| records.put(&result),
         );
         if output.is_err() {
             stop.store(true, Ordering::Relaxed);
@@ -181,19 +197,12 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     });
     let output = output?;
     header.evidence_verification = verification?.unwrap_or_default();
+    let terminal = records.finish(&header).context("cannot write the report")?;
     let journal_written = journal.map(JournalWriter::finish).transpose();
     let mut counts = output.summary.clone();
-    let lines = match &prior {
-        Some(prior) => {
-            prior.add_to(&mut counts);
-            prior.merged_records(&output.results)?
-        }
-        None => output
-            .results
-            .iter()
-            .map(report::record_line)
-            .collect::<serde_json::Result<_>>()?,
-    };
+    if let Some(prior) = &prior {
+        prior.add_to(&mut counts);
+    }
     let summary = SummaryRecord {
         record: "summary",
         counts,
@@ -202,11 +211,15 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         elapsed_ms: started.elapsed().as_millis() as u64,
         interrupted: output.interrupted,
     };
-    report::write_jsonl_lines(&mut out, &header, &lines, &summary)
-        .context("cannot write the report")?;
+    report::write_line(&mut out, &summary).context("cannot write the report")?;
     let digest = out.finish().context("cannot write the report")?;
     if !args.read.quiet {
-        human::print_scan_summary(&output, &summary, &header.evidence, args.output.as_deref());
+        human::print_scan_summary(
+            &terminal,
+            &summary,
+            &header.evidence,
+            args.output.as_deref(),
+        );
     }
     if let Err(e) = journal_written {
         eprintln!(

@@ -26,8 +26,8 @@ use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, CWD};
 use super::meta::FileMeta;
 use super::statx::stat_file;
 use super::{
-    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, Locator, SkipReason,
-    SourceInfo,
+    EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, ItemStream, Locator,
+    SkipReason, SourceInfo,
 };
 
 pub struct DirectorySource {
@@ -53,6 +53,16 @@ impl EvidenceSource for DirectorySource {
     }
 
     fn enumerate(&self, stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError> {
+        let items: Vec<EvidenceItem> = self.items(stop)?.collect();
+        if stop.load(Ordering::Relaxed) {
+            return Err(EvidenceError::Interrupted {
+                path: self.root.clone(),
+            });
+        }
+        Ok(items)
+    }
+
+    fn items<'a>(&'a self, stop: &'a AtomicBool) -> Result<ItemStream<'a>, EvidenceError> {
         // The root itself must be readable; anything below it that is not becomes an item.
         let fatal = |source: io::Error| EvidenceError::Open {
             path: self.root.clone(),
@@ -62,30 +72,28 @@ impl EvidenceSource for DirectorySource {
         let file_type = FileType::from_raw_mode(st.st_mode);
         if file_type != FileType::Directory {
             let (kind, meta) = kind_of(file_type, || stat_file(CWD, &self.root));
-            return Ok(vec![with_meta(item(&self.root, kind), meta)]);
+            return Ok(Box::new(std::iter::once(with_meta(
+                item(&self.root, kind),
+                meta,
+            ))));
         }
         let root_fd = open_dir(&self.root).map_err(fatal)?;
-        let mut walk = Walk {
-            items: Vec::new(),
+        let mut walk = SortedWalk {
+            levels: Vec::new(),
             seen_dirs: HashSet::new(),
-            pending: Vec::new(),
+            stop,
         };
-        walk.list_if_new(&root_fd, &self.root);
-        drop(root_fd);
-        // Directories still to list are kept by path, not open: a tree with more
-        // directories than the process may hold descriptors must still be walked whole.
-        while let Some(path) = walk.pending.pop() {
-            if stop.load(Ordering::Relaxed) {
-                return Err(EvidenceError::Interrupted {
-                    path: self.root.clone(),
-                });
-            }
-            match open_dir(&path) {
-                Ok(fd) => walk.list_if_new(&fd, &path),
-                Err(e) => walk.items.push(unlistable(&path, &e)),
-            }
+        if let Ok(st) = rustix::fs::fstat(&root_fd) {
+            walk.seen_dirs.insert((st.st_dev, st.st_ino));
         }
-        Ok(walk.items)
+        match walk.list(&root_fd, &self.root) {
+            Ok(entries) => walk.levels.push(Level {
+                path: self.root.clone(),
+                entries,
+            }),
+            Err(e) => return Err(fatal(e)),
+        }
+        Ok(Box::new(walk))
     }
 
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>> {
@@ -99,63 +107,140 @@ impl EvidenceSource for DirectorySource {
     }
 }
 
-/// A depth-first walk: the items found, the directories still to list, and those listed.
-struct Walk {
-    items: Vec<EvidenceItem>,
+/// A depth-first walk that yields items in path-byte order while holding only the
+/// directories on the way down: each directory's entries are sorted as their paths sort
+/// (a subdirectory `d` as `d/`, the prefix of everything under it, so `d.txt` comes before
+/// `d/a`), and a subdirectory is listed only when the walk reaches it.
+struct SortedWalk<'a> {
+    /// The directories being walked, outermost first, each with its entries still to yield.
+    levels: Vec<Level>,
+    /// Every directory listed or about to be (device, inode): one reached twice is a loop.
     seen_dirs: HashSet<(u64, u64)>,
-    pending: Vec<PathBuf>,
+    stop: &'a AtomicBool,
 }
 
-impl Walk {
-    /// Lists an opened directory unless it was listed before (same device and inode).
-    fn list_if_new(&mut self, fd: &OwnedFd, path: &Path) {
-        match rustix::fs::fstat(fd) {
-            Ok(st) if !self.seen_dirs.insert((st.st_dev, st.st_ino)) => self.items.push(item(
-                path,
-                ItemKind::Unreadable {
-                    error: "filesystem loop: this directory was already walked".to_string(),
-                },
-            )),
-            _ => self.list(fd, path),
+struct Level {
+    path: PathBuf,
+    /// Sorted last-first, so `pop` yields the next entry.
+    entries: Vec<Entry>,
+}
+
+/// One name of a listed directory; only names and types are held, facts are read when the
+/// walk yields the item.
+struct Entry {
+    name: Box<[u8]>,
+    kind: EntryKind,
+}
+
+enum EntryKind {
+    /// A subdirectory to descend into.
+    Dir,
+    /// A non-directory entry of this type.
+    Other(FileType),
+    /// Something that could not be looked at (a subdirectory that cannot be opened, a loop,
+    /// a name that cannot be stat'ed): an item with this error, at the entry's own path.
+    Failed(String),
+}
+
+impl Entry {
+    /// The bytes the entry's items sort by, after the parent's path: a directory's
+    /// contents sort as `name/…`.
+    fn sort_key(&self) -> impl Iterator<Item = &u8> {
+        let slash: &[u8] = if matches!(self.kind, EntryKind::Dir) {
+            b"/"
+        } else {
+            b""
+        };
+        self.name.iter().chain(slash)
+    }
+}
+
+impl Iterator for SortedWalk<'_> {
+    type Item = EvidenceItem;
+
+    fn next(&mut self) -> Option<EvidenceItem> {
+        loop {
+            let level = self.levels.last_mut()?;
+            let Some(entry) = level.entries.pop() else {
+                self.levels.pop();
+                continue;
+            };
+            let path = level.path.join(OsStr::from_bytes(&entry.name));
+            match entry.kind {
+                EntryKind::Other(file_type) => {
+                    let (kind, meta) = kind_of(file_type, || stat_file(CWD, &path));
+                    return Some(with_meta(item(&path, kind), meta));
+                }
+                EntryKind::Failed(error) => {
+                    return Some(item(&path, ItemKind::Unreadable { error }));
+                }
+                EntryKind::Dir => {
+                    if self.stop.load(Ordering::Relaxed) {
+                        self.levels.clear();
+                        return None;
+                    }
+                    let listed = open_dir(&path).and_then(|fd| self.list(&fd, &path));
+                    match listed {
+                        Ok(entries) => self.levels.push(Level { path, entries }),
+                        Err(e) => return Some(unlistable(&path, &e)),
+                    }
+                }
+            }
         }
     }
+}
 
-    /// Lists one directory: an item per non-directory entry, subdirectories queued.
-    fn list(&mut self, fd: &OwnedFd, path: &Path) {
-        let listing = fd
-            .try_clone()
-            .and_then(|dup| Dir::new(dup).map_err(io::Error::from));
-        let dir = match listing {
-            Ok(dir) => dir,
-            Err(e) => return self.items.push(unlistable(path, &e)),
-        };
-        for entry in dir {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => return self.items.push(unlistable(path, &e.into())),
-            };
+impl SortedWalk<'_> {
+    /// Lists one opened directory: its entries in yield order. Each subdirectory is opened
+    /// (and closed) here, so one that cannot be, or that was reached before, is an item at
+    /// its own path, which sorts before its siblings that extend its name.
+    fn list(&mut self, fd: &OwnedFd, path: &Path) -> io::Result<Vec<Entry>> {
+        let dup = fd.try_clone()?;
+        let mut entries = Vec::new();
+        for entry in Dir::new(dup)? {
+            let entry = entry?;
             let name = entry.file_name().to_bytes();
             if name == b"." || name == b".." {
                 continue;
             }
-            let child = path.join(OsStr::from_bytes(name));
-            let stat = || rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW);
             let file_type = match entry.file_type() {
-                FileType::Unknown => match stat() {
-                    Ok(st) => FileType::from_raw_mode(st.st_mode),
-                    Err(e) => {
-                        self.items.push(cannot_stat(&child, &e.into()));
-                        continue;
+                FileType::Unknown => {
+                    match rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+                        Ok(st) => FileType::from_raw_mode(st.st_mode),
+                        Err(e) => {
+                            entries.push(Entry {
+                                name: name.into(),
+                                kind: EntryKind::Failed(format!("cannot stat: {e}")),
+                            });
+                            continue;
+                        }
                     }
-                },
+                }
                 known => known,
             };
-            if file_type == FileType::Directory {
-                self.pending.push(child);
-                continue;
+            let kind = if file_type == FileType::Directory {
+                self.probe_dir(&path.join(OsStr::from_bytes(name)))
+            } else {
+                EntryKind::Other(file_type)
+            };
+            entries.push(Entry {
+                name: name.into(),
+                kind,
+            });
+        }
+        entries.sort_unstable_by(|a, b| b.sort_key().cmp(a.sort_key()));
+        Ok(entries)
+    }
+
+    /// Whether a subdirectory can be walked: opened, and not reached before.
+    fn probe_dir(&mut self, path: &Path) -> EntryKind {
+        let st = open_dir(path).and_then(|fd| Ok(rustix::fs::fstat(&fd)?));
+        match st {
+            Err(e) => EntryKind::Failed(format!("cannot list directory: {e}")),
+            Ok(st) if !self.seen_dirs.insert((st.st_dev, st.st_ino)) => {
+                EntryKind::Failed("filesystem loop: this directory was already walked".to_string())
             }
-            let (kind, meta) = kind_of(file_type, || stat_file(fd, name));
-            self.items.push(with_meta(item(&child, kind), meta));
+            Ok(_) => EntryKind::Dir,
         }
     }
 }
@@ -224,15 +309,6 @@ fn unlistable(path: &Path, err: &io::Error) -> EvidenceItem {
     )
 }
 
-fn cannot_stat(path: &Path, err: &io::Error) -> EvidenceItem {
-    item(
-        path,
-        ItemKind::Unreadable {
-            error: format!("cannot stat: {err}"),
-        },
-    )
-}
-
 /// Opens a file for reading only, without touching its access time where permitted.
 pub fn open_read_only(path: &Path) -> io::Result<File> {
     let flags = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
@@ -288,6 +364,85 @@ mod tests {
             .read_to_end(&mut buf)
             .unwrap();
         assert_eq!(buf, b"abc");
+    }
+
+    /// Names that sort between a directory's name and its contents (`a.txt`, `a b`, `a!`
+    /// sort before `a/x` by bytes) are where a walk of sorted directories goes wrong.
+    #[test]
+    fn the_stream_is_in_path_byte_order_as_a_whole_list_sorted_would_be() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in ["a", "a/b", "a/b/c", "a!", "a.d", "ab", "\u{e9}"] {
+            std::fs::create_dir(root.join(d)).unwrap();
+        }
+        for f in [
+            "a/x",
+            "a/b/c/deep",
+            "a/b.txt",
+            "a/b c",
+            "a!/y",
+            "a.d/z",
+            "a.txt",
+            "a b",
+            "a-",
+            "ab/q",
+            "A",
+            "b",
+            "\u{e9}/f",
+            "\u{e9}x",
+        ] {
+            std::fs::write(root.join(f), f).unwrap();
+        }
+        std::fs::write(root.join(OsStr::from_bytes(b"a\xff")), b"not utf-8").unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("a~")).unwrap();
+        let stop = AtomicBool::new(false);
+        let source = DirectorySource::new(root);
+        let streamed: Vec<EvidenceItem> = source.items(&stop).unwrap().collect();
+        let mut sorted = streamed.clone();
+        sorted.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(streamed, sorted);
+        let prefix = root.as_os_str().len() + 1;
+        let names: Vec<&[u8]> = streamed
+            .iter()
+            .map(|i| &i.path.as_bytes()[prefix..])
+            .collect();
+        let expected: Vec<&[u8]> = vec![
+            b"A",
+            b"a b",
+            b"a!/y",
+            b"a-",
+            b"a.d/z",
+            b"a.txt",
+            b"a/b c",
+            b"a/b.txt",
+            b"a/b/c/deep",
+            b"a/x",
+            b"ab/q",
+            b"a~",
+            b"a\xff",
+            b"b",
+            "\u{e9}/f".as_bytes(),
+            "\u{e9}x".as_bytes(),
+        ];
+        assert_eq!(names, expected);
+        assert_eq!(streamed[0].kind, ItemKind::File { size: 1 });
+        assert!(streamed[0].meta.is_some());
+    }
+
+    #[test]
+    fn a_stop_ends_the_stream_at_the_next_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["a", "b"] {
+            std::fs::create_dir(dir.path().join(d)).unwrap();
+            std::fs::write(dir.path().join(d).join("f"), b"x").unwrap();
+        }
+        std::fs::write(dir.path().join("0"), b"x").unwrap();
+        let stop = AtomicBool::new(false);
+        let source = DirectorySource::new(dir.path());
+        let mut items = source.items(&stop).unwrap();
+        assert!(items.next().unwrap().path.as_bytes().ends_with(b"/0"));
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(items.next(), None);
     }
 
     #[test]

@@ -33,8 +33,19 @@ pub trait EvidenceSource: Send + Sync {
     /// What the examiner named, and what kind of source it turned out to be.
     fn info(&self) -> SourceInfo;
 
-    /// Every item of the source, in any order (the scan sorts). Checks `stop` between items.
+    /// Every item of the source, in any order. Checks `stop` between items.
     fn enumerate(&self, stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError>;
+
+    /// Every item of the source in report order: by path bytes, items that share a path in
+    /// the source's own (deterministic) order. The stream ends early once `stop` is set.
+    /// By default everything is listed, then sorted; a source that can list in order
+    /// without holding every item (a directory) streams instead.
+    fn items<'a>(&'a self, stop: &'a AtomicBool) -> Result<ItemStream<'a>, EvidenceError> {
+        let mut items = self.enumerate(stop)?;
+        // Stable: items sharing a path keep the source's order.
+        items.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Box::new(items.into_iter()))
+    }
 
     /// Opens one `ItemKind::File` item read-only.
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>>;
@@ -50,6 +61,9 @@ pub trait EvidenceSource: Send + Sync {
     /// ignore it). Set before `enumerate`.
     fn set_carving(&self, _options: CarveOptions) {}
 }
+
+/// A source's items in report order (`EvidenceSource::items`).
+pub type ItemStream<'a> = Box<dyn Iterator<Item = EvidenceItem> + Send + 'a>;
 
 /// Identity of an evidence source, for the report header and the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -281,6 +295,8 @@ pub enum EvidenceError {
     Unsupported { path: PathBuf },
     #[error("enumeration of {path} was interrupted")]
     Interrupted { path: PathBuf },
+    #[error("cannot start the scan's worker threads: {error}")]
+    Threads { error: String },
     #[error("cannot read image {path}: {message}")]
     Image { path: PathBuf, message: String },
 }
