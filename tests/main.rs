@@ -24,5 +24,6 @@ mod pdq_differential;
 mod pdq_vectors;
 mod reports;
 mod resume;
+mod streaming;
 mod thumbnail_caches;
 mod video;
