@@ -66,15 +66,22 @@ where
     let room = Condvar::new();
     let emitted = std::thread::scope(|scope| {
         scope.spawn(|| {
-            pool.broadcast(|_| {
-                let mut state = init();
-                while let Some((slot, item)) = take(&shared, &room, window) {
-                    let result = catch_unwind(AssertUnwindSafe(|| work(&mut state, item)));
-                    finish(&shared, &room, slot, result);
-                }
-            });
-            // Every worker is done: closing the queue ends the caller's loop.
-            lock(&shared).out = None;
+            let ran = catch_unwind(AssertUnwindSafe(|| {
+                pool.broadcast(|_| {
+                    let mut state = init();
+                    while let Some((slot, item)) = take(&shared, &room, window) {
+                        let result = catch_unwind(AssertUnwindSafe(|| work(&mut state, item)));
+                        finish(&shared, &room, slot, result);
+                    }
+                })
+            }));
+            // Every worker is done (or one panicked outside its item, which `init` may):
+            // closing the queue ends the caller's loop either way.
+            let mut state = lock(&shared);
+            state.out = None;
+            if let Err(payload) = ran {
+                state.stop(Some(payload));
+            }
         });
         // If `emit` panics, `results` is dropped on the way out: the workers' next send
         // fails, they stop, and the scope raises the panic once they have.
@@ -257,6 +264,21 @@ mod tests {
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"item 40 is bad"));
         // Nothing at or past the bad item's slot is emitted; the run stopped near it.
         assert!(emitted.load(Ordering::SeqCst) <= 40);
+    }
+
+    #[test]
+    fn a_panic_outside_an_item_still_ends_the_run() {
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            map_ordered(
+                0..10usize,
+                2,
+                4,
+                || -> () { panic!("no state") },
+                |(), i| i,
+                drop,
+            )
+        }));
+        assert!(caught.is_err());
     }
 
     #[test]

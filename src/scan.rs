@@ -1,5 +1,6 @@
-//! The scan pipeline: enumerate every source, sort, then read, hash and match each file on
-//! the worker pool, keeping input order so the result is deterministic.
+//! The scan pipeline: take each source's items as it streams them in path order, read, hash
+//! and match each file on the scan's threads, and hand the results on in report order, so
+//! the result is deterministic and memory does not grow with the number of files.
 //!
 //! Owns `Scanner`, `ScanOptions`, the per-file result model (`FileResult`, `Outcome`,
 //! `Hashed`) and the containment of per-file failures: an open or read error, a corrupt

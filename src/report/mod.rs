@@ -42,23 +42,6 @@ pub fn record_line(result: &FileResult) -> serde_json::Result<String> {
     serde_json::to_string(&FileRecord::from_result(result))
 }
 
-/// Writes a whole report: the header, the per-file records (JSON text, one per line, in
-/// report order: `record_line` makes them, a resume merges them), the summary.
-pub fn write_jsonl_lines<W: Write>(
-    out: &mut W,
-    header: &Header,
-    lines: &[String],
-    summary: &SummaryRecord,
-) -> io::Result<()> {
-    write_line(out, header)?;
-    for line in lines {
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\n")?;
-    }
-    write_line(out, summary)?;
-    out.flush()
-}
-
 /// One record per line.
 pub fn write_line<W: Write, T: serde::Serialize>(out: &mut W, record: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *out, record)?;
