@@ -33,6 +33,13 @@ impl Progress {
         self.bytes_total.fetch_add(bytes, Ordering::Relaxed);
     }
 
+    /// Takes out of the totals what will not be done after all (a resumed scan's files
+    /// done by the run before).
+    pub fn remove_total(&self, files: u64, bytes: u64) {
+        self.files_total.fetch_sub(files, Ordering::Relaxed);
+        self.bytes_total.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
     /// Every source is listed: the totals are final.
     pub fn total_known(&self) {
         self.totals_final.store(true, Ordering::Relaxed);

@@ -22,7 +22,7 @@ use crate::digest::FileDigests;
 use crate::evidence::container::{ContainerFormat, ContainerLimits};
 use crate::evidence::{
     EvidenceError, EvidenceItem, EvidenceSource, FileMeta, ItemKind, ItemLocation, ItemPath,
-    SkipReason,
+    ItemStream, SkipReason,
 };
 use crate::list::ListRole;
 use crate::listing::Listing;
@@ -333,10 +333,8 @@ impl<'a> Scanner<'a> {
                 Err(EvidenceError::Interrupted { .. }) => break,
                 other => other?,
             };
-            let listed_whole = matches!(items.size_hint(), (lower, Some(upper)) if lower == upper);
-            let todo = keyed(index, items).filter(|(key, _)| !self.is_already_done(key));
             let last = index + 1 == sources.len();
-            let todo = self.counted(todo, listed_whole, last);
+            let todo = self.counted(items, index, last);
             let threads = rayon::current_num_threads();
             crate::ordered::map_ordered(
                 todo,
@@ -363,31 +361,40 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    /// Adds the items to the progress totals. A source that listed everything before the
-    /// scan (a disk image) adds all at once; a streaming one (a directory) as it goes. The
-    /// totals are final once the last source is listed.
+    /// The source's keyed items still to do, added to the progress totals: all at once for
+    /// a source that listed them before the scan (a disk image), as they come for one that
+    /// streams (a directory). The totals are final once the last source is listed.
     fn counted<'i>(
         &'i self,
-        items: impl Iterator<Item = (ItemKey, EvidenceItem)> + Send + 'i,
-        listed_whole: bool,
+        items: ItemStream<'i>,
+        source: usize,
         last: bool,
-    ) -> Box<dyn Iterator<Item = (ItemKey, EvidenceItem)> + Send + 'i> {
+    ) -> impl Iterator<Item = (ItemKey, EvidenceItem)> + Send + 'i {
         let progress = self.progress;
-        let add = |item: &EvidenceItem| progress.add_total(1, listed_size(item));
+        let listed = items.listed_totals();
+        if let Some(totals) = listed {
+            progress.add_total(totals.items, totals.bytes);
+        }
         let listed_all = std::iter::from_fn(move || {
             if last {
                 progress.total_known();
             }
             None
         });
-        if listed_whole {
-            // Already in memory: count it all now, for an honest ETA from the start.
-            let items: Vec<_> = items.collect();
-            items.iter().for_each(|(_, item)| add(item));
-            listed_all.for_each(drop);
-            return Box::new(items.into_iter());
+        if listed.is_some() {
+            listed_all.clone().for_each(drop);
         }
-        Box::new(items.inspect(move |(_, item)| add(item)).chain(listed_all))
+        keyed(source, items)
+            .filter(move |(key, item)| {
+                let todo = !self.is_already_done(key);
+                match (todo, listed) {
+                    (true, None) => progress.add_total(1, item.listed_size()),
+                    (false, Some(_)) => progress.remove_total(1, item.listed_size()),
+                    _ => {}
+                }
+                todo
+            })
+            .chain(listed_all)
     }
 
     fn process(
@@ -837,13 +844,6 @@ pub(crate) fn failed(error: String) -> Outcome {
     Outcome::Failed {
         error,
         partial: None,
-    }
-}
-
-fn listed_size(item: &EvidenceItem) -> u64 {
-    match item.kind {
-        ItemKind::File { size } => size,
-        _ => 0,
     }
 }
 

@@ -72,7 +72,7 @@ impl EvidenceSource for DirectorySource {
         let file_type = FileType::from_raw_mode(st.st_mode);
         if file_type != FileType::Directory {
             let (kind, meta) = kind_of(file_type, || stat_file(CWD, &self.root));
-            return Ok(Box::new(std::iter::once(with_meta(
+            return Ok(ItemStream::streamed(std::iter::once(with_meta(
                 item(&self.root, kind),
                 meta,
             ))));
@@ -93,7 +93,7 @@ impl EvidenceSource for DirectorySource {
             }),
             Err(e) => return Err(fatal(e)),
         }
-        Ok(Box::new(walk))
+        Ok(ItemStream::streamed(walk))
     }
 
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>> {

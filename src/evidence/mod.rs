@@ -44,7 +44,7 @@ pub trait EvidenceSource: Send + Sync {
         let mut items = self.enumerate(stop)?;
         // Stable: items sharing a path keep the source's order.
         items.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Box::new(items.into_iter()))
+        Ok(ItemStream::listed(items))
     }
 
     /// Opens one `ItemKind::File` item read-only.
@@ -62,8 +62,55 @@ pub trait EvidenceSource: Send + Sync {
     fn set_carving(&self, _options: CarveOptions) {}
 }
 
-/// A source's items in report order (`EvidenceSource::items`).
-pub type ItemStream<'a> = Box<dyn Iterator<Item = EvidenceItem> + Send + 'a>;
+/// A source's items in report order (`EvidenceSource::items`): streamed as they are found,
+/// or listed whole before the scan, in which case their totals are known from the start.
+pub struct ItemStream<'a> {
+    items: Box<dyn Iterator<Item = EvidenceItem> + Send + 'a>,
+    listed: Option<ListedTotals>,
+}
+
+/// How many items a source listed before the scan, and their listed bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListedTotals {
+    pub items: u64,
+    pub bytes: u64,
+}
+
+impl<'a> ItemStream<'a> {
+    /// Items found as the stream is read.
+    pub fn streamed(items: impl Iterator<Item = EvidenceItem> + Send + 'a) -> Self {
+        ItemStream {
+            items: Box::new(items),
+            listed: None,
+        }
+    }
+
+    /// Items listed whole, in report order; each is handed out (and its memory freed once
+    /// the scan is done with it) as the stream is read.
+    pub fn listed(items: Vec<EvidenceItem>) -> Self {
+        let totals = ListedTotals {
+            items: items.len() as u64,
+            bytes: items.iter().map(EvidenceItem::listed_size).sum(),
+        };
+        ItemStream {
+            items: Box::new(items.into_iter()),
+            listed: Some(totals),
+        }
+    }
+
+    /// The totals, for a source that listed its items before the scan.
+    pub fn listed_totals(&self) -> Option<ListedTotals> {
+        self.listed
+    }
+}
+
+impl Iterator for ItemStream<'_> {
+    type Item = EvidenceItem;
+
+    fn next(&mut self) -> Option<EvidenceItem> {
+        self.items.next()
+    }
+}
 
 /// Identity of an evidence source, for the report header and the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,6 +171,16 @@ pub struct EvidenceItem {
     pub location: Option<ItemLocation>,
     /// Times, owner and attributes of the file, where its source keeps them.
     pub meta: Option<FileMeta>,
+}
+
+impl EvidenceItem {
+    /// The size the source lists for a file; 0 for anything else.
+    pub fn listed_size(&self) -> u64 {
+        match self.kind {
+            ItemKind::File { size } => size,
+            _ => 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
