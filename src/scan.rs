@@ -858,7 +858,67 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::categories_differ;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn result(path: ItemPath) -> FileResult {
+        FileResult {
+            source: 0,
+            path,
+            ordinal: 0,
+            size: None,
+            location: None,
+            entry: None,
+            meta: None,
+            outcome: Outcome::Skipped(SkipReason::Empty),
+        }
+    }
+
+    /// Bytes that sort below and above the container separator `!/`.
+    fn part() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![b' ', b'!', b'.', b'/', b'a', b'z']),
+            1..4,
+        )
+    }
+
+    proptest! {
+        /// Files come in path order, each followed by its entries (and theirs); what comes
+        /// out is exactly a stable sort of everything by key, as when results were
+        /// collected whole and sorted.
+        #[test]
+        fn report_order_equals_a_stable_sort(
+            files in proptest::collection::btree_set(part(), 1..12),
+            entries in proptest::collection::vec(proptest::collection::vec(part(), 0..4), 12),
+        ) {
+            let mut delivered = Vec::new();
+            let listing = Listing::EVERYTHING;
+            let mut order = ReportOrder {
+                summary: Summary::for_sources(1),
+                listing: &listing,
+                waiting: BinaryHeap::new(),
+                next_seq: 0,
+                keep: |r: FileResult| delivered.push(r.path),
+            };
+            let mut everything = Vec::new();
+            for (file, names) in files.iter().zip(&entries) {
+                let file = ItemPath::from_bytes(file.clone());
+                let mut results = vec![result(file.clone())];
+                // An entry, and an entry of that entry.
+                for name in names {
+                    let entry = file.child(name);
+                    results.push(result(entry.clone()));
+                    results.push(result(entry.child(b"in")));
+                }
+                everything.extend(results.iter().map(|r| r.path.clone()));
+                order.put(results);
+            }
+            order.flush();
+            drop(order);
+            everything.sort();
+            prop_assert_eq!(delivered, everything);
+        }
+    }
 
     #[test]
     fn categories_compare_by_label_where_both_have_one_else_by_code() {

@@ -335,6 +335,7 @@ pub fn open_read_only(path: &Path) -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn lists_files_and_skips_links_without_following_them() {
@@ -427,6 +428,54 @@ mod tests {
         assert_eq!(names, expected);
         assert_eq!(streamed[0].kind, ItemKind::File { size: 1 });
         assert!(streamed[0].meta.is_some());
+    }
+
+    /// Names from a small alphabet rich in the bytes that sort around `/` (space, `!`, `-`,
+    /// `.`, `0`) and above it, including a byte that is not UTF-8.
+    fn name() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![b' ', b'!', b'-', b'.', b'0', b'a', b'A', b'~', 0xff]),
+            1..4,
+        )
+        .prop_filter("not . or ..", |n| !matches!(n.as_slice(), b"." | b".."))
+    }
+
+    /// A tree as paths of files, each path a list of names; the last name is the file's.
+    fn tree() -> impl Strategy<Value = Vec<Vec<Vec<u8>>>> {
+        proptest::collection::vec(proptest::collection::vec(name(), 1..4), 1..24)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever the names, the stream is the whole listing sorted by path bytes.
+        #[test]
+        fn any_tree_streams_in_the_order_of_a_full_sort(paths in tree()) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut made = Vec::new();
+            for path in &paths {
+                let mut at = dir.path().to_path_buf();
+                for part in &path[..path.len() - 1] {
+                    at.push(OsStr::from_bytes(part));
+                }
+                // A name already taken by a file (or a directory) is simply not made.
+                if std::fs::create_dir_all(&at).is_err() {
+                    continue;
+                }
+                let file = at.join(OsStr::from_bytes(path.last().unwrap()));
+                if !file.exists() && std::fs::write(&file, b"x").is_ok() {
+                    made.push(ItemPath::from(file.as_path()));
+                }
+            }
+            let stop = AtomicBool::new(false);
+            let streamed: Vec<EvidenceItem> =
+                DirectorySource::new(dir.path()).items(&stop).unwrap().collect();
+            let mut sorted = streamed.clone();
+            sorted.sort_by(|a, b| a.path.cmp(&b.path));
+            made.sort();
+            let paths: Vec<ItemPath> = streamed.iter().map(|i| i.path.clone()).collect();
+            prop_assert_eq!(&paths, &made);
+            prop_assert_eq!(streamed, sorted);
+        }
     }
 
     #[test]
