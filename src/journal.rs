@@ -25,7 +25,9 @@ use serde_json::value::RawValue;
 use crate::evidence::ItemPath;
 use crate::listing::Listing;
 use crate::report::record_line;
-use crate::scan::{FileResult, ItemKey, ResultSink};
+/// Part of the report's header (`resumed`); the journal records it too.
+pub use crate::report::ResumeInfo;
+use crate::result::{FileResult, ItemKey, ResultSink};
 use crate::summary::{FileTally, Summary};
 
 pub const JOURNAL_FORMAT: &str = "hashsweep-journal";
@@ -91,15 +93,6 @@ impl JournalEntry {
             ordinal: self.ordinal,
         })
     }
-}
-
-/// One resume of the scan: who ran it and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResumeInfo {
-    pub command_line: Vec<String>,
-    pub at: String,
-    /// Files the journal held when this resume started.
-    pub files_already_done: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -422,7 +415,7 @@ fn io_error(path: &Path, source: io::Error) -> JournalError {
 mod tests {
     use super::*;
     use crate::evidence::SkipReason;
-    use crate::scan::Outcome;
+    use crate::result::Outcome;
 
     fn header() -> JournalHeader {
         JournalHeader {

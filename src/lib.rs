@@ -21,6 +21,7 @@ pub mod perceptual;
 pub mod progress;
 pub mod read_pass;
 pub mod report;
+pub mod result;
 pub mod scan;
 pub mod sniff;
 pub mod summary;

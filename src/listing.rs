@@ -9,7 +9,7 @@
 //! counts themselves are `summary`'s; this module only decides about records.
 
 use crate::evidence::SkipKind;
-use crate::scan::{FileResult, Outcome};
+use crate::result::{FileResult, Outcome};
 
 /// What a scan report lists beyond matches, failures and not-examined items.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

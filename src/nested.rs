@@ -17,7 +17,6 @@ use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::embedded::{
     exif_thumbnail::find_exif_thumbnail, heif_thumbnail::find_heif_thumbnails, ico::find_icons,
@@ -29,9 +28,8 @@ use crate::evidence::container::{
 };
 use crate::evidence::{ItemPath, SkipReason};
 use crate::read_pass::{read_once, Kept, Sniffed};
-use crate::scan::{
-    failed, panic_message, FileResult, Hashed, ItemKey, Outcome, ReadOutput, Scanner,
-};
+use crate::result::{EntryLocation, FileResult, Hashed, ItemKey, Outcome};
+use crate::scan::{failed, panic_message, ReadOutput, Scanner};
 use crate::sniff::PictureFormat;
 
 /// A finder of the pictures inside a picture (`embedded`), its error as text.
@@ -96,25 +94,6 @@ impl<'a> Parent<'a> {
         }
         false
     }
-}
-
-/// Where an entry lives: its container and what the container stores about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EntryLocation {
-    /// The container's item path (as the report prints paths).
-    pub container: String,
-    pub format: ContainerFormat,
-    /// Containers around the entry (1 for an entry of an evidence file).
-    pub depth: u32,
-    #[serde(flatten)]
-    pub stored: EntryInfo,
-    /// Whether the CRC-32 of the bytes read equals the stored one; absent where the
-    /// container stores none, or the entry was not read to its end.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub crc_ok: Option<bool>,
-    /// This item stands for what the container could not yield, not for a stored entry.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub unread: bool,
 }
 
 /// An entry read (digests, exact lookup) and waiting for its content to be examined.

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::SkipKind;
-use crate::scan::{FileResult, Hashed, Outcome};
+use crate::result::{FileResult, Hashed, Outcome};
 
 /// The counters of a scan or of one evidence source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 mod support;
 
 mod alerts;
+mod architecture;
 mod calibration;
 mod cli;
 mod containers;

@@ -16,7 +16,7 @@ use super::PdqError;
 pub struct PdqHash(pub [u8; 32]);
 
 impl PdqHash {
-    /// The reference's 64 lowercase hex digits (`pdqhashtypes.cpp` format: w[15]…w[0]).
+    /// The reference's 64 lowercase hex digits (`pdqhashtypes.cpp` format: `w[15]…w[0]`).
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }

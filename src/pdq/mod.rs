@@ -20,6 +20,10 @@ mod simd;
 
 use image::DynamicImage;
 
+/// Meta's recommended cut-off: PDQ hashes of quality under 50 (flat or featureless
+/// pictures) match unrelated pictures too easily, so they are counted but never matched.
+pub const MIN_QUALITY: u32 = 50;
+
 pub use dihedral::Dihedral;
 pub use hash::PdqHash;
 

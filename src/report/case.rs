@@ -323,7 +323,7 @@ fn counts(report: &ScanReport) -> Option<Value> {
         s.known_good,
         s.weak,
         s.pdq_low_quality,
-        crate::scan::PDQ_MIN_QUALITY,
+        crate::pdq::MIN_QUALITY,
         per_reason(&not_examined),
         per_reason(&nothing),
         s.failed,

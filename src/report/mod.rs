@@ -26,8 +26,8 @@ pub mod why;
 use std::io::{self, Write};
 
 pub use records::{
-    CaseIdentity, EvidenceVerification, FileRecord, Header, SummaryRecord, ToolInfo, REPORT_FORMAT,
-    REPORT_VERSION,
+    CaseIdentity, EvidenceVerification, FileRecord, Header, ResumeInfo, SummaryRecord, ToolInfo,
+    REPORT_FORMAT, REPORT_VERSION,
 };
 
 pub use flood::{flooded_entries, FloodedEntry, DEFAULT_FLOOD_THRESHOLD};
@@ -35,7 +35,7 @@ pub use read::{ReadError, ScanReport};
 pub use render::{render, Format, RenderOptions};
 pub use video::VideoHeader;
 
-use crate::scan::FileResult;
+use crate::result::FileResult;
 
 /// A file's report record as one line of JSON text (no newline).
 pub fn record_line(result: &FileResult) -> serde_json::Result<String> {

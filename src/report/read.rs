@@ -317,7 +317,7 @@ fn any_non_pertinent(hits: &Value) -> bool {
 fn below_pdq_cutoff(quality: Option<&Value>) -> bool {
     quality
         .and_then(Value::as_u64)
-        .is_some_and(|q| q < u64::from(crate::scan::PDQ_MIN_QUALITY))
+        .is_some_and(|q| q < u64::from(crate::pdq::MIN_QUALITY))
 }
 
 impl FileIn {

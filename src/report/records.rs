@@ -2,19 +2,26 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::digest::DigestsHex;
 use crate::evidence::{FileMeta, ImageVerification, ItemLocation, SourceInfo};
-use crate::journal::ResumeInfo;
 use crate::list::{CategoryMapInfo, ListProvenance};
 use crate::matcher::Hit;
-use crate::nested::EntryLocation;
 use crate::perceptual::ImageInfo;
-use crate::scan::{FileResult, Hashed, Outcome};
+use crate::result::{EntryLocation, FileResult, Hashed, Outcome};
 use crate::summary::Summary;
 
 pub const REPORT_FORMAT: &str = "hashsweep-report";
+/// One resume of the scan: who ran it and when (the header's `resumed`, and a journal line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeInfo {
+    pub command_line: Vec<String>,
+    pub at: String,
+    /// Files the journal held when this resume started.
+    pub files_already_done: u64,
+}
+
 /// Bumped when a record changes: 2 added `meta` (file times, owner, attributes).
 pub const REPORT_VERSION: u32 = 2;
 

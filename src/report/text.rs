@@ -215,7 +215,7 @@ fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         writeln!(
             out,
             "  PDQ quality under {}: {} (digests matched, never matched perceptually; {})",
-            crate::scan::PDQ_MIN_QUALITY,
+            crate::pdq::MIN_QUALITY,
             s.pdq_low_quality,
             if listed > 0 {
                 "listed below"
@@ -551,7 +551,7 @@ fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<(
     writeln!(
         out,
         "Pictures not matched perceptually: PDQ quality under {} ({})",
-        crate::scan::PDQ_MIN_QUALITY,
+        crate::pdq::MIN_QUALITY,
         gated.len()
     )?;
     for f in gated {

@@ -12,8 +12,8 @@ use crate::evidence::SkipReason;
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
+use crate::pdq::MIN_QUALITY as PDQ_MIN_QUALITY;
 use crate::perceptual::DecodeLimits;
-use crate::scan::PDQ_MIN_QUALITY;
 use crate::sniff::PictureFormat;
 
 use super::animation::hash_animation;
