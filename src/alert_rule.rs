@@ -1,6 +1,7 @@
 //! When a perceptual hit may raise an alert on its own (docs/detection.md).
 //!
-//! Owns `AlertRule`, `WeakReason` and `low_information`. A 64-bit perceptual hash (pHash,
+//! Owns `AlertRule` (`WeakReason` is part of a `Hit`, `matcher`'s; the low-information
+//! test of a value is `low_information`'s). A 64-bit perceptual hash (pHash,
 //! dHash, aHash) is an 8×8 summary of a picture's coarse layout: unrelated pictures with
 //! the same layout (a sky above, ground below) share most of its bits, so one such hit is
 //! not evidence enough. A 64-bit hit alerts only when corroborated: the same list entry
@@ -10,21 +11,8 @@
 //! information, are kept as weak hits: reported and counted, never alerting alone.
 //! Cryptographic and PDQ hits are not touched (PDQ's own guard is its quality cut-off).
 
-use serde::Serialize;
-
-use crate::algorithm::Algorithm;
-use crate::matcher::Hit;
-
-/// Why a hit is weak: kept in the report, never an alert on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WeakReason {
-    /// A 64-bit perceptual hit that no other algorithm confirms on the same entry.
-    Uncorroborated,
-    /// The file's or the list's 64-bit value is nearly uniform or repeats one or two rows:
-    /// it says little about the picture and matches many unrelated ones.
-    LowInformation,
-}
+use crate::low_information::{is_narrow, low_information};
+use crate::matcher::{Hit, WeakReason};
 
 /// How perceptual hits turn into alerts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,14 +70,6 @@ fn same_entry(a: &Hit, b: &Hit) -> bool {
     a.list == b.list && (a.record == b.record || (a.entry_id.is_some() && a.entry_id == b.entry_id))
 }
 
-/// The 64-bit perceptual hashes the rule governs.
-fn is_narrow(algorithm: Algorithm) -> bool {
-    matches!(
-        algorithm,
-        Algorithm::Phash | Algorithm::Dhash | Algorithm::Ahash
-    )
-}
-
 fn is_low_information_hit(hit: &Hit) -> bool {
     let low = |hex: &str| {
         hex::decode(hex)
@@ -100,58 +80,10 @@ fn is_low_information_hit(hit: &Hit) -> bool {
     low(&hit.list_hash) || hit.file_hash.as_deref().is_some_and(low)
 }
 
-/// Set bits at or under this (or at or over 64 minus it): a nearly uniform value.
-const NEAR_UNIFORM_BITS: u32 = 6;
-/// Longest run of equal bits, row after row, at or over which a value is mostly one run.
-const LONG_RUN_BITS: u32 = 40;
-/// Distinct 8-bit rows at or under which a value is one or two rows repeated.
-const FEW_ROWS: usize = 2;
-
-/// Why a 64-bit perceptual value carries little information, or `None`. Its eight bytes
-/// are read as the 8×8 grid they summarise, a row per byte. PDQ and digests are never
-/// low-information here.
-pub fn low_information(algorithm: Algorithm, value: &[u8]) -> Option<&'static str> {
-    if !is_narrow(algorithm) || value.len() != 8 {
-        return None;
-    }
-    let bits = u64::from_be_bytes(value.try_into().ok()?);
-    let ones = bits.count_ones();
-    if ones <= NEAR_UNIFORM_BITS || ones >= 64 - NEAR_UNIFORM_BITS {
-        return Some("nearly uniform");
-    }
-    let mut rows: Vec<u8> = value.to_vec();
-    rows.sort_unstable();
-    rows.dedup();
-    if rows.len() <= FEW_ROWS {
-        return Some("one or two rows repeated");
-    }
-    if longest_run(bits) >= LONG_RUN_BITS {
-        return Some("one long run of equal bits");
-    }
-    None
-}
-
-fn longest_run(bits: u64) -> u32 {
-    let mut longest = 0;
-    let mut rest = bits;
-    let mut left = 64;
-    while left > 0 {
-        let run = if rest >> 63 == 1 {
-            rest.leading_ones()
-        } else {
-            rest.leading_zeros()
-        }
-        .min(left);
-        longest = longest.max(run);
-        rest = rest.checked_shl(run).unwrap_or(0);
-        left -= run;
-    }
-    longest
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorithm::Algorithm;
     use crate::list::ListRole;
 
     fn hit(algorithm: Algorithm, record: u32, list_hash: &str, file_hash: Option<&str>) -> Hit {
@@ -283,32 +215,5 @@ mod tests {
                 (Algorithm::Dhash, 1, Some(WeakReason::Uncorroborated)),
             ]
         );
-    }
-
-    #[test]
-    fn low_information_values() {
-        let low = |hex: &str| low_information(Algorithm::Ahash, &hex::decode(hex).unwrap());
-        assert_eq!(low("0000000000000000"), Some("nearly uniform"));
-        assert_eq!(low("ffffffffffffffbf"), Some("nearly uniform"));
-        // Sky above, ground below: two distinct rows.
-        assert_eq!(low("ffffffff00000000"), Some("one or two rows repeated"));
-        assert_eq!(low("0f0f0f0f0f0f0f0f"), Some("one or two rows repeated"));
-        // A 40-bit run of zeros after a varied start.
-        assert_eq!(low("a5c3810000000000"), Some("one long run of equal bits"));
-        assert_eq!(low(A), None);
-        assert_eq!(low(B), None);
-        assert_eq!(
-            low_information(Algorithm::Pdq, &[0; 32]),
-            None,
-            "PDQ has its quality cut-off instead"
-        );
-    }
-
-    #[test]
-    fn longest_run_counts_across_rows() {
-        assert_eq!(longest_run(0), 64);
-        assert_eq!(longest_run(u64::MAX), 64);
-        assert_eq!(longest_run(0x8000_0000_0000_0001), 62);
-        assert_eq!(longest_run(0xAAAA_AAAA_AAAA_AAAA), 1);
     }
 }

@@ -12,6 +12,7 @@ pub mod index;
 pub mod journal;
 pub mod list;
 pub mod listing;
+pub mod low_information;
 pub mod manifest;
 pub mod matcher;
 pub mod nested;

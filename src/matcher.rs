@@ -8,12 +8,22 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::alert_rule::WeakReason;
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
 use crate::index::{Hash256, IndexError, Neighbor, NeighborSearch, Searcher};
 use crate::list::category_map::CategoryMeaning;
 use crate::list::{CategoryMap, EntryFlags, EntryRef, HashList, ListRole};
+
+/// Why a hit is weak: kept in the report, never an alert on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeakReason {
+    /// A 64-bit perceptual hit that no other algorithm confirms on the same entry.
+    Uncorroborated,
+    /// The file's or the list's 64-bit value is nearly uniform or repeats one or two rows:
+    /// it says little about the picture and matches many unrelated ones.
+    LowInformation,
+}
 
 /// Inclusive Hamming thresholds per perceptual algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -112,13 +112,13 @@ impl Hashes {
 }
 
 /// Whether a 64-bit value says too little about its picture to count: the alert rule's
-/// own test (`alert_rule::low_information`: nearly uniform, one or two distinct rows of its
+/// own test (`low_information::low_information`: nearly uniform, one or two distinct rows of its
 /// 8×8 grid, or one run of 40 or more equal bits). A flat or vignetted picture hashes to
 /// such values, and on the calibration corpus they collide across unrelated pictures at
 /// distance 0.
 pub fn low_information(v: u64) -> bool {
     // Any 64-bit algorithm: the test reads the value, not how it was made.
-    hashsweep::alert_rule::low_information(Algorithm::Dhash, &v.to_be_bytes()).is_some()
+    hashsweep::low_information::low_information(Algorithm::Dhash, &v.to_be_bytes()).is_some()
 }
 
 fn words(bytes: &[u8; 32]) -> [u64; 4] {

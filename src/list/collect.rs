@@ -135,3 +135,22 @@ fn count_empty_file_hashes(list: &HashList) -> u64 {
         .filter_map(|a| empty_file_digest(a).map(|d| list.find(a, d).count() as u64))
         .sum()
 }
+
+/// A text format's parser, fed one line at a time (line ending and BOM removed).
+pub(crate) trait LineParser {
+    fn line(&mut self, line: &str, line_no: u64, c: &mut Collector) -> Result<(), ListError>;
+    fn info(&self) -> FormatInfo;
+}
+
+/// The usual outcome of a line: a record, nothing (blank, comment), or a reason to reject.
+pub(crate) fn take(
+    c: &mut Collector,
+    line_no: u64,
+    outcome: Result<Option<Record>, String>,
+) -> Result<(), ListError> {
+    match outcome {
+        Ok(Some(r)) => c.accept(&r, Location::Line(line_no)),
+        Ok(None) => Ok(()),
+        Err(reason) => c.reject(Location::Line(line_no), reason),
+    }
+}

@@ -8,8 +8,7 @@
 //! hashdeep's own and are skipped with a warning. An empty size or hash field means "not
 //! given" (hashsweep's own `list convert` writes them for records lacking a hash).
 
-use super::collect::Collector;
-use super::load::{take, LineParser};
+use super::collect::{take, Collector, LineParser};
 use super::record::{FormatInfo, Location, Record};
 use super::ListError;
 use crate::algorithm::{Algorithm, HashValue};

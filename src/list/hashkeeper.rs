@@ -4,9 +4,8 @@
 //! are found by name, so extra or reordered columns do not matter. The label joins
 //! `directory\file_name` as TSK displays it; the id is `file_id`.
 
-use super::collect::Collector;
+use super::collect::{take, Collector, LineParser};
 use super::csvline;
-use super::load::{take, LineParser};
 use super::record::{FormatInfo, Record};
 use super::ListError;
 use crate::algorithm::{Algorithm, HashValue};

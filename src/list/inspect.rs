@@ -61,11 +61,11 @@ pub struct LowInformationEntry {
 /// Low-information entries shown by value (all are counted).
 const LOW_INFORMATION_EXAMPLES: usize = 20;
 
-/// Finds the entries `alert_rule::low_information` flags.
+/// Finds the entries `low_information` flags.
 pub fn low_information(list: &HashList) -> LowInformation {
     let mut found = LowInformation::default();
     for e in list.iter() {
-        let Some(why) = crate::alert_rule::low_information(e.algorithm, e.hash) else {
+        let Some(why) = crate::low_information::low_information(e.algorithm, e.hash) else {
             continue;
         };
         *found

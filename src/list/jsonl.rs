@@ -12,8 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::category::CategoryScheme;
-use super::collect::Collector;
-use super::load::{take, LineParser};
+use super::collect::{take, Collector, LineParser};
 use super::record::{EntryFlags, FormatInfo, Record};
 use super::ListError;
 use crate::algorithm::{Algorithm, HashValue};

@@ -13,9 +13,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::collect::{Collector, DEFAULT_MAX_WARNINGS};
+use super::collect::{Collector, LineParser, DEFAULT_MAX_WARNINGS};
 use super::format::{self, ListFormat};
-use super::record::{FormatInfo, Location, Record};
+use super::record::{FormatInfo, Location};
 use super::{
     encase, hashdeep, hashkeeper, jsonl, nsrl, pdq, rds3, sums, vics, vpdq, HashList, ListError,
     ListProvenance, ListRole,
@@ -68,25 +68,6 @@ impl<R: Read> Read for HashingReader<R> {
         self.sha256.update(&buf[..n]);
         self.bytes += n as u64;
         Ok(n)
-    }
-}
-
-/// A text format's parser, fed one line at a time (line ending and BOM removed).
-pub(crate) trait LineParser {
-    fn line(&mut self, line: &str, line_no: u64, c: &mut Collector) -> Result<(), ListError>;
-    fn info(&self) -> FormatInfo;
-}
-
-/// The usual outcome of a line: a record, nothing (blank, comment), or a reason to reject.
-pub(crate) fn take(
-    c: &mut Collector,
-    line_no: u64,
-    outcome: Result<Option<Record>, String>,
-) -> Result<(), ListError> {
-    match outcome {
-        Ok(Some(r)) => c.accept(&r, Location::Line(line_no)),
-        Ok(None) => Ok(()),
-        Err(reason) => c.reject(Location::Line(line_no), reason),
     }
 }
 

@@ -43,6 +43,7 @@ pub use load::{load_list, LoadOptions};
 pub use record::{EntryFlags, FormatInfo, Location, Record};
 pub(crate) use store::ListBuilder;
 pub use store::{EntryRef, HashList};
+pub use vpdq::VpdqFeature;
 pub use write::{write_hashdeep, write_jsonl, WriteSummary};
 
 /// What a hit on the list means.

@@ -6,9 +6,8 @@
 //! malicious entries) as the category: NSRL repeats each hash per product, has
 //! 10⁸ rows, and a known-good hit needs no file name. The RDS v3 SQLite is `rds3`.
 
-use super::collect::Collector;
+use super::collect::{take, Collector, LineParser};
 use super::csvline;
-use super::load::{take, LineParser};
 use super::record::{FormatInfo, Location, Record};
 use super::ListError;
 use crate::algorithm::{Algorithm, HashValue};

@@ -10,9 +10,8 @@
 //! (`--details` output, the C++ loader's `hash=`) are read by key. Quality is kept; lists
 //! are not filtered by it here (the matcher may).
 
-use super::collect::Collector;
+use super::collect::{take, Collector, LineParser};
 use super::csvline;
-use super::load::{take, LineParser};
 use super::record::{FormatInfo, Record};
 use super::ListError;
 use crate::algorithm::{Algorithm, HashValue};

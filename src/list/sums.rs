@@ -7,8 +7,7 @@
 //! X-Ways-style first line naming it (`SHA-256`), because SHA-256, BLAKE3 and PDQ look
 //! alike and must never be guessed. PDQ lists have their own module (`pdq`).
 
-use super::collect::Collector;
-use super::load::{take, LineParser};
+use super::collect::{take, Collector, LineParser};
 use super::record::{FormatInfo, Location, Record};
 use super::ListError;
 use crate::algorithm::{Algorithm, HashValue};

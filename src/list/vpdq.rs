@@ -10,7 +10,16 @@
 use std::io::{self, Write};
 
 use crate::pdq::PdqHash;
-use crate::video::VpdqFeature;
+
+/// One frame of a vPDQ hash, as a vPDQ list stores it and a video's frames give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VpdqFeature {
+    pub frame: u64,
+    pub quality: u32,
+    pub hash: PdqHash,
+    /// Seconds × 1000, rounded.
+    pub timestamp_ms: u64,
+}
 
 /// One listed video.
 #[derive(Debug, Clone, PartialEq, Eq)]

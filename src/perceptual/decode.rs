@@ -1,65 +1,20 @@
 //! Picture decoding under explicit limits.
 //!
-//! Owns `DecodeLimits`, the mapping of decoder failures to `DecodeError`, and which decoder
-//! each `PictureFormat` goes to: JPEG to `jpeg_turbo`, JPEG XL to `jxl`, HEIF and AVIF to a
+//! Owns which decoder each `PictureFormat` goes to (the limits and errors every decoder
+//! shares are `limits`'s): JPEG to `jpeg_turbo`, JPEG XL to `jxl`, HEIF and AVIF to a
 //! child process (`isolate`), ICO to the image Pillow picks (`embedded::ico`), the rest
 //! to image-rs. A picture that declares more pixels or memory than allowed (a decompression
 //! bomb) is refused before its pixels are allocated. Animations (GIF, APNG, WebP, JPEG XL)
 //! give their first frame, as Pillow's `Image.open` does; multi-page TIFF its first page. EXIF orientation is deliberately not applied: list hashes are made
 //! from the stored pixels, and rotated copies are the job of dihedral matching.
 
-use std::io::Cursor;
+use image::{DynamicImage, ImageFormat};
 
-use image::{DynamicImage, ImageError, ImageFormat, ImageReader};
-
+use super::image_rs::decode_image_rs;
 use super::isolate::ChildDecoder;
+pub use super::limits::{DecodeError, DecodeLimits};
 use crate::embedded::ico;
 use crate::sniff::PictureFormat;
-
-/// Upper bounds a picture must respect to be decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DecodeLimits {
-    pub max_width: u32,
-    pub max_height: u32,
-    /// Largest allocation the decoder may make, in bytes.
-    pub max_alloc: u64,
-}
-
-impl Default for DecodeLimits {
-    /// 30,000 px a side covers panoramas and large scans; 1 GiB of decoder memory per
-    /// picture keeps two workers well inside a small examiner workstation.
-    fn default() -> Self {
-        DecodeLimits {
-            max_width: 30_000,
-            max_height: 30_000,
-            max_alloc: 1 << 30,
-        }
-    }
-}
-
-/// Why a picture could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
-    #[error("picture exceeds decode limits: {0}")]
-    LimitExceeded(String),
-    #[error("corrupt or truncated picture: {0}")]
-    Corrupt(String),
-    #[error("unsupported picture variant: {0}")]
-    Unsupported(String),
-    /// The decoder process crashed, hung past its timeout or could not be run.
-    #[error("{0}")]
-    DecoderProcess(String),
-}
-
-impl From<ImageError> for DecodeError {
-    fn from(err: ImageError) -> Self {
-        match err {
-            ImageError::Limits(e) => DecodeError::LimitExceeded(e.to_string()),
-            ImageError::Unsupported(e) => DecodeError::Unsupported(e.to_string()),
-            other => DecodeError::Corrupt(other.to_string()),
-        }
-    }
-}
 
 pub use super::jpeg_turbo::JPEG_DECODER;
 
@@ -141,21 +96,6 @@ fn decode_icon(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Deco
     decode_image_rs(&own.data, format, limits)
 }
 
-/// Decodes with image-rs under `limits`.
-pub(crate) fn decode_image_rs(
-    bytes: &[u8],
-    format: ImageFormat,
-    limits: &DecodeLimits,
-) -> Result<DynamicImage, DecodeError> {
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut image_limits = image::Limits::default();
-    image_limits.max_image_width = Some(limits.max_width);
-    image_limits.max_image_height = Some(limits.max_height);
-    image_limits.max_alloc = Some(limits.max_alloc);
-    reader.limits(image_limits);
-    Ok(reader.decode()?)
-}
-
 /// JPEG decoders fill a truncated scan with grey and report success, so a cut-off file
 /// (a partly recovered deletion, an interrupted download) would get hashes of pixels it
 /// does not hold. A complete JPEG has an end-of-image marker (FF D9) after its last
@@ -179,6 +119,7 @@ fn check_jpeg_complete(bytes: &[u8]) -> Result<(), DecodeError> {
 mod tests {
     use super::*;
     use image::{ImageBuffer, Rgb};
+    use std::io::Cursor;
 
     fn png_bytes(w: u32, h: u32) -> Vec<u8> {
         let img: ImageBuffer<Rgb<u8>, Vec<u8>> =

@@ -10,7 +10,7 @@
 
 use image::DynamicImage;
 
-use super::decode::{DecodeError, DecodeLimits};
+use super::limits::{DecodeError, DecodeLimits};
 
 /// Which HEIF/AVIF decoder this build uses, for the report.
 #[cfg(feature = "heif")]

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
-use super::decode::{DecodeError, DecodeLimits};
+use super::limits::{DecodeError, DecodeLimits};
 use crate::sniff::PictureFormat;
 
 /// The hidden first argument that turns the hashsweep binary into a decode child.

@@ -15,7 +15,7 @@
 
 use image::DynamicImage;
 
-use super::decode::{DecodeError, DecodeLimits};
+use super::limits::{DecodeError, DecodeLimits};
 
 /// Which JPEG decoder this build uses, for the report.
 #[cfg(feature = "turbojpeg")]
@@ -28,7 +28,7 @@ pub const JPEG_DECODER: &str = "image-rs (zune-jpeg)";
 /// pixel memory is allocated.
 #[cfg(not(feature = "turbojpeg"))]
 pub fn decode_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {
-    super::decode::decode_image_rs(bytes, image::ImageFormat::Jpeg, limits)
+    super::image_rs::decode_image_rs(bytes, image::ImageFormat::Jpeg, limits)
 }
 
 /// Decodes a JPEG from memory. The header's size is checked against `limits` before any

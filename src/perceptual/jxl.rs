@@ -10,7 +10,7 @@
 use image::{DynamicImage, GrayImage, RgbImage};
 use jxl_oxide::{AllocTracker, JxlImage};
 
-use super::decode::{DecodeError, DecodeLimits};
+use super::limits::{DecodeError, DecodeLimits};
 
 /// Which JPEG XL decoder this build uses, for the report.
 pub const JXL_DECODER: &str = "jxl-oxide 0.12";

@@ -8,10 +8,12 @@
 pub mod decode;
 pub mod downscale;
 pub mod heif;
+mod image_rs;
 pub mod imghash;
 pub mod isolate;
 pub mod jpeg_turbo;
 pub mod jxl;
+mod limits;
 mod pnm;
 
 use serde::Serialize;

@@ -19,8 +19,8 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use super::options::RenderOptions;
 use super::read::{FileIn, HitIn, ScanReport};
-use super::render::RenderOptions;
 use super::vics::case_guid;
 use super::why::Why;
 

@@ -21,8 +21,8 @@ use crate::evidence::FileMeta;
 use serde_json::Value;
 
 use super::meta_cells::{meta_cells, meta_columns};
+use super::options::RenderOptions;
 use super::read::{FileIn, HitIn, ScanReport};
-use super::render::RenderOptions;
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub const COLUMNS: [&str; 37] = [

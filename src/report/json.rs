@@ -10,8 +10,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::flood::{flooded_entries, FloodedEntry};
+use super::options::RenderOptions;
 use super::read::{FileIn, HeaderIn, ScanReport, SummaryIn};
-use super::render::RenderOptions;
 
 pub const DOCUMENT_FORMAT: &str = "hashsweep-report-document";
 /// Bumped on any incompatible change to the document.

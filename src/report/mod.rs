@@ -14,6 +14,7 @@ pub mod csv;
 pub mod flood;
 pub mod json;
 pub mod meta_cells;
+mod options;
 pub mod read;
 mod records;
 pub mod render;
@@ -31,8 +32,9 @@ pub use records::{
 };
 
 pub use flood::{flooded_entries, FloodedEntry, DEFAULT_FLOOD_THRESHOLD};
+pub use options::RenderOptions;
 pub use read::{ReadError, ScanReport};
-pub use render::{render, Format, RenderOptions};
+pub use render::{render, Format};
 pub use video::VideoHeader;
 
 use crate::result::FileResult;

@@ -1,6 +1,7 @@
 //! Choosing a format and rendering a `ScanReport` in it.
 //!
-//! Owns `Format`, `RenderOptions` and the dispatch to one module per format. Every
+//! Owns `Format` and the dispatch to one module per format (`RenderOptions` is
+//! `options`'s, so that the renderers need not import this dispatcher). Every
 //! renderer writes to any `W: Write`, sorts by evidence then path, and adds no timestamps
 //! of its own, so re-rendering the same report gives the same bytes.
 
@@ -8,7 +9,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use super::flood::DEFAULT_FLOOD_THRESHOLD;
+use super::options::RenderOptions;
 use super::read::ScanReport;
 use super::{case, csv, json, text, vics};
 
@@ -62,27 +63,6 @@ impl FromStr for Format {
             .ok_or_else(|| {
                 format!("unknown report format {s:?} (jsonl, text, json, csv, case, vics)")
             })
-    }
-}
-
-/// What a renderer may be told beyond the report itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderOptions {
-    /// Flag a list entry matching more distinct files than this (flood guard).
-    pub flood_threshold: usize,
-    /// The examiner's case number, for formats that carry one (VICS `CaseNumber`).
-    pub case_number: Option<String>,
-    /// VICS: full lab paths in `FilePath` instead of paths inside the exhibit.
-    pub vics_absolute_paths: bool,
-}
-
-impl Default for RenderOptions {
-    fn default() -> Self {
-        RenderOptions {
-            flood_threshold: DEFAULT_FLOOD_THRESHOLD,
-            case_number: None,
-            vics_absolute_paths: false,
-        }
     }
 }
 

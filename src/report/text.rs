@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::flood::flooded_entries;
+use super::options::RenderOptions;
 use super::read::{FileIn, HitIn, ScanReport};
-use super::render::RenderOptions;
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub fn render<W: Write>(

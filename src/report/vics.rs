@@ -23,8 +23,8 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::options::RenderOptions;
 use super::read::{FileIn, HitIn, ScanReport, SummaryIn};
-use super::render::RenderOptions;
 use super::why::{is_exact, Why};
 
 /// `US` unless every matched list uses the UK (CAID) numbering: the region tells an

@@ -17,10 +17,11 @@ use crate::perceptual::DecodeLimits;
 use crate::sniff::PictureFormat;
 
 use super::animation::hash_animation;
-use super::vpdq::{compare, VpdqFeature, VpdqScore, VpdqThresholds};
+use super::vpdq::{compare, VpdqScore, VpdqThresholds};
 use super::{
     hash_video, DecodeError, VideoConfig, VideoContainer, VideoHashes, VideoInput, VideoTee,
 };
+use crate::list::VpdqFeature;
 
 /// A frame that matched a listed picture: the earliest closest frame for each list entry,
 /// and how many frames hit that entry.

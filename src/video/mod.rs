@@ -20,6 +20,7 @@ pub mod vpdq;
 
 use image::{DynamicImage, RgbImage};
 
+pub use crate::list::VpdqFeature;
 use crate::pdq::{pdq_from_image, PdqOutput, PdqPipeline};
 pub use ffmpeg::{DecodeError, Ffmpeg, Limits, Probe};
 pub use input::{VideoBytes, VideoInput, VideoTee};
@@ -27,7 +28,7 @@ pub use matching::{
     animation_outcome, scan_video, video_outcome, VideoHit, VideoMatch, VideoOutcome, VideoResult,
 };
 pub use sniff::{sniff_video, VideoContainer, VIDEO_SNIFF_LEN};
-pub use vpdq::{VpdqFeature, VpdqThresholds};
+pub use vpdq::VpdqThresholds;
 
 /// How videos are handled in a scan.
 #[derive(Debug, Clone)]

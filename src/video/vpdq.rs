@@ -13,17 +13,7 @@
 use std::collections::HashSet;
 use std::str::FromStr;
 
-use crate::pdq::PdqHash;
-
-/// One frame of a vPDQ hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VpdqFeature {
-    pub frame: u64,
-    pub quality: u32,
-    pub hash: PdqHash,
-    /// Seconds × 1000, rounded.
-    pub timestamp_ms: u64,
-}
+use crate::list::VpdqFeature;
 
 /// When two videos match.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -185,6 +175,7 @@ pub fn compare(query: &[VpdqFeature], compared: &[VpdqFeature], t: &VpdqThreshol
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pdq::PdqHash;
 
     fn hash_with_bits(bits: &[usize]) -> PdqHash {
         let mut hex = [b'0'; 64];
