@@ -45,6 +45,12 @@ impl FileDigests {
         d.update(bytes);
         d.finish()
     }
+
+    /// Digests of the zero-length stream, computed once per process.
+    pub fn of_empty() -> &'static FileDigests {
+        static EMPTY: std::sync::OnceLock<FileDigests> = std::sync::OnceLock::new();
+        EMPTY.get_or_init(|| FileDigests::of(b""))
+    }
 }
 
 /// Lowercase-hex view used by reports and `hash` output.

@@ -88,7 +88,8 @@ pub fn read_once<R: Read>(
     let head = &scratch[..first];
     digester.update(head);
     let mut pass = ReadPass {
-        digests: FileDigests::of(b""),
+        // Replaced by the real digests at the end; the empty stream's are only a placeholder.
+        digests: FileDigests::of_empty().clone(),
         bytes_read: first as u64,
         kept: None,
         over_cap: None,

@@ -206,15 +206,10 @@ pub enum ListError {
 /// Digests of the zero-length file: lists often carry them, and every empty file on a drive
 /// would otherwise "match".
 pub fn is_empty_file_hash(value: &HashValue) -> bool {
-    empty_digests().get(value.algorithm) == Some(value.as_bytes())
-}
-
-fn empty_digests() -> &'static crate::digest::FileDigests {
-    static EMPTY: std::sync::OnceLock<crate::digest::FileDigests> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| crate::digest::FileDigests::of(b""))
+    empty_file_digest(value.algorithm) == Some(value.as_bytes())
 }
 
 /// The empty-file digest of an algorithm, if it has one (perceptual ones do not).
 pub(crate) fn empty_file_digest(algorithm: Algorithm) -> Option<&'static [u8]> {
-    empty_digests().get(algorithm)
+    crate::digest::FileDigests::of_empty().get(algorithm)
 }
