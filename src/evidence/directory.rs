@@ -1,20 +1,19 @@
 //! A directory (or single file) on the examiner's filesystem as evidence.
 //!
-//! Walks the tree itself rather than with walkdir: every directory is opened with
-//! `O_NOATIME` (where the kernel permits it: owner or root), because merely listing a
-//! directory moves its access time on a `relatime` mount, and walkdir cannot pass that flag.
-//! Items come out in report order (path bytes) as the walk goes, so nothing is collected:
-//! each directory's entries are listed and sorted when the walk reaches it, a subdirectory
-//! sorting as `name/` (`SortedWalk`). Directories on the way down are kept by path with
-//! their remaining names, not held open, so no tree is too wide or deep for the descriptor
-//! limit. Each subdirectory is opened once when its parent is listed, so one that cannot be
-//! opened is reported at its own name's place; only a listing that fails after that (a
-//! race, an I/O error part-way) is reported where its contents would have been. Symbolic links are never followed (a link is listed as skipped,
-//! so a link pointing outside the evidence reads nothing outside it, and a link loop is just
-//! a link); a directory reached twice (a bind mount of its own parent) is a failure, not an
-//! endless walk. Files are opened read-only with `O_NOATIME`, `O_NOFOLLOW` so a file swapped
-//! for a link after listing is refused, and `O_NONBLOCK` so a file swapped for a FIFO cannot
-//! hang a worker.
+//! Walks the tree itself rather than with walkdir: every directory is opened with `O_NOATIME`
+//! (where the kernel permits it: owner or root), because merely listing a directory moves its
+//! access time on a `relatime` mount, and walkdir cannot pass that flag. Items come out in report
+//! order (path bytes) as the walk goes, so nothing is collected: each directory's entries are
+//! listed and sorted when the walk reaches it, a subdirectory sorting as `name/` (`SortedWalk`).
+//! Directories on the way down are kept by path with their remaining names, not held open, so no
+//! tree is too wide or deep for the descriptor limit. Each subdirectory is opened once when its
+//! parent is listed, so one that cannot be opened is reported at its own name's place; only a
+//! listing that fails after that (a race, an I/O error part-way) is reported where its contents
+//! would have been. Symbolic links are never followed (a link is listed as skipped, so a link
+//! pointing outside the evidence reads nothing outside it, and a link loop is just a link); a
+//! directory reached twice (a bind mount of its own parent) is a failure, not an endless walk.
+//! Files are opened read-only with `O_NOATIME`, `O_NOFOLLOW` so a file swapped for a link after
+//! listing is refused, and `O_NONBLOCK` so a file swapped for a FIFO cannot hang a worker.
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
