@@ -207,15 +207,17 @@ impl<'a> Scanner<'a> {
         if let Some(totals) = listed {
             progress.add_total(totals.items, totals.bytes);
         }
+        let known_now = last && listed.is_some();
+        if known_now {
+            progress.total_known();
+        }
+        // A streaming last source makes the totals final when its stream ends.
         let listed_all = std::iter::from_fn(move || {
-            if last {
+            if last && !known_now {
                 progress.total_known();
             }
             None
         });
-        if listed.is_some() {
-            listed_all.clone().for_each(drop);
-        }
         keyed(source, items)
             .filter(move |(key, item)| {
                 let todo = !self.is_already_done(key);
