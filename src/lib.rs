@@ -15,7 +15,6 @@ pub mod listing;
 pub mod low_information;
 pub mod manifest;
 pub mod matcher;
-pub mod nested;
 mod ordered;
 pub mod pdq;
 pub mod perceptual;

@@ -16,7 +16,6 @@ mod dihedral;
 mod filter;
 mod hash;
 mod luma;
-mod simd;
 
 use image::DynamicImage;
 

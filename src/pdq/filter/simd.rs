@@ -13,7 +13,7 @@
 //!
 //! The one `unsafe` is the call into the AVX2 copy, made only after the CPU said it has AVX2.
 
-use super::filter::{downscale_body, Grid, LumaSource};
+use super::{downscale_body, Grid, LumaSource};
 
 /// What the filter runs with by default: the portable path. Measured side by side
 /// (`time_portable_against_avx2`, 12 MP, thread CPU medians of 15, three runs on the loaded

@@ -18,6 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rayon::prelude::*;
 
+use super::{failed, panic_message, ReadOutput, Scanner};
 use crate::embedded::{
     exif_thumbnail::find_exif_thumbnail, heif_thumbnail::find_heif_thumbnails, ico::find_icons,
     mpf::find_mpf_images, tiff::find_tiff_pages, EmbeddedItem,
@@ -29,7 +30,6 @@ use crate::evidence::container::{
 use crate::evidence::{ItemPath, SkipReason};
 use crate::read_pass::{read_once, Kept, Sniffed};
 use crate::result::{EntryLocation, FileResult, Hashed, ItemKey, Outcome};
-use crate::scan::{failed, panic_message, ReadOutput, Scanner};
 use crate::sniff::PictureFormat;
 
 /// A finder of the pictures inside a picture (`embedded`), its error as text.

@@ -11,6 +11,8 @@
 //! journal) and leave out items already done by an earlier, interrupted run (`ItemKey`s),
 //! so a resumed scan does each file exactly once.
 
+mod nested;
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -24,7 +26,6 @@ use crate::evidence::{
 };
 use crate::listing::Listing;
 use crate::matcher::{Hit, Matcher, Query};
-use crate::nested::Parent;
 use crate::pdq::Dihedral;
 use crate::perceptual::{PerceptualConfig, PictureHashes};
 use crate::progress::Progress;
@@ -32,6 +33,7 @@ use crate::read_pass::{read_once, KeepCaps, Kept, ReadPass, Sniffed};
 use crate::sniff::PictureFormat;
 use crate::summary::Summary;
 use crate::video::VideoConfig;
+use nested::Parent;
 
 /// How files are processed.
 #[derive(Debug, Clone)]

@@ -11,7 +11,10 @@
 //! * the second Y pass only needs the 64 sampled columns, and the second X pass only
 //!   divides at those columns; the second Y pass only divides at the 64 sampled rows.
 //!
-//! Leaves out luma conversion (`luma`) and everything after the grid (`dct`).
+//! Leaves out luma conversion (`luma`) and everything after the grid (`dct`). Its AVX2
+//! body lives in `simd`, picked at run time.
+
+mod simd;
 
 /// Side of the downsampled grid.
 pub(crate) const GRID: usize = 64;
@@ -119,7 +122,7 @@ impl Pass1Ring {
 /// instruction set `simd::DEFAULT` names.
 /// Callers guarantee `rows, cols ≥ 1` and that `source` holds `rows × cols` values.
 pub(crate) fn downscale(source: &mut impl LumaSource, rows: usize, cols: usize) -> Box<Grid> {
-    super::simd::downscale(super::simd::DEFAULT, source, rows, cols)
+    simd::downscale(simd::DEFAULT, source, rows, cols)
 }
 
 /// The filter itself. `inline(always)`, like every helper on its hot path, so that `simd`'s
