@@ -8,6 +8,7 @@ pub mod algorithm;
 pub mod digest;
 pub mod embedded;
 pub mod evidence;
+pub mod failure;
 pub mod index;
 pub mod journal;
 pub mod list;

@@ -9,6 +9,7 @@ use std::io::{self, Read};
 
 use crate::digest::{Digester, FileDigests};
 use crate::evidence::container::{sniff_container, ContainerFormat, CONTAINER_SNIFF_LEN};
+use crate::failure::{Failure, FailureKind};
 use crate::sniff::{sniff_image, PictureFormat, SNIFF_LEN};
 use crate::video::VideoTee;
 
@@ -73,6 +74,13 @@ pub struct ReadError {
     pub offset: u64,
     #[source]
     pub source: io::Error,
+}
+
+impl ReadError {
+    /// The item's failure: a read that stopped at `offset`.
+    pub fn failure(&self) -> Failure {
+        Failure::new(FailureKind::Read, self.to_string()).at(self.offset)
+    }
 }
 
 /// Reads `reader` to the end once. `scratch` is a per-worker buffer reused across files.
@@ -222,6 +230,15 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "read failed at byte offset 5000: bad sector"
+        );
+        let failure = err.failure();
+        assert_eq!(
+            (failure.kind, failure.offset, failure.message.as_str()),
+            (
+                FailureKind::Read,
+                Some(5000),
+                "read failed at byte offset 5000: bad sector"
+            )
         );
     }
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::digest::FileDigests;
 use crate::evidence::container::{ContainerFormat, EntryInfo};
 use crate::evidence::{FileMeta, ItemLocation, ItemPath, SkipReason};
+use crate::failure::Failure;
 use crate::list::ListRole;
 use crate::matcher::Hit;
 use crate::pdq::MIN_QUALITY as PDQ_MIN_QUALITY;
@@ -110,7 +111,7 @@ pub enum Outcome {
     /// Something went wrong; `partial` holds what was hashed before it did (e.g. the digests
     /// of a picture that then failed to decode).
     Failed {
-        error: String,
+        failure: Failure,
         partial: Option<Box<Hashed>>,
     },
     Skipped(SkipReason),

@@ -330,6 +330,11 @@ fn truncated_and_unreadable_files_fail_while_the_scan_completes() {
         })
         .collect();
     assert_eq!(failures.len(), 2, "{failures:?}");
+    let kinds: Vec<&Value> = of_kind(&recs, "failure")
+        .iter()
+        .map(|r| &r["failure_kind"])
+        .collect();
+    assert_eq!(kinds, [&Value::from("decode"), &Value::from("open")]);
     assert_eq!(failures[0].0, "a-truncated.jpg");
     assert!(
         failures[0].1.contains("truncated JPEG"),

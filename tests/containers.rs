@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use hashsweep::digest::FileDigests;
 use hashsweep::evidence::container::ContainerLimits;
 use hashsweep::evidence::open_evidence;
+use hashsweep::failure::FailureKind;
 use hashsweep::list::{load_list, LoadOptions};
 use hashsweep::listing::Listing;
 use hashsweep::matcher::{Matcher, Thresholds};
@@ -418,7 +419,9 @@ open('ev/fake.rar','wb').write(b'Rar!\x1a\x07\x01\x00' + os.urandom(64))
         })
         .unwrap();
     let error = cut["error"].as_str().unwrap();
-    assert!(error.contains("byte offset"), "{error}");
+    assert_eq!(cut["failure_kind"], "container", "{cut}");
+    let offset = cut["offset"].as_u64().unwrap();
+    assert!(error.contains(&format!("byte offset {offset}")), "{error}");
     assert_eq!(summary(&records)["containers_opened"], 4);
     // Capped at 10 entries: the picture at the end is not reached, and the cap says so.
     let ev2 = dir.path().join("ev2");
@@ -433,6 +436,15 @@ open('ev/fake.rar','wb').write(b'Rar!\x1a\x07\x01\x00' + os.urandom(64))
     .map(|(p, k)| (p.to_string(), k.to_string()))
     .collect();
     assert_eq!(o, expected);
+    let over_cap = records
+        .iter()
+        .find(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("$EntriesOverCap"))
+        })
+        .unwrap();
+    assert_eq!(over_cap["failure_kind"], "limit", "{over_cap}");
     assert_eq!(summary(&records)["entries_seen"], 11);
 }
 
@@ -491,10 +503,11 @@ z = zipfile.ZipFile('ev/z-after.zip', 'w'); z.write('pic.png'); z.close()
         by_path["bomb.zip!/inner.zip!/zeros0"],
         Outcome::Hashed(_)
     ));
-    let Outcome::Failed { error, .. } = by_path["bomb.zip!/inner.zip!/zeros1"] else {
+    let Outcome::Failed { failure, .. } = by_path["bomb.zip!/inner.zip!/zeros1"] else {
         panic!("{by_path:?}");
     };
-    assert!(error.contains("bomb guard"), "{error}");
+    assert!(failure.message.contains("bomb guard"), "{failure:?}");
+    assert_eq!(failure.kind, FailureKind::Limit);
     assert!(!by_path.contains_key("bomb.zip!/inner.zip!/zeros2"));
     assert!(matches!(
         by_path["bomb.zip!/inner.zip!/$Unread"],

@@ -44,7 +44,7 @@ impl Found {
     }
     fn unreadable(&self, path: &str) -> String {
         match &self.items.get(path).map(|i| &i.kind) {
-            Some(ItemKind::Unreadable { error }) => error.clone(),
+            Some(ItemKind::Unreadable { failure }) => failure.message.clone(),
             other => panic!("{path} should be unreadable, is {other:?}"),
         }
     }
@@ -674,6 +674,7 @@ fn scan_of_disk_images_through_the_binary() {
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0]["evidence"], 1);
     let error = failures[0]["error"].as_str().unwrap();
+    assert_eq!(failures[0]["failure_kind"], "open");
     assert!(
         error.contains("cannot read image") && error.contains("truncated"),
         "{error}"

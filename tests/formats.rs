@@ -296,6 +296,7 @@ fn new_formats_through_the_cli() {
     }
     let cut = &records["cut.heic"];
     assert_eq!(cut["record"], "failure");
+    assert_eq!(cut["failure_kind"], "decode");
     let error = cut["error"].as_str().unwrap();
     assert!(
         error.starts_with("picture not decoded: corrupt or truncated picture: heif"),

@@ -80,7 +80,7 @@ fn errors_of_raw_image(path: &Path) -> Vec<String> {
     items
         .iter()
         .map(|i| match &i.kind {
-            ItemKind::Unreadable { error } => error.clone(),
+            ItemKind::Unreadable { failure } => failure.message.clone(),
             other => panic!("unexpected {other:?}"),
         })
         .collect()

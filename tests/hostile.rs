@@ -620,7 +620,7 @@ fn a_panic_while_hashing_is_contained_to_its_file() {
         .iter()
         .map(|r| match &r.outcome {
             Outcome::Hashed(h) => format!("hashed {}", h.bytes_read),
-            Outcome::Failed { error, .. } => error.clone(),
+            Outcome::Failed { failure, .. } => failure.message.clone(),
             Outcome::Skipped(reason) => reason.code().to_string(),
         })
         .collect();

@@ -27,6 +27,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, CWD};
 
+use crate::failure::{Failure, FailureKind};
+
 use super::meta::FileMeta;
 use super::statx::stat_file;
 use super::{
@@ -176,7 +178,8 @@ impl Iterator for SortedWalk<'_> {
                     return Some(with_meta(item(&path, kind), meta));
                 }
                 EntryKind::Failed(error) => {
-                    return Some(item(&path, ItemKind::Unreadable { error }));
+                    let failure = Box::new(Failure::new(FailureKind::Filesystem, error));
+                    return Some(item(&path, ItemKind::Unreadable { failure }));
                 }
                 EntryKind::Dir => {
                     if self.stop.load(Ordering::Relaxed) {
@@ -276,7 +279,10 @@ fn kind_of(
             Ok((size, meta)) => (ItemKind::File { size }, Some(meta)),
             Err(err) => (
                 ItemKind::Unreadable {
-                    error: format!("cannot stat: {err}"),
+                    failure: Box::new(Failure::new(
+                        FailureKind::Filesystem,
+                        format!("cannot stat: {err}"),
+                    )),
                 },
                 None,
             ),
@@ -308,7 +314,10 @@ fn unlistable(path: &Path, err: &io::Error) -> EvidenceItem {
     item(
         path,
         ItemKind::Unreadable {
-            error: format!("cannot list directory: {err}"),
+            failure: Box::new(Failure::new(
+                FailureKind::Filesystem,
+                format!("cannot list directory: {err}"),
+            )),
         },
     )
 }

@@ -19,6 +19,8 @@ use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
+use crate::failure::{Failure, FailureKind};
+
 pub use directory::DirectorySource;
 pub use disk::bytes::StoredHashes;
 pub use disk::carve::CarveOptions;
@@ -190,7 +192,7 @@ pub enum ItemKind {
     /// Deliberately not read, with the reason.
     Skipped { reason: SkipReason },
     /// Could not even be listed (e.g. a directory without permission).
-    Unreadable { error: String },
+    Unreadable { failure: Box<Failure> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -390,7 +392,7 @@ impl EvidenceSource for UnreadableImage {
         Ok(vec![EvidenceItem {
             path: ItemPath::from(self.path.as_path()),
             kind: ItemKind::Unreadable {
-                error: self.error.clone(),
+                failure: Box::new(Failure::new(FailureKind::Open, self.error.clone())),
             },
             locator: Locator::Path(self.path.clone()),
             location: None,

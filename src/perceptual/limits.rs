@@ -3,6 +3,8 @@
 
 use image::ImageError;
 
+use crate::failure::FailureKind;
+
 /// Upper bounds a picture must respect to be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
@@ -36,6 +38,18 @@ pub enum DecodeError {
     /// The decoder process crashed, hung past its timeout or could not be run.
     #[error("{0}")]
     DecoderProcess(String),
+}
+
+impl DecodeError {
+    /// The kind of the item's failure when its picture is not decoded.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            DecodeError::LimitExceeded(_) => FailureKind::Limit,
+            DecodeError::Corrupt(_) => FailureKind::Decode,
+            DecodeError::Unsupported(_) => FailureKind::Unsupported,
+            DecodeError::DecoderProcess(_) => FailureKind::DecoderProcess,
+        }
+    }
 }
 
 impl From<ImageError> for DecodeError {

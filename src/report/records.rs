@@ -23,7 +23,7 @@ pub struct ResumeInfo {
 }
 
 /// Bumped when a record changes: 2 added `meta` (file times, owner, attributes).
-pub const REPORT_VERSION: u32 = 2;
+pub const REPORT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ToolInfo {
@@ -222,6 +222,12 @@ pub struct FileRecord<'a> {
     pub reason_detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
+    /// What kind of failure `error` is (`failure::FailureKind`), for `failure` records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_kind: Option<&'static str>,
+    /// Byte offset into the item's content where the failure happened, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub notes: &'a [String],
     /// A video's frames and video hits (`report::video`).
@@ -232,6 +238,10 @@ pub struct FileRecord<'a> {
 impl<'a> FileRecord<'a> {
     pub fn from_result(result: &'a FileResult) -> Self {
         let hashed = result.hashed();
+        let failure = match &result.outcome {
+            Outcome::Failed { failure, .. } => Some(failure),
+            _ => None,
+        };
         let record = match &result.outcome {
             Outcome::Skipped(_) => "skipped",
             Outcome::Failed { .. } => "failure",
@@ -268,10 +278,9 @@ impl<'a> FileRecord<'a> {
                 Outcome::Skipped(r) => r.detail(),
                 _ => None,
             },
-            error: match &result.outcome {
-                Outcome::Failed { error, .. } => Some(error),
-                _ => None,
-            },
+            error: failure.map(|f| f.message.as_str()),
+            failure_kind: failure.map(|f| f.kind.code()),
+            offset: failure.and_then(|f| f.offset),
             notes: hashed.map(|h| &h.notes[..]).unwrap_or(&[]),
             video: hashed
                 .and_then(|h| h.video.as_deref())

@@ -24,6 +24,7 @@ use crate::evidence::container::{ContainerFormat, ContainerLimits};
 use crate::evidence::{
     EvidenceError, EvidenceItem, EvidenceSource, ItemKind, ItemPath, ItemStream, SkipReason,
 };
+use crate::failure::{Failure, FailureKind};
 use crate::listing::Listing;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
@@ -247,10 +248,7 @@ impl<'a> Scanner<'a> {
         let mut children = Vec::new();
         let outcome = match &item.kind {
             ItemKind::Skipped { reason } => Outcome::Skipped(reason.clone()),
-            ItemKind::Unreadable { error } => Outcome::Failed {
-                error: error.clone(),
-                partial: None,
-            },
+            ItemKind::Unreadable { failure } => failed((**failure).clone()),
             ItemKind::File { size: 0 } => Outcome::Skipped(SkipReason::Empty),
             ItemKind::File { .. } if self.stop.load(Ordering::Relaxed) => {
                 Outcome::Skipped(SkipReason::Interrupted)
@@ -265,11 +263,13 @@ impl<'a> Scanner<'a> {
                     Ok(reader) => {
                         self.hash_stream(reader, Some(*size), &parent, scratch, &mut children)
                     }
-                    Err(e) => failed(format!("cannot open: {e}")),
+                    Err(e) => failed(Failure::new(FailureKind::Open, format!("cannot open: {e}"))),
                 }))
-                .unwrap_or_else(|panic| Outcome::Failed {
-                    error: format!("internal error while hashing: {}", panic_message(&*panic)),
-                    partial: None,
+                .unwrap_or_else(|panic| {
+                    failed(Failure::panic(
+                        "internal error while hashing",
+                        &panic_message(&*panic),
+                    ))
                 });
                 self.progress.add_done(1, *size);
                 outcome
@@ -305,7 +305,7 @@ impl<'a> Scanner<'a> {
                 let read = self.digest_phase(pass, listed_size);
                 self.content_phase(read, parent, children)
             }
-            Err(e) => failed(e.to_string()),
+            Err(e) => failed(e.failure()),
         }
     }
 
@@ -419,11 +419,11 @@ impl<'a> Scanner<'a> {
                 Outcome::Hashed(Box::new(hashed))
             }
             Ok(Err(e)) => Outcome::Failed {
-                error: format!("picture not decoded: {e}"),
+                failure: Failure::new(e.failure_kind(), format!("picture not decoded: {e}")),
                 partial: Some(Box::new(hashed)),
             },
             Err(panic) => Outcome::Failed {
-                error: format!("picture decoder panicked: {}", panic_message(&*panic)),
+                failure: Failure::panic("picture decoder panicked", &panic_message(&*panic)),
                 partial: Some(Box::new(hashed)),
             },
         }
@@ -458,8 +458,8 @@ impl<'a> Scanner<'a> {
         hashed.video = Some(Box::new(video));
         match error {
             None => Outcome::Hashed(Box::new(hashed)),
-            Some(error) => Outcome::Failed {
-                error,
+            Some(failure) => Outcome::Failed {
+                failure,
                 partial: Some(Box::new(hashed)),
             },
         }
@@ -676,9 +676,9 @@ impl<K: FnMut(FileResult)> ReportOrder<'_, K> {
     }
 }
 
-pub(crate) fn failed(error: String) -> Outcome {
+pub(crate) fn failed(failure: Failure) -> Outcome {
     Outcome::Failed {
-        error,
+        failure,
         partial: None,
     }
 }

@@ -28,6 +28,7 @@ use crate::evidence::container::{
     Flow, GuardedReader,
 };
 use crate::evidence::{ItemPath, SkipReason};
+use crate::failure::{Failure, FailureKind};
 use crate::read_pass::{read_once, Kept, Sniffed};
 use crate::result::{EntryLocation, FileResult, Hashed, ItemKey, Outcome};
 use crate::sniff::PictureFormat;
@@ -189,15 +190,18 @@ impl Scanner<'_> {
         }));
         walk.flush();
         let tail = match walked {
-            Ok(Ok(())) => walk.stopped_by.take().map(failed),
+            Ok(Ok(())) => walk
+                .stopped_by
+                .take()
+                .map(|message| failed(Failure::new(FailureKind::Limit, message))),
             Ok(Err(ContainerError::Encrypted { .. })) => Some(SkipReason::Encrypted.into()),
             Ok(Err(ContainerError::Unsupported { what, .. })) => {
                 Some(SkipReason::ArchiveUnsupported { what }.into())
             }
-            Ok(Err(e)) => Some(failed(e.to_string())),
-            Err(panic) => Some(failed(format!(
-                "container reader panicked: {}",
-                panic_message(&*panic)
+            Ok(Err(e)) => Some(failed(e.failure())),
+            Err(panic) => Some(failed(Failure::panic(
+                "container reader panicked",
+                &panic_message(&*panic),
             ))),
         };
         if let Some(outcome) = tail {
@@ -303,7 +307,7 @@ impl Walk<'_, '_> {
         let mut flow = Flow::Continue;
         let state = match body {
             EntryBody::Skipped(reason) => PendingState::Done(Outcome::Skipped(reason)),
-            EntryBody::Failed(error) => PendingState::Done(failed(error)),
+            EntryBody::Failed(failure) => PendingState::Done(failed(failure)),
             EntryBody::Data(reader) => {
                 let mut crc = CrcReader::new(GuardedReader::new(reader, self.budget));
                 match read_once(&mut crc, self.scanner.keep_caps(), &mut self.scratch) {
@@ -328,12 +332,18 @@ impl Walk<'_, '_> {
                             flow = Flow::Stop;
                             let message = exceeded.to_string();
                             self.stopped_by = Some(message.clone());
-                            PendingState::Done(failed(format!(
-                                "entry not read to its end at byte offset {}: {message}",
-                                e.offset
-                            )))
+                            let failure = Failure::new(
+                                FailureKind::Limit,
+                                format!(
+                                    "entry not read to its end at byte offset {}: {message}",
+                                    e.offset
+                                ),
+                            );
+                            PendingState::Done(failed(failure.at(e.offset)))
                         }
-                        None => PendingState::Done(failed(format!("entry {e}"))),
+                        None => PendingState::Done(failed(
+                            Failure::new(FailureKind::Container, format!("entry {e}")).at(e.offset),
+                        )),
                     },
                 }
             }
@@ -506,7 +516,7 @@ impl Scanner<'_> {
             self.progress().add_total(1, size);
             let state = match read_once(&item.data[..], self.keep_caps(), &mut Vec::new()) {
                 Ok(pass) => PendingState::Read(Box::new(self.digest_phase(pass, Some(size)))),
-                Err(e) => PendingState::Done(failed(e.to_string())),
+                Err(e) => PendingState::Done(failed(e.failure())),
             };
             let pending = Pending {
                 key,
@@ -560,9 +570,9 @@ impl Scanner<'_> {
                     self.content_phase(read, &entry, &mut grandchildren)
                 }))
                 .unwrap_or_else(|panic| {
-                    failed(format!(
-                        "internal error while hashing: {}",
-                        panic_message(&*panic)
+                    failed(Failure::panic(
+                        "internal error while hashing",
+                        &panic_message(&*panic),
                     ))
                 });
                 self.progress().add_done(1, bytes);

@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use rustix::process::{kill_process, prlimit, Pid, Resource, Rlimit, Signal};
 
+use crate::failure::FailureKind;
+
 use super::input::VideoInput;
 use super::sniff::VideoContainer;
 
@@ -58,6 +60,17 @@ pub enum DecodeError {
     NoVideoStream,
     #[error("cannot read ffmpeg's output: {0}")]
     Pipe(String),
+}
+
+impl DecodeError {
+    /// The kind of the video's failure.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            DecodeError::Spawn { .. } | DecodeError::Pipe(_) => FailureKind::DecoderProcess,
+            DecodeError::Timeout(_) => FailureKind::Timeout,
+            DecodeError::Ffmpeg(_) | DecodeError::NoVideoStream => FailureKind::Decode,
+        }
+    }
 }
 
 /// The installed ffmpeg.

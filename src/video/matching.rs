@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::algorithm::Algorithm;
 use crate::evidence::SkipReason;
+use crate::failure::{Failure, FailureKind};
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
@@ -87,7 +88,7 @@ pub fn video_outcome(
     matcher: &Matcher,
     dihedral: bool,
     tee: VideoTee,
-) -> (VideoOutcome, Option<String>) {
+) -> (VideoOutcome, Option<Failure>) {
     let container = tee.container;
     let mut outcome = VideoOutcome {
         container,
@@ -99,7 +100,13 @@ pub fn video_outcome(
         not_decoded: None,
     };
     let input = match tee.finish() {
-        Err(e) => return (outcome, Some(format!("video not decoded: {e}"))),
+        Err(e) => {
+            let failure = Failure::new(
+                FailureKind::DecoderProcess,
+                format!("video not decoded: {e}"),
+            );
+            return (outcome, Some(failure));
+        }
         Ok(None) => {
             outcome.not_decoded = Some(SkipReason::VideoTooLarge {
                 limit: config.max_bytes,
@@ -115,8 +122,13 @@ pub fn video_outcome(
     let (result, error) = scan_video(config, matcher, dihedral, &input, container);
     let frames = result.frames_hashed();
     outcome.result = result;
-    let error = error.map(|e| format!("video not fully decoded ({frames} frames hashed): {e}"));
-    (outcome, error)
+    let failure = error.map(|e| {
+        Failure::new(
+            e.failure_kind(),
+            format!("video not fully decoded ({frames} frames hashed): {e}"),
+        )
+    });
+    (outcome, failure)
 }
 
 /// The per-file pipeline's call for a decoded picture: the sampled frames of an animated

@@ -26,6 +26,7 @@ use serde::Serialize;
 pub use guard::{Budget, BudgetExceeded, GuardedReader};
 
 use super::SkipReason;
+use crate::failure::{Failure, FailureKind};
 
 /// The container formats hashsweep recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -207,7 +208,7 @@ pub enum EntryBody<'a> {
     /// Deliberately not read (encrypted, a link, a device node…).
     Skipped(SkipReason),
     /// Could not be read at all.
-    Failed(String),
+    Failed(Failure),
 }
 
 /// What the visitor wants next.
@@ -243,6 +244,20 @@ pub enum ContainerError {
 }
 
 impl ContainerError {
+    /// The failure of the container's unread rest, located where the container broke.
+    pub fn failure(&self) -> Failure {
+        let kind = match self {
+            ContainerError::Budget(_) => FailureKind::Limit,
+            ContainerError::Unsupported { .. } => FailureKind::Unsupported,
+            _ => FailureKind::Container,
+        };
+        let failure = Failure::new(kind, self.to_string());
+        match self {
+            ContainerError::Corrupt { offset, .. } => failure.at(*offset),
+            _ => failure,
+        }
+    }
+
     fn unreadable(format: ContainerFormat, e: impl std::fmt::Display) -> Self {
         ContainerError::Unreadable {
             format: format.name(),
@@ -272,9 +287,13 @@ pub fn read_entries(
             };
             visit(
                 rest,
-                EntryBody::Failed(format!(
-                    "entry cap reached: entries from index {} on not examined (--max-entries {})",
-                    limits.max_entries, limits.max_entries
+                EntryBody::Failed(Failure::new(
+                    FailureKind::Limit,
+                    format!(
+                        "entry cap reached: entries from index {} on not examined \
+                         (--max-entries {})",
+                        limits.max_entries, limits.max_entries
+                    ),
                 )),
             )?;
             return Ok(Flow::Stop);

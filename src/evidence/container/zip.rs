@@ -18,6 +18,7 @@ use zip::{CompressionMethod, ZipArchive};
 use super::{ContainerError, ContainerFormat, EntryBody, EntryInfo, Flow, Visitor};
 use crate::evidence::meta::Timestamp;
 use crate::evidence::SkipReason;
+use crate::failure::{Failure, FailureKind};
 
 pub(super) fn read_entries(bytes: &[u8], visit: &mut Visitor<'_>) -> Result<(), ContainerError> {
     match ZipArchive::new(Cursor::new(bytes)) {
@@ -52,9 +53,12 @@ fn by_directory(
         }
         if let Some(range) = data.filter(|r| !r.is_empty()) {
             if let Some(earlier) = seen.overlapping(&range) {
-                let body = EntryBody::Failed(format!(
-                    "entry data overlaps entry {earlier}'s (overlapping-entry zip bomb \
-                     construction): not decompressed"
+                let body = EntryBody::Failed(Failure::new(
+                    FailureKind::Container,
+                    format!(
+                        "entry data overlaps entry {earlier}'s (overlapping-entry zip bomb \
+                         construction): not decompressed"
+                    ),
                 ));
                 if visit(info, body)? == Flow::Stop {
                     return Ok(());
@@ -73,7 +77,9 @@ fn by_directory(
                 Ok(mut file) => visit(info, EntryBody::Data(&mut file))?,
                 Err(e) => {
                     info.offset = info.offset.or(Some(0));
-                    visit(info, EntryBody::Failed(format!("cannot read entry: {e}")))?
+                    let failure =
+                        Failure::new(FailureKind::Container, format!("cannot read entry: {e}"));
+                    visit(info, EntryBody::Failed(failure))?
                 }
             }
         };
@@ -105,9 +111,10 @@ fn by_local_headers(bytes: &[u8], visit: &mut Visitor<'_>) -> Result<(), Contain
             Some(body) => visit(info, body)?,
             None if info.method.as_deref() == Some("zstd") => visit(
                 info,
-                EntryBody::Failed(
-                    "zstd entry without a central directory: not decompressed".to_string(),
-                ),
+                EntryBody::Failed(Failure::new(
+                    FailureKind::Unsupported,
+                    "zstd entry without a central directory: not decompressed",
+                )),
             )?,
             None => visit(info, EntryBody::Data(&mut file))?,
         };
@@ -131,7 +138,13 @@ fn zstd_entry<R: Read>(
 ) -> Result<Flow, ContainerError> {
     match ruzstd::decoding::StreamingDecoder::new(raw) {
         Ok(mut decoder) => visit(info, EntryBody::Data(&mut decoder)),
-        Err(e) => visit(info, EntryBody::Failed(format!("zstd entry: {e}"))),
+        Err(e) => visit(
+            info,
+            EntryBody::Failed(Failure::new(
+                FailureKind::Container,
+                format!("zstd entry: {e}"),
+            )),
+        ),
     }
 }
 

@@ -23,6 +23,8 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
+use crate::failure::{Failure, FailureKind};
+
 use self::bytes::{read_exact_at, ByteSource, StoredHashes, Window};
 use self::carve::{CarveOptions, Carved};
 use self::fs::compressed::CompressedReader;
@@ -183,7 +185,10 @@ impl DiskImageSource {
         let kind = match read_exact_at(window, 0, &mut head) {
             Ok(()) => fs::sniff(&head),
             Err(e) => {
-                out.push_error(root, format!("cannot read volume: {e}"));
+                out.push_error(
+                    root,
+                    Failure::new(FailureKind::Read, format!("cannot read volume: {e}")),
+                );
                 return Ok(());
             }
         };
@@ -229,7 +234,7 @@ impl DiskImageSource {
                 path: self.path.clone(),
             }),
             Err(e) => {
-                out.push_error(root, e.to_string());
+                out.push_error(root, Failure::new(FailureKind::Filesystem, e.to_string()));
                 Ok(())
             }
         }
@@ -315,8 +320,13 @@ impl Items {
         self.push_plain(path, ItemKind::Skipped { reason });
     }
 
-    fn push_error(&mut self, path: ItemPath, error: String) {
-        self.push_plain(path, ItemKind::Unreadable { error });
+    fn push_error(&mut self, path: ItemPath, failure: Failure) {
+        self.push_plain(
+            path,
+            ItemKind::Unreadable {
+                failure: Box::new(failure),
+            },
+        );
     }
 
     fn push_plain(&mut self, path: ItemPath, kind: ItemKind) {
@@ -359,7 +369,12 @@ impl Items {
                 (ItemKind::File { size }, Some(content))
             }
             FileData::Skipped(reason) => (ItemKind::Skipped { reason }, None),
-            FileData::Error(error) => (ItemKind::Unreadable { error }, None),
+            FileData::Error(error) => (
+                ItemKind::Unreadable {
+                    failure: Box::new(Failure::new(FailureKind::Filesystem, error)),
+                },
+                None,
+            ),
         };
         let recycled = e.detail.recycled;
         let locator = match content {
