@@ -7,6 +7,15 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use hashsweep::evidence::EvidenceType;
+use hashsweep::list::ListFormat;
+use hashsweep::video::VpdqThresholds;
+
+use super::flag_values::{
+    parse_evidence_type, parse_list_format, parse_perceptual, parse_threshold,
+    parse_vpdq_thresholds, PerceptualName, ThresholdFlag,
+};
+
 const AFTER_HELP: &str = "\
 Exit status:
   0    no match (and no fatal error)
@@ -95,8 +104,8 @@ pub struct ListInspectArgs {
     pub lists: Vec<PathBuf>,
 
     /// Force the list format instead of detecting it from content.
-    #[arg(long, value_name = "FORMAT")]
-    pub list_format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_parser = parse_list_format)]
+    pub list_format: Option<ListFormat>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,8 +118,8 @@ pub struct ListConvertArgs {
     pub to: ConvertFormat,
 
     /// Force the input format instead of detecting it from content.
-    #[arg(long, value_name = "FORMAT")]
-    pub list_format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_parser = parse_list_format)]
+    pub list_format: Option<ListFormat>,
 
     /// Skip malformed entries instead of failing.
     #[arg(long)]
@@ -141,8 +150,8 @@ pub struct ReadArgs {
     /// Perceptual algorithms to compute for pictures, comma-separated (pdq, phash, dhash,
     /// ahash, or none). `scan` defaults to pdq plus any others the loaded lists carry;
     /// `hash` to all four.
-    #[arg(long, value_name = "ALGO,...", value_delimiter = ',')]
-    pub perceptual: Option<Vec<String>>,
+    #[arg(long, value_name = "ALGO,...", value_delimiter = ',', value_parser = parse_perceptual)]
+    pub perceptual: Option<Vec<PerceptualName>>,
 
     /// Pictures larger than this many bytes are hashed but not decoded.
     #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
@@ -192,8 +201,8 @@ pub struct ReadArgs {
     pub video_timeout: u64,
 
     /// What the evidence is: auto (detect from content), directory, file, raw, ewf.
-    #[arg(long, value_name = "TYPE", default_value = "auto")]
-    pub evidence_type: String,
+    #[arg(long, value_name = "TYPE", default_value = "auto", value_parser = parse_evidence_type)]
+    pub evidence_type: EvidenceType,
 
     /// Carve pictures (JPEG, PNG, GIF, BMP, WebP) from the bytes of a disk image that no
     /// listed file owns, listed as `<volume>/$Carved/<offset>.<ext>` [default: on].
@@ -250,8 +259,8 @@ pub struct ScanArgs {
 
     /// Force the format of every list instead of detecting it from content (see
     /// `FORMAT:FILE` to force one list's).
-    #[arg(long, value_name = "FORMAT")]
-    pub list_format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_parser = parse_list_format)]
+    pub list_format: Option<ListFormat>,
 
     /// Skip malformed list entries (counted in the report header) instead of failing.
     #[arg(long)]
@@ -260,8 +269,8 @@ pub struct ScanArgs {
     /// Hamming threshold for a perceptual algorithm, inclusive (repeatable).
     /// Defaults: pdq=31, phash=2, dhash=2, ahash=10 (docs/detection.md); a pHash, dHash or
     /// aHash hit alerts only when another algorithm hits the same entry.
-    #[arg(long = "threshold", value_name = "ALGO=N")]
-    pub thresholds: Vec<String>,
+    #[arg(long = "threshold", value_name = "ALGO=N", value_parser = parse_threshold)]
+    pub thresholds: Vec<ThresholdFlag>,
 
     /// Write the report here instead of stdout (refused inside the evidence).
     #[arg(short, long, value_name = "FILE")]
@@ -316,8 +325,8 @@ pub struct ScanArgs {
     /// vPDQ video match: the minimum percentage of the file's frames that match a listed
     /// video (query) and of the listed video's frames that match the file (compared).
     /// Defaults as python-threatexchange: query=80,compared=0.
-    #[arg(long, value_name = "query=Q,compared=C")]
-    pub vpdq_threshold: Option<String>,
+    #[arg(long, value_name = "query=Q,compared=C", value_parser = parse_vpdq_thresholds)]
+    pub vpdq_threshold: Option<VpdqThresholds>,
 
     /// Hash each disk image as a whole (MD5, SHA-1, SHA-256, BLAKE3; raw, split raw and E01
     /// media), on its own thread while the files are scanned, and for E01 compare with the

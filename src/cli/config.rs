@@ -1,5 +1,7 @@
-//! From what was typed to what runs: resolves and validates `Args` into plain settings and
-//! builds the engine's parts (lists, matcher, scan options). No clap types leave this file.
+//! What a command was asked to do, resolved once from what was typed: `ReadConfig` (the
+//! flags every command that reads evidence shares) and `ScanConfig` (a scan's), each built by
+//! one `TryFrom` that checks every rule between flags before any list or evidence is read.
+//! No clap types leave this file; building the engine's parts from a config is `build`'s.
 
 use std::path::{Path, PathBuf};
 
@@ -8,95 +10,74 @@ use anyhow::{bail, Context, Result};
 use hashsweep::alert_rule::AlertRule;
 use hashsweep::algorithm::Algorithm;
 use hashsweep::evidence::container::ContainerLimits;
-use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
+use hashsweep::evidence::{CarveOptions, EvidenceType};
+use hashsweep::list::{ListFormat, ListRole};
 use hashsweep::listing::Listing;
 use hashsweep::matcher::Thresholds;
 use hashsweep::pdq::PdqPipeline;
-use hashsweep::perceptual::{ChildDecoder, DecodeLimits, PerceptualConfig};
-use hashsweep::scan::ScanOptions;
+use hashsweep::report::{CaseIdentity, RenderOptions};
 use hashsweep::video::VideoConfig;
 
-use super::args::{ReadArgs, ScanArgs};
+use super::args::{ReadArgs, ReportFormat, ScanArgs};
+use super::exhibit::fold_exhibits;
+use super::flag_values::{perceptual_algorithms, thresholds};
+use super::reports;
 
-/// Parses `--threshold ALGO=N` flags over the defaults.
-pub fn thresholds(flags: &[String]) -> Result<Thresholds> {
-    let mut thresholds = Thresholds::default();
-    for flag in flags {
-        let (name, value) = flag
-            .split_once('=')
-            .with_context(|| format!("--threshold {flag:?}: expected ALGO=N, e.g. pdq=31"))?;
-        let algorithm: Algorithm = name.parse()?;
-        let value: u32 = value
-            .parse()
-            .with_context(|| format!("--threshold {flag:?}: {value:?} is not a whole number"))?;
-        thresholds.set(algorithm, value)?;
-    }
-    Ok(thresholds)
+/// The reading, decoding and hashing settings of `scan` and `hash`.
+#[derive(Debug, Clone)]
+pub struct ReadConfig {
+    pub threads: Option<usize>,
+    pub quiet: bool,
+    /// `--perceptual`; `None` when not given (each command has its default).
+    pub perceptual: Option<Vec<Algorithm>>,
+    pub max_picture_bytes: u64,
+    /// How containers are opened; `None` with `--no-archives`.
+    pub containers: Option<ContainerLimits>,
+    pub pdq_pipeline: PdqPipeline,
+    pub fast: bool,
+    /// Video decoding; `None` with `--no-video`.
+    pub video: Option<VideoConfig>,
+    pub evidence_type: EvidenceType,
+    pub carving: CarveOptions,
 }
 
-/// Parses `--perceptual a,b` (or `none`); `None` when the flag was not given.
-pub fn perceptual_flag(read: &ReadArgs) -> Result<Option<Vec<Algorithm>>> {
-    let Some(names) = &read.perceptual else {
-        return Ok(None);
-    };
-    let mut algorithms = Vec::new();
-    for name in names.iter().map(|n| n.trim()).filter(|n| *n != "none") {
-        let algorithm: Algorithm = name.parse()?;
-        if !algorithm.is_perceptual() {
-            bail!("--perceptual {name}: not a perceptual algorithm (pdq, phash, dhash, ahash)");
+impl TryFrom<&ReadArgs> for ReadConfig {
+    type Error = anyhow::Error;
+
+    fn try_from(read: &ReadArgs) -> Result<Self> {
+        if read.threads == Some(0) {
+            bail!("--threads must be at least 1");
         }
-        algorithms.push(algorithm);
-    }
-    Ok(Some(algorithms))
-}
-
-/// Which results get a record: `--all-files`, `--list-skipped`, `--list-low-quality`.
-pub fn listing(args: &ScanArgs) -> Listing {
-    Listing {
-        all_files: args.all_files,
-        skipped: args.list_skipped,
-        low_quality: args.list_low_quality,
-        weak: args.report_weak,
-    }
-}
-
-pub fn scan_options(
-    read: &ReadArgs,
-    algorithms: &[Algorithm],
-    listing: Listing,
-    dihedral: bool,
-) -> ScanOptions {
-    let pipeline = if read.pdq_cli_compat {
-        PdqPipeline::CliCompat
-    } else {
-        PdqPipeline::Default
-    };
-    let mut perceptual = PerceptualConfig::new(algorithms, DecodeLimits::default())
-        .with_pdq_pipeline(pipeline)
-        .with_fast(read.fast);
-    // HEIF/AVIF are decoded by this very binary re-executed as a child process.
-    if let Some(child) = ChildDecoder::current_exe() {
-        perceptual = perceptual.with_child_decoder(child);
-    }
-    ScanOptions {
-        perceptual,
-        max_picture_bytes: read.max_picture_bytes,
-        listing,
-        dihedral,
-        containers: (!read.no_archives).then(|| ContainerLimits {
-            max_depth: read.max_depth,
-            max_entry_bytes: read.max_entry_bytes,
-            max_entries: read.max_entries,
-            ..ContainerLimits::default()
-        }),
-        video: None,
-        alert_rule: AlertRule::default(),
+        Ok(ReadConfig {
+            threads: read.threads,
+            quiet: read.quiet,
+            perceptual: read.perceptual.as_deref().map(perceptual_algorithms),
+            max_picture_bytes: read.max_picture_bytes,
+            containers: (!read.no_archives).then(|| ContainerLimits {
+                max_depth: read.max_depth,
+                max_entry_bytes: read.max_entry_bytes,
+                max_entries: read.max_entries,
+                ..ContainerLimits::default()
+            }),
+            pdq_pipeline: if read.pdq_cli_compat {
+                PdqPipeline::CliCompat
+            } else {
+                PdqPipeline::Default
+            },
+            fast: read.fast,
+            video: video_config(read)?,
+            evidence_type: read.evidence_type,
+            carving: CarveOptions {
+                enabled: !read.no_carve,
+                max_bytes: read.max_carve_bytes,
+            },
+        })
     }
 }
 
-/// The video settings of `--no-video`, `--video-seconds-per-hash`, `--video-timeout` and
-/// `--vpdq-threshold`, with ffmpeg located on `PATH`.
-pub fn video_config(read: &ReadArgs, vpdq: Option<&str>) -> Result<Option<VideoConfig>> {
+/// The video settings of `--no-video`, `--video-seconds-per-hash` and `--video-timeout`,
+/// with ffmpeg located on `PATH`.
+fn video_config(read: &ReadArgs) -> Result<Option<VideoConfig>> {
     if read.no_video {
         return Ok(None);
     }
@@ -107,12 +88,133 @@ pub fn video_config(read: &ReadArgs, vpdq: Option<&str>) -> Result<Option<VideoC
     let mut config = VideoConfig::detect();
     config.seconds_per_hash = seconds;
     config.limits.timeout = std::time::Duration::from_secs(read.video_timeout.max(1));
-    if let Some(text) = vpdq {
-        config.vpdq = text
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--vpdq-threshold {text:?}: {e}"))?;
-    }
     Ok(Some(config))
+}
+
+/// One `--list` or `--known` file: its path, the format forced on it (its own
+/// `FORMAT:FILE`, else `--list-format`) and its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListSpec {
+    pub path: PathBuf,
+    pub format: Option<ListFormat>,
+    pub role: ListRole,
+}
+
+/// Where the report goes and how it is rendered.
+#[derive(Debug, Clone)]
+pub struct OutputConfig {
+    /// `-o`; standard output without it.
+    pub report: Option<PathBuf>,
+    /// `--format`: rendered to standard output from the written report.
+    pub format: ReportFormat,
+    /// `--manifest`.
+    pub manifest: Option<PathBuf>,
+    /// `--force`: replace an existing report or manifest.
+    pub force: bool,
+    pub render: RenderOptions,
+    pub case: Option<CaseIdentity>,
+}
+
+/// Everything a scan was asked to do.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Evidence paths in command-line order, exhibits' paths after them.
+    pub evidence: Vec<PathBuf>,
+    /// Each evidence path's exhibit ID, in `evidence` order.
+    pub exhibits: Vec<Option<String>>,
+    pub lists: Vec<ListSpec>,
+    pub lenient: bool,
+    pub category_map: Option<PathBuf>,
+    pub thresholds: Thresholds,
+    pub read: ReadConfig,
+    pub listing: Listing,
+    pub dihedral: bool,
+    pub alert_rule: AlertRule,
+    pub output: OutputConfig,
+    pub verify_image: bool,
+    pub journal: Option<PathBuf>,
+}
+
+impl TryFrom<ScanArgs> for ScanConfig {
+    type Error = anyhow::Error;
+
+    fn try_from(mut args: ScanArgs) -> Result<Self> {
+        let exhibits = fold_exhibits(&mut args.evidence, &args.exhibit)?;
+        let mut read = ReadConfig::try_from(&args.read)?;
+        if let (Some(video), Some(vpdq)) = (read.video.as_mut(), args.vpdq_threshold) {
+            video.vpdq = vpdq;
+        }
+        let output = OutputConfig {
+            report: args.output,
+            format: args.format,
+            manifest: args.manifest,
+            force: args.force,
+            render: reports::render_options(&args.render),
+            case: CaseIdentity::of(
+                args.render.case_number,
+                args.render.examiner,
+                args.render.agency,
+            ),
+        };
+        let lists = list_specs(&args.lists, &args.known, args.list_format);
+        let config = ScanConfig {
+            evidence: args.evidence,
+            exhibits,
+            lists,
+            lenient: args.lenient,
+            category_map: args.category_map,
+            thresholds: thresholds(&args.thresholds)?,
+            read,
+            listing: Listing {
+                all_files: args.all_files,
+                skipped: args.list_skipped,
+                low_quality: args.list_low_quality,
+                weak: args.report_weak,
+            },
+            dihedral: !args.no_dihedral,
+            alert_rule: AlertRule {
+                alert_on_weak: args.alert_on_weak,
+            },
+            output,
+            verify_image: args.verify_image,
+            journal: args.journal,
+        };
+        config.check()?;
+        Ok(config)
+    }
+}
+
+impl ScanConfig {
+    /// The rules between flags and destinations that could only fail once the scan is
+    /// over: checked before any work is done.
+    fn check(&self) -> Result<()> {
+        reports::check_output(&self.output, &self.evidence)?;
+        for output in self.output.report.iter().chain(&self.journal) {
+            check_output_outside_evidence(output, &self.evidence)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every `--list` then every `--known`, in command-line order, each with the format forced
+/// on it: its own `FORMAT:FILE` prefix, else `format`.
+fn list_specs(lists: &[PathBuf], known: &[PathBuf], format: Option<ListFormat>) -> Vec<ListSpec> {
+    let with_role = |paths: &[PathBuf], role| {
+        paths
+            .iter()
+            .map(move |arg| {
+                let (path, own) = list_argument(arg);
+                ListSpec {
+                    path,
+                    format: own.or(format),
+                    role,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut specs = with_role(lists, ListRole::Alert);
+    specs.extend(with_role(known, ListRole::KnownGood));
+    specs
 }
 
 /// A list argument: `FILE`, or `FORMAT:FILE` to force that list's format (when `FILE` as a
@@ -130,64 +232,6 @@ fn list_argument(arg: &Path) -> (PathBuf, Option<ListFormat>) {
         },
         _ => plain,
     }
-}
-
-/// Loads every `--list` and `--known` file, in command-line order. An NSRL set is refused
-/// as an alert list (every stock system file would be a match); two lists of one name are
-/// told apart by their paths.
-pub fn load_lists(args: &ScanArgs) -> Result<Vec<HashList>> {
-    let format: Option<ListFormat> = args
-        .list_format
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(|e: String| anyhow::anyhow!("--list-format: {e}"))?;
-    let with_role = |paths: &[PathBuf], role| {
-        paths
-            .iter()
-            .map(move |p| (p.clone(), role))
-            .collect::<Vec<_>>()
-    };
-    let mut all = with_role(&args.lists, ListRole::Alert);
-    all.extend(with_role(&args.known, ListRole::KnownGood));
-    let resolved: Vec<(PathBuf, Option<ListFormat>, ListRole)> = all
-        .into_iter()
-        .map(|(arg, role)| {
-            let (path, own_format) = list_argument(&arg);
-            (path, own_format, role)
-        })
-        .collect();
-    resolved
-        .iter()
-        .map(|(path, own_format, role)| {
-            let base = match role {
-                ListRole::Alert => LoadOptions::alert(),
-                ListRole::KnownGood => LoadOptions::known_good(),
-            };
-            // Lists are named by file name; two of one name are named by their paths.
-            let same_name = resolved
-                .iter()
-                .filter(|(other, _, _)| other.file_name() == path.file_name())
-                .count();
-            let options = LoadOptions {
-                format: own_format.or(format),
-                lenient: args.lenient,
-                name: (same_name > 1).then(|| path.display().to_string()),
-                ..base
-            };
-            let list = load_list(path, &options)?;
-            let format = list.provenance.format;
-            if *role == ListRole::Alert
-                && matches!(format, ListFormat::NsrlRds2 | ListFormat::NsrlRds3)
-            {
-                bail!(
-                    "{} is an NSRL known-good set: pass it with --known, not --list",
-                    path.display()
-                );
-            }
-            Ok(list)
-        })
-        .collect()
 }
 
 /// Refuses a report path inside any evidence directory: the evidence is never written.
@@ -214,13 +258,80 @@ pub fn check_output_outside_evidence(output: &Path, evidence: &[PathBuf]) -> Res
     Ok(())
 }
 
-/// Sizes the one worker pool for the whole process.
-pub fn init_thread_pool(threads: Option<usize>) -> Result<()> {
-    if threads == Some(0) {
-        bail!("--threads must be at least 1");
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::{Args, Command};
+    use clap::Parser;
+
+    fn config(argv: &[&str]) -> Result<ScanConfig> {
+        let args = Args::try_parse_from(["hashsweep", "scan"].iter().chain(argv))?;
+        let Command::Scan(args) = args.command else {
+            unreachable!()
+        };
+        ScanConfig::try_from(*args)
     }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build_global()
-        .context("cannot start the worker pool")
+
+    #[test]
+    fn every_flag_is_resolved_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let evidence = dir.path().to_str().unwrap();
+        let c = config(&[
+            evidence,
+            "-l",
+            "sha256:a.txt",
+            "-k",
+            "b.txt",
+            "--list-format",
+            "pdq",
+            "--threshold",
+            "pdq=20",
+            "--perceptual",
+            "pdq,none",
+            "--no-archives",
+            "--no-video",
+            "--no-dihedral",
+            "--alert-on-weak",
+            "--case-number",
+            "42",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.lists,
+            [
+                ListSpec {
+                    path: "a.txt".into(),
+                    format: Some(ListFormat::Sha256),
+                    role: ListRole::Alert
+                },
+                ListSpec {
+                    path: "b.txt".into(),
+                    format: Some(ListFormat::Pdq),
+                    role: ListRole::KnownGood
+                },
+            ]
+        );
+        assert_eq!(c.thresholds.get(Algorithm::Pdq), Some(20));
+        assert_eq!(c.read.perceptual, Some(vec![Algorithm::Pdq]));
+        assert!(c.read.containers.is_none() && c.read.video.is_none());
+        assert!(!c.dihedral && c.alert_rule.alert_on_weak);
+        assert_eq!(c.output.render.case_number.as_deref(), Some("42"));
+        assert_eq!(c.output.case.unwrap().number.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn rules_between_flags_are_checked_before_anything_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let evidence = dir.path().to_str().unwrap();
+        let inside = dir.path().join("report.jsonl");
+        let err = config(&[evidence, "-l", "x", "-o", inside.to_str().unwrap()]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("inside the evidence"),
+            "{err:#}"
+        );
+        let err = config(&[evidence, "-l", "x", "--format", "text"]).unwrap_err();
+        assert!(format!("{err:#}").contains("needs -o FILE"), "{err:#}");
+        let err = config(&[evidence, "-l", "x", "--threads", "0"]).unwrap_err();
+        assert!(format!("{err:#}").contains("at least 1"), "{err:#}");
+    }
 }

@@ -4,9 +4,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use hashsweep::list::{
-    inspect_list, load_list, vpdq, write_hashdeep, write_jsonl, ListFormat, LoadOptions,
-};
+use hashsweep::list::{inspect_list, load_list, vpdq, write_hashdeep, write_jsonl, LoadOptions};
 
 use super::args::{ConvertFormat, ListCommand, ListConvertArgs, ListInspectArgs};
 use super::{open_output, Exit};
@@ -18,16 +16,10 @@ pub fn run(command: ListCommand) -> Result<Exit> {
     }
 }
 
-fn forced_format(flag: Option<&str>) -> Result<Option<ListFormat>> {
-    flag.map(str::parse)
-        .transpose()
-        .map_err(|e: String| anyhow::anyhow!("--list-format: {e}"))
-}
-
 /// One JSON document per list, one per line; exit 2 if any list would not load strictly.
 fn inspect(args: ListInspectArgs) -> Result<Exit> {
     let options = LoadOptions {
-        format: forced_format(args.list_format.as_deref())?,
+        format: args.list_format,
         ..LoadOptions::alert()
     };
     let mut out = open_output(None)?;
@@ -51,7 +43,7 @@ fn convert(args: ListConvertArgs) -> Result<Exit> {
         return convert_to_vpdq(&args);
     }
     let options = LoadOptions {
-        format: forced_format(args.list_format.as_deref())?,
+        format: args.list_format,
         lenient: args.lenient,
         ..LoadOptions::alert()
     };
@@ -88,7 +80,7 @@ fn convert_to_vpdq(args: &ListConvertArgs) -> Result<Exit> {
         .with_context(|| format!("{}", args.list.display()))?;
     if videos.is_empty() {
         let options = LoadOptions {
-            format: forced_format(args.list_format.as_deref())?,
+            format: args.list_format,
             lenient: args.lenient,
             ..LoadOptions::alert()
         };

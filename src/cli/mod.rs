@@ -5,9 +5,11 @@
 #![allow(clippy::print_stderr)]
 
 pub mod args;
+mod build;
 mod config;
 mod exhibit;
 mod exit;
+mod flag_values;
 mod human;
 mod lists;
 mod polish;
@@ -26,7 +28,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::{open_evidence_or_failure, CarveOptions, EvidenceSource, EvidenceType};
+use hashsweep::evidence::EvidenceSource;
 use hashsweep::listing::Listing;
 use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
@@ -89,28 +91,6 @@ fn stop_flag() -> Arc<AtomicBool> {
 
 fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
-}
-
-fn open_sources(
-    paths: &[std::path::PathBuf],
-    read: &args::ReadArgs,
-) -> Result<Vec<Box<dyn EvidenceSource>>> {
-    let ty: EvidenceType = read
-        .evidence_type
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--evidence-type: {e}"))?;
-    let carving = CarveOptions {
-        enabled: !read.no_carve,
-        max_bytes: read.max_carve_bytes,
-    };
-    paths
-        .iter()
-        .map(|p| {
-            let source = open_evidence_or_failure(p, ty)?;
-            source.set_carving(carving);
-            Ok(source)
-        })
-        .collect()
 }
 
 /// A journaled scan's part in running the scanner: where finished files go, and which
@@ -184,16 +164,15 @@ pub(crate) fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Writ
 }
 
 fn hash(args: HashArgs) -> Result<Exit> {
-    config::init_thread_pool(args.read.threads)?;
-    let perceptual =
-        config::perceptual_flag(&args.read)?.unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
-    let mut options = config::scan_options(&args.read, &perceptual, Listing::EVERYTHING, false);
-    options.video = config::video_config(&args.read, None)?;
-    let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
+    let read = config::ReadConfig::try_from(&args.read)?;
     if let Some(output) = &args.output {
         config::check_output_outside_evidence(output, &args.paths)?;
     }
-    let sources = open_sources(&args.paths, &args.read)?;
+    build::init_thread_pool(read.threads)?;
+    let perceptual = (read.perceptual.clone()).unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
+    let options = build::scan_options(&read, &perceptual, Listing::EVERYTHING, false);
+    let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
+    let sources = build::open_sources(&args.paths, &read)?;
     // Opened before the scan: an output that cannot be written is fatal before any work.
     let mut out = open_output(args.output.as_deref())?;
     let mut written = Ok(());
@@ -201,7 +180,7 @@ fn hash(args: HashArgs) -> Result<Exit> {
         &matcher,
         options,
         &sources,
-        args.read.quiet,
+        read.quiet,
         None,
         &stop_flag(),
         |result| {

@@ -9,7 +9,7 @@
 //! on standard output gets a manifest only with `--manifest`. So does a report sent to
 //! something that is not a regular file (`-o /dev/null`, a pipe): it cannot be read back.
 //! Everything that could stop the scan after its work is checked before the first file is
-//! read (`check_scan_args`).
+//! read (`check_output`).
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
@@ -20,7 +20,8 @@ use anyhow::{bail, Context, Result};
 use hashsweep::manifest::{self, DigestWriter, FileDigest, Manifest, ManifestContext, Status};
 use hashsweep::report::{self, Format, Header, RenderOptions, ScanReport, SummaryRecord};
 
-use super::args::{RenderArgs, ReportArgs, ReportFormat, ScanArgs, VerifyArgs};
+use super::args::{RenderArgs, ReportArgs, ReportFormat, VerifyArgs};
+use super::config::OutputConfig;
 use super::{create_output, Exit};
 
 pub fn format(f: ReportFormat) -> Format {
@@ -34,7 +35,8 @@ pub fn format(f: ReportFormat) -> Format {
     }
 }
 
-fn options(args: &RenderArgs) -> RenderOptions {
+/// The rendered formats' options from their flags.
+pub fn render_options(args: &RenderArgs) -> RenderOptions {
     RenderOptions {
         flood_threshold: args.flood_threshold,
         case_number: args.case_number.clone(),
@@ -61,8 +63,13 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
         report::timeline::write_body_file(&scan, &mut out).context("cannot write the body file")?;
         return Ok(Exit::NoMatch);
     }
-    report::render(format(args.format), &scan, &options(&args.render), &mut out)
-        .context("cannot write the rendered report")?;
+    report::render(
+        format(args.format),
+        &scan,
+        &render_options(&args.render),
+        &mut out,
+    )
+    .context("cannot write the rendered report")?;
     if let Some(why) = scan.incomplete() {
         eprintln!(
             "hashsweep: warning: INCOMPLETE report {}: {why}",
@@ -82,43 +89,44 @@ pub fn is_stream(path: &Path) -> bool {
 }
 
 /// The `-o` report if it is a regular file, which can be read back after the scan.
-fn readable_report(args: &ScanArgs) -> Option<&Path> {
-    args.output.as_deref().filter(|p| !is_stream(p))
+fn readable_report(output: &OutputConfig) -> Option<&Path> {
+    output.report.as_deref().filter(|p| !is_stream(p))
 }
 
 /// Where a report's records wait for its header (`--verify-image`): beside the report, on
 /// the examiner's output drive, else in the temporary directory.
-pub fn spool_dir(args: &ScanArgs) -> PathBuf {
-    readable_report(args)
+pub fn spool_dir(output: &OutputConfig) -> PathBuf {
+    readable_report(output)
         .and_then(Path::parent)
         .filter(|dir| !dir.as_os_str().is_empty())
         .map_or_else(std::env::temp_dir, Path::to_path_buf)
 }
 
 /// Where the manifest goes: `--manifest`, else beside a regular `-o` report.
-pub fn manifest_destination(args: &ScanArgs) -> Option<PathBuf> {
-    args.manifest
+pub fn manifest_destination(output: &OutputConfig) -> Option<PathBuf> {
+    output
+        .manifest
         .clone()
-        .or_else(|| readable_report(args).map(manifest::manifest_path_for))
+        .or_else(|| readable_report(output).map(manifest::manifest_path_for))
 }
 
 /// Refuses flag combinations, and destinations that could only fail once the scan is over,
 /// before any work is done.
-pub fn check_scan_args(args: &ScanArgs) -> Result<()> {
-    if args.format != ReportFormat::Jsonl && readable_report(args).is_none() {
+pub fn check_output(output: &OutputConfig, evidence: &[PathBuf]) -> Result<()> {
+    if output.format != ReportFormat::Jsonl && readable_report(output).is_none() {
         bail!(
             "--format {} needs -o FILE, a regular file, for the JSON Lines report it is \
              rendered from (the report is the source of truth)",
-            format(args.format)
+            format(output.format)
         );
     }
-    if let Some(manifest) = &args.manifest {
-        super::config::check_output_outside_evidence(manifest, &args.evidence)?;
+    if let Some(manifest) = &output.manifest {
+        super::config::check_output_outside_evidence(manifest, evidence)?;
     }
-    if let Some(report) = readable_report(args) {
+    if let Some(report) = readable_report(output) {
         check_writable(report).context("cannot write report")?;
     }
-    if let Some(manifest) = manifest_destination(args) {
+    if let Some(manifest) = manifest_destination(output) {
         check_writable(&manifest).context("the manifest could not be written after the scan")?;
     }
     Ok(())
@@ -151,9 +159,12 @@ fn check_writable(path: &Path) -> Result<()> {
 
 /// Wraps the report's destination so its SHA-256 can go in the manifest.
 /// `overwrite`: `--force`, or a resume (the killed run's report is the one to replace).
-pub fn report_writer(args: &ScanArgs, overwrite: bool) -> Result<DigestWriter<Box<dyn Write>>> {
+pub fn report_writer(
+    output: &OutputConfig,
+    overwrite: bool,
+) -> Result<DigestWriter<Box<dyn Write>>> {
     Ok(DigestWriter::new(create_output(
-        args.output.as_deref(),
+        output.report.as_deref(),
         overwrite,
         "report",
     )?))
@@ -162,31 +173,32 @@ pub fn report_writer(args: &ScanArgs, overwrite: bool) -> Result<DigestWriter<Bo
 /// After the report is written: the manifest, notes on stderr (unless `--quiet`), then the
 /// `--format` rendering. Returns the manifest's path, if one was written.
 pub fn after_scan(
-    args: &ScanArgs,
+    output: &OutputConfig,
+    quiet: bool,
     overwrite: bool,
     header: &Header,
     summary: &SummaryRecord,
     mut digest: FileDigest,
 ) -> Result<Option<PathBuf>> {
-    let scan = match readable_report(args) {
+    let scan = match readable_report(output) {
         // Nothing is rendered for jsonl: the manifest and the flood guard need no clean files.
-        Some(path) => read_report(path, args.format == ReportFormat::Json)?,
+        Some(path) => read_report(path, output.format == ReportFormat::Json)?,
         None => ScanReport::read(header_and_summary(header, summary)?.as_slice())?,
     };
-    let manifest_path = manifest_destination(args);
+    let manifest_path = manifest_destination(output);
     if let Some(manifest_path) = &manifest_path {
-        digest.path = readable_report(args)
+        digest.path = readable_report(output)
             .map(|report| relative_to_manifest(report, manifest_path))
             .transpose()?;
         write_manifest(&scan, digest, manifest_path, overwrite)?;
     }
-    if !args.read.quiet {
-        super::human::print_manifest_note(manifest_path.as_deref(), args.output.as_deref());
-        warn_flooded(&scan, args.render.flood_threshold);
+    if !quiet {
+        super::human::print_manifest_note(manifest_path.as_deref(), output.report.as_deref());
+        warn_flooded(&scan, output.render.flood_threshold);
     }
-    if args.format != ReportFormat::Jsonl {
+    if output.format != ReportFormat::Jsonl {
         let mut out = BufWriter::new(io::stdout().lock());
-        report::render(format(args.format), &scan, &options(&args.render), &mut out)
+        report::render(format(output.format), &scan, &output.render, &mut out)
             .context("cannot write the rendered report")?;
     }
     Ok(manifest_path)

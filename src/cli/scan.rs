@@ -8,6 +8,7 @@
 #![allow(clippy::print_stderr)]
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -22,23 +23,20 @@ use hashsweep::journal::{
     JOURNAL_VERSION,
 };
 use hashsweep::list::CategoryMap;
+use hashsweep::manifest::DigestWriter;
 use hashsweep::matcher::Matcher;
-use hashsweep::report::{
-    self, CaseIdentity, EvidenceVerification, Header, SummaryRecord, ToolInfo,
-};
-use hashsweep::scan::{panic_message, ScanOptions};
+use hashsweep::report::{self, EvidenceVerification, Header, SummaryRecord, ToolInfo};
+use hashsweep::scan::{panic_message, FileResult, ScanOptions, ScanTotals};
 
 use super::args::{Args, Command, ScanArgs};
-use super::exhibit::fold_exhibits;
+use super::config::ScanConfig;
 use super::records_out::RecordsOut;
-use super::{
-    config, human, now_rfc3339, open_sources, reports, run_scanner, stop_flag, Exit, Journaling,
-};
+use super::{build, human, now_rfc3339, reports, run_scanner, stop_flag, Exit, Journaling};
 
 pub fn scan(args: ScanArgs) -> Result<Exit> {
     match &args.resume {
         Some(journal) => resume(journal, &args),
-        None => run(args, None),
+        None => run(ScanConfig::try_from(args)?, None),
     }
 }
 
@@ -68,92 +66,23 @@ fn resume(journal_path: &Path, now: &ScanArgs) -> Result<Exit> {
         args.read.threads = now.read.threads;
     }
     args.read.quiet |= now.read.quiet;
-    run(*args, Some(journal))
+    run(ScanConfig::try_from(*args)?, Some(journal))
 }
 
-fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
+/// A scan: the parts built from the config, the scan, the report, the exit code.
+fn run(config: ScanConfig, prior: Option<Journal>) -> Result<Exit> {
     let started = Instant::now();
     let started_at = prior
         .as_ref()
         .map_or_else(now_rfc3339, |j| j.header.started_at.clone());
-    config::init_thread_pool(args.read.threads)?;
-    let exhibits = fold_exhibits(&mut args.evidence, &args.exhibit)?;
-    reports::check_scan_args(&args)?;
-    let thresholds = config::thresholds(&args.thresholds)?;
-    for output in args.output.iter().chain(&args.journal) {
-        config::check_output_outside_evidence(output, &args.evidence)?;
-    }
-    // Every check that can fail fast comes before the lists, which may take minutes to load.
-    let category_map = args
-        .category_map
-        .as_deref()
-        .map(CategoryMap::load)
-        .transpose()?;
-    let asked_perceptual = config::perceptual_flag(&args.read)?;
-    let video = config::video_config(&args.read, args.vpdq_threshold.as_deref())?;
-    let sources = open_sources(&args.evidence, &args.read)?;
-    let lists = config::load_lists(&args)?;
-    let mut matcher = Matcher::new(lists, thresholds).context("cannot index the hash lists")?;
-    if let Some(map) = category_map {
-        matcher = matcher.with_category_map(map);
-    }
-    let perceptual = asked_perceptual.unwrap_or_else(|| {
-        let mut algorithms = matcher.perceptual_algorithms();
-        algorithms.push(Algorithm::Pdq);
-        algorithms
-    });
-    let listing = config::listing(&args);
-    let mut options = config::scan_options(&args.read, &perceptual, listing, !args.no_dihedral);
-    options.video = video;
-    options.alert_rule.alert_on_weak = args.alert_on_weak;
-    // Only a journaled scan needs its identity (and a UTF-8 command line to record).
-    let identity = args
-        .journal
-        .as_ref()
-        .map(|_| journal_header(&matcher, &sources, &started_at))
-        .transpose()?;
-    if let (Some(prior), Some(identity)) = (&prior, &identity) {
-        check_same_scan(&prior.header, identity)?;
-    }
-    let mut header = header(&matcher, &options, &sources, started_at.clone());
-    for (info, exhibit) in header.evidence.iter_mut().zip(exhibits) {
-        info.exhibit = exhibit;
-    }
-    header.journal = args.journal.as_ref().map(|p| p.display().to_string());
-    header.force = args.force;
-    header.case = CaseIdentity::of(
-        args.render.case_number.clone(),
-        args.render.examiner.clone(),
-        args.render.agency.clone(),
-    );
-    let this_resume = prior.as_ref().map(|j| ResumeInfo {
-        command_line: header.command_line.clone(),
-        at: now_rfc3339(),
-        files_already_done: j.entries.len() as u64,
-    });
-    if let Some(prior) = &prior {
-        header.command_line = prior.header.command_line.clone();
-        header.resumed = prior.resumes.iter().chain(&this_resume).cloned().collect();
-    }
-    // Opened before the scan: a report that cannot be written is fatal before hours of work.
+    build::init_thread_pool(config.read.threads)?;
+    let (matcher, sources) = build_parts(&config)?;
+    let options = scan_options(&config, &matcher);
+    let mut header = header(&matcher, &options, &sources, started_at.clone(), &config);
+    let journal = open_journal(&config, &matcher, &sources, &mut header, prior.as_ref())?;
     // A resume replaces the report its killed run had begun.
-    let overwrite = args.force || prior.is_some();
-    if let Some(manifest) =
-        reports::manifest_destination(&args).filter(|p| !overwrite && p.exists())
-    {
-        bail!(
-            "manifest {} already exists: refusing to overwrite it (use --force to replace it)",
-            manifest.display()
-        );
-    }
-    let mut out = reports::report_writer(&args, overwrite)?;
-    let journal = match (&args.journal, &identity, &prior, &this_resume) {
-        (Some(path), Some(identity), None, _) => {
-            Some(JournalWriter::create(path, identity, listing)?)
-        }
-        (Some(_), _, Some(prior), Some(info)) => Some(JournalWriter::resume(prior, info, listing)?),
-        _ => None,
-    };
+    let overwrite = config.output.force || prior.is_some();
+    let mut out = open_report(&config, overwrite)?;
     let nothing_done = HashSet::new();
     let done = prior.as_ref().map_or(&nothing_done, |j| &j.done);
     // Records stream into the report as files finish; only `--verify-image`, whose result
@@ -161,45 +90,23 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
     let mut records = RecordsOut::start(
         &mut out,
         &header,
-        !args.verify_image,
-        &reports::spool_dir(&args),
+        !config.verify_image,
+        &reports::spool_dir(&config.output),
         prior.as_ref().map(Journal::records),
     )
     .context("cannot write the report")?;
-    let stop = stop_flag();
-    // `--verify-image` hashes each image's media on its own thread while the pool hashes the
-    // files: the image is read once more, but the scan does not wait for it.
-    let (output, verification) = std::thread::scope(|scope| {
-        let verifying = args
-            .verify_image
-            .then(|| scope.spawn(|| verify_media(&sources, &stop)));
-        let output = run_scanner(
-            &matcher,
-            options,
-            &sources,
-            args.read.quiet,
-            journal.as_ref().map(|sink| Journaling {
-                sink,
-                already_done: done,
-            }),
-            &stop,
-            |result| records.put(&result),
-        );
-        if output.is_err() {
-            stop.store(true, Ordering::Relaxed);
-        }
-        let verification = verifying.map(|thread| {
-            thread.join().map_err(|panic| {
-                anyhow::anyhow!("image verification failed: {}", panic_message(&*panic))
-            })
-        });
-        (output, verification.transpose())
+    let journaling = journal.as_ref().map(|sink| Journaling {
+        sink,
+        already_done: done,
     });
-    let output = output?;
-    header.evidence_verification = verification?.unwrap_or_default();
+    let (totals, verification) =
+        scan_and_verify(&config, &matcher, options, &sources, journaling, |result| {
+            records.put(&result)
+        })?;
+    header.evidence_verification = verification;
     let terminal = records.finish(&header).context("cannot write the report")?;
     let journal_written = journal.map(JournalWriter::finish).transpose();
-    let mut counts = output.summary.clone();
+    let mut counts = totals.summary.clone();
     if let Some(prior) = &prior {
         prior.add_to(&mut counts);
     }
@@ -209,17 +116,13 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
         started_at,
         finished_at: now_rfc3339(),
         elapsed_ms: started.elapsed().as_millis() as u64,
-        interrupted: output.interrupted,
+        interrupted: totals.interrupted,
     };
     report::write_line(&mut out, &summary).context("cannot write the report")?;
     let digest = out.finish().context("cannot write the report")?;
-    if !args.read.quiet {
-        human::print_scan_summary(
-            &terminal,
-            &summary,
-            &header.evidence,
-            args.output.as_deref(),
-        );
+    if !config.read.quiet {
+        let report = config.output.report.as_deref();
+        human::print_scan_summary(&terminal, &summary, &header.evidence, report);
     }
     if let Err(e) = journal_written {
         eprintln!(
@@ -228,14 +131,135 @@ fn run(mut args: ScanArgs, prior: Option<Journal>) -> Result<Exit> {
             human::escape(&format!("{e:#}"))
         );
     }
-    reports::after_scan(&args, overwrite, &header, &summary, digest)?;
-    Ok(if output.interrupted {
+    let quiet = config.read.quiet;
+    reports::after_scan(&config.output, quiet, overwrite, &header, &summary, digest)?;
+    Ok(if totals.interrupted {
         Exit::Interrupted
     } else if summary.counts.total.matched > 0 {
         Exit::Match
     } else {
         Exit::NoMatch
     })
+}
+
+/// The scanner's options: the perceptual hashes asked for, else PDQ and every one the
+/// lists carry.
+fn scan_options(config: &ScanConfig, matcher: &Matcher) -> ScanOptions {
+    let perceptual = config.read.perceptual.clone().unwrap_or_else(|| {
+        let mut algorithms = matcher.perceptual_algorithms();
+        algorithms.push(Algorithm::Pdq);
+        algorithms
+    });
+    let mut options =
+        build::scan_options(&config.read, &perceptual, config.listing, config.dihedral);
+    options.alert_rule = config.alert_rule;
+    options
+}
+
+/// The journal of a `--journal` scan, new or resumed. A resume must find the tool, the
+/// evidence and the lists unchanged; the header then keeps the first run's command line and
+/// lists every resume.
+fn open_journal(
+    config: &ScanConfig,
+    matcher: &Matcher,
+    sources: &[Box<dyn EvidenceSource>],
+    header: &mut Header,
+    prior: Option<&Journal>,
+) -> Result<Option<JournalWriter>> {
+    let Some(path) = &config.journal else {
+        return Ok(None);
+    };
+    // Only a journaled scan needs its identity (and a UTF-8 command line to record).
+    let identity = journal_header(matcher, sources, &header.started_at)?;
+    let Some(prior) = prior else {
+        return Ok(Some(JournalWriter::create(
+            path,
+            &identity,
+            config.listing,
+        )?));
+    };
+    check_same_scan(&prior.header, &identity)?;
+    let this_resume = ResumeInfo {
+        command_line: header.command_line.clone(),
+        at: now_rfc3339(),
+        files_already_done: prior.entries.len() as u64,
+    };
+    header.command_line = prior.header.command_line.clone();
+    header.resumed = prior
+        .resumes
+        .iter()
+        .chain([&this_resume])
+        .cloned()
+        .collect();
+    Ok(Some(JournalWriter::resume(
+        prior,
+        &this_resume,
+        config.listing,
+    )?))
+}
+
+/// The report's writer, opened before the scan: a report that cannot be written is fatal
+/// before hours of work, and so is a manifest that would be refused after it.
+fn open_report(config: &ScanConfig, overwrite: bool) -> Result<DigestWriter<Box<dyn Write>>> {
+    if let Some(manifest) =
+        reports::manifest_destination(&config.output).filter(|p| !overwrite && p.exists())
+    {
+        bail!(
+            "manifest {} already exists: refusing to overwrite it (use --force to replace it)",
+            manifest.display()
+        );
+    }
+    reports::report_writer(&config.output, overwrite)
+}
+
+/// Runs the scanner, handing each kept result to `keep`. `--verify-image` hashes each
+/// image's media on its own thread meanwhile: the image is read once more, but the scan
+/// does not wait for it.
+fn scan_and_verify(
+    config: &ScanConfig,
+    matcher: &Matcher,
+    options: ScanOptions,
+    sources: &[Box<dyn EvidenceSource>],
+    journaling: Option<Journaling<'_>>,
+    keep: impl FnMut(FileResult),
+) -> Result<(ScanTotals, Vec<EvidenceVerification>)> {
+    let stop = stop_flag();
+    let (totals, verification) = std::thread::scope(|scope| {
+        let verifying = config
+            .verify_image
+            .then(|| scope.spawn(|| verify_media(sources, &stop)));
+        let quiet = config.read.quiet;
+        let totals = run_scanner(matcher, options, sources, quiet, journaling, &stop, keep);
+        if totals.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let verification = verifying.map(|thread| {
+            thread.join().map_err(|panic| {
+                anyhow::anyhow!("image verification failed: {}", panic_message(&*panic))
+            })
+        });
+        (totals, verification.transpose())
+    });
+    Ok((totals?, verification?.unwrap_or_default()))
+}
+
+/// The matcher (lists loaded and indexed, the category map applied) and the evidence
+/// sources. The category map and the evidence are opened first: the lists may take
+/// minutes to load, and a missing evidence path should not wait for them.
+fn build_parts(config: &ScanConfig) -> Result<(Matcher, Vec<Box<dyn EvidenceSource>>)> {
+    let category_map = config
+        .category_map
+        .as_deref()
+        .map(CategoryMap::load)
+        .transpose()?;
+    let sources = build::open_sources(&config.evidence, &config.read)?;
+    let lists = build::load_lists(&config.lists, config.lenient)?;
+    let mut matcher =
+        Matcher::new(lists, config.thresholds.clone()).context("cannot index the hash lists")?;
+    if let Some(map) = category_map {
+        matcher = matcher.with_category_map(map);
+    }
+    Ok((matcher, sources))
 }
 
 /// What a resume must find unchanged.
@@ -330,7 +354,12 @@ fn header(
     options: &ScanOptions,
     sources: &[Box<dyn EvidenceSource>],
     started_at: String,
+    config: &ScanConfig,
 ) -> Header {
+    let mut evidence: Vec<_> = sources.iter().map(|s| s.info()).collect();
+    for (info, exhibit) in evidence.iter_mut().zip(&config.exhibits) {
+        info.exhibit = exhibit.clone();
+    }
     Header {
         record: "header",
         format: report::REPORT_FORMAT,
@@ -340,7 +369,7 @@ fn header(
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
         started_at,
-        evidence: sources.iter().map(|s| s.info()).collect(),
+        evidence,
         evidence_verification: Vec::new(),
         lists: matcher
             .lists()
@@ -358,9 +387,9 @@ fn header(
             .collect(),
         decoders: hashsweep::perceptual::decoders(),
         video: report::VideoHeader::of(options.video.as_ref()),
-        journal: None,
+        journal: config.journal.as_ref().map(|p| p.display().to_string()),
         resumed: Vec::new(),
-        case: None,
-        force: false,
+        case: config.output.case.clone(),
+        force: config.output.force,
     }
 }
