@@ -15,7 +15,7 @@ use crate::low_information::{is_narrow, low_information};
 use crate::matcher::{Hit, WeakReason};
 
 /// How perceptual hits turn into alerts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AlertRule {
     /// `--alert-on-weak`: an uncorroborated 64-bit hit alerts alone (low-information hits
     /// stay weak whatever this says).

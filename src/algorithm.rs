@@ -7,10 +7,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Every algorithm a list entry or a file hash can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub enum Algorithm {
     Md5,
     Sha1,
@@ -149,6 +150,14 @@ impl FromStr for Algorithm {
             .into_iter()
             .find(|a| a.name() == folded)
             .ok_or_else(|| UnknownAlgorithm(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for Algorithm {
+    type Error = UnknownAlgorithm;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
     }
 }
 

@@ -31,7 +31,7 @@ use crate::result::{FileResult, ItemKey, ResultSink};
 use crate::summary::{FileTally, Summary};
 
 pub const JOURNAL_FORMAT: &str = "hashsweep-journal";
-pub const JOURNAL_VERSION: u32 = 1;
+pub const JOURNAL_VERSION: u32 = 2;
 
 /// Entries written between two `fsync`s at most, and the longest time between them.
 const SYNC_EVERY_ENTRIES: usize = 256;
@@ -43,10 +43,13 @@ pub struct JournalHeader {
     pub format: String,
     pub version: u32,
     pub tool_version: String,
-    /// The scan's arguments, program name first.
+    /// The scan's arguments, program name first (for the report's header).
     pub command_line: Vec<String>,
-    /// Where the scan was started: relative paths in `command_line` are relative to it.
+    /// Where the scan was started: relative paths in `config` are relative to it.
     pub working_directory: PathBuf,
+    /// What the scan was asked to do, as the front end resolved it (`hashsweep scan`'s
+    /// `ScanConfig`): a resume rebuilds the scan from it.
+    pub config: serde_json::Value,
     pub started_at: String,
     /// Each evidence source's path and kind, in command-line order.
     pub evidence: Vec<JournalSource>,
@@ -424,6 +427,7 @@ mod tests {
             tool_version: "test".into(),
             command_line: vec!["hashsweep".into(), "scan".into()],
             working_directory: PathBuf::from("/"),
+            config: serde_json::json!({}),
             started_at: "2026-01-01T00:00:00Z".into(),
             evidence: vec![],
             lists: vec![],

@@ -12,7 +12,7 @@ use crate::evidence::SkipKind;
 use crate::result::{FileResult, Outcome};
 
 /// What a scan report lists beyond matches, failures and not-examined items.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Listing {
     /// Every file (`--all-files`), clean ones included.
     pub all_files: bool,

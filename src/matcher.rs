@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::algorithm::Algorithm;
 use crate::digest::FileDigests;
@@ -28,6 +28,19 @@ pub enum WeakReason {
 /// Inclusive Hamming thresholds per perceptual algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Thresholds(BTreeMap<Algorithm, u32>);
+
+/// Read back through `set`, so that a recorded threshold is checked as a typed one is.
+impl<'de> Deserialize<'de> for Thresholds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut thresholds = Thresholds::default();
+        for (algorithm, value) in BTreeMap::<Algorithm, u32>::deserialize(deserializer)? {
+            thresholds
+                .set(algorithm, value)
+                .map_err(serde::de::Error::custom)?;
+        }
+        Ok(thresholds)
+    }
+}
 
 impl Default for Thresholds {
     fn default() -> Self {

@@ -355,7 +355,10 @@ pub struct ScanArgs {
 }
 
 /// Report formats. `jsonl` is the scan's own record stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum ReportFormat {
     /// JSON Lines records (the source of truth; docs/report-format.md).
     Jsonl,

@@ -9,8 +9,9 @@ use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
 use hashsweep::listing::Listing;
 use hashsweep::perceptual::{ChildDecoder, DecodeLimits, PerceptualConfig};
 use hashsweep::scan::ScanOptions;
+use hashsweep::video::VideoConfig;
 
-use super::config::{ListSpec, ReadConfig};
+use super::config::{ListSpec, ReadConfig, VideoSettings};
 
 /// Sizes the one worker pool for the whole process.
 pub fn init_thread_pool(threads: Option<usize>) -> Result<()> {
@@ -95,7 +96,16 @@ pub fn scan_options(
         listing,
         dihedral,
         containers: read.containers.clone(),
-        video: read.video.clone(),
+        video: read.video.as_ref().map(video_config),
         alert_rule: Default::default(),
     }
+}
+
+/// The video settings with the installed ffmpeg located on `PATH`.
+fn video_config(settings: &VideoSettings) -> VideoConfig {
+    let mut config = VideoConfig::detect();
+    config.seconds_per_hash = settings.seconds_per_hash;
+    config.limits.timeout = std::time::Duration::from_secs(settings.timeout_seconds);
+    config.vpdq = settings.vpdq;
+    config
 }

@@ -2,10 +2,14 @@
 //! flags every command that reads evidence shares) and `ScanConfig` (a scan's), each built by
 //! one `TryFrom` that checks every rule between flags before any list or evidence is read.
 //! No clap types leave this file; building the engine's parts from a config is `build`'s.
+//!
+//! A `ScanConfig` is serializable: a journaled scan records it, and `--resume` rebuilds the
+//! scan from it (with only `--threads` and `--quiet` taken from the resuming command).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
 
 use hashsweep::alert_rule::AlertRule;
 use hashsweep::algorithm::Algorithm;
@@ -16,7 +20,7 @@ use hashsweep::listing::Listing;
 use hashsweep::matcher::Thresholds;
 use hashsweep::pdq::PdqPipeline;
 use hashsweep::report::{CaseIdentity, RenderOptions};
-use hashsweep::video::VideoConfig;
+use hashsweep::video::VpdqThresholds;
 
 use super::args::{ReadArgs, ReportFormat, ScanArgs};
 use super::exhibit::fold_exhibits;
@@ -24,9 +28,13 @@ use super::flag_values::{perceptual_algorithms, thresholds};
 use super::reports;
 
 /// The reading, decoding and hashing settings of `scan` and `hash`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReadConfig {
+    /// `--threads`: not recorded, a resume may change it.
+    #[serde(skip)]
     pub threads: Option<usize>,
+    /// `--quiet`: not recorded, a resume may add it.
+    #[serde(skip)]
     pub quiet: bool,
     /// `--perceptual`; `None` when not given (each command has its default).
     pub perceptual: Option<Vec<Algorithm>>,
@@ -36,7 +44,7 @@ pub struct ReadConfig {
     pub pdq_pipeline: PdqPipeline,
     pub fast: bool,
     /// Video decoding; `None` with `--no-video`.
-    pub video: Option<VideoConfig>,
+    pub video: Option<VideoSettings>,
     pub evidence_type: EvidenceType,
     pub carving: CarveOptions,
 }
@@ -75,9 +83,19 @@ impl TryFrom<&ReadArgs> for ReadConfig {
     }
 }
 
-/// The video settings of `--no-video`, `--video-seconds-per-hash` and `--video-timeout`,
-/// with ffmpeg located on `PATH`.
-fn video_config(read: &ReadArgs) -> Result<Option<VideoConfig>> {
+/// How videos are decoded and matched (ffmpeg itself is found when the scan is built).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct VideoSettings {
+    /// `--video-seconds-per-hash`: 0 hashes every frame.
+    pub seconds_per_hash: f64,
+    /// `--video-timeout`, at least 1.
+    pub timeout_seconds: u64,
+    /// `--vpdq-threshold` (`scan` only).
+    pub vpdq: VpdqThresholds,
+}
+
+/// The video settings of `--no-video`, `--video-seconds-per-hash` and `--video-timeout`.
+fn video_config(read: &ReadArgs) -> Result<Option<VideoSettings>> {
     if read.no_video {
         return Ok(None);
     }
@@ -85,15 +103,16 @@ fn video_config(read: &ReadArgs) -> Result<Option<VideoConfig>> {
     if !(seconds.is_finite() && seconds >= 0.0) {
         bail!("--video-seconds-per-hash {seconds}: expected 0 or a positive number");
     }
-    let mut config = VideoConfig::detect();
-    config.seconds_per_hash = seconds;
-    config.limits.timeout = std::time::Duration::from_secs(read.video_timeout.max(1));
-    Ok(Some(config))
+    Ok(Some(VideoSettings {
+        seconds_per_hash: seconds,
+        timeout_seconds: read.video_timeout.max(1),
+        vpdq: VpdqThresholds::default(),
+    }))
 }
 
 /// One `--list` or `--known` file: its path, the format forced on it (its own
 /// `FORMAT:FILE`, else `--list-format`) and its role.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListSpec {
     pub path: PathBuf,
     pub format: Option<ListFormat>,
@@ -101,7 +120,7 @@ pub struct ListSpec {
 }
 
 /// Where the report goes and how it is rendered.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputConfig {
     /// `-o`; standard output without it.
     pub report: Option<PathBuf>,
@@ -116,7 +135,7 @@ pub struct OutputConfig {
 }
 
 /// Everything a scan was asked to do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanConfig {
     /// Evidence paths in command-line order, exhibits' paths after them.
     pub evidence: Vec<PathBuf>,
@@ -186,8 +205,9 @@ impl TryFrom<ScanArgs> for ScanConfig {
 
 impl ScanConfig {
     /// The rules between flags and destinations that could only fail once the scan is
-    /// over: checked before any work is done.
-    fn check(&self) -> Result<()> {
+    /// over: checked before any work is done (again on a resume: the disk may have
+    /// changed).
+    pub fn check(&self) -> Result<()> {
         reports::check_output(&self.output, &self.evidence)?;
         for output in self.output.report.iter().chain(&self.journal) {
             check_output_outside_evidence(output, &self.evidence)?;
@@ -317,6 +337,50 @@ mod tests {
         assert!(!c.dihedral && c.alert_rule.alert_on_weak);
         assert_eq!(c.output.render.case_number.as_deref(), Some("42"));
         assert_eq!(c.output.case.unwrap().number.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn a_recorded_config_rebuilds_the_same_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let evidence = dir.path().to_str().unwrap();
+        let c = config(&[
+            evidence,
+            "-l",
+            "sha256:a.txt",
+            "--threshold",
+            "phash=4",
+            "--perceptual",
+            "pdq,dhash",
+            "--evidence-type",
+            "raw",
+            "--vpdq-threshold",
+            "query=70",
+            "--max-entries",
+            "5",
+            "--no-carve",
+            "--pdq-cli-compat",
+            "--list-skipped",
+            "--format",
+            "csv",
+            "-o",
+            "/tmp/r.jsonl",
+            "--examiner",
+            "J. Doe",
+            "--threads",
+            "3",
+        ])
+        .unwrap();
+        let recorded = serde_json::to_value(&c).unwrap();
+        let back: ScanConfig = serde_json::from_value(recorded.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), recorded);
+        assert_eq!(back.read.video.unwrap().vpdq.query_percent, 70.0);
+        assert_eq!(back.read.evidence_type, EvidenceType::Raw);
+        // The resuming command says how many threads.
+        assert_eq!((c.read.threads, back.read.threads), (Some(3), None));
+        // A recorded threshold is checked as a typed one is.
+        let mut tampered = recorded;
+        tampered["thresholds"]["pdq"] = 300.into();
+        assert!(serde_json::from_value::<ScanConfig>(tampered).is_err());
     }
 
     #[test]

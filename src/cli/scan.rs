@@ -1,7 +1,7 @@
 //! `hashsweep scan`, fresh or resumed: loads the lists, opens the evidence, runs the
 //! scanner (with its journal, when asked), writes the report, and says how it ended.
 //!
-//! A resume (`--resume JOURNAL`) re-runs the command line the journal recorded, from the
+//! A resume (`--resume JOURNAL`) re-runs the scan config the journal recorded, from the
 //! working directory it recorded, after checking that the tool, the evidence and every
 //! list (by SHA-256) are the same; the journaled files are left out of the scan and their
 //! records merged back, so the report equals the one an uninterrupted scan writes.
@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::Parser;
 
 use hashsweep::algorithm::Algorithm;
 use hashsweep::evidence::EvidenceSource;
@@ -28,7 +27,7 @@ use hashsweep::matcher::Matcher;
 use hashsweep::report::{self, EvidenceVerification, Header, SummaryRecord, ToolInfo};
 use hashsweep::scan::{panic_message, FileResult, ScanOptions, ScanTotals};
 
-use super::args::{Args, Command, ScanArgs};
+use super::args::ScanArgs;
 use super::config::ScanConfig;
 use super::records_out::RecordsOut;
 use super::{build, human, now_rfc3339, reports, run_scanner, stop_flag, Exit, Journaling};
@@ -53,20 +52,13 @@ fn resume(journal_path: &Path, now: &ScanArgs) -> Result<Exit> {
             recorded.working_directory.display()
         )
     })?;
-    let parsed = Args::try_parse_from(&recorded.command_line)
-        .context("the journal's command line no longer parses")?;
-    let Command::Scan(mut args) = parsed.command else {
-        bail!(
-            "journal {}: not the journal of a scan",
-            journal_path.display()
-        );
-    };
-    args.journal = Some(journal_path);
-    if now.read.threads.is_some() {
-        args.read.threads = now.read.threads;
-    }
-    args.read.quiet |= now.read.quiet;
-    run(ScanConfig::try_from(*args)?, Some(journal))
+    let mut config: ScanConfig = serde_json::from_value(recorded.config.clone())
+        .with_context(|| format!("journal {}: unreadable scan config", journal_path.display()))?;
+    config.journal = Some(journal_path);
+    config.read.threads = now.read.threads;
+    config.read.quiet = now.read.quiet;
+    config.check()?;
+    run(config, Some(journal))
 }
 
 /// A scan: the parts built from the config, the scan, the report, the exit code.
@@ -170,7 +162,7 @@ fn open_journal(
         return Ok(None);
     };
     // Only a journaled scan needs its identity (and a UTF-8 command line to record).
-    let identity = journal_header(matcher, sources, &header.started_at)?;
+    let identity = journal_header(config, matcher, sources, &header.started_at)?;
     let Some(prior) = prior else {
         return Ok(Some(JournalWriter::create(
             path,
@@ -264,6 +256,7 @@ fn build_parts(config: &ScanConfig) -> Result<(Matcher, Vec<Box<dyn EvidenceSour
 
 /// What a resume must find unchanged.
 fn journal_header(
+    config: &ScanConfig,
     matcher: &Matcher,
     sources: &[Box<dyn EvidenceSource>],
     started_at: &str,
@@ -280,6 +273,7 @@ fn journal_header(
         tool_version: ToolInfo::current().version.to_string(),
         command_line,
         working_directory: std::env::current_dir().context("no working directory")?,
+        config: serde_json::to_value(config).context("cannot record the scan's config")?,
         started_at: started_at.to_string(),
         evidence: sources
             .iter()

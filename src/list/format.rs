@@ -5,10 +5,11 @@
 //! that look alike: 64-hex lines (SHA-256, BLAKE3 and PDQ) need `--list-format`. Each
 //! format's parser lives in its own module.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// The list formats hashsweep reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub enum ListFormat {
     /// hashsweep's own JSON Lines (docs/lists.md).
     HashsweepJsonl,
@@ -97,6 +98,14 @@ impl ListFormat {
 impl std::fmt::Display for ListFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl TryFrom<String> for ListFormat {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
     }
 }
 

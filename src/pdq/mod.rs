@@ -47,7 +47,10 @@ pub enum PdqError {
 }
 
 /// Which pre-processing convention to reproduce before the core.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum PdqPipeline {
     /// No pre-resize: the full-resolution picture goes to the core. The convention of
     /// python-threatexchange/HMA (pdqhash), the Java port and vPDQ.

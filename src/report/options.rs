@@ -4,7 +4,7 @@
 use super::flood::DEFAULT_FLOOD_THRESHOLD;
 
 /// What a renderer may be told beyond the report itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RenderOptions {
     /// Flag a list entry matching more distinct files than this (flood guard).
     pub flood_threshold: usize,

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use crate::list::VpdqFeature;
 
 /// When two videos match.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VpdqThresholds {
     /// Minimum share of the file's frames that match the listed video, percent.
     pub query_percent: f64,

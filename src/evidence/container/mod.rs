@@ -143,7 +143,7 @@ pub fn sniff_container(head: &[u8]) -> Option<ContainerFormat> {
 }
 
 /// What a scan allows one container (and the containers inside it) to cost.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ContainerLimits {
     /// Containers nested deeper than this are hashed as files, not opened (`--max-depth`).
     pub max_depth: u32,

@@ -16,7 +16,8 @@ use crate::evidence::directory::open_read_only;
 use crate::evidence::{DirectorySource, EvidenceError, EvidenceSource};
 
 /// How to read the evidence path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EvidenceType {
     /// Decide from content: directory, E01, raw disk image, or a single file.
     #[default]

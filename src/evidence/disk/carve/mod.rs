@@ -19,7 +19,7 @@ use super::bytes::{read_exact_at, ByteSource};
 use super::fs::Run;
 
 /// How a disk image is carved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CarveOptions {
     pub enabled: bool,
     /// The longest picture carved (bytes); longer ones are left out.
