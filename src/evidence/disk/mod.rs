@@ -234,7 +234,7 @@ impl DiskImageSource {
                 path: self.path.clone(),
             }),
             Err(e) => {
-                out.push_error(root, Failure::new(FailureKind::Filesystem, e.to_string()));
+                out.push_error(root, Failure::new(e.failure_kind(), e.to_string()));
                 Ok(())
             }
         }
@@ -252,7 +252,7 @@ fn walk(
         let entries = volume.entries(stop)?;
         Ok((volume.fs_name(), entries))
     }))
-    .unwrap_or_else(|_| Err(FsError::corrupt("volume", "parser panicked on this volume")))
+    .unwrap_or(Err(FsError::Panicked { fs: kind }))
 }
 
 /// The whole content of a small entry (a Recycle Bin record), `None` when unreadable or

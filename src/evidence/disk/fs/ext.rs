@@ -19,7 +19,7 @@ use ext4fs::block::BlockReader;
 use ext4fs::inode::InodeReader;
 use ext4fs::ondisk::{FileType, Inode};
 
-use super::{join, runs_for_size, FileData, FsEntry, FsError, Run, Volume};
+use super::{join, runs_for_size, FileData, FsEntry, FsError, FsKind, Run, Volume};
 use crate::evidence::disk::bytes::{read_exact_at, ByteSource, Cursor};
 use crate::evidence::SkipReason;
 
@@ -49,7 +49,8 @@ struct DirName {
 
 impl<'a> ExtVolume<'a> {
     pub fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
-        let br = BlockReader::open(Cursor::new(src)).map_err(|e| FsError::corrupt("ext", e))?;
+        let br =
+            BlockReader::open(Cursor::new(src)).map_err(|e| FsError::corrupt(FsKind::Ext, e))?;
         let sb = br.superblock();
         let name = if sb.has_extents() {
             "ext4"
@@ -416,7 +417,7 @@ impl ExtVolume<'_> {
 /// allocates one group's whole inode table at once (a crafted count asked for 1 TB and
 /// aborted the process, which no `catch_unwind` can contain).
 fn check_inode_geometry(sb: &ext4fs::ondisk::Superblock, volume_len: u64) -> Result<(), FsError> {
-    let corrupt = |why: String| Err(FsError::corrupt("ext", why));
+    let corrupt = |why: String| Err(FsError::corrupt(FsKind::Ext, why));
     if sb.inodes_per_group == 0 || sb.inode_size == 0 || sb.block_size == 0 {
         return corrupt("superblock gives 0 inodes per group or a 0-byte inode".into());
     }

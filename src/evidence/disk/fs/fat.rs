@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use fat::{FatFs, FatVariant, FileId, Geometry, Node};
 
 use super::fat_orphans::{orphan_entries, EntryLimits, OrphanEntry};
-use super::{join, runs_for_size, FileData, FsEntry, FsError, Volume, ORPHAN_DIR};
+use super::{join, runs_for_size, FileData, FsEntry, FsError, FsKind, Volume, ORPHAN_DIR};
 use crate::evidence::disk::bytes::{read_exact_at, ByteSource, Cursor};
 
 /// FAT1 larger than this is refused (a FAT32 volume of 2 TiB with 4 KiB clusters has 2 GiB
@@ -33,15 +33,18 @@ pub struct FatVolume<'a> {
 
 impl<'a> FatVolume<'a> {
     pub fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
-        let fs = FatFs::open(Cursor::new(src)).map_err(|e| FsError::corrupt("fat", e))?;
+        let fs = FatFs::open(Cursor::new(src)).map_err(|e| FsError::corrupt(FsKind::Fat, e))?;
         let g = fs.geometry();
         let fat_len = u64::from(g.fat_size_sectors)
             .checked_mul(u64::from(g.bytes_per_sector))
             .filter(|n| *n <= MAX_FAT_BYTES)
-            .ok_or_else(|| FsError::corrupt("fat", "FAT size out of range"))?;
+            .ok_or_else(|| FsError::corrupt(FsKind::Fat, "FAT size out of range"))?;
         let mut fat = vec![0u8; usize::try_from(fat_len).unwrap_or(0)];
         read_exact_at(src, g.fat_start, &mut fat).map_err(|e| {
-            FsError::corrupt("fat", format!("reading FAT1 at byte {}: {e}", g.fat_start))
+            FsError::corrupt(
+                FsKind::Fat,
+                format!("reading FAT1 at byte {}: {e}", g.fat_start),
+            )
         })?;
         Ok(FatVolume {
             src,

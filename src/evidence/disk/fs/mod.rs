@@ -25,6 +25,7 @@ use std::sync::Arc;
 use super::bytes::ByteSource;
 use crate::evidence::meta::FileMeta;
 use crate::evidence::SkipReason;
+use crate::failure::FailureKind;
 
 /// The virtual directory orphan files are listed under, as The Sleuth Kit names it: files
 /// whose directory entry or record survives but no walk from the root reaches it.
@@ -95,16 +96,27 @@ pub struct Run {
 #[derive(Debug, thiserror::Error)]
 pub enum FsError {
     #[error("{fs}: {message}")]
-    Corrupt { fs: &'static str, message: String },
+    Corrupt { fs: FsKind, message: String },
+    /// The parser panicked; the panic was contained to this volume.
+    #[error("{fs}: parser panicked on this volume")]
+    Panicked { fs: FsKind },
     #[error("walk interrupted")]
     Interrupted,
 }
 
 impl FsError {
-    pub fn corrupt(fs: &'static str, message: impl std::fmt::Display) -> Self {
+    pub fn corrupt(fs: FsKind, message: impl std::fmt::Display) -> Self {
         FsError::Corrupt {
             fs,
             message: message.to_string(),
+        }
+    }
+
+    /// The kind of the failure of the volume's item in the report.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            FsError::Panicked { .. } => FailureKind::Panic,
+            FsError::Corrupt { .. } | FsError::Interrupted => FailureKind::Filesystem,
         }
     }
 }
@@ -112,10 +124,22 @@ impl FsError {
 /// Filesystems hashsweep recognises from their first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FsKind {
+    /// FAT12/16/32, and the parser's name for exFAT too (one parser reads both).
     Fat,
     ExFat,
     Ntfs,
     Ext,
+}
+
+impl std::fmt::Display for FsKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FsKind::Fat => "fat",
+            FsKind::ExFat => "exfat",
+            FsKind::Ntfs => "ntfs",
+            FsKind::Ext => "ext",
+        })
+    }
 }
 
 /// Recognises a filesystem from its boot sector (`first` = the volume's first 2 KiB).
@@ -223,6 +247,16 @@ pub fn runs_for_size(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_volume_error_names_its_filesystem_and_its_kind() {
+        let panicked = FsError::Panicked { fs: FsKind::Ntfs };
+        assert_eq!(panicked.to_string(), "ntfs: parser panicked on this volume");
+        assert_eq!(panicked.failure_kind(), FailureKind::Panic);
+        let corrupt = FsError::corrupt(FsKind::Ext, "bad superblock");
+        assert_eq!(corrupt.to_string(), "ext: bad superblock");
+        assert_eq!(corrupt.failure_kind(), FailureKind::Filesystem);
+    }
 
     #[test]
     fn runs_merge_and_check_bounds() {

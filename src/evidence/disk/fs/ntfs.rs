@@ -18,7 +18,7 @@ use ntfs::{Ntfs, NtfsFile, NtfsFileFlags};
 
 use super::ntfs_meta::{self, SecureIndex};
 use super::ntfs_streams::{streams, Stream};
-use super::{join, EntryDetail, FileData, FsEntry, FsError, Volume};
+use super::{join, EntryDetail, FileData, FsEntry, FsError, FsKind, Volume};
 use crate::evidence::disk::bytes::{ByteSource, Cursor};
 use crate::evidence::meta::FileMeta;
 
@@ -49,16 +49,17 @@ struct Record {
 
 impl<'a> NtfsVolume<'a> {
     pub fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
-        let ntfs = Ntfs::new(&mut Cursor::new(src)).map_err(|e| FsError::corrupt("ntfs", e))?;
+        let ntfs =
+            Ntfs::new(&mut Cursor::new(src)).map_err(|e| FsError::corrupt(FsKind::Ntfs, e))?;
         Ok(NtfsVolume { src, ntfs })
     }
 
     fn record_count(&self, fs: &mut Cursor<'_>) -> Result<u64, FsError> {
-        let err = |e: ntfs::NtfsError| FsError::corrupt("ntfs", format!("$MFT: {e}"));
+        let err = |e: ntfs::NtfsError| FsError::corrupt(FsKind::Ntfs, format!("$MFT: {e}"));
         let mft = self.ntfs.file(fs, 0).map_err(err)?;
         let item = mft
             .data(fs, "")
-            .ok_or_else(|| FsError::corrupt("ntfs", "$MFT has no $DATA"))?
+            .ok_or_else(|| FsError::corrupt(FsKind::Ntfs, "$MFT has no $DATA"))?
             .map_err(err)?;
         let len = item.to_attribute().map_err(err)?.value_length();
         let per = u64::from(self.ntfs.file_record_size()).max(1);
