@@ -47,7 +47,7 @@ pub use vpdq::VpdqFeature;
 pub use write::{write_hashdeep, write_jsonl, WriteSummary};
 
 /// What a hit on the list means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ListRole {
     /// An authorised list of files to find: a hit is reported.

@@ -222,6 +222,12 @@ pub struct FileRecord<'a> {
     pub reason_detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
+    /// What kind of failure `error` is (`read`, `decode`, `panic`, …). Not written yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_kind: Option<String>,
+    /// The byte offset the failure happened at, where known. Not written yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub notes: &'a [String],
     /// A video's frames and video hits (`report::video`).
@@ -272,6 +278,8 @@ impl<'a> FileRecord<'a> {
                 Outcome::Failed { error, .. } => Some(error),
                 _ => None,
             },
+            failure_kind: None,
+            offset: None,
             notes: hashed.map(|h| &h.notes[..]).unwrap_or(&[]),
             video: hashed
                 .and_then(|h| h.video.as_deref())

@@ -12,7 +12,6 @@ use crate::evidence::SkipReason;
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
-use crate::pdq::MIN_QUALITY as PDQ_MIN_QUALITY;
 use crate::perceptual::DecodeLimits;
 use crate::sniff::PictureFormat;
 
@@ -204,7 +203,7 @@ pub fn match_frames(matcher: &Matcher, video: &VideoHashes, dihedral: bool) -> V
     for frame in video
         .frames
         .iter()
-        .filter(|f| f.quality() >= PDQ_MIN_QUALITY)
+        .filter(|f| !crate::pdq::below_cutoff(f.quality()))
     {
         let queries: Vec<Query<'_>> = variants
             .iter()
