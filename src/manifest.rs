@@ -158,7 +158,7 @@ impl Manifest {
         let lists = h.lists.iter().map(|l| ManifestList {
             name: l.name.clone(),
             path: PathBuf::from(&l.path),
-            role: l.role.clone(),
+            role: l.role.to_string(),
             format: l.format.clone(),
             format_version: l.format_version.clone(),
             sha256: l.sha256.clone(),

@@ -14,7 +14,6 @@ use crate::evidence::{FileMeta, ItemLocation, ItemPath, SkipReason};
 use crate::failure::Failure;
 use crate::list::ListRole;
 use crate::matcher::Hit;
-use crate::pdq::MIN_QUALITY as PDQ_MIN_QUALITY;
 use crate::perceptual::PictureHashes;
 use crate::video::VideoOutcome;
 
@@ -101,7 +100,7 @@ impl Hashed {
         self.picture
             .as_ref()
             .and_then(|p| p.hashes.pdq.as_ref())
-            .is_some_and(|pdq| pdq.quality < PDQ_MIN_QUALITY)
+            .is_some_and(|pdq| crate::pdq::below_cutoff(pdq.quality))
     }
 }
 

@@ -23,6 +23,12 @@ use image::DynamicImage;
 /// pictures) match unrelated pictures too easily, so they are counted but never matched.
 pub const MIN_QUALITY: u32 = 50;
 
+/// Whether a PDQ hash of this quality is under the cut-off (`MIN_QUALITY`): counted, never
+/// matched. The one statement of the rule, for the scan, videos and report readers alike.
+pub fn below_cutoff(quality: u32) -> bool {
+    quality < MIN_QUALITY
+}
+
 pub use dihedral::Dihedral;
 pub use hash::PdqHash;
 

@@ -150,7 +150,7 @@ fn tool(report: &ScanReport) -> Value {
 }
 
 fn lists(report: &ScanReport) -> Vec<Value> {
-    let lists = report.header.lists.iter().filter(|l| l.role == "alert");
+    let lists = report.header.lists.iter().filter(|l| l.is_alert());
     lists
         .map(|l| {
             let key = format!("list:{}", l.name);

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::meta_cells::{meta_cells, meta_columns};
 use super::options::RenderOptions;
-use super::read::{FileIn, HitIn, ScanReport};
+use super::read::{FileIn, FileKind, HitIn, ScanReport};
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub const COLUMNS: [&str; 37] = [
@@ -213,11 +213,11 @@ fn push_counts(rows: &mut Vec<(Option<usize>, String, u64)>, at: Option<usize>, 
 /// A row for a file without hits to show: a failure, an item not examined (or, when the
 /// scan listed them, one with nothing to examine), a hashed file.
 fn file_row(report: &ScanReport, file: &FileIn) -> Vec<String> {
-    let (record, why) = match file.record.as_str() {
-        "failure" => ("failure", file.error.clone().unwrap_or_default()),
-        "skipped" if file.is_not_examined() => ("not_examined", file.reason_text()),
-        "skipped" => ("nothing_to_examine", file.reason_text()),
-        other => (other, String::new()),
+    let (record, why) = match file.record {
+        FileKind::Failure => ("failure", file.error.clone().unwrap_or_default()),
+        FileKind::Skipped if file.is_not_examined() => ("not_examined", file.reason_text()),
+        FileKind::Skipped => ("nothing_to_examine", file.reason_text()),
+        other => (other.code(), String::new()),
     };
     let mut row = file_columns(report, file);
     row.insert(0, record.to_string());
@@ -236,7 +236,7 @@ fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn, record: &str) -> Vec
     row.extend(file_columns(report, file));
     row.extend([
         hit.list.clone(),
-        hit.role.clone(),
+        hit.role.to_string(),
         opt(hit.entry_id.clone()),
         opt(hit.category.clone()),
         opt(hit.category_label.clone()),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::flood::{flooded_entries, FloodedEntry};
 use super::options::RenderOptions;
-use super::read::{FileIn, HeaderIn, ScanReport, SummaryIn};
+use super::read::{FileIn, FileKind, HeaderIn, ScanReport, SummaryIn};
 
 pub const DOCUMENT_FORMAT: &str = "hashsweep-report-document";
 /// Bumped on any incompatible change to the document.
@@ -45,16 +45,17 @@ pub fn render<W: Write>(
     options: &RenderOptions,
     out: &mut W,
 ) -> io::Result<()> {
-    let of =
-        |kind: &str| -> Vec<&FileIn> { report.files.iter().filter(|f| f.record == kind).collect() };
+    let of = |kind: FileKind| -> Vec<&FileIn> {
+        report.files.iter().filter(|f| f.record == kind).collect()
+    };
     let doc = Document {
         format: DOCUMENT_FORMAT,
         format_version: DOCUMENT_VERSION,
         header: &report.header,
-        matches: of("match"),
-        failures: of("failure"),
-        skipped: of("skipped"),
-        files: of("file"),
+        matches: of(FileKind::Match),
+        failures: of(FileKind::Failure),
+        skipped: of(FileKind::Skipped),
+        files: of(FileKind::File),
         summary: report.summary.as_ref(),
         incomplete: report.incomplete().map(|why| format!("INCOMPLETE: {why}")),
         flood: Flood {

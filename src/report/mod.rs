@@ -14,6 +14,7 @@ pub mod csv;
 pub mod flood;
 pub mod json;
 pub mod meta_cells;
+mod open;
 mod options;
 pub mod read;
 mod records;
@@ -32,6 +33,7 @@ pub use records::{
 };
 
 pub use flood::{flooded_entries, FloodedEntry, DEFAULT_FLOOD_THRESHOLD};
+pub use open::Open;
 pub use options::RenderOptions;
 pub use read::{ReadError, ScanReport};
 pub use render::{render, Format};

@@ -1,10 +1,13 @@
 //! Reading a finished JSON Lines report back into owned, typed records, so any format can be
 //! rendered again without rescanning.
 //!
-//! Owns `ScanReport` and its `serde` mirrors of the wire records (docs/report-format.md).
-//! The mirrors are deliberately tolerant: every field a newer scan may add is optional, and
-//! fields this build does not know are kept in `extra` and written back out by the `json`
-//! format, so a report from a newer build still renders. Writing lives in `records`.
+//! Owns `ScanReport` and its `serde` mirrors of the wire records (docs/report-format.md),
+//! with the rules renderers ask of a record (`HitIn::is_alert`, `FileIn::is_listed`, …)
+//! stated on them once. The mirrors are deliberately tolerant: every field a newer scan
+//! may add is optional, a role or kind this build does not know is kept as written
+//! (`Open`), and fields this build does not know are kept in `extra` and written back out
+//! by the `json` format, so a report from a newer build still renders. Writing lives in
+//! `records`.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -12,8 +15,10 @@ use std::io::BufRead;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::open::Open;
 use super::{REPORT_FORMAT, REPORT_VERSION};
-use crate::evidence::FileMeta;
+use crate::evidence::{FileMeta, SkipKind};
+use crate::list::ListRole;
 
 /// Fields a reader does not know, kept verbatim.
 pub type Extra = BTreeMap<String, Value>;
@@ -52,7 +57,7 @@ pub struct SourceIn {
 pub struct ListIn {
     pub name: String,
     pub path: String,
-    pub role: String,
+    pub role: Open<ListRole>,
     pub format: String,
     pub format_version: Option<String>,
     pub format_variant: Option<String>,
@@ -88,6 +93,13 @@ pub struct HeaderIn {
     pub extra: Extra,
 }
 
+impl ListIn {
+    /// An alert list (hits on it are reported), as opposed to a known-good one.
+    pub fn is_alert(&self) -> bool {
+        self.role.is(ListRole::Alert)
+    }
+}
+
 /// Partition, filesystem and deleted flag of a file inside a disk image.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -120,7 +132,7 @@ pub struct CarvedIn {
 #[serde(default)]
 pub struct HitIn {
     pub list: String,
-    pub role: String,
+    pub role: Open<ListRole>,
     pub entry_id: Option<String>,
     pub category: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,14 +190,24 @@ impl HitIn {
         other.list == self.list && (self.entry_id.is_none() || other.entry_id == self.entry_id)
     }
 
+    /// A hit on an alert list, pertinent or not.
+    pub fn on_alert_list(&self) -> bool {
+        self.role.is(ListRole::Alert)
+    }
+
+    /// A hit on a known-good list: it marks the file known, never hides an alert.
+    pub fn is_known_good(&self) -> bool {
+        self.role.is(ListRole::KnownGood)
+    }
+
     /// A hit that raised an alert: on an alert list, in a pertinent category.
     pub fn is_alert(&self) -> bool {
-        self.role == "alert" && !self.non_pertinent
+        self.on_alert_list() && !self.non_pertinent
     }
 
     /// A hit on an alert list in a non-pertinent category.
     pub fn is_non_pertinent(&self) -> bool {
-        self.role == "alert" && self.non_pertinent
+        self.on_alert_list() && self.non_pertinent
     }
 }
 
@@ -206,7 +228,7 @@ pub struct VpdqScoreIn {
 #[serde(default)]
 struct VideoMatchIn {
     list: String,
-    role: String,
+    role: Open<ListRole>,
     video_id: String,
     #[serde(flatten)]
     score: VpdqScoreIn,
@@ -246,11 +268,50 @@ impl VideoMatchIn {
     }
 }
 
+/// The kinds of line a report holds (`record`), in the order they come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum LineKind {
+    Header,
+    Match,
+    Failure,
+    Skipped,
+    File,
+    Summary,
+}
+
+/// The kind of a per-file record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// At least one hit on an alert list.
+    Match,
+    /// The file could not be read, or a picture not decoded.
+    Failure,
+    /// Seen but deliberately not read.
+    Skipped,
+    /// Hashed, no alert hit (listed when asked for, or when it needs a look).
+    #[default]
+    File,
+}
+
+impl FileKind {
+    /// The record's `record` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            FileKind::Match => "match",
+            FileKind::Failure => "failure",
+            FileKind::Skipped => "skipped",
+            FileKind::File => "file",
+        }
+    }
+}
+
 /// One `match`, `failure`, `skipped` or `file` record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FileIn {
-    pub record: String,
+    pub record: FileKind,
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_raw_hex: Option<String>,
@@ -281,11 +342,17 @@ pub struct FileIn {
     pub reason: Option<String>,
     /// `not_examined` or `nothing_to_examine`, for `skipped` records.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub skip_kind: Option<String>,
+    pub skip_kind: Option<Open<SkipKind>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A failure's kind (`read`, `decode`, `panic`, …), where the scan gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_kind: Option<String>,
+    /// The byte offset a failure happened at, where the scan gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// A video's frame hits and vPDQ matches, read from its `video` object (which stays in
@@ -296,34 +363,25 @@ pub struct FileIn {
     pub extra: Extra,
 }
 
-/// A `file` record renderers list: a picture never matched perceptually (PDQ quality
-/// under the cut-off), or a file with weak hits. Kept even when clean files are dropped.
-fn is_listed_file(record: &Value) -> bool {
-    record["record"] == "file"
-        && (below_pdq_cutoff(record.get("pdq_quality"))
-            || any_non_pertinent(&record["hits"])
-            || any_non_pertinent(&record["video"]["frame_hits"])
-            || record
-                .get("weak_hits")
-                .and_then(Value::as_array)
-                .is_some_and(|w| !w.is_empty()))
-}
-
-fn any_non_pertinent(hits: &Value) -> bool {
-    hits.as_array()
-        .is_some_and(|hits| hits.iter().any(|h| h["non_pertinent"] == true))
-}
-
-fn below_pdq_cutoff(quality: Option<&Value>) -> bool {
-    quality
-        .and_then(Value::as_u64)
-        .is_some_and(|q| q < u64::from(crate::pdq::MIN_QUALITY))
-}
-
 impl FileIn {
+    /// The PDQ quality (0–100) of the picture's hash. It stays among the fields this
+    /// reader keeps verbatim (`extra`), so that re-rendered records keep their field order.
+    pub fn pdq_quality(&self) -> Option<u32> {
+        let quality = self.extra.get("pdq_quality")?.as_u64()?;
+        u32::try_from(quality).ok()
+    }
+
     /// Whether this picture was never matched perceptually (PDQ quality under the cut-off).
     pub fn is_pdq_gated(&self) -> bool {
-        self.record == "file" && below_pdq_cutoff(self.extra.get("pdq_quality"))
+        self.record == FileKind::File && self.pdq_quality().is_some_and(crate::pdq::below_cutoff)
+    }
+
+    /// A `file` record renderers list: a picture never matched perceptually, a file whose
+    /// alert-list hits are all non-pertinent, or one with weak hits. Kept even when clean
+    /// files are dropped (`ScanReport::read_with`).
+    pub fn is_listed(&self) -> bool {
+        self.record == FileKind::File
+            && (self.is_pdq_gated() || self.is_non_pertinent_only() || self.has_weak_hits())
     }
 
     /// The path's exact bytes: from `path_raw_hex` when the path is not UTF-8.
@@ -361,7 +419,7 @@ impl FileIn {
     }
 
     pub fn is_match(&self) -> bool {
-        self.record == "match"
+        self.record == FileKind::Match
     }
 
     /// A hashed file whose alert-list hits are all in non-pertinent categories.
@@ -375,18 +433,23 @@ impl FileIn {
     }
 
     pub fn is_failure(&self) -> bool {
-        self.record == "failure"
+        self.record == FileKind::Failure
     }
 
     /// A skipped item whose content was not examined. A `skipped` record without a kind
-    /// (from an older build) counts as not examined: better shown than hidden.
+    /// (from an older build), or with one this build does not know, counts as not
+    /// examined: better shown than hidden.
     pub fn is_not_examined(&self) -> bool {
-        self.record == "skipped" && self.skip_kind.as_deref() != Some("nothing_to_examine")
+        self.record == FileKind::Skipped && !self.is_nothing_to_examine()
     }
 
     /// A skipped item with nothing to examine (listed only with `--list-skipped`).
     pub fn is_nothing_to_examine(&self) -> bool {
-        self.record == "skipped" && !self.is_not_examined()
+        self.record == FileKind::Skipped
+            && self
+                .skip_kind
+                .as_ref()
+                .is_some_and(|k| k.is(SkipKind::NothingToExamine))
     }
 
     /// What was not examined and why, in words: `encrypted (detail)`.
@@ -506,32 +569,34 @@ impl ScanReport {
                 line: line_no,
                 error: source,
             })?;
-            let kind = value["record"].as_str().unwrap_or("").to_string();
+            let found = value["record"].as_str().unwrap_or("").to_string();
+            let kind = Open::<LineKind>::deserialize(&value["record"]).unwrap_or_default();
             let unexpected = |why| ReadError::Unexpected {
                 line: line_no,
-                found: kind.clone(),
+                found: found.clone(),
                 why,
             };
-            match (kind.as_str(), &header, &summary) {
-                ("header", None, _) => header = Some(check_header(parse(value, line_no)?)?),
-                ("header", Some(_), _) => return Err(unexpected("a second header")),
-                (_, None, _) => {
-                    return Err(ReadError::NotAReport {
-                        found: kind.clone(),
-                    })
+            match (kind, &header, &summary) {
+                (Open::Known(LineKind::Header), None, _) => {
+                    header = Some(check_header(parse(value, line_no)?)?)
                 }
+                (Open::Known(LineKind::Header), Some(_), _) => {
+                    return Err(unexpected("a second header"))
+                }
+                (_, None, _) => return Err(ReadError::NotAReport { found }),
                 (_, _, Some(_)) => return Err(unexpected("records after the summary")),
-                ("summary", _, None) => summary = Some(parse(value, line_no)?),
-                ("file", _, None) if !keep_clean && !is_listed_file(&value) => {}
-                ("match" | "failure" | "skipped" | "file", _, None) => {
+                (Open::Known(LineKind::Summary), _, None) => summary = Some(parse(value, line_no)?),
+                (Open::Known(_), _, None) => {
                     let mut file: FileIn = parse(value, line_no)?;
                     file.lift_video_hits().map_err(|source| ReadError::Json {
                         line: line_no,
                         error: source,
                     })?;
-                    files.push(file)
+                    if keep_clean || file.record != FileKind::File || file.is_listed() {
+                        files.push(file)
+                    }
                 }
-                _ => return Err(unexpected("unknown record kind")),
+                (Open::Unknown(_), _, None) => return Err(unexpected("unknown record kind")),
             }
         }
         let header = header.ok_or(ReadError::Empty)?;

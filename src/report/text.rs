@@ -431,7 +431,7 @@ fn write_file<W: Write>(report: &ScanReport, file: &FileIn, out: &mut W) -> io::
     if file.conflict {
         let mut says: Vec<String> = file
             .all_hits()
-            .filter(|h| h.role == "alert")
+            .filter(|h| h.on_alert_list())
             .filter_map(|h| {
                 let code = h.category.as_deref()?;
                 let label = h.category_label.as_deref().map(|l| format!(" ({l})"));
@@ -449,7 +449,7 @@ fn write_file<W: Write>(report: &ScanReport, file: &FileIn, out: &mut W) -> io::
             printable(&says.join(" vs "))
         )?;
     }
-    for hit in file.all_hits().filter(|h| h.role == "known_good") {
+    for hit in file.all_hits().filter(|h| h.is_known_good()) {
         writeln!(
             out,
             "        also on known-good list {} (entry {}): {} match",
@@ -544,7 +544,12 @@ fn write_nothing_to_examine<W: Write>(report: &ScanReport, out: &mut W) -> io::R
 /// Pictures PDQ could not match (quality under the cut-off): an examiner looks at these by
 /// other means (their cryptographic hashes were still matched).
 fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
-    let gated: Vec<_> = report.files.iter().filter(|f| f.is_pdq_gated()).collect();
+    let gated: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| f.is_pdq_gated())
+        .filter_map(|f| Some((f, f.pdq_quality()?)))
+        .collect();
     if gated.is_empty() {
         return Ok(());
     }
@@ -554,13 +559,12 @@ fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<(
         crate::pdq::MIN_QUALITY,
         gated.len()
     )?;
-    for f in gated {
+    for (f, quality) in gated {
         writeln!(
             out,
-            "  {} [{}]: quality {}",
+            "  {} [{}]: quality {quality}",
             printable(&f.path),
             printable(&report.evidence_name(f.evidence)),
-            f.extra["pdq_quality"]
         )?;
     }
     Ok(())

@@ -15,7 +15,7 @@ use crate::evidence::meta::{MacbTimes, Timestamp};
 
 /// Writes the report's hits as body-file lines, in report order.
 pub fn write_body_file<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
-    for file in report.files.iter().filter(|f| f.record == "match") {
+    for file in report.matches() {
         let Some(meta) = &file.meta else {
             continue;
         };

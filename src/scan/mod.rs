@@ -525,7 +525,7 @@ impl<'a> Scanner<'a> {
         let Some(pdq) = &picture.hashes.pdq else {
             return Vec::new();
         };
-        if pdq.quality < PDQ_MIN_QUALITY {
+        if crate::pdq::below_cutoff(pdq.quality) {
             notes.push(format!(
                 "PDQ quality {} is below {PDQ_MIN_QUALITY}: not matched perceptually",
                 pdq.quality

@@ -13,7 +13,6 @@ use crate::failure::{Failure, FailureKind};
 use crate::list::ListRole;
 use crate::matcher::{Hit, Matcher, Query};
 use crate::pdq::Dihedral;
-use crate::pdq::MIN_QUALITY as PDQ_MIN_QUALITY;
 use crate::perceptual::DecodeLimits;
 use crate::sniff::PictureFormat;
 
@@ -216,7 +215,7 @@ pub fn match_frames(matcher: &Matcher, video: &VideoHashes, dihedral: bool) -> V
     for frame in video
         .frames
         .iter()
-        .filter(|f| f.quality() >= PDQ_MIN_QUALITY)
+        .filter(|f| !crate::pdq::below_cutoff(f.quality()))
     {
         let queries: Vec<Query<'_>> = variants
             .iter()
