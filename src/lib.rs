@@ -26,5 +26,7 @@ pub mod result;
 pub mod scan;
 pub mod sniff;
 pub mod summary;
+// Test-data generators are not part of the product (the `synth` feature, Cargo.toml).
+#[cfg(any(test, feature = "synth"))]
 pub mod synth;
 pub mod video;

@@ -5,6 +5,10 @@
 //! Owns the generators and a small deterministic PRNG, so the same seed gives the same
 //! pixels on every machine. Nothing here ever touches real material; the project holds
 //! none.
+//!
+//! Not in the product: the module exists in unit tests and with the `synth` feature, which
+//! the package's dev-dependency on itself turns on for integration tests, benches and
+//! examples (`cargo build` leaves it off).
 
 use std::io::Cursor;
 

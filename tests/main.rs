@@ -11,6 +11,7 @@ mod calibration;
 mod cli;
 mod containers;
 mod disk_images;
+mod doc_citations;
 mod embedded;
 mod file_meta;
 mod formats;

@@ -241,7 +241,8 @@ fn validate_with_case_utils(doc: &[u8]) {
     fs::write(&path, doc).unwrap();
     let out = std::process::Command::new("case_validate")
         // BLAKE3, PDQ and the 64-bit perceptual hashes are outside UCO's HashNameVocab:
-        // validation notes them as sh:Info, which is expected (FORMATS.md §6.2).
+        // validation notes them as sh:Info, which is expected
+        // (docs/reports.md §case-uco).
         .args(["--built-version", "case-1.4.0", "--allow-infos"])
         .arg(&path)
         .output()

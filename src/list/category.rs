@@ -12,12 +12,13 @@ pub enum CategoryScheme {
     /// No numbered scheme (hashdeep, NSRL, PDQ lists, …): categories are free text if any.
     #[default]
     None,
-    /// Project VIC US numbering 0–4 (Autopsy `ImageGalleryService` "PV_US_CAT*"; FORMATS.md
-    /// §1.7). Used for VICS region `US`, `Default`, `CUSTOM` and for 1.x files, which carry
-    /// no region and come from the US model.
+    /// Project VIC US numbering 0–4 (Autopsy `ImageGalleryService` "PV_US_CAT*";
+    /// docs/list-formats.md §categories). Used for VICS region `US`, `Default`, `CUSTOM`
+    /// and for 1.x files, which carry no region and come from the US model.
     VicsUs,
-    /// VICS region `UK` (CAID). Its integer codes are not public (FORMATS.md §1.7): codes are
-    /// kept raw and get no label rather than a guessed one.
+    /// VICS region `UK` (CAID). Its integer codes are not public
+    /// (docs/list-formats.md §categories): codes are kept raw and get no label rather than
+    /// a guessed one.
     CaidUk,
     /// A VICS region hashsweep has no table for; codes kept raw, no label.
     VicsOther,

@@ -1,7 +1,8 @@
 //! The one place that decides what happens to each parsed record: stored, rejected (load
 //! fails, or counted under `--lenient`), or skipped with a warning.
 //!
-//! Owns `Collector` and the rules of FORMATS.md §7.1 as the issue settled them: a malformed
+//! Owns `Collector` and the load policy of docs/lists.md (what other tools do instead:
+//! docs/list-formats.md §malformed): a malformed
 //! entry fails the load with file and location unless lenient; structure errors, unknown
 //! header algorithms and empty lists are always fatal (raised by the parsers and `finish`).
 //! Leaves parsing to the format modules and storage to `store`.

@@ -1,9 +1,10 @@
 //! Splitting one line of a delimited text list into fields.
 //!
 //! Owns the small CSV dialect the line formats share (NSRL, HashKeeper, PDQ CSV/TSV):
-//! fields optionally in double quotes, `""` inside quotes for a quote, the delimiter allowed
-//! inside quotes (NSRL file names contain commas, FORMATS.md §3.1). Records never span
-//! lines in these formats, so a line is a record. Leaves what the fields mean to callers.
+//! fields optionally in double quotes, `""` inside quotes for a quote, the delimiter
+//! allowed inside quotes (NSRL file names contain commas, docs/list-formats.md §nsrl-rds2).
+//! Records never span lines in these formats, so a line is a record. Leaves what the fields
+//! mean to callers.
 
 /// Splits `line` on `delim`, unquoting quoted fields. Errs on an unterminated quote or text
 /// after a closing quote.

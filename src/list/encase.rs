@@ -1,13 +1,14 @@
 //! EnCase v4–v6 binary `.hash` sets (MD5 only).
 //!
 //! Owns the layout agreed by TSK `encase.cpp`, Autopsy `EncaseHashSetParser` and hashdeep
-//! (FORMATS.md §4.4): 8-byte magic, 8 bytes observed as `02 00 00 00 01 00 00 00`, a
-//! little-endian `u32` record count at 0x10, the set name (UTF-16LE, 80 bytes) at 0x408,
-//! its category/type (UTF-16LE, 40 bytes) at 0x458, then 18-byte records (16 MD5 bytes +
-//! 2 padding) from 0x480 to the end. The type becomes each entry's category; the entry id
-//! is the record's 1-based index. A count that disagrees with the records present is a
-//! warning (hashdeep warns too); a partial last record is a malformed entry at its offset.
-//! EnCase 7/8 hash libraries are a different, undocumented format and are not read.
+//! (docs/list-formats.md §encase): 8-byte magic, 8 bytes observed as
+//! `02 00 00 00 01 00 00 00`, a little-endian `u32` record count at 0x10, the set name
+//! (UTF-16LE, 80 bytes) at 0x408, its category/type (UTF-16LE, 40 bytes) at 0x458, then
+//! 18-byte records (16 MD5 bytes + 2 padding) from 0x480 to the end. The type becomes each
+//! entry's category; the entry id is the record's 1-based index. A count that disagrees
+//! with the records present is a warning (hashdeep warns too); a partial last record is a
+//! malformed entry at its offset. EnCase 7/8 hash libraries are a different, undocumented
+//! format and are not read.
 
 use std::io::Read;
 
@@ -113,8 +114,9 @@ fn read_records<R: Read>(reader: &mut R, c: &mut Collector, kind: &str) -> Resul
     }
 }
 
-/// Builds an EnCase `.hash` file (FORMATS.md F-ENCASE-1's generator, in Rust) for tests
-/// and fixtures: `declared` is written as the count, whatever `md5s` holds.
+/// Builds an EnCase `.hash` file (docs/list-formats.md §encase) for tests and fixtures,
+/// byte for byte what the Python generator of `fixtures/lists/encase-*.hash` wrote:
+/// `declared` is written as the count, whatever `md5s` holds.
 #[cfg(test)]
 pub(crate) fn build_encase(name: &str, kind: &str, declared: u32, md5s: &[[u8; 16]]) -> Vec<u8> {
     let mut out = vec![0u8; HEADER_LEN];
@@ -148,8 +150,8 @@ mod tests {
         assert_eq!(bytes.len(), HEADER_LEN);
     }
 
-    /// The committed fixture is exactly what this builder (and FORMATS.md's Python
-    /// generator, which made it) writes.
+    /// The committed fixture is exactly what this builder (and the Python generator that
+    /// made it, fixtures/lists/README.md) writes.
     #[test]
     fn committed_fixture_matches_the_builder() {
         let md5s = [

@@ -1,9 +1,9 @@
 //! List formats: their names and detection from a file's first bytes.
 //!
-//! Owns `ListFormat` and `detect`, in the sniffing order of FORMATS.md §7.3: binary magics,
-//! then distinctive first lines, then line shapes. Detection never guesses between formats
-//! that look alike: 64-hex lines (SHA-256, BLAKE3 and PDQ) need `--list-format`. Each
-//! format's parser lives in its own module.
+//! Owns `ListFormat` and `detect`, in the order of docs/list-formats.md §detection: binary
+//! magics, then distinctive first lines, then line shapes. Detection never guesses between
+//! formats that look alike: 64-hex lines (SHA-256, BLAKE3 and PDQ) need `--list-format`.
+//! Each format's parser lives in its own module.
 
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -188,7 +188,8 @@ fn detect_by_first_line(first: &str, text: &str) -> Option<ListFormat> {
 }
 
 fn detect_by_line_shape(line: &str) -> Result<ListFormat, String> {
-    // X-Ways-style text sets name their one algorithm on the first line (FORMATS.md §4.3).
+    // X-Ways-style text sets name their one algorithm on the first line
+    // (docs/list-formats.md §algorithm-line).
     let names_algorithm = line
         .parse::<crate::algorithm::Algorithm>()
         .is_ok_and(|a| !a.is_perceptual());

@@ -1,12 +1,13 @@
 //! hashdeep / md5deep known-file lists (`%%%% HASHDEEP-1.0`).
 //!
-//! Owns the header rules of jessek/hashdeep `hashlist.cpp` (FORMATS.md §4.1): line 1 is the
-//! format version, line 2 names the columns (`%%%% size,<alg>…,filename`, compared
-//! case-insensitively, dashes ignored), `#` lines are comments. Unlike hashdeep, a row takes
-//! exactly `1 + n` leading fields and keeps the rest as the file name, so names with commas
-//! survive. An unknown column name is fatal, as in hashdeep; `tiger` and `whirlpool` are
-//! hashdeep's own and are skipped with a warning. An empty size or hash field means "not
-//! given" (hashsweep's own `list convert` writes them for records lacking a hash).
+//! Owns the header rules of jessek/hashdeep `hashlist.cpp`
+//! (docs/list-formats.md §hashdeep): line 1 is the format version, line 2 names the
+//! columns (`%%%% size,<alg>…,filename`, compared case-insensitively, dashes ignored), `#`
+//! lines are comments. Unlike hashdeep, a row takes exactly `1 + n` leading fields and keeps the
+//! rest as the file name, so names with commas survive. An unknown column name is fatal, as
+//! in hashdeep; `tiger` and `whirlpool` are hashdeep's own and are skipped with a warning.
+//! An empty size or hash field means "not given" (hashsweep's own `list convert` writes
+//! them for records lacking a hash).
 
 use super::collect::{take, Collector, LineParser};
 use super::record::{FormatInfo, Location, Record};

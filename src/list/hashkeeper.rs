@@ -1,8 +1,8 @@
 //! HashKeeper `.hsh` lists: CSV with a fixed header, one MD5 per row.
 //!
-//! Owns FORMATS.md §4.5: the header TSK `hashkeeper.c` and hashdeep check for; columns
-//! are found by name, so extra or reordered columns do not matter. The label joins
-//! `directory\file_name` as TSK displays it; the id is `file_id`.
+//! Owns docs/list-formats.md §hashkeeper: the header TSK `hashkeeper.c` and hashdeep check
+//! for; columns are found by name, so extra or reordered columns do not matter. The label
+//! joins `directory\file_name` as TSK displays it; the id is `file_id`.
 
 use super::collect::{take, Collector, LineParser};
 use super::csvline;

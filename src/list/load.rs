@@ -213,8 +213,9 @@ fn unreachable_vpdq(c: &Collector) -> Result<FormatInfo, ListError> {
     Err(c.unsupported(Location::Line(1), "vPDQ is read by load_vpdq".to_string()))
 }
 
-/// Runs a line parser over every line. Accepts LF, CRLF and bare CR endings (FORMATS.md
-/// §7.2); text is decoded lossily because hashes are ASCII and names only shown.
+/// Runs a line parser over every line. Accepts LF, CRLF and bare CR endings
+/// (docs/list-formats.md §text-lines); text is decoded lossily because hashes are ASCII and
+/// names only shown.
 pub(crate) fn parse_lines<R: BufRead>(
     reader: &mut R,
     c: &mut Collector,

@@ -1,9 +1,9 @@
 //! NSRL RDS 2.x and 1.5 `NSRLFile.txt`: quoted CSV with a header row (known-good sets).
 //!
-//! Owns FORMATS.md §3.1: both header variants, columns found by name; hashes are quoted
-//! uppercase hex, names may hold commas inside quotes, text may not be UTF-8 (decoded
-//! lossily by the line loop). Rows carry only their hashes and `SpecialCode` (`M` marks
-//! malicious entries) as the category: NSRL repeats each hash per product, has
+//! Owns docs/list-formats.md §nsrl-rds2: both header variants, columns found by name;
+//! hashes are quoted uppercase hex, names may hold commas inside quotes, text may not be
+//! UTF-8 (decoded lossily by the line loop). Rows carry only their hashes and `SpecialCode`
+//! (`M` marks malicious entries) as the category: NSRL repeats each hash per product, has
 //! 10⁸ rows, and a known-good hit needs no file name. The RDS v3 SQLite is `rds3`.
 
 use super::collect::{take, Collector, LineParser};
@@ -29,7 +29,8 @@ impl NsrlParser {
         self.sha1 = find("SHA-1");
         self.md5 = find("MD5");
         self.special = find("SpecialCode");
-        // RDS 2.x puts MD5 second; the older 1.5 layout has FileName second (§3.1).
+        // RDS 2.x puts MD5 second; the older 1.5 layout has FileName second
+        // (docs/list-formats.md §nsrl-rds2).
         self.variant = Some(if self.md5 == Some(1) {
             "rds-2.x header"
         } else {

@@ -1,10 +1,10 @@
 //! PDQ lists: ThreatExchange signal files, HMA 1.x `.te` CSV, pdq-photo-hasher output and
 //! headed PDQ CSV/TSV.
 //!
-//! Owns FORMATS.md §5: `PdqLineParser` reads one signal per line (`pdq <hex>` as
-//! python-threatexchange's `LocalFileSignalExchangeAPI` writes it, `video_md5 <hex>`, which
-//! is the MD5 of a video file, or a bare 64-hex PDQ); `PdqCsvParser` reads delimited rows.
-//! Headerless rows are laid out by shape: 5 fields with numeric ids = HMA 1.x
+//! Owns docs/list-formats.md §pdq: `PdqLineParser` reads one signal per line (`pdq <hex>`
+//! as python-threatexchange's `LocalFileSignalExchangeAPI` writes it, `video_md5 <hex>`,
+//! which is the MD5 of a video file, or a bare 64-hex PDQ); `PdqCsvParser` reads delimited
+//! rows. Headerless rows are laid out by shape: 5 fields with numeric ids = HMA 1.x
 //! (`hash, indicator_id, descriptor_id, timestamp, tags`), 3 fields = pdq-photo-hasher
 //! (`hash, quality, filename`), otherwise `hash, quality, id, tags`. `key=value` fields
 //! (`--details` output, the C++ loader's `hash=`) are read by key. Quality is kept; lists

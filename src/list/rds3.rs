@@ -1,12 +1,12 @@
 //! NSRL RDS v3: the SQLite databases NIST publishes since 2022 (known-good sets).
 //!
-//! Owns FORMATS.md §3.2's portable strategy: read `DISTINCT_HASH` (minimal releases) if
-//! present, else `SELECT DISTINCT md5, sha1, sha256` from `FILE` or, in full releases, from
-//! `METADATA`; the release comes from `VERSION`. Other SQLite files (TSK `.kdb`, IPED hash
-//! DBs) are refused as an unknown format. The database is opened read-only and `immutable`
-//! so SQLite never writes a journal or `-shm` file next to evidence-grade data; the
-//! provenance SHA-256 is of the file as read just before SQLite opens it (`load` hashes it
-//! first, because SQLite reads the file itself).
+//! Owns the strategy of docs/list-formats.md §nsrl-rds3: read `DISTINCT_HASH` (minimal
+//! releases) if present, else `SELECT DISTINCT md5, sha1, sha256` from `FILE` or, in full
+//! releases, from `METADATA`; the release comes from `VERSION`. Other SQLite files (TSK
+//! `.kdb`, IPED hash DBs) are refused as an unknown format. The database is opened
+//! read-only and `immutable` so SQLite never writes a journal or `-shm` file next to
+//! evidence-grade data; the provenance SHA-256 is of the file as read just before SQLite
+//! opens it (`load` hashes it first, because SQLite reads the file itself).
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};

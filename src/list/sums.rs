@@ -1,9 +1,9 @@
 //! Checksum-file lines: GNU md5sum/sha1sum/sha256sum, b3sum, BSD tag lines, bare hashes.
 //!
-//! Owns the rules of FORMATS.md §4.3: `hex`, one or two spaces, optional `*`, name; a
-//! leading `\` marks an escaped name (`\\`, `\n`, `\r`); BSD `ALG (name) = hex`; a bare
-//! hex line. The algorithm comes from the tag, else from the hex length: 32 → MD5,
-//! 40 → SHA-1, 64 → only with a forced algorithm (`--list-format sha256|blake3`) or an
+//! Owns the rules of docs/list-formats.md §checksums: `hex`, one or two spaces, optional
+//! `*`, name; a leading `\` marks an escaped name (`\\`, `\n`, `\r`); BSD
+//! `ALG (name) = hex`; a bare hex line. The algorithm comes from the tag, else from the hex length: 32 →
+//! MD5, 40 → SHA-1, 64 → only with a forced algorithm (`--list-format sha256|blake3`) or an
 //! X-Ways-style first line naming it (`SHA-256`), because SHA-256, BLAKE3 and PDQ look
 //! alike and must never be guessed. PDQ lists have their own module (`pdq`).
 

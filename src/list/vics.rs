@@ -1,12 +1,12 @@
 //! Project VIC VICS JSON 1.1–1.3 and 2.0 (also UK CAID exports and NIST CAID files),
 //! stream-parsed so a multi-GB export loads in bounded memory.
 //!
-//! Owns FORMATS.md §1: version, region and feed from `odata.metadata` / `@odata.context`;
-//! the shape taken from content, never from the label (a `value[]` item with a `Media` array
-//! is a Case, anything else a Media; RECON labels Case feeds `#Media`); keys matched
-//! case-insensitively; ids, sizes, categories and flags as numbers or strings; hashes in
-//! either case, `""` meaning absent; SHA-256 and PhotoDNA also from `AlternativeHashes`;
-//! PhotoDNA kept opaque. Unknown keys are skipped unread.
+//! Owns docs/list-formats.md §vics: version, region and feed from `odata.metadata` /
+//! `@odata.context`; the shape taken from content, never from the label (a `value[]` item
+//! with a `Media` array is a Case, anything else a Media; RECON labels Case feeds
+//! `#Media`); keys matched case-insensitively; ids, sizes, categories and flags as numbers
+//! or strings; hashes in either case, `""` meaning absent; SHA-256 and PhotoDNA also from
+//! `AlternativeHashes`; PhotoDNA kept opaque. Unknown keys are skipped unread.
 //!
 //! Why `struson`: a pull parser hands us one token at a time with its line, column and byte
 //! offset, so an entry's error names where the entry starts, type-flexible fields are a
@@ -166,7 +166,8 @@ impl Media {
         Ok(())
     }
 
-    /// `AlternativeHashes: [{HashName, HashValue}]`: SHA-256 and PhotoDNA live here (§1.6).
+    /// `AlternativeHashes: [{HashName, HashValue}]`: SHA-256 and PhotoDNA live here
+    /// (docs/list-formats.md §vics-alternative-hashes).
     fn alternatives<R: BufRead>(&mut self, json: &mut Json<'_, R>) -> Result<(), ReaderError> {
         json.begin_array()?;
         while json.has_next()? {
@@ -366,7 +367,8 @@ fn document<R: BufRead>(
                 json.end_array()?;
             }
             _ => {
-                // IPED aborts on unexpected top-level keys; FORMATS.md §1.8 asks for a warning.
+                // IPED aborts on unexpected top-level keys; a warning is enough
+                // (docs/list-formats.md §vics-top-level).
                 c.warn(
                     Some(at),
                     format!("unexpected top-level key {key:?} ignored"),

@@ -1,11 +1,12 @@
 //! vPDQ video hash files: one video per file, one frame per line.
 //!
-//! Owns FORMATS-style reading of Meta's line formats: `frame,quality,pdq,timestamp` (what
-//! the C++ `vpdq-hash-video` writes), `frame,pdq,quality,timestamp` (the Python binding's
-//! README example) and `pdq,quality,timestamp` (python-threatexchange's compact
-//! serialisation, frames numbered by line). The PDQ field is found by its 64 hex digits,
-//! so the two 4-field orders cannot be confused. `#` comments and blank lines are skipped.
-//! Matching is `video::vpdq`'s; the writer for `list convert` is `write_vpdq`.
+//! Owns reading Meta's line formats (docs/list-formats.md §vpdq):
+//! `frame,quality,pdq,timestamp` (what the C++ `vpdq-hash-video` writes),
+//! `frame,pdq,quality,timestamp` (the Python binding's README example) and
+//! `pdq,quality,timestamp` (python-threatexchange's compact serialisation, frames numbered
+//! by line). The PDQ field is found by its 64 hex digits, so the two 4-field orders cannot
+//! be confused. `#` comments and blank lines are skipped. Matching is `video::vpdq`'s; the
+//! writer for `list convert` is `write_vpdq`.
 
 use std::io::{self, Write};
 

@@ -1,19 +1,18 @@
-//! The `case` format: CASE/UCO 1.x JSON-LD (FORMATS.md §6), for tools that exchange
-//! investigation graphs.
+//! The `case` format: CASE/UCO 1.x JSON-LD, for tools that exchange investigation graphs.
 //!
-//! Owns the graph shape, following pattern 1 of §6.3 (pure UCO, validates with
-//! `case_validate`): the tool as `uco-tool:AnalyticTool`; each alert list as an
-//! `ObservableObject` with the SHA-256 of its file; each evidence source as an
-//! `ObservableObject` (with the image's own hashes when verified); each matched file as a
-//! `uco-observable:File` with `FileFacet` and `ContentDataFacet` hashes, `Contained_Within`
-//! its evidence; and per hit one `uco-analysis:Analysis` (object: the file and the list)
-//! whose `AnalyticResult` names the list entry, category and distance. Ids are derived
-//! from the report, so re-rendering gives the same graph. Each item not examined is a
-//! `uco-observable:File` too (path and size, no hashes), with a `uco-core:Annotation`
-//! saying why; one more Annotation on the evidence carries the scan's counts, and another
-//! says INCOMPLETE when the report is truncated or the scan was interrupted. Hash
-//! methods outside UCO's
-//! vocabulary (BLAKE3, PDQ, PHASH, …) are plain strings, which validation notes as `sh:Info`.
+//! Owns the graph shape, following UCO's analysis pattern (pure UCO, validates with
+//! `case_validate`; docs/reports.md §case-uco): the tool as `uco-tool:AnalyticTool`; each
+//! alert list as an `ObservableObject` with the SHA-256 of its file; each evidence source
+//! as an `ObservableObject` (with the image's own hashes when verified); each matched file
+//! as a `uco-observable:File` with `FileFacet` and `ContentDataFacet` hashes,
+//! `Contained_Within` its evidence; and per hit one `uco-analysis:Analysis` (object: the
+//! file and the list) whose `AnalyticResult` names the list entry, category and distance.
+//! Ids are derived from the report, so re-rendering gives the same graph. Each item not
+//! examined is a `uco-observable:File` too (path and size, no hashes), with a
+//! `uco-core:Annotation` saying why; one more Annotation on the evidence carries the scan's
+//! counts, and another says INCOMPLETE when the report is truncated or the scan was
+//! interrupted. Hash methods outside UCO's vocabulary (BLAKE3, PDQ, PHASH, …) are plain
+//! strings, which validation notes as `sh:Info`.
 
 use std::io::{self, Write};
 

@@ -1,5 +1,5 @@
 //! The `vics` format: a Project VIC VICS 2.0 Cases feed of the matched media, for import
-//! into review tools (Griffeye and others) — FORMATS.md §1.
+//! into review tools (Griffeye and others) — docs/list-formats.md §vics.
 //!
 //! Owns the mapping: one Media per distinct MD5 among files with an alert hit, carrying
 //! MD5, SHA1, SHA-256 (as an `AlternativeHashes` entry), MediaSize, the list's Category (the
@@ -12,10 +12,11 @@
 //! The feed loads back with hashsweep's own VICS loader (tested).
 //!
 //! VICS has no place for what was not examined or for the scan's counts, and a loader must
-//! ignore case-level keys it does not know (FORMATS.md §1.3; RECON writes its own too), so
-//! they go in case-level keys of ours: `HashsweepCounts` (the summary's counters),
-//! `HashsweepNotExamined` (one `{SourceID, FilePath, Reason}` per item not examined) and,
-//! for a truncated or interrupted report, `HashsweepIncomplete` (`INCOMPLETE: why`).
+//! ignore case-level keys it does not know (docs/list-formats.md §vics-case-keys; RECON
+//! writes its own too), so they go in case-level keys of ours: `HashsweepCounts` (the
+//! summary's counters), `HashsweepNotExamined` (one `{SourceID, FilePath, Reason}` per item
+//! not examined) and, for a truncated or interrupted report, `HashsweepIncomplete`
+//! (`INCOMPLETE: why`).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};

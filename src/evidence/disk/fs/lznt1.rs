@@ -3,8 +3,10 @@
 //!
 //! Owns decompression of one unit's worth of LZNT1 chunks (`decompress_into`) and a plain
 //! greedy compressor (`compress`) used by tests, the fuzz seeds and the bench to make LZNT1
-//! data of known content. Knows nothing of clusters or runs: `compressed.rs` decides which
-//! units are compressed and hands their bytes here.
+//! data of known content; the product never writes LZNT1, so the compressor is built only
+//! with the `synth` feature (test-data generators) or in unit tests. Knows nothing of
+//! clusters or runs: `compressed.rs` decides which units are compressed and hands their
+//! bytes here.
 //!
 //! The format ([MS-XCA] §2.5, the same in ntfs-3g's `compress.c` and TSK's `ntfs.c`): a unit
 //! is a sequence of chunks, each for 4096 bytes of output, each with a 2-byte header (low 12
@@ -24,6 +26,7 @@ pub const CHUNK: usize = 4096;
 const COMPRESSED_FLAG: u16 = 0x8000;
 /// Bits 12–14 of a chunk header are always 0b011 ("signature"); writers set them, readers
 /// (Windows, ntfs-3g, TSK) ignore them, and so do we.
+#[cfg(any(test, feature = "synth"))]
 const SIGNATURE: u16 = 0x3000;
 const LENGTH_MASK: u16 = 0x0FFF;
 
@@ -197,6 +200,7 @@ fn offset_shift(pos: usize) -> u32 {
 /// Compresses `data` into LZNT1 chunks (greedy, 3-byte hash matches). Chunks that do not
 /// shrink are stored uncompressed, as NTFS writers do. Ends without the zero terminator
 /// when the output fills whole chunks; callers append `[0, 0]` if they need one.
+#[cfg(any(test, feature = "synth"))]
 pub fn compress(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + data.len() / CHUNK * 2 + 2);
     for chunk in data.chunks(CHUNK) {
@@ -214,6 +218,7 @@ pub fn compress(data: &[u8]) -> Vec<u8> {
     out
 }
 
+#[cfg(any(test, feature = "synth"))]
 fn compress_chunk(chunk: &[u8]) -> Vec<u8> {
     let mut body = Vec::with_capacity(chunk.len() + chunk.len() / 8 + 1);
     let mut last = [u16::MAX; 4096];
