@@ -2,6 +2,26 @@
 //!
 //! The binary (`src/main.rs`, `src/cli/`) parses the command line and draws progress; every
 //! other concern lives here, one module each. See ARCHITECTURE.md for the pipeline.
+//!
+//! # Public API
+//!
+//! The library has four users, and its public surface is what they need, nothing more:
+//! - the binary: lists ([`list`], [`matcher`]), evidence ([`evidence`]), the scan
+//!   ([`scan`], [`result`], [`failure`], [`summary`], [`progress`], [`journal`]) and
+//!   reports ([`report`], [`manifest`]);
+//! - the integration tests, which drive the same parts and check hashes against oracles
+//!   ([`digest`], [`pdq`], [`perceptual`], [`video`], [`index`]);
+//! - the benches, which time the hot paths ([`pdq`], [`perceptual`], [`index`], [`digest`]);
+//! - the fuzz harness (`fuzz/src/harness.rs`), which feeds hostile bytes to each parser of
+//!   untrusted input: the picture finders of [`embedded`], the containers, filesystems and
+//!   carver under [`evidence`], the list parsers of [`list`].
+//!
+//! Everything else is `pub(crate)`: a module that no user reaches is private, and
+//! `unreachable_pub` (denied in CI through clippy's `-D warnings`) keeps an item inside one
+//! from being marked `pub`. The test-data generators (`synth`) exist only with the
+//! `synth` feature, which tests, benches and examples turn on.
+
+#![warn(unreachable_pub)]
 
 pub mod alert_rule;
 pub mod algorithm;

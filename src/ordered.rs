@@ -38,7 +38,7 @@ struct Window<I, R> {
 /// state) and calls `emit`, on the calling thread, with the results in input order. At
 /// most `2 × window` results are held at once. A panic in `work`, in the iterator or in
 /// `emit` stops the run and is raised again here.
-pub fn map_ordered<I, T, R, S>(
+pub(crate) fn map_ordered<I, T, R, S>(
     items: I,
     threads: usize,
     window: usize,

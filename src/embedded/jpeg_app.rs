@@ -3,12 +3,16 @@
 //! 12-byte entries).
 
 /// Start Of Image, the first two bytes of every JPEG.
-pub const SOI: [u8; 2] = [0xFF, 0xD8];
+pub(super) const SOI: [u8; 2] = [0xFF, 0xD8];
 
 /// The body of the first `APPn` segment (`marker`, e.g. 0xE1 for APP1) that starts with
 /// `signature`, after the signature, and the offset of that body in `jpeg`. Segments are
 /// walked from the start of the file up to the first scan; `None` if there is none.
-pub fn app_segment<'a>(jpeg: &'a [u8], marker: u8, signature: &[u8]) -> Option<(usize, &'a [u8])> {
+pub(super) fn app_segment<'a>(
+    jpeg: &'a [u8],
+    marker: u8,
+    signature: &[u8],
+) -> Option<(usize, &'a [u8])> {
     if !jpeg.starts_with(&SOI) {
         return None;
     }
@@ -30,7 +34,7 @@ pub fn app_segment<'a>(jpeg: &'a [u8], marker: u8, signature: &[u8]) -> Option<(
 /// One 12-byte IFD entry: its tag, its count, and its value field (the value itself for a
 /// single LONG, else the offset of the data).
 #[derive(Clone, Copy)]
-pub struct IfdEntry {
+pub(super) struct IfdEntry {
     pub tag: u16,
     pub count: usize,
     pub value: usize,
@@ -38,13 +42,13 @@ pub struct IfdEntry {
 
 /// A TIFF structure's byte order, from its first two bytes (`II` or `MM`).
 #[derive(Clone, Copy)]
-pub enum Order {
+pub(super) enum Order {
     Little,
     Big,
 }
 
 impl Order {
-    pub fn of(tiff: &[u8]) -> Option<Order> {
+    pub(super) fn of(tiff: &[u8]) -> Option<Order> {
         match tiff.get(..2) {
             Some(b"II") => Some(Order::Little),
             Some(b"MM") => Some(Order::Big),
@@ -52,7 +56,7 @@ impl Order {
         }
     }
 
-    pub fn u16(self, b: &[u8], at: usize) -> Option<u16> {
+    pub(super) fn u16(self, b: &[u8], at: usize) -> Option<u16> {
         let v = [*b.get(at)?, *b.get(at.checked_add(1)?)?];
         Some(match self {
             Order::Little => u16::from_le_bytes(v),
@@ -61,7 +65,7 @@ impl Order {
     }
 
     /// Entry `i` of the IFD at `ifd`; where it lies, when it runs past `tiff`.
-    pub fn ifd_entry(self, tiff: &[u8], ifd: usize, i: usize) -> Result<IfdEntry, usize> {
+    pub(super) fn ifd_entry(self, tiff: &[u8], ifd: usize, i: usize) -> Result<IfdEntry, usize> {
         let at = ifd.saturating_add(2).saturating_add(i.saturating_mul(12));
         let read = || {
             Some(IfdEntry {
@@ -73,7 +77,7 @@ impl Order {
         read().ok_or(at)
     }
 
-    pub fn u32(self, b: &[u8], at: usize) -> Option<usize> {
+    pub(super) fn u32(self, b: &[u8], at: usize) -> Option<usize> {
         let v: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
         usize::try_from(match self {
             Order::Little => u32::from_le_bytes(v),

@@ -323,7 +323,7 @@ fn unlistable(path: &Path, err: &io::Error) -> EvidenceItem {
 }
 
 /// Opens a file for reading only, without touching its access time where permitted.
-pub fn open_read_only(path: &Path) -> io::Result<File> {
+pub(crate) fn open_read_only(path: &Path) -> io::Result<File> {
     let flags = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
     let file = match OpenOptions::new()
         .read(true)

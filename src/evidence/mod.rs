@@ -7,7 +7,7 @@
 //! Sources never write: not to the evidence, not beside it.
 
 pub mod container;
-pub mod directory;
+pub(crate) mod directory;
 pub mod disk;
 pub mod meta;
 mod path;

@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// Separates a container's path from the path of an entry inside it (`photos.zip!/a.jpg`).
-pub const CONTAINER_SEPARATOR: &[u8] = b"!/";
+pub(super) const CONTAINER_SEPARATOR: &[u8] = b"!/";
 
 /// A `/`-separated path: the evidence root as given, then the path inside it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -13,7 +13,10 @@ use rustix::fs::{AtFlags, Statx, StatxFlags, StatxTimestamp};
 use super::meta::{FileMeta, StatxMeta, Timestamp};
 
 /// Size and facts of `name` in directory `dir` (or of `name` itself, with `CWD`).
-pub fn stat_file<Fd: AsFd, P: rustix::path::Arg>(dir: Fd, name: P) -> io::Result<(u64, FileMeta)> {
+pub(super) fn stat_file<Fd: AsFd, P: rustix::path::Arg>(
+    dir: Fd,
+    name: P,
+) -> io::Result<(u64, FileMeta)> {
     let wanted = StatxFlags::BASIC_STATS | StatxFlags::BTIME;
     let st = rustix::fs::statx(dir, name, AtFlags::SYMLINK_NOFOLLOW, wanted)?;
     Ok((st.stx_size, meta_of(&st)))

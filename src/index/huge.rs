@@ -40,7 +40,7 @@ pub(crate) enum HugeArray<T> {
 impl<T: Pod> HugeArray<T> {
     /// `len` zero values. Arrays of at least one huge page are mapped; if the map fails
     /// (no address space), the array falls back to the heap.
-    pub fn zeroed(len: usize) -> Self {
+    pub(super) fn zeroed(len: usize) -> Self {
         let bytes = len.saturating_mul(std::mem::size_of::<T>());
         let map = (bytes >= HUGE_PAGE)
             .then(|| {
@@ -58,7 +58,7 @@ impl<T: Pod> HugeArray<T> {
         HugeArray::Mapped { map, start, len }
     }
 
-    pub fn from_slice(items: &[T]) -> Self {
+    pub(super) fn from_slice(items: &[T]) -> Self {
         let mut array = Self::zeroed(items.len());
         array.copy_from_slice(items);
         array
@@ -66,7 +66,7 @@ impl<T: Pod> HugeArray<T> {
 
     /// Bytes of the values (the unused tail of a map's last page is never touched, so it
     /// takes no memory).
-    pub fn heap_bytes(&self) -> usize {
+    pub(super) fn heap_bytes(&self) -> usize {
         self.len() * std::mem::size_of::<T>()
     }
 }

@@ -15,13 +15,13 @@
 //! Search: see `mih` for the multi-index, `plan` for the m rule and per-query radii, and
 //! docs/index.md for the measured figures.
 
-pub mod bits;
+pub(crate) mod bits;
 mod huge;
-pub mod linear;
-pub mod mih;
+pub(crate) mod linear;
+pub(crate) mod mih;
 mod plan;
 mod prefetch;
-pub mod select;
+pub(crate) mod select;
 mod table;
 
 pub use bits::{BitHash, Hash256};

@@ -40,13 +40,13 @@ pub(crate) struct TableShape {
 }
 
 impl TableShape {
-    pub fn suffix_bits(&self) -> u32 {
+    pub(super) fn suffix_bits(&self) -> u32 {
         self.len - self.prefix_bits
     }
 
     /// Bytes the table takes for `entries` entries: one `u32` each, and one bucket record
     /// per prefix.
-    pub fn bytes(&self, entries: usize) -> usize {
+    pub(super) fn bytes(&self, entries: usize) -> usize {
         entries * 4 + ((1usize << self.prefix_bits) + 1) * self.record_words() * 4
     }
 
@@ -112,7 +112,7 @@ pub(crate) struct SubTable {
 impl SubTable {
     /// Files every hash by its substring (a stable counting sort on the prefix). The caller
     /// has checked that ids fit `u32` and that `filter_bits + id_bits(len) <= 32`.
-    pub fn build<H: BitHash>(hashes: &[H], shape: TableShape) -> Self {
+    pub(super) fn build<H: BitHash>(hashes: &[H], shape: TableShape) -> Self {
         let id_bits = id_bits(hashes.len());
         debug_assert!(shape.filter_bits + id_bits <= 32);
         let suffix_bits = shape.suffix_bits();
@@ -156,15 +156,15 @@ impl SubTable {
         table
     }
 
-    pub fn shape(&self) -> TableShape {
+    pub(super) fn shape(&self) -> TableShape {
         self.shape
     }
 
-    pub fn key<H: BitHash>(&self, hash: &H) -> u32 {
+    pub(super) fn key<H: BitHash>(&self, hash: &H) -> u32 {
         hash.substring(self.shape.start, self.shape.len)
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    pub(super) fn heap_bytes(&self) -> usize {
         self.records.heap_bytes() + self.entries.heap_bytes()
     }
 
@@ -181,7 +181,7 @@ impl SubTable {
     }
 
     /// Prefetches the records `neighbourhood(key)` reads.
-    pub fn prefetch_neighbourhood(&self, key: u32) {
+    pub(super) fn prefetch_neighbourhood(&self, key: u32) {
         for prefix in self.own_and_one_flip(key) {
             self.prefetch_record(prefix);
         }
@@ -203,7 +203,7 @@ impl SubTable {
             .chain((0..self.shape.prefix_bits).map(move |bit| prefix ^ (1 << bit)))
     }
 
-    pub fn neighbourhood(&self, key: u32) -> Neighbourhood {
+    pub(super) fn neighbourhood(&self, key: u32) -> Neighbourhood {
         let prefix = prefix_of(key, self.shape.suffix_bits());
         let one_flip = self
             .own_and_one_flip(key)
@@ -218,7 +218,7 @@ impl SubTable {
 
     /// Appends the buckets within `radius` prefix flips of `key` to `probes`, prefetching
     /// each one's record.
-    pub fn probes(&self, key: u32, radius: u32, probes: &mut Vec<Probe>) {
+    pub(super) fn probes(&self, key: u32, radius: u32, probes: &mut Vec<Probe>) {
         let prefix = prefix_of(key, self.shape.suffix_bits()) as u32;
         let bits = self.shape.prefix_bits;
         for flips in 0..=radius.min(bits) {
@@ -233,7 +233,7 @@ impl SubTable {
 
     /// Appends the non-empty buckets of `probes` (from `self.probes(key, ..)`) that may
     /// hold a match to `spans`, prefetching every line of each for `filter`.
-    pub fn spans(&self, key: u32, probes: &[Probe], spans: &mut Vec<Span>) {
+    pub(super) fn spans(&self, key: u32, probes: &[Probe], spans: &mut Vec<Span>) {
         let filter = filter_of(key, &self.shape);
         let has_presence = self.shape.presence_bits > 0;
         for probe in probes {
@@ -267,7 +267,7 @@ impl SubTable {
     /// Appends to `candidates` the ids in `spans` (from `self.spans(key, ..)`) that pass the
     /// filter: a superset of the entries within the radius, exactly them when the filter
     /// covers the whole suffix.
-    pub fn filter(&self, key: u32, spans: &[Span], candidates: &mut Vec<u32>) {
+    pub(super) fn filter(&self, key: u32, spans: &[Span], candidates: &mut Vec<u32>) {
         let filter = filter_of(key, &self.shape);
         for span in spans {
             self.filter_bucket(span, filter, candidates);

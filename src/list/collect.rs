@@ -16,11 +16,11 @@ use crate::algorithm::Algorithm;
 
 /// Problems kept verbatim in the provenance; the rest are only counted. Enough for an
 /// examiner to see the pattern without a corrupt multi-GB list flooding the report.
-pub const DEFAULT_MAX_WARNINGS: usize = 20;
+pub(super) const DEFAULT_MAX_WARNINGS: usize = 20;
 
 /// Receives records from a parser and applies the load policy.
 #[derive(Debug)]
-pub struct Collector {
+pub(super) struct Collector {
     path: PathBuf,
     lenient: bool,
     max_warnings: usize,
@@ -31,7 +31,7 @@ pub struct Collector {
 }
 
 impl Collector {
-    pub fn new(path: &Path, lenient: bool, max_warnings: usize) -> Self {
+    pub(super) fn new(path: &Path, lenient: bool, max_warnings: usize) -> Self {
         Collector {
             path: path.to_path_buf(),
             lenient,
@@ -43,12 +43,12 @@ impl Collector {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Stores a record; a record without hashes is skipped and counted.
-    pub fn accept(&mut self, record: &Record, at: Location) -> Result<(), ListError> {
+    pub(super) fn accept(&mut self, record: &Record, at: Location) -> Result<(), ListError> {
         if record.hashes.is_empty() {
             self.skipped_without_hash += 1;
             self.warn(Some(at), "record has no usable hash; skipped".into());
@@ -60,7 +60,7 @@ impl Collector {
     }
 
     /// A malformed record: fails the load, or under `--lenient` is counted and skipped.
-    pub fn reject(&mut self, at: Location, reason: String) -> Result<(), ListError> {
+    pub(super) fn reject(&mut self, at: Location, reason: String) -> Result<(), ListError> {
         if !self.lenient {
             return Err(self.malformed(at, reason));
         }
@@ -70,14 +70,14 @@ impl Collector {
     }
 
     /// Notes a problem that does not stop the load.
-    pub fn warn(&mut self, at: Option<Location>, message: String) {
+    pub(super) fn warn(&mut self, at: Option<Location>, message: String) {
         if self.warnings.len() < self.max_warnings {
             self.warnings.push(ListWarning { at, message });
         }
     }
 
     /// A structural error: always fatal.
-    pub fn malformed(&self, at: Location, reason: String) -> ListError {
+    pub(super) fn malformed(&self, at: Location, reason: String) -> ListError {
         ListError::Malformed {
             path: self.path.clone(),
             at,
@@ -86,7 +86,7 @@ impl Collector {
     }
 
     /// A header or file-level statement hashsweep cannot honour: always fatal.
-    pub fn unsupported(&self, at: Location, reason: String) -> ListError {
+    pub(super) fn unsupported(&self, at: Location, reason: String) -> ListError {
         ListError::Unsupported {
             path: self.path.clone(),
             at,
@@ -95,7 +95,7 @@ impl Collector {
     }
 
     /// Sorts, merges duplicates and fills in the counts of the provenance.
-    pub fn finish(
+    pub(super) fn finish(
         self,
         mut provenance: ListProvenance,
         info: FormatInfo,

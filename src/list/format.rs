@@ -136,7 +136,7 @@ const AMBIGUOUS_64: &str = "64 hex digits could be SHA-256, BLAKE3 or PDQ; \
      use --list-format sha256, blake3 or pdq";
 
 /// Detects the format from the first bytes of the file, or says why it cannot.
-pub fn detect(head: &[u8]) -> Result<ListFormat, String> {
+pub(crate) fn detect(head: &[u8]) -> Result<ListFormat, String> {
     if head.starts_with(ENCASE_MAGIC) {
         return Ok(ListFormat::EnCase);
     }

@@ -62,7 +62,7 @@ pub struct LowInformationEntry {
 const LOW_INFORMATION_EXAMPLES: usize = 20;
 
 /// Finds the entries `low_information` flags.
-pub fn low_information(list: &HashList) -> LowInformation {
+pub(super) fn low_information(list: &HashList) -> LowInformation {
     let mut found = LowInformation::default();
     for e in list.iter() {
         let Some(why) = crate::low_information::low_information(e.algorithm, e.hash) else {
@@ -104,7 +104,7 @@ pub fn inspect_list(path: &Path, options: &LoadOptions) -> Result<ListInspection
 type Tally<'a> = (Option<&'a str>, BTreeMap<String, u64>, Vec<u32>);
 
 /// Counts entries and records per raw category.
-pub fn categories(list: &HashList) -> Vec<CategoryCount> {
+pub(super) fn categories(list: &HashList) -> Vec<CategoryCount> {
     let mut by: BTreeMap<Option<&str>, Tally<'_>> = BTreeMap::new();
     for e in list.iter() {
         let slot = by

@@ -47,7 +47,8 @@ struct RawEntry {
 }
 
 /// Parses one line; `Ok(None)` for blank and comment lines.
-pub fn parse_line(line: &str) -> Result<Option<Record>, String> {
+#[cfg(test)]
+fn parse_line(line: &str) -> Result<Option<Record>, String> {
     Ok(parse_raw(line)?.map(|(r, _)| r))
 }
 

@@ -8,15 +8,15 @@
 //! `matcher`'s job; printing is the CLI's.
 
 mod category;
-pub mod category_map;
+pub(crate) mod category_map;
 mod collect;
 mod csvline;
 mod encase;
-pub mod format;
+pub(crate) mod format;
 mod hashdeep;
 mod hashkeeper;
 mod inspect;
-pub mod jsonl;
+pub(crate) mod jsonl;
 mod load;
 mod nsrl;
 mod pdq;

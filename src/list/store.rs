@@ -178,17 +178,17 @@ pub(crate) struct ListBuilder {
 }
 
 impl ListBuilder {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Number of records added so far.
-    pub fn records(&self) -> usize {
+    pub(crate) fn records(&self) -> usize {
         self.t.rec_id.len()
     }
 
     /// Stores one record and its hashes.
-    pub fn push(&mut self, r: &Record) -> Result<(), ArenaFull> {
+    pub(crate) fn push(&mut self, r: &Record) -> Result<(), ArenaFull> {
         let record = u32::try_from(self.t.rec_id.len()).map_err(|_| ArenaFull)?;
         let meta = Meta {
             category: self.t.words.intern(r.category.as_deref())?,
@@ -230,7 +230,7 @@ impl ListBuilder {
     }
 
     /// Sorts every column, merges duplicates and returns the list plus how many merged.
-    pub fn finish(mut self, provenance: ListProvenance) -> (HashList, u64) {
+    pub(crate) fn finish(mut self, provenance: ListProvenance) -> (HashList, u64) {
         self.meta_ids = HashMap::new();
         let t = &mut self.t;
         let mut merged = 0;

@@ -2,7 +2,7 @@
 //! for 8-bit grey with the very same floating-point operations in the very same order, only
 //! laid out so that the compiler vectorises it.
 //!
-//! Owns `Downscaler` (and `lanczos3_resize`) and nothing else. `image::imageops::resize` is generic over pixel
+//! Owns `Downscaler` (and, for its tests, `lanczos3_resize`) and nothing else. `image::imageops::resize` is generic over pixel
 //! types: it widens every grey sample to four `f32` channels through trait calls and walks
 //! the picture column by column, which made the three 64-bit hashes cost more than decoding
 //! the picture. The arithmetic per output sample is kept exactly — the same tap positions
@@ -71,14 +71,15 @@ fn taps(src_len: u32, dst_len: u32) -> Vec<Taps> {
 }
 
 /// `image::imageops::resize(grey, width, height, FilterType::Lanczos3)`, byte for byte.
-pub fn lanczos3_resize(grey: &GrayImage, width: u32, height: u32) -> GrayImage {
+#[cfg(test)]
+fn lanczos3_resize(grey: &GrayImage, width: u32, height: u32) -> GrayImage {
     Downscaler::new(grey).resize(width, height)
 }
 
 /// Resizes one grey picture to several sizes, sharing the expensive vertical pass between
 /// sizes of the same height (dHash's 9×8 and aHash's 8×8 both filter the full picture down
 /// to 8 rows first).
-pub struct Downscaler<'a> {
+pub(crate) struct Downscaler<'a> {
     grey: &'a GrayImage,
     vertical: Vec<VerticalPass>,
 }
@@ -91,7 +92,7 @@ struct VerticalPass {
 }
 
 impl<'a> Downscaler<'a> {
-    pub fn new(grey: &'a GrayImage) -> Self {
+    pub(crate) fn new(grey: &'a GrayImage) -> Self {
         Downscaler {
             grey,
             vertical: Vec::new(),
@@ -99,7 +100,7 @@ impl<'a> Downscaler<'a> {
     }
 
     /// The picture at `width`×`height`, as image-rs's Lanczos3 `resize` gives it.
-    pub fn resize(&mut self, width: u32, height: u32) -> GrayImage {
+    pub(crate) fn resize(&mut self, width: u32, height: u32) -> GrayImage {
         let (src_w, src_h) = self.grey.dimensions();
         if src_w == 0 || src_h == 0 {
             return GrayImage::new(width, height);

@@ -34,14 +34,17 @@ pub fn decode_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, 
 /// Decodes a JPEG from memory. The header's size is checked against `limits` before any
 /// pixel memory is allocated.
 #[cfg(feature = "turbojpeg")]
-pub fn decode_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {
+pub(crate) fn decode_jpeg(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<DynamicImage, DecodeError> {
     turbo::decode(bytes, limits, None, false).map(|(image, _)| image)
 }
 
 /// Decodes a JPEG known to be cut short (a partial carve): libjpeg-turbo's warnings that
 /// the data ended early are accepted, and the rows it could not decode come out grey.
 #[cfg(feature = "turbojpeg")]
-pub fn decode_jpeg_partial(
+pub(crate) fn decode_jpeg_partial(
     bytes: &[u8],
     limits: &DecodeLimits,
 ) -> Result<DynamicImage, DecodeError> {
@@ -62,7 +65,7 @@ pub fn decode_jpeg_partial(
 /// as the reference tools' own speed shortcut does. Returns the picture and the JPEG's
 /// full width and height.
 #[cfg(feature = "turbojpeg")]
-pub fn decode_jpeg_reduced(
+pub(crate) fn decode_jpeg_reduced(
     bytes: &[u8],
     limits: &DecodeLimits,
     min_short_side: u32,
@@ -85,7 +88,7 @@ pub fn decode_jpeg_reduced(
 /// The DCT scale n/8 (n in 1..=8) `decode_jpeg_reduced` uses for a `width`×`height` JPEG:
 /// the smallest whose scaled shorter side (rounded up, as libjpeg-turbo's `TJSCALED`) is at
 /// least `min_short_side`.
-pub fn reduced_scale(width: usize, height: usize, min_short_side: usize) -> usize {
+pub(crate) fn reduced_scale(width: usize, height: usize, min_short_side: usize) -> usize {
     let short = width.min(height);
     (1..=8)
         .find(|n| (short * n).div_ceil(8) >= min_short_side)

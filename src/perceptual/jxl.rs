@@ -13,10 +13,10 @@ use jxl_oxide::{AllocTracker, JxlImage};
 use super::limits::{DecodeError, DecodeLimits};
 
 /// Which JPEG XL decoder this build uses, for the report.
-pub const JXL_DECODER: &str = "jxl-oxide 0.12";
+pub(crate) const JXL_DECODER: &str = "jxl-oxide 0.12";
 
 /// Decodes the first frame of a JPEG XL codestream or container.
-pub fn decode_jxl(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {
+pub(crate) fn decode_jxl(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DecodeError> {
     let tracker = AllocTracker::with_limit(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
     let image = JxlImage::builder()
         .alloc_tracker(tracker)

@@ -6,13 +6,13 @@
 //! lives in its own module. Reading bytes and catching decoder panics are the caller's.
 
 pub mod decode;
-pub mod downscale;
+pub(crate) mod downscale;
 pub mod heif;
 mod image_rs;
 pub mod imghash;
 pub mod isolate;
-pub mod jpeg_turbo;
-pub mod jxl;
+pub(crate) mod jpeg_turbo;
+pub(crate) mod jxl;
 mod limits;
 mod pnm;
 

@@ -11,7 +11,7 @@
 use image::{DynamicImage, GrayImage, ImageBuffer, Luma, RgbImage};
 
 /// Rewrites image-rs's levels to Pillow's, when the header says they differ.
-pub fn pillow_levels(bytes: &[u8], image: DynamicImage) -> DynamicImage {
+pub(super) fn pillow_levels(bytes: &[u8], image: DynamicImage) -> DynamicImage {
     let Some(m) = maxval(bytes) else {
         return image;
     };

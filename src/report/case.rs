@@ -74,7 +74,7 @@ fn hash_node(report: &ScanReport, owner: &str, algorithm: &str, value: &str) -> 
     })
 }
 
-pub fn render<W: Write>(
+pub(crate) fn render<W: Write>(
     report: &ScanReport,
     _options: &RenderOptions,
     out: &mut W,

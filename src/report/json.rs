@@ -13,9 +13,9 @@ use super::flood::{flooded_entries, FloodedEntry};
 use super::options::RenderOptions;
 use super::read::{FileIn, FileKind, HeaderIn, ScanReport, SummaryIn};
 
-pub const DOCUMENT_FORMAT: &str = "hashsweep-report-document";
+pub(crate) const DOCUMENT_FORMAT: &str = "hashsweep-report-document";
 /// Bumped on any incompatible change to the document.
-pub const DOCUMENT_VERSION: u32 = 1;
+pub(crate) const DOCUMENT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -40,7 +40,7 @@ struct Flood {
     entries: Vec<FloodedEntry>,
 }
 
-pub fn render<W: Write>(
+pub(crate) fn render<W: Write>(
     report: &ScanReport,
     options: &RenderOptions,
     out: &mut W,

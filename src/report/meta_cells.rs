@@ -7,14 +7,14 @@
 use crate::evidence::meta::{FileMeta, TIME_COLUMNS};
 
 /// The columns `meta_cells` fills, in order.
-pub fn meta_columns() -> Vec<&'static str> {
+pub(crate) fn meta_columns() -> Vec<&'static str> {
     let mut columns = vec!["owner", "attributes"];
     columns.extend(TIME_COLUMNS);
     columns
 }
 
 /// One cell per `meta_columns` entry (all empty without `meta`).
-pub fn meta_cells(meta: Option<&FileMeta>) -> Vec<String> {
+pub(crate) fn meta_cells(meta: Option<&FileMeta>) -> Vec<String> {
     let Some(meta) = meta else {
         return vec![String::new(); 2 + TIME_COLUMNS.len()];
     };
@@ -34,7 +34,7 @@ pub fn meta_cells(meta: Option<&FileMeta>) -> Vec<String> {
 }
 
 /// Lines for a person: the owner and attributes, then `name  time` per time present.
-pub fn meta_lines(meta: &FileMeta) -> Vec<String> {
+pub(crate) fn meta_lines(meta: &FileMeta) -> Vec<String> {
     let mut lines = Vec::new();
     let mut facts = Vec::new();
     if let Some(owner) = meta.owner() {

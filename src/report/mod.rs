@@ -9,20 +9,20 @@
 //! Reading a report back (`read`) and rendering it in the formats people use (`render`:
 //! text, json, csv, case, vics) live in their own modules, one per format (docs/reports.md).
 
-pub mod case;
+pub(crate) mod case;
 pub mod csv;
-pub mod flood;
-pub mod json;
-pub mod meta_cells;
+pub(crate) mod flood;
+pub(crate) mod json;
+pub(crate) mod meta_cells;
 mod open;
 mod options;
-pub mod read;
+pub(crate) mod read;
 mod records;
-pub mod render;
+pub(crate) mod render;
 pub mod text;
 pub mod timeline;
-pub mod vics;
-pub mod video;
+pub(crate) mod vics;
+pub(crate) mod video;
 pub mod why;
 
 use std::io::{self, Write};

@@ -21,7 +21,7 @@ use crate::evidence::{FileMeta, SkipKind};
 use crate::list::ListRole;
 
 /// Fields a reader does not know, kept verbatim.
-pub type Extra = BTreeMap<String, Value>;
+pub(crate) type Extra = BTreeMap<String, Value>;
 
 /// A whole report: header, per-file records sorted by evidence then path, summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]

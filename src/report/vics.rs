@@ -52,7 +52,7 @@ fn region(report: &ScanReport) -> &'static str {
 
 /// A GUID-shaped id derived from the run (start time and command line), so re-rendering
 /// the same report gives the same CaseID.
-pub fn case_guid(report: &ScanReport, salt: &str) -> String {
+pub(crate) fn case_guid(report: &ScanReport, salt: &str) -> String {
     let mut h = Sha256::new();
     h.update(salt.as_bytes());
     h.update(report.header.started_at.as_bytes());
@@ -107,7 +107,7 @@ impl<'a> Naming<'a> {
     }
 }
 
-pub fn render<W: Write>(
+pub(crate) fn render<W: Write>(
     report: &ScanReport,
     options: &RenderOptions,
     out: &mut W,

@@ -37,7 +37,7 @@ use crate::sniff::PictureFormat;
 type Finder = fn(&[u8]) -> Result<Vec<EmbeddedItem>, String>;
 
 /// Name of the item that stands for what a container could not yield.
-pub const UNREAD_ENTRY: &[u8] = b"$Unread";
+pub(super) const UNREAD_ENTRY: &[u8] = b"$Unread";
 
 /// Entries read ahead before the batch is decoded and hashed in parallel: whichever limit
 /// comes first. Bounds the memory one container holds beyond its own bytes.
@@ -46,7 +46,7 @@ const BATCH_ENTRIES: usize = 256;
 
 /// What an item inherits from the containers around it, and what is known of the item
 /// before it is read (`partial`: a carve that is only the start of a picture).
-pub struct Parent<'a> {
+pub(crate) struct Parent<'a> {
     source: usize,
     path: &'a ItemPath,
     /// Containers around the item (0 for an evidence file).
@@ -60,14 +60,14 @@ pub struct Parent<'a> {
 }
 
 /// One enclosing container's content digest, linked outwards.
-pub struct Ancestor<'a> {
+pub(super) struct Ancestor<'a> {
     sha256: [u8; 32],
     outer: Option<&'a Ancestor<'a>>,
 }
 
 impl<'a> Parent<'a> {
     /// A file of an evidence source: no container around it.
-    pub fn evidence_file(source: usize, path: &'a ItemPath) -> Self {
+    pub(crate) fn evidence_file(source: usize, path: &'a ItemPath) -> Self {
         Parent {
             source,
             path,
@@ -80,7 +80,7 @@ impl<'a> Parent<'a> {
 
     /// The same, for an item whose bytes are only the start of a picture (a partial carve:
     /// decoded with its missing part grey).
-    pub fn partial(mut self, partial: bool) -> Self {
+    pub(crate) fn partial(mut self, partial: bool) -> Self {
         self.partial = partial;
         self
     }

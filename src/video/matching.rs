@@ -205,7 +205,11 @@ pub fn scan_video(
 
 /// Each matchable frame against the picture lists; one hit per list entry, from its
 /// closest frame (the earliest on a tie).
-pub fn match_frames(matcher: &Matcher, video: &VideoHashes, dihedral: bool) -> Vec<VideoHit> {
+pub(crate) fn match_frames(
+    matcher: &Matcher,
+    video: &VideoHashes,
+    dihedral: bool,
+) -> Vec<VideoHit> {
     let variants: &[Dihedral] = if dihedral {
         &Dihedral::ALL
     } else {
@@ -253,7 +257,7 @@ pub fn match_frames(matcher: &Matcher, video: &VideoHashes, dihedral: bool) -> V
 }
 
 /// The video against every listed vPDQ video.
-pub fn match_videos(
+pub(crate) fn match_videos(
     matcher: &Matcher,
     video: &VideoHashes,
     thresholds: &VpdqThresholds,
@@ -277,7 +281,7 @@ pub fn match_videos(
 }
 
 /// A hashed video as vPDQ features.
-pub fn features(video: &VideoHashes) -> Vec<VpdqFeature> {
+pub(crate) fn features(video: &VideoHashes) -> Vec<VpdqFeature> {
     video
         .frames
         .iter()

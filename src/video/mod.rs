@@ -12,11 +12,11 @@
 //! `n mod max(1, trunc(s·f)) = 0`; its timestamp is `n / f`. `s = 0` hashes every frame.
 
 pub mod animation;
-pub mod ffmpeg;
-pub mod input;
-pub mod matching;
-pub mod sniff;
-pub mod vpdq;
+pub(crate) mod ffmpeg;
+pub(crate) mod input;
+pub(crate) mod matching;
+pub(crate) mod sniff;
+pub(crate) mod vpdq;
 
 use image::{DynamicImage, RgbImage};
 

@@ -118,10 +118,10 @@ fn percent(matched: u32, of: u32) -> f64 {
 }
 
 /// How many closest frame pairs a score keeps.
-pub const BEST_PAIRS: usize = 3;
+pub(crate) const BEST_PAIRS: usize = 3;
 
 /// python-threatexchange's `dedupe` then `quality_filter`.
-pub fn prepare(features: &[VpdqFeature], quality: u32) -> Vec<VpdqFeature> {
+pub(crate) fn prepare(features: &[VpdqFeature], quality: u32) -> Vec<VpdqFeature> {
     let mut seen = HashSet::new();
     features
         .iter()
@@ -133,7 +133,11 @@ pub fn prepare(features: &[VpdqFeature], quality: u32) -> Vec<VpdqFeature> {
 
 /// Scores the file's frames (`query`) against a listed video (`compared`); both are
 /// prepared here.
-pub fn compare(query: &[VpdqFeature], compared: &[VpdqFeature], t: &VpdqThresholds) -> VpdqScore {
+pub(crate) fn compare(
+    query: &[VpdqFeature],
+    compared: &[VpdqFeature],
+    t: &VpdqThresholds,
+) -> VpdqScore {
     let query = prepare(query, t.quality);
     let compared = prepare(compared, t.quality);
     let mut compared_hit = vec![false; compared.len()];

@@ -22,12 +22,12 @@ const STRIDE: usize = 400;
 const SAMPLE: usize = 4;
 
 /// The header checksum over `header`, the entry's bytes before its header checksum field.
-pub fn header_checksum(header: &[u8]) -> u64 {
+pub(super) fn header_checksum(header: &[u8]) -> u64 {
     CRC64.checksum(header)
 }
 
 /// The data checksum of an entry's `data`.
-pub fn data_checksum(data: &[u8]) -> u64 {
+pub(super) fn data_checksum(data: &[u8]) -> u64 {
     let (head, rest) = data.split_at(data.len().min(WHOLE_DATA));
     let mut first = CRC64.digest_with_initial(0);
     first.update(head);

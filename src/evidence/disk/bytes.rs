@@ -40,7 +40,7 @@ pub struct StoredHashes {
 }
 
 /// Fills `buf` completely or fails with `UnexpectedEof` naming the offset.
-pub fn read_exact_at(src: &dyn ByteSource, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+pub(crate) fn read_exact_at(src: &dyn ByteSource, offset: u64, buf: &mut [u8]) -> io::Result<()> {
     let mut done = 0usize;
     while done < buf.len() {
         let at = offset
@@ -59,13 +59,13 @@ pub fn read_exact_at(src: &dyn ByteSource, offset: u64, buf: &mut [u8]) -> io::R
 }
 
 /// One plain image file (`.raw`, `.dd`, `.img`).
-pub struct RawFile {
+pub(crate) struct RawFile {
     file: File,
     len: u64,
 }
 
 impl RawFile {
-    pub fn open(path: &Path) -> io::Result<Self> {
+    pub(crate) fn open(path: &Path) -> io::Result<Self> {
         let file = open_read_only(path)?;
         let len = file.metadata()?.len();
         Ok(RawFile { file, len })
@@ -86,14 +86,14 @@ impl ByteSource for RawFile {
 }
 
 /// A raw image cut into pieces (`x.001`, `x.002`, …), read as one.
-pub struct SplitRaw {
+pub(crate) struct SplitRaw {
     /// Each piece with the image offset where it starts.
     pieces: Vec<(u64, RawFile)>,
     len: u64,
 }
 
 impl SplitRaw {
-    pub fn open(paths: &[PathBuf]) -> io::Result<Self> {
+    pub(crate) fn open(paths: &[PathBuf]) -> io::Result<Self> {
         let mut pieces = Vec::with_capacity(paths.len());
         let mut len = 0u64;
         for path in paths {
@@ -124,7 +124,7 @@ impl ByteSource for SplitRaw {
 }
 
 /// An Expert Witness (E01) image, all segments, decompressed chunk by chunk by `ewf`.
-pub struct Ewf {
+pub(crate) struct Ewf {
     reader: ewf::EwfReader,
 }
 
@@ -134,7 +134,7 @@ impl Ewf {
     /// Refuses an image whose chunk table does not cover the media size: `ewf` 0.4 drops
     /// the chunks of a truncated segment and numbers the later ones down, so every read
     /// past the gap would silently return another offset's bytes.
-    pub fn open(path: &Path) -> Result<Self, String> {
+    pub(crate) fn open(path: &Path) -> Result<Self, String> {
         // 256 chunks of 32 KiB: 8 MiB of cache, enough for every worker to keep its chunk.
         let reader = ewf::EwfReader::open_with_cache_size(path, 256).map_err(|e| e.to_string())?;
         let expected = reader.total_size().div_ceil(reader.chunk_size().max(1));
@@ -146,10 +146,6 @@ impl Ewf {
             ));
         }
         Ok(Ewf { reader })
-    }
-
-    pub fn reader(&self) -> &ewf::EwfReader {
-        &self.reader
     }
 }
 
@@ -176,7 +172,7 @@ impl ByteSource for Ewf {
 
 /// A sub-range of another source: a partition inside a disk.
 #[derive(Clone)]
-pub struct Window {
+pub(crate) struct Window {
     inner: Arc<dyn ByteSource>,
     start: u64,
     len: u64,
@@ -184,7 +180,7 @@ pub struct Window {
 
 impl Window {
     /// The range `[start, start + len)` clipped to the inner source.
-    pub fn new(inner: Arc<dyn ByteSource>, start: u64, len: u64) -> Self {
+    pub(crate) fn new(inner: Arc<dyn ByteSource>, start: u64, len: u64) -> Self {
         let avail = inner.len().saturating_sub(start);
         Window {
             inner,
@@ -192,7 +188,7 @@ impl Window {
             len: len.min(avail),
         }
     }
-    pub fn start(&self) -> u64 {
+    pub(crate) fn start(&self) -> u64 {
         self.start
     }
 }
@@ -214,7 +210,7 @@ impl ByteSource for Window {
 
 /// `Read + Seek` over a source, for parsers that want a cursor (partition tables,
 /// filesystem crates). Caches one aligned block because those crates read in small pieces.
-pub struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     src: &'a dyn ByteSource,
     pos: u64,
     block: Vec<u8>,
@@ -225,7 +221,7 @@ pub struct Cursor<'a> {
 const CURSOR_BLOCK: u64 = 64 * 1024;
 
 impl<'a> Cursor<'a> {
-    pub fn new(src: &'a dyn ByteSource) -> Self {
+    pub(crate) fn new(src: &'a dyn ByteSource) -> Self {
         Cursor {
             src,
             pos: 0,

@@ -67,7 +67,10 @@ const EWF1: &[u8; 8] = b"EVF\x09\x0d\x0a\xff\x00";
 const EWF2: &[u8; 8] = b"EVF2\x0d\x0a\x81\x00";
 
 /// Opens `path` as evidence of type `ty`.
-pub fn open_as(path: &Path, ty: EvidenceType) -> Result<Box<dyn EvidenceSource>, EvidenceError> {
+pub(crate) fn open_as(
+    path: &Path,
+    ty: EvidenceType,
+) -> Result<Box<dyn EvidenceSource>, EvidenceError> {
     let meta = std::fs::symlink_metadata(path).map_err(|source| EvidenceError::Open {
         path: path.to_path_buf(),
         error: source,
@@ -97,7 +100,7 @@ pub fn open_as(path: &Path, ty: EvidenceType) -> Result<Box<dyn EvidenceSource>,
 }
 
 /// Opens the byte source of an image, with its kind name.
-pub fn open_bytes(
+pub(crate) fn open_bytes(
     path: &Path,
     ty: EvidenceType,
 ) -> Result<(&'static str, Arc<dyn ByteSource>), EvidenceError> {
@@ -157,7 +160,7 @@ fn is_ewf(path: &Path) -> bool {
 
 /// `x.E01` → `[x.E01, x.E02, …]` while the next segment exists (EnCase names: `.E01` to
 /// `.E99`, then `.EAA` to `.EZZ`); any other name → itself.
-pub fn ewf_segments(path: &Path) -> Vec<PathBuf> {
+pub(crate) fn ewf_segments(path: &Path) -> Vec<PathBuf> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -189,7 +192,7 @@ pub fn ewf_segments(path: &Path) -> Vec<PathBuf> {
 }
 
 /// `x.001` → `[x.001, x.002, …]` while the next piece exists; any other name → itself.
-pub fn split_pieces(path: &Path) -> Vec<PathBuf> {
+pub(crate) fn split_pieces(path: &Path) -> Vec<PathBuf> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -8,12 +8,12 @@
 //! once and no filesystem object crosses threads. Paths: `<image>/p<N>/<path inside>`, with
 //! `p<N>` left out for a bare volume (an image holding one filesystem and no table).
 
-pub mod bytes;
+pub(crate) mod bytes;
 pub mod carve;
-pub mod detect;
+pub(crate) mod detect;
 pub mod fs;
-pub mod partition;
-pub mod verify;
+pub(crate) mod partition;
+pub(crate) mod verify;
 
 use std::io::{self, BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -14,7 +14,7 @@ use super::fs::{sniff, FsKind};
 
 /// How the image is laid out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// A filesystem starting at byte 0.
     Bare(FsKind),
     /// A partition table with these partitions (possibly none).
@@ -25,7 +25,7 @@ pub enum Layout {
 
 /// One partition table entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partition {
+pub(crate) struct Partition {
     /// 1-based, as Linux numbers it (`sda5` = first logical partition).
     pub index: u32,
     /// Byte offset and length inside the image.
@@ -39,7 +39,7 @@ const SECTOR: u64 = 512;
 
 /// Sniffs the layout of a disk image. Parser panics (crate bugs on hostile tables) are
 /// caught and reported as `Unknown`, never allowed to end the scan.
-pub fn detect(src: &dyn ByteSource) -> Layout {
+pub(crate) fn detect(src: &dyn ByteSource) -> Layout {
     let mut head = [0u8; 2048];
     let n = super::bytes::read_exact_at(src, 0, &mut head[..src.len().min(2048) as usize]);
     if n.is_err() {
@@ -162,7 +162,7 @@ fn mbr_type_name(sys: u8) -> &'static str {
 }
 
 /// Encrypted volumes recognised from their header, to report them as such.
-pub fn encrypted_kind(head: &[u8]) -> Option<&'static str> {
+pub(crate) fn encrypted_kind(head: &[u8]) -> Option<&'static str> {
     if head.get(3..11) == Some(b"-FVE-FS-") {
         Some("BitLocker")
     } else if head.get(..6) == Some(b"LUKS\xba\xbe") {

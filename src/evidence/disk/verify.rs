@@ -56,7 +56,7 @@ pub fn verify_image(
 
 /// Hashes every byte of `src` (an image of container `format`) and compares with the hashes
 /// stored in it. Checks `stop` per chunk: an interrupted run is a `read_error`.
-pub fn hash_media(
+pub(crate) fn hash_media(
     format: &'static str,
     src: &dyn ByteSource,
     stop: &AtomicBool,

@@ -18,7 +18,7 @@ use crate::evidence::disk::bytes::{read_exact_at, ByteSource};
 
 /// Compression units larger than this are not NTFS (Windows writes 16 clusters of at most
 /// 4 KiB: 64 KiB); the limit bounds the per-file buffers a hostile header can ask for.
-pub const MAX_UNIT: u64 = 1 << 20;
+pub(crate) const MAX_UNIT: u64 = 1 << 20;
 
 /// An LZNT1-compressed non-resident stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,7 @@ impl CompressedData {
 }
 
 /// Reads a compressed stream's uncompressed bytes.
-pub struct CompressedReader {
+pub(crate) struct CompressedReader {
     src: Arc<dyn ByteSource>,
     /// Image byte offset of the volume.
     base: u64,
@@ -121,7 +121,7 @@ pub struct CompressedReader {
 }
 
 impl CompressedReader {
-    pub fn new(src: Arc<dyn ByteSource>, base: u64, data: Arc<CompressedData>) -> Self {
+    pub(crate) fn new(src: Arc<dyn ByteSource>, base: u64, data: Arc<CompressedData>) -> Self {
         CompressedReader {
             src,
             base,

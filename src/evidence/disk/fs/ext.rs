@@ -33,7 +33,7 @@ const MAX_DIR_BYTES: u64 = 64 * 1024 * 1024;
 const INLINE_DATA_FL: u32 = 0x1000_0000;
 const EXTENTS_FL: u32 = 0x0008_0000;
 
-pub struct ExtVolume<'a> {
+pub(crate) struct ExtVolume<'a> {
     src: &'a dyn ByteSource,
     inodes: InodeReader<Cursor<'a>>,
     block_size: u64,
@@ -48,7 +48,7 @@ struct DirName {
 }
 
 impl<'a> ExtVolume<'a> {
-    pub fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
+    pub(crate) fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
         let br =
             BlockReader::open(Cursor::new(src)).map_err(|e| FsError::corrupt(FsKind::Ext, e))?;
         let sb = br.superblock();

@@ -16,7 +16,7 @@ use crate::evidence::meta::{
 const EXTRA_TIMES_ISIZE: u16 = 28;
 
 /// ext inode flags (`EXT4_*_FL`), by name.
-pub const EXT_FLAGS: [(u32, &str); 25] = [
+pub(super) const EXT_FLAGS: [(u32, &str); 25] = [
     (0x1, "secure_deletion"),
     (0x2, "undelete"),
     (0x4, "compressed"),
@@ -45,7 +45,7 @@ pub const EXT_FLAGS: [(u32, &str); 25] = [
 ];
 
 /// An ext inode's times, owner, mode and flags. A zero time is an unset one.
-pub fn ext_meta(inode: &Inode) -> FileMeta {
+pub(super) fn ext_meta(inode: &Inode) -> FileMeta {
     let digits = if inode.extra_isize >= EXTRA_TIMES_ISIZE {
         9
     } else {
@@ -78,7 +78,7 @@ pub fn ext_meta(inode: &Inode) -> FileMeta {
 /// valid, bits 0–6 are a signed count of 15-minute steps). `dir` is the directory's bytes,
 /// `slot` the File entry's 32-byte slot; `None` where the entry is not a File entry or an
 /// offset is not recorded (the time is then local wall-clock time, as on FAT).
-pub fn exfat_utc_offsets(dir: &[u8], slot: usize) -> [Option<i32>; 3] {
+pub(super) fn exfat_utc_offsets(dir: &[u8], slot: usize) -> [Option<i32>; 3] {
     const TYPE_FILE: u8 = 0x05;
     let entry = slot
         .checked_mul(32)
@@ -99,7 +99,7 @@ pub fn exfat_utc_offsets(dir: &[u8], slot: usize) -> [Option<i32>; 3] {
 /// carry a 10 ms field; the FAT access time is a date. FAT records no zone: its times are
 /// local wall-clock times (written without `Z`). exFAT times with a recorded UTC offset
 /// (`utc_offsets`, from `exfat_utc_offsets`) are converted to UTC.
-pub fn fat_meta(node: &Node, exfat: bool, utc_offsets: [Option<i32>; 3]) -> FileMeta {
+pub(super) fn fat_meta(node: &Node, exfat: bool, utc_offsets: [Option<i32>; 3]) -> FileMeta {
     let time = |t: Option<FatTimestamp>, digits: u8, offset: Option<i32>| {
         t.and_then(|t| match offset {
             Some(minutes) => Timestamp::utc(

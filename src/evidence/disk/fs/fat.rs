@@ -24,7 +24,7 @@ const MAX_FAT_BYTES: u64 = 256 * 1024 * 1024;
 /// Directories deeper than this are reported, not walked (a loop guard of last resort).
 const MAX_DEPTH: usize = 256;
 
-pub struct FatVolume<'a> {
+pub(crate) struct FatVolume<'a> {
     src: &'a dyn ByteSource,
     fs: FatFs<Cursor<'a>>,
     fat: Vec<u8>,
@@ -32,7 +32,7 @@ pub struct FatVolume<'a> {
 }
 
 impl<'a> FatVolume<'a> {
-    pub fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
+    pub(crate) fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
         let fs = FatFs::open(Cursor::new(src)).map_err(|e| FsError::corrupt(FsKind::Fat, e))?;
         let g = fs.geometry();
         let fat_len = u64::from(g.fat_size_sectors)

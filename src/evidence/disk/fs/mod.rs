@@ -7,17 +7,17 @@
 //! the walk (single-threaded, some crates are `!Send`) is apart from the hashing (parallel).
 //! Each backend module wraps one crate; swapping a crate touches one file.
 
-pub mod compressed;
-pub mod ext;
+pub(crate) mod compressed;
+pub(crate) mod ext;
 mod facts;
-pub mod fat;
+pub(crate) mod fat;
 pub mod fat_orphans;
 pub mod lznt1;
-pub mod ntfs;
+pub(crate) mod ntfs;
 mod ntfs_meta;
 mod ntfs_streams;
-pub mod reader;
-pub mod recycle;
+pub(crate) mod reader;
+pub(crate) mod recycle;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

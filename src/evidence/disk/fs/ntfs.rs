@@ -31,7 +31,7 @@ const MAX_RECORDS: u64 = 1 << 32;
 /// Parent chains longer than this are treated as loops.
 const MAX_DEPTH: usize = 1024;
 
-pub struct NtfsVolume<'a> {
+pub(crate) struct NtfsVolume<'a> {
     src: &'a dyn ByteSource,
     ntfs: Ntfs,
 }
@@ -48,7 +48,7 @@ struct Record {
 }
 
 impl<'a> NtfsVolume<'a> {
-    pub fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
+    pub(crate) fn open(src: &'a dyn ByteSource) -> Result<Self, FsError> {
         let ntfs =
             Ntfs::new(&mut Cursor::new(src)).map_err(|e| FsError::corrupt(FsKind::Ntfs, e))?;
         Ok(NtfsVolume { src, ntfs })

@@ -26,11 +26,11 @@ const SDS_HEADER: usize = 20;
 
 /// Owner SIDs by security id.
 #[derive(Debug, Default)]
-pub struct SecureIndex(HashMap<u32, String>);
+pub(super) struct SecureIndex(HashMap<u32, String>);
 
 impl SecureIndex {
     /// Reads `$Secure:$SDS`; an unreadable one gives an empty index (owners left out).
-    pub fn load(ntfs: &Ntfs, fs: &mut Cursor<'_>) -> Self {
+    pub(super) fn load(ntfs: &Ntfs, fs: &mut Cursor<'_>) -> Self {
         let mut index = SecureIndex::default();
         let Some(bytes) = read_sds(ntfs, fs) else {
             return index;
@@ -62,7 +62,7 @@ impl SecureIndex {
         }
     }
 
-    pub fn owner(&self, security_id: u32) -> Option<&str> {
+    pub(super) fn owner(&self, security_id: u32) -> Option<&str> {
         self.0.get(&security_id).map(String::as_str)
     }
 }
@@ -94,7 +94,7 @@ fn read_sds(ntfs: &Ntfs, fs: &mut Cursor<'_>) -> Option<Vec<u8>> {
 }
 
 /// The record's facts; `None` when it has no `$STANDARD_INFORMATION` and no `$FILE_NAME`.
-pub fn file_meta(
+pub(super) fn file_meta(
     fs: &mut Cursor<'_>,
     file: &NtfsFile<'_>,
     secure: &SecureIndex,

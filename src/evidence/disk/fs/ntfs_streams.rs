@@ -29,7 +29,7 @@ const FIXUP_STRIDE: u64 = 512;
 
 /// One `$DATA` stream of a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stream {
+pub(super) struct Stream {
     /// `None` for the unnamed stream (the file's content).
     pub name: Option<Vec<u8>>,
     pub size: u64,
@@ -41,7 +41,7 @@ pub struct Stream {
 
 /// Every `$DATA` stream of `file`, the unnamed one only when `unnamed` (directories have
 /// none worth listing). Each name once, in attribute order.
-pub fn streams(
+pub(super) fn streams(
     ntfs: &Ntfs,
     src: &dyn ByteSource,
     fs: &mut Cursor<'_>,

@@ -12,7 +12,7 @@ use super::Run;
 use crate::evidence::disk::bytes::ByteSource;
 
 /// The content of one file, read run by run.
-pub struct DataReader {
+pub(crate) struct DataReader {
     src: Arc<dyn ByteSource>,
     /// Image byte offset of the volume the runs are relative to.
     base: u64,
@@ -23,7 +23,7 @@ pub struct DataReader {
 }
 
 impl DataReader {
-    pub fn new(src: Arc<dyn ByteSource>, base: u64, runs: Vec<Run>) -> Self {
+    pub(crate) fn new(src: Arc<dyn ByteSource>, base: u64, runs: Vec<Run>) -> Self {
         DataReader {
             src,
             base,

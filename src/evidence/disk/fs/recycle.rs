@@ -27,7 +27,7 @@ pub struct Recycled {
 
 /// A bin record that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RecycleError {
+pub(crate) enum RecycleError {
     #[error("record of {len} bytes is too short for its layout (needs {need})")]
     Short { len: usize, need: usize },
     #[error("unknown $I version {0}")]
@@ -37,10 +37,10 @@ pub enum RecycleError {
 }
 
 /// `$I` files and INFO2 larger than this are not bin records (INFO2: 800 bytes a file).
-pub const MAX_RECORD_FILE: u64 = 16 << 20;
+pub(crate) const MAX_RECORD_FILE: u64 = 16 << 20;
 
 /// Parses a `$I` file (version 1 or 2).
-pub fn parse_i_file(b: &[u8]) -> Result<Recycled, RecycleError> {
+pub(crate) fn parse_i_file(b: &[u8]) -> Result<Recycled, RecycleError> {
     let short = |need| RecycleError::Short { len: b.len(), need };
     let header = b.get(..24).ok_or(short(24))?;
     let version = le_u64(header, 0);
@@ -65,14 +65,14 @@ pub fn parse_i_file(b: &[u8]) -> Result<Recycled, RecycleError> {
 
 /// One INFO2 record: the recycled file's name in the bin and what it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Info2Entry {
+pub(crate) struct Info2Entry {
     /// `D<drive letter><index><ext>`, the name the file has in the bin.
     pub bin_name: String,
     pub recycled: Recycled,
 }
 
 /// Parses an XP/2000 (800-byte records, Unicode path) or 98/ME (280-byte) INFO2 file.
-pub fn parse_info2(b: &[u8]) -> Result<Vec<Info2Entry>, RecycleError> {
+pub(crate) fn parse_info2(b: &[u8]) -> Result<Vec<Info2Entry>, RecycleError> {
     let header = b.get(..20).ok_or(RecycleError::Short {
         len: b.len(),
         need: 20,
@@ -139,7 +139,7 @@ fn utf16z(b: &[u8]) -> String {
 
 /// A Windows FILETIME (100 ns ticks since 1601) as RFC 3339 UTC to the second; `None` for
 /// times before 1970 or after 9999 (RFC 3339 has four-digit years).
-pub fn filetime(ticks: u64) -> Option<String> {
+pub(crate) fn filetime(ticks: u64) -> Option<String> {
     const UNIX_EPOCH_TICKS: u64 = 116_444_736_000_000_000;
     const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
     let secs = ticks.checked_sub(UNIX_EPOCH_TICKS)? / 10_000_000;
@@ -153,7 +153,7 @@ pub fn filetime(ticks: u64) -> Option<String> {
 /// Attaches bin records to the recycled entries they describe, and to everything inside a
 /// recycled folder. `read` gives an entry's content (bounded by `MAX_RECORD_FILE`).
 /// Records that do not parse are left alone: the record files are listed and hashed anyway.
-pub fn attach(entries: &mut [FsEntry], read: &dyn Fn(&FsEntry) -> Option<Vec<u8>>) {
+pub(crate) fn attach(entries: &mut [FsEntry], read: &dyn Fn(&FsEntry) -> Option<Vec<u8>>) {
     let mut by_dir: HashMap<(Vec<u8>, String), Recycled> = HashMap::new();
     for e in entries.iter().filter(|e| e.detail.stream.is_none()) {
         let Some((dir, name)) = bin_file(&e.path) else {
@@ -231,7 +231,7 @@ mod tests {
     /// 2026-12-02T10:00:00Z as a FILETIME.
     const WHEN: u64 = (1_796_205_600 + 11_644_473_600) * 10_000_000;
 
-    pub fn i_v1(path: &str, size: u64) -> Vec<u8> {
+    pub(super) fn i_v1(path: &str, size: u64) -> Vec<u8> {
         let mut b = [1u64, size, WHEN].map(u64::to_le_bytes).concat();
         let mut name = utf16(path);
         name.resize(520, 0);
@@ -239,7 +239,7 @@ mod tests {
         b
     }
 
-    pub fn i_v2(path: &str, size: u64) -> Vec<u8> {
+    pub(super) fn i_v2(path: &str, size: u64) -> Vec<u8> {
         let mut b = [2u64, size, WHEN].map(u64::to_le_bytes).concat();
         b.extend((path.encode_utf16().count() as u32 + 1).to_le_bytes());
         b.extend(utf16(path));
