@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -134,10 +134,12 @@ pub enum JournalError {
 pub struct Journal {
     pub path: PathBuf,
     pub header: JournalHeader,
-    /// Finished files with their keys, each key once (the first entry wins).
-    pub entries: Vec<(ItemKey, JournalEntry)>,
-    /// The keys of `entries`: the items a resume leaves out (`Scanner::skipping`).
+    /// The journaled items, each once: the items a resume leaves out (`Scanner::skipping`).
     pub done: HashSet<ItemKey>,
+    /// What the journaled files add to the summary.
+    counts: Summary,
+    /// The journaled report records (files the report shows), with their keys.
+    records: Vec<(ItemKey, String)>,
     pub resumes: Vec<ResumeInfo>,
     /// Bytes up to the end of the last complete line: a resume appends from there.
     pub complete_len: u64,
@@ -146,51 +148,68 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Reads a journal. Only the last line may be incomplete (it was being written when the
-    /// scan was killed): it is dropped, and the files it named are done again. A malformed
-    /// complete line is an error naming the line.
+    /// Reads a journal, a line at a time: what it keeps is the set of done items, the
+    /// counts they add up to and the records the report shows, not the lines themselves.
+    /// Only the last line may be incomplete (it was being written when the scan was
+    /// killed): it is dropped, and the files it named are done again. A malformed complete
+    /// line is an error naming the line.
     pub fn read(path: &Path) -> Result<Journal, JournalError> {
-        let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
+        let io_error = |error| JournalError::Io {
             path: path.to_path_buf(),
-            error: source,
-        })?;
-        let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            error,
+        };
         let corrupt = |line: usize, reason: String| JournalError::Corrupt {
             path: path.to_path_buf(),
             line,
             reason,
         };
-        let mut header = None;
-        let mut entries = Vec::new();
-        let mut resumes = Vec::new();
-        let mut done = HashSet::new();
-        for (index, line) in bytes[..complete_len].split(|&b| b == b'\n').enumerate() {
-            let line_no = index + 1;
-            if line.is_empty() {
+        let mut reader = BufReader::new(File::open(path).map_err(io_error)?);
+        let mut journal: Option<Journal> = None;
+        let mut line = Vec::new();
+        let mut complete_len = 0u64;
+        let mut torn_tail = false;
+        for line_no in 1.. {
+            line.clear();
+            let read = reader.read_until(b'\n', &mut line).map_err(io_error)?;
+            if read == 0 {
+                break;
+            }
+            if line.last() != Some(&b'\n') {
+                torn_tail = true;
+                break;
+            }
+            complete_len += read as u64;
+            let text = &line[..line.len() - 1];
+            if text.is_empty() {
                 continue;
             }
             let parsed: JournalLine =
-                serde_json::from_slice(line).map_err(|e| corrupt(line_no, e.to_string()))?;
-            match (parsed, &header) {
-                (JournalLine::Header(h), None) if line_no == 1 => header = Some(h),
+                serde_json::from_slice(text).map_err(|e| corrupt(line_no, e.to_string()))?;
+            match (parsed, journal.as_mut()) {
+                (JournalLine::Header(header), None) if line_no == 1 => {
+                    journal = Some(Journal::start(path, header)?)
+                }
                 (JournalLine::Header(_), _) => {
                     return Err(corrupt(line_no, "a header after line 1".into()))
                 }
                 (_, None) => return Err(corrupt(line_no, "the first line is not a header".into())),
-                (JournalLine::File(entry), Some(_)) => {
-                    let key = entry
-                        .key()
-                        .map_err(|e| corrupt(line_no, format!("path_hex: {e}")))?;
-                    if done.insert(key.clone()) {
-                        entries.push((key, entry));
-                    }
-                }
-                (JournalLine::Resumed(info), Some(_)) => resumes.push(info),
+                (JournalLine::File(entry), Some(journal)) => journal
+                    .add(entry)
+                    .map_err(|reason| corrupt(line_no, reason))?,
+                (JournalLine::Resumed(info), Some(journal)) => journal.resumes.push(info),
             }
         }
-        let header = header.ok_or_else(|| JournalError::NoHeader {
+        let mut journal = journal.ok_or_else(|| JournalError::NoHeader {
             path: path.to_path_buf(),
         })?;
+        journal.records.sort_by(|a, b| a.0.cmp(&b.0));
+        journal.complete_len = complete_len;
+        journal.torn_tail = torn_tail;
+        Ok(journal)
+    }
+
+    /// An empty journal of the scan `header` describes, if this build reads its format.
+    fn start(path: &Path, header: JournalHeader) -> Result<Journal, JournalError> {
         if header.format != JOURNAL_FORMAT || header.version != JOURNAL_VERSION {
             return Err(JournalError::Unsupported {
                 path: path.to_path_buf(),
@@ -200,34 +219,52 @@ impl Journal {
         }
         Ok(Journal {
             path: path.to_path_buf(),
+            counts: Summary::for_sources(header.evidence.len()),
             header,
-            entries,
-            done,
-            resumes,
-            complete_len: complete_len as u64,
-            torn_tail: complete_len < bytes.len(),
+            done: HashSet::new(),
+            records: Vec::new(),
+            resumes: Vec::new(),
+            complete_len: 0,
+            torn_tail: false,
         })
+    }
+
+    /// One finished file, counted once (the first entry of a key wins).
+    fn add(&mut self, entry: JournalEntry) -> Result<(), String> {
+        let key = entry.key().map_err(|e| format!("path_hex: {e}"))?;
+        if entry.evidence >= self.header.evidence.len() {
+            return Err(format!(
+                "evidence {} of a scan of {} sources",
+                entry.evidence,
+                self.header.evidence.len()
+            ));
+        }
+        if self.done.contains(&key) {
+            return Ok(());
+        }
+        self.counts.add(entry.evidence, &entry.tally);
+        if let Some(record) = entry.record {
+            self.records.push((key.clone(), record.get().to_string()));
+        }
+        self.done.insert(key);
+        Ok(())
+    }
+
+    /// How many files the journal holds.
+    pub fn files_done(&self) -> u64 {
+        self.done.len() as u64
     }
 
     /// Adds what the journaled files count to `summary` (the resumed run's own counts).
     pub fn add_to(&self, summary: &mut Summary) {
-        for (_, entry) in &self.entries {
-            summary.add(entry.evidence, &entry.tally);
-        }
+        summary.merge(&self.counts);
     }
 
-    /// The journaled records in report order, to merge with a resumed run's as they come.
-    pub fn records(&self) -> JournaledRecords {
-        let mut lines: Vec<(ItemKey, String)> = self
-            .entries
-            .iter()
-            .filter_map(|(key, entry)| {
-                Some((key.clone(), entry.record.as_ref()?.get().to_string()))
-            })
-            .collect();
-        lines.sort_by(|a, b| a.0.cmp(&b.0));
+    /// The journaled records in report order, to merge with a resumed run's as they come
+    /// (handed over once: the journal keeps no copy).
+    pub fn take_records(&mut self) -> JournaledRecords {
         JournaledRecords {
-            sorted: lines.into_iter().peekable(),
+            sorted: std::mem::take(&mut self.records).into_iter().peekable(),
         }
     }
 }
@@ -429,7 +466,10 @@ mod tests {
             working_directory: PathBuf::from("/"),
             config: serde_json::json!({}),
             started_at: "2026-01-01T00:00:00Z".into(),
-            evidence: vec![],
+            evidence: vec![JournalSource {
+                path: "ev".into(),
+                kind: "directory".into(),
+            }],
             lists: vec![],
         }
     }
@@ -462,7 +502,7 @@ mod tests {
 
         let journal = Journal::read(&path).unwrap();
         assert!(journal.torn_tail);
-        assert_eq!(journal.entries.len(), 2);
+        assert_eq!(journal.files_done(), 2);
         let mut summary = Summary::for_sources(1);
         journal.add_to(&mut summary);
         assert_eq!(summary.total.skipped["encrypted"], 2);
@@ -475,10 +515,10 @@ mod tests {
         writer.finished(&skipped("ev/a", 1));
         writer.finish().unwrap();
 
-        let again = Journal::read(&path).unwrap();
+        let mut again = Journal::read(&path).unwrap();
         assert!(!again.torn_tail);
         assert_eq!(again.resumes, vec![resumed]);
-        let mut journaled = again.records();
+        let mut journaled = again.take_records();
         let resumed_run = skipped("ev/0", 0);
         let mut lines: Vec<String> = journaled.before(&resumed_run.key()).collect();
         lines.push(record_line(&resumed_run).unwrap());
@@ -502,6 +542,23 @@ mod tests {
         let err = Journal::read(&path).unwrap_err();
         assert!(
             matches!(err, JournalError::Corrupt { line: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_entry_of_a_source_the_scan_does_not_have_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan.journal");
+        let writer = JournalWriter::create(&path, &header(), Listing::default()).unwrap();
+        let mut stray = skipped("ev/a", 0);
+        stray.source = 1;
+        writer.finished(&stray);
+        writer.finish().unwrap();
+        let err = Journal::read(&path).unwrap_err();
+        assert!(
+            matches!(&err, JournalError::Corrupt { line: 2, reason, .. }
+                if reason.contains("evidence 1 of a scan of 1 sources")),
             "{err}"
         );
     }

@@ -153,6 +153,76 @@ impl Counts {
         self.animation_frames_hashed += tally.animation_frames;
     }
 
+    /// Adds another set of counters, as if its files had been added here one by one.
+    pub fn merge(&mut self, other: &Counts) {
+        // Destructured without `..`: a new counter cannot be forgotten here.
+        let Counts {
+            files_seen,
+            hashed,
+            images,
+            matched,
+            matched_distinct: _,
+            matched_by_category,
+            matched_contents,
+            known_good,
+            pdq_low_quality,
+            non_pertinent,
+            weak,
+            skipped,
+            not_examined,
+            nothing_to_examine,
+            failed,
+            bytes,
+            containers_opened,
+            entries_seen,
+            orphans,
+            carved,
+            thumbnails,
+            videos,
+            video_frames_hashed,
+            animations,
+            animation_frames_hashed,
+        } = other;
+        let add_map = |into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>| {
+            for (key, n) in from {
+                *into.entry(key.clone()).or_insert(0) += n;
+            }
+        };
+        self.files_seen += files_seen;
+        self.hashed += hashed;
+        self.images += images;
+        self.matched += matched;
+        for content in matched_contents {
+            if self.matched_contents.insert(*content) {
+                self.matched_distinct += 1;
+            }
+        }
+        for (list, categories) in matched_by_category {
+            add_map(
+                self.matched_by_category.entry(list.clone()).or_default(),
+                categories,
+            );
+        }
+        self.known_good += known_good;
+        self.pdq_low_quality += pdq_low_quality;
+        self.non_pertinent += non_pertinent;
+        self.weak += weak;
+        add_map(&mut self.skipped, skipped);
+        add_map(&mut self.not_examined, not_examined);
+        add_map(&mut self.nothing_to_examine, nothing_to_examine);
+        self.failed += failed;
+        self.bytes += bytes;
+        self.containers_opened += containers_opened;
+        self.entries_seen += entries_seen;
+        self.orphans += orphans;
+        self.carved += carved;
+        self.thumbnails += thumbnails;
+        self.videos += videos;
+        self.video_frames_hashed += video_frames_hashed;
+        self.animations += animations;
+        self.animation_frames_hashed += animation_frames_hashed;
+    }
+
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }
@@ -201,6 +271,18 @@ impl Summary {
             self.by_evidence.resize(source + 1, Counts::default());
         }
         self.by_evidence[source].add(tally);
+    }
+
+    /// Adds another summary, source by source, as if its files had been added here.
+    pub fn merge(&mut self, other: &Summary) {
+        self.total.merge(&other.total);
+        if self.by_evidence.len() < other.by_evidence.len() {
+            self.by_evidence
+                .resize(other.by_evidence.len(), Counts::default());
+        }
+        for (into, from) in self.by_evidence.iter_mut().zip(&other.by_evidence) {
+            into.merge(from);
+        }
     }
 
     /// Balanced in total and for every evidence source, and the sources add up.
@@ -338,6 +420,89 @@ impl FileTally {
             animation_frames: video
                 .filter(|v| v.is_animation())
                 .map_or(0, |v| v.result.frames_hashed()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tally() -> impl Strategy<Value = (usize, FileTally)> {
+        let outcome = prop_oneof![
+            Just(TallyOutcome::Hashed),
+            Just(TallyOutcome::Failed),
+            prop_oneof![Just("symlink"), Just("encrypted")]
+                .prop_map(|code| TallyOutcome::Skipped(code.to_string())),
+        ];
+        let flags = proptest::collection::vec(any::<bool>(), 14);
+        let skip_kind = prop_oneof![
+            Just(None),
+            Just(Some(SkipKind::NotExamined)),
+            Just(Some(SkipKind::NothingToExamine)),
+        ];
+        (
+            0..3usize,
+            outcome,
+            flags,
+            0..4u8,
+            0..5u64,
+            skip_kind,
+            0..3usize,
+        )
+            .prop_map(
+                |(source, outcome, f, content, frames, skip_kind, category)| {
+                    let categories = ["1", "2", "none"][..category]
+                        .iter()
+                        .map(|c| ("list".to_string(), c.to_string()))
+                        .collect();
+                    let tally = FileTally {
+                        outcome,
+                        bytes: frames * 1000,
+                        image: f[0],
+                        matched: f[1],
+                        matched_sha256: f[1].then(|| hex::encode([content; 32])),
+                        categories,
+                        known_good: f[2],
+                        pdq_low_quality: f[3],
+                        weak: f[4],
+                        non_pertinent: f[5],
+                        container_opened: f[6],
+                        entry: f[7],
+                        orphan: f[8],
+                        carved: f[9],
+                        thumbnail: f[10],
+                        skip_kind,
+                        video: f[11],
+                        video_frames: frames,
+                        animation: f[12],
+                        animation_frames: u64::from(f[13]) * frames,
+                    };
+                    (source, tally)
+                },
+            )
+    }
+
+    proptest! {
+        /// A resumed scan's summary is the interrupted run's merged with its own: it must
+        /// equal adding every file to one summary, distinct matched contents included.
+        #[test]
+        fn merging_two_summaries_equals_adding_every_file_to_one(
+            tallies in proptest::collection::vec(tally(), 0..40),
+            cut in 0..40usize,
+        ) {
+            let cut = cut.min(tallies.len());
+            let summary_of = |part: &[(usize, FileTally)]| {
+                let mut summary = Summary::for_sources(3);
+                for (source, tally) in part {
+                    summary.add(*source, tally);
+                }
+                summary
+            };
+            let mut merged = summary_of(&tallies[..cut]);
+            merged.merge(&summary_of(&tallies[cut..]));
+            prop_assert_eq!(merged, summary_of(&tallies));
         }
     }
 }

@@ -62,7 +62,7 @@ fn resume(journal_path: &Path, now: &ScanArgs) -> Result<Exit> {
 }
 
 /// A scan: the parts built from the config, the scan, the report, the exit code.
-fn run(config: ScanConfig, prior: Option<Journal>) -> Result<Exit> {
+fn run(config: ScanConfig, mut prior: Option<Journal>) -> Result<Exit> {
     let started = Instant::now();
     let started_at = prior
         .as_ref()
@@ -75,6 +75,7 @@ fn run(config: ScanConfig, prior: Option<Journal>) -> Result<Exit> {
     // A resume replaces the report its killed run had begun.
     let overwrite = config.output.force || prior.is_some();
     let mut out = open_report(&config, overwrite)?;
+    let journaled = prior.as_mut().map(Journal::take_records);
     let nothing_done = HashSet::new();
     let done = prior.as_ref().map_or(&nothing_done, |j| &j.done);
     // Records stream into the report as files finish; only `--verify-image`, whose result
@@ -84,7 +85,7 @@ fn run(config: ScanConfig, prior: Option<Journal>) -> Result<Exit> {
         &header,
         !config.verify_image,
         &reports::spool_dir(&config.output),
-        prior.as_ref().map(Journal::records),
+        journaled,
     )
     .context("cannot write the report")?;
     let journaling = journal.as_ref().map(|sink| Journaling {
@@ -174,7 +175,7 @@ fn open_journal(
     let this_resume = ResumeInfo {
         command_line: header.command_line.clone(),
         at: now_rfc3339(),
-        files_already_done: prior.entries.len() as u64,
+        files_already_done: prior.files_done(),
     };
     header.command_line = prior.header.command_line.clone();
     header.resumed = prior
