@@ -99,18 +99,7 @@ fn run(config: ScanConfig, mut prior: Option<Journal>) -> Result<Exit> {
     header.evidence_verification = verification;
     let terminal = records.finish(&header).context("cannot write the report")?;
     let journal_written = journal.map(JournalWriter::finish).transpose();
-    let mut counts = totals.summary.clone();
-    if let Some(prior) = &prior {
-        prior.add_to(&mut counts);
-    }
-    let summary = SummaryRecord {
-        record: "summary",
-        counts,
-        started_at,
-        finished_at: now_rfc3339(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        interrupted: totals.interrupted,
-    };
+    let summary = summary_record(&totals, prior.as_ref(), started_at, started);
     report::write_line(&mut out, &summary).context("cannot write the report")?;
     let digest = out.finish().context("cannot write the report")?;
     if !config.read.quiet {
@@ -133,6 +122,27 @@ fn run(config: ScanConfig, mut prior: Option<Journal>) -> Result<Exit> {
     } else {
         Exit::NoMatch
     })
+}
+
+/// The report's last line: this run's counts plus, on a resume, the journaled files'.
+fn summary_record(
+    totals: &ScanTotals,
+    prior: Option<&Journal>,
+    started_at: String,
+    started: Instant,
+) -> SummaryRecord {
+    let mut counts = totals.summary.clone();
+    if let Some(prior) = prior {
+        prior.add_to(&mut counts);
+    }
+    SummaryRecord {
+        record: "summary",
+        counts,
+        started_at,
+        finished_at: now_rfc3339(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        interrupted: totals.interrupted,
+    }
 }
 
 /// The scanner's options: the perceptual hashes asked for, else PDQ and every one the
