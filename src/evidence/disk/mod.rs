@@ -227,7 +227,7 @@ impl DiskImageSource {
                     _ => Vec::new(),
                 });
                 let free = carve::unowned(window.len(), owned);
-                entries.into_iter().for_each(|e| out.push_entry(&ctx, e));
+                out.take_entries(&ctx, entries);
                 self.carved_items(&ctx, window, &free, stop, out)
             }
             Err(FsError::Interrupted) => Err(EvidenceError::Interrupted {
@@ -338,6 +338,20 @@ impl Items {
             location: None,
             meta: None,
         });
+    }
+
+    /// Turns a volume's entries into items, in their order. Only one of the two lists is
+    /// ever held whole: the items' room is reserved (its pages are only touched as items
+    /// are written) and the entries' shrinks as they are taken.
+    fn take_entries(&mut self, ctx: &VolumeCtx<'_>, mut entries: Vec<FsEntry>) {
+        self.items.reserve(entries.len());
+        entries.reverse();
+        while let Some(entry) = entries.pop() {
+            self.push_entry(ctx, entry);
+            if entries.len() < entries.capacity() / 4 {
+                entries.shrink_to_fit();
+            }
+        }
     }
 
     fn push_entry(&mut self, ctx: &VolumeCtx<'_>, e: FsEntry) {
