@@ -16,12 +16,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::open::Open;
-use super::{REPORT_FORMAT, REPORT_VERSION};
+use super::{ToolInfo, REPORT_FORMAT, REPORT_VERSION};
 use crate::evidence::{FileMeta, SkipKind};
+use crate::extra::Extra;
 use crate::list::ListRole;
-
-/// Fields a reader does not know, kept verbatim.
-pub(crate) type Extra = BTreeMap<String, Value>;
 
 /// A whole report: header, per-file records sorted by evidence then path, summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,14 +28,6 @@ pub struct ScanReport {
     pub files: Vec<FileIn>,
     /// `None` when the scan died before writing it (the report is then incomplete).
     pub summary: Option<SummaryIn>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ToolIn {
-    pub name: String,
-    pub version: String,
-    #[serde(flatten)]
-    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -76,7 +66,7 @@ pub struct HeaderIn {
     pub record: String,
     pub format: String,
     pub format_version: u32,
-    pub tool: ToolIn,
+    pub tool: ToolInfo,
     pub command_line: Vec<String>,
     pub started_at: String,
     pub evidence: Vec<SourceIn>,

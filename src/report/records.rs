@@ -1,11 +1,13 @@
 //! The record types of the JSON Lines report, one `serde` struct per record kind.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::digest::DigestsHex;
 use crate::evidence::{FileMeta, ImageVerification, ItemLocation, SourceInfo};
+use crate::extra::Extra;
 use crate::list::{CategoryMapInfo, ListProvenance};
 use crate::matcher::Hit;
 use crate::perceptual::ImageInfo;
@@ -25,17 +27,21 @@ pub struct ResumeInfo {
 /// Bumped when a record changes: 2 added `meta` (file times, owner, attributes).
 pub const REPORT_VERSION: u32 = 3;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The build that wrote a report: written by `scan`, read back by every renderer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolInfo {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: Cow<'static, str>,
+    pub version: Cow<'static, str>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl ToolInfo {
     pub fn current() -> Self {
         ToolInfo {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
+            name: Cow::Borrowed(env!("CARGO_PKG_NAME")),
+            version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+            extra: Extra::new(),
         }
     }
 }
