@@ -282,7 +282,7 @@ fn file_columns(report: &ScanReport, file: &FileIn) -> Vec<String> {
         opt(file.path_raw_hex.clone()),
         opt(file.size.map(|s| s.to_string())),
         opt(loc.and_then(|l| l.partition).map(|p| p.to_string())),
-        opt(loc.map(|l| l.filesystem.clone())),
+        opt(loc.map(|l| l.filesystem.to_string())),
         opt(loc.and_then(|l| l.inode).map(|i| i.to_string())),
         opt(loc.and_then(|l| l.data_offset).map(|o| o.to_string())),
         opt(loc.map(|l| l.deleted.to_string())),

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::open::Open;
 use super::{ToolInfo, REPORT_FORMAT, REPORT_VERSION};
-use crate::evidence::{FileMeta, SkipKind};
+use crate::evidence::{FileMeta, ItemLocation, SkipKind};
 use crate::extra::Extra;
 use crate::list::ListRole;
 
@@ -88,32 +88,6 @@ impl ListIn {
     pub fn is_alert(&self) -> bool {
         self.role.is(ListRole::Alert)
     }
-}
-
-/// Partition, filesystem and deleted flag of a file inside a disk image.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LocationIn {
-    pub partition: Option<u32>,
-    pub partition_offset: u64,
-    pub filesystem: String,
-    pub inode: Option<u64>,
-    pub data_offset: Option<u64>,
-    pub deleted: bool,
-    pub recovered: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub orphan: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub carved: Option<CarvedIn>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// Where a carved item lies in the image (image byte offset and length).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct CarvedIn {
-    pub offset: u64,
-    pub length: u64,
 }
 
 /// One hit. `threshold`, `transform`, `quality` and `also_exact` are the "why it matched"
@@ -309,7 +283,7 @@ pub struct FileIn {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<LocationIn>,
+    pub location: Option<ItemLocation>,
     /// Times, owner and attributes (report format 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<FileMeta>,
@@ -727,5 +701,14 @@ mod tests {
             ScanReport::read(odd.as_bytes()),
             Err(ReadError::Unexpected { line: 2, .. })
         ));
+    }
+
+    #[test]
+    fn a_location_reads_back_as_the_scan_wrote_it() {
+        let location = r#"{"partition":1,"partition_offset":1048576,"filesystem":"ntfs","inode":65,"data_offset":null,"deleted":true,"recovered":false,"carved":{"offset":9,"length":3,"partial":true},"stream":"s","compressed":true,"future":1}"#;
+        let line = format!(r#"{{"record":"file","path":"a","evidence":0,"location":{location}}}"#);
+        let report = ScanReport::read(format!("{HEADER}\n{line}\n").as_bytes()).unwrap();
+        let read = report.files[0].location.as_ref().unwrap();
+        assert_eq!(serde_json::to_string(read).unwrap(), location);
     }
 }
