@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::open::Open;
+use super::video::{VideoMatchRecord, VpdqScoreRecord};
 use super::{ToolInfo, REPORT_FORMAT, REPORT_VERSION};
 use crate::evidence::{FileMeta, ItemLocation, SkipKind};
 use crate::extra::Extra;
@@ -142,7 +143,7 @@ pub struct HitIn {
     /// A vPDQ match of a video against a listed video, shown as a hit (never written back:
     /// it is read from the record's `video.video_matches`).
     #[serde(skip)]
-    pub vpdq: Option<VpdqScoreIn>,
+    pub vpdq: Option<VpdqScoreRecord>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -175,60 +176,24 @@ impl HitIn {
     }
 }
 
-/// The percentages of a vPDQ match and the exact counts behind them.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct VpdqScoreIn {
-    pub query_percent: f64,
-    pub compared_percent: f64,
-    pub query_frames_matched: u32,
-    pub query_frames: u32,
-    pub compared_frames_matched: u32,
-    pub compared_frames: u32,
-}
-
-/// One of a video record's `video_matches`, read as a hit plus its score.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-struct VideoMatchIn {
-    list: String,
-    role: Open<ListRole>,
-    video_id: String,
-    #[serde(flatten)]
-    score: VpdqScoreIn,
-    best_pairs: Vec<PairIn>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-struct PairIn {
-    distance: u32,
-}
-
 /// The hits inside a video record's `video` object.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 struct VideoHitsIn {
     frame_hits: Vec<HitIn>,
-    video_matches: Vec<VideoMatchIn>,
+    video_matches: Vec<VideoMatchRecord>,
 }
 
-impl VideoMatchIn {
-    fn into_hit(self) -> HitIn {
-        HitIn {
-            list: self.list,
-            role: self.role,
-            entry_id: Some(self.video_id),
-            algorithm: "vpdq".to_string(),
-            distance: self
-                .best_pairs
-                .iter()
-                .map(|p| p.distance)
-                .min()
-                .unwrap_or(0),
-            vpdq: Some(self.score),
-            ..HitIn::default()
-        }
+/// A vPDQ match read as a hit plus its score.
+fn vpdq_hit(m: VideoMatchRecord) -> HitIn {
+    HitIn {
+        list: m.list,
+        role: m.role,
+        entry_id: Some(m.video_id),
+        algorithm: "vpdq".to_string(),
+        distance: m.best_pairs.iter().map(|p| p.distance).min().unwrap_or(0),
+        vpdq: Some(m.score),
+        ..HitIn::default()
     }
 }
 
@@ -378,7 +343,7 @@ impl FileIn {
         let hits = VideoHitsIn::deserialize(video)?;
         self.video_hits = hits.frame_hits;
         self.video_hits
-            .extend(hits.video_matches.into_iter().map(VideoMatchIn::into_hit));
+            .extend(hits.video_matches.into_iter().map(vpdq_hit));
         Ok(())
     }
 

@@ -2,7 +2,12 @@
 //! picture lists and vPDQ matches on video lists. Frame hashes and timestamps only, never a
 //! frame's pixels.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use super::open::Open;
+use crate::extra::Extra;
 
 use crate::evidence::SkipReason;
 use crate::list::ListRole;
@@ -26,7 +31,7 @@ pub struct VideoRecord<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frame_hits: Vec<FrameHitRecord<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub video_matches: Vec<VideoMatchRecord<'a>>,
+    pub video_matches: Vec<VideoMatchRecord>,
     /// Every hashed frame (quality under 50 included: shown, never matched).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frames: Vec<FrameRecord>,
@@ -51,12 +56,26 @@ pub struct FrameHitRecord<'a> {
     pub hit: &'a Hit,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct VideoMatchRecord<'a> {
-    pub list: &'a str,
-    pub role: ListRole,
-    pub algorithm: &'static str,
-    pub video_id: &'a str,
+/// One vPDQ match of a video against a listed video: written by `scan`, read back (as a hit
+/// with its score) by the renderers; fields of a newer build kept in `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VideoMatchRecord {
+    pub list: String,
+    pub role: Open<ListRole>,
+    pub algorithm: Cow<'static, str>,
+    pub video_id: String,
+    #[serde(flatten)]
+    pub score: VpdqScoreRecord,
+    pub best_pairs: Vec<PairRecord>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The percentages of a vPDQ match and the exact counts behind them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpdqScoreRecord {
     /// Share of this video's frames (de-duplicated, quality ≥ 50) matching the listed video.
     pub query_percent: f64,
     /// Share of the listed video's frames matching this video.
@@ -65,10 +84,11 @@ pub struct VideoMatchRecord<'a> {
     pub query_frames: u32,
     pub compared_frames_matched: u32,
     pub compared_frames: u32,
-    pub best_pairs: Vec<PairRecord>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One of a vPDQ match's closest frame pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PairRecord {
     pub frame: u64,
     pub timestamp: String,
@@ -78,7 +98,7 @@ pub struct PairRecord {
 }
 
 /// The header's account of video handling.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VideoHeader {
     /// `ffmpeg -version`'s first line, or `none: ffmpeg not found (videos are digested,
     /// not decoded)`.
@@ -158,19 +178,22 @@ fn frame_hit(h: &VideoHit) -> FrameHitRecord<'_> {
     }
 }
 
-fn video_match(m: &VideoMatch) -> VideoMatchRecord<'_> {
+fn video_match(m: &VideoMatch) -> VideoMatchRecord {
     VideoMatchRecord {
-        list: &m.list,
-        role: m.role,
-        algorithm: "vpdq",
-        video_id: &m.video_id,
-        query_percent: round2(m.score.query_percent()),
-        compared_percent: round2(m.score.compared_percent()),
-        query_frames_matched: m.score.query_matched,
-        query_frames: m.score.query_frames,
-        compared_frames_matched: m.score.compared_matched,
-        compared_frames: m.score.compared_frames,
+        list: m.list.clone(),
+        role: Open::Known(m.role),
+        algorithm: Cow::Borrowed("vpdq"),
+        video_id: m.video_id.clone(),
+        score: VpdqScoreRecord {
+            query_percent: round2(m.score.query_percent()),
+            compared_percent: round2(m.score.compared_percent()),
+            query_frames_matched: m.score.query_matched,
+            query_frames: m.score.query_frames,
+            compared_frames_matched: m.score.compared_matched,
+            compared_frames: m.score.compared_frames,
+        },
         best_pairs: m.score.best_pairs.iter().map(pair).collect(),
+        extra: Extra::new(),
     }
 }
 
@@ -181,5 +204,42 @@ fn pair(p: &FramePair) -> PairRecord {
         listed_frame: p.listed_frame,
         listed_timestamp: seconds(p.listed_timestamp_ms),
         distance: p.distance,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::vpdq::VpdqScore;
+
+    /// The fields in the order the scan has always written them; the reader takes it back.
+    #[test]
+    fn a_video_match_is_written_as_before_and_reads_back() {
+        let pair = FramePair {
+            distance: 3,
+            frame: 2,
+            timestamp_ms: 2000,
+            listed_frame: 1,
+            listed_timestamp_ms: 1500,
+        };
+        let matched = VideoMatch {
+            list: "v".into(),
+            role: ListRole::Alert,
+            video_id: "7".into(),
+            score: VpdqScore {
+                query_matched: 2,
+                query_frames: 3,
+                compared_matched: 1,
+                compared_frames: 4,
+                best_pairs: vec![pair],
+            },
+        };
+        let text = serde_json::to_string(&video_match(&matched)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"list":"v","role":"alert","algorithm":"vpdq","video_id":"7","query_percent":66.67,"compared_percent":25.0,"query_frames_matched":2,"query_frames":3,"compared_frames_matched":1,"compared_frames":4,"best_pairs":[{"frame":2,"timestamp":"2.000","listed_frame":1,"listed_timestamp":"1.500","distance":3}]}"#
+        );
+        let read: VideoMatchRecord = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), text);
     }
 }

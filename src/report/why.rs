@@ -4,7 +4,8 @@
 //! `threshold` and `also_exact` fields is taken at its word; for older reports the threshold
 //! comes from the header and `also_exact` from the file's other hits, and `derived` says so.
 
-use super::read::{FileIn, HitIn, ScanReport, VpdqScoreIn};
+use super::read::{FileIn, HitIn, ScanReport};
+use super::video::VpdqScoreRecord;
 
 /// Cryptographic algorithms: a hit on one of these is an exact match.
 pub const EXACT_ALGORITHMS: [&str; 4] = ["md5", "sha1", "sha256", "blake3"];
@@ -33,7 +34,7 @@ pub struct Why<'a> {
     /// A video's frame hit: `frame N at T s` and how many frames hit the entry.
     pub frame: Option<String>,
     /// A vPDQ match: the score, and the thresholds in force from the header.
-    pub vpdq: Option<(&'a VpdqScoreIn, Option<(f64, f64)>)>,
+    pub vpdq: Option<(&'a VpdqScoreRecord, Option<(f64, f64)>)>,
     /// A weak hit's reason: it did not alert on its own.
     pub weak: Option<&'a str>,
     /// Perceptual hits: the other perceptual hashes the file has that hit no hash of the
@@ -92,7 +93,7 @@ impl<'a> Why<'a> {
         }
     }
 
-    fn of_vpdq(report: &'a ScanReport, hit: &'a HitIn, score: &'a VpdqScoreIn) -> Why<'a> {
+    fn of_vpdq(report: &'a ScanReport, hit: &'a HitIn, score: &'a VpdqScoreRecord) -> Why<'a> {
         let video = report.header.extra.get("video");
         let percent = |key| video.and_then(|v| v.get(key)).and_then(|p| p.as_f64());
         let thresholds = percent("vpdq_query_percent").zip(percent("vpdq_compared_percent"));
