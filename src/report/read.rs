@@ -2,21 +2,23 @@
 //! rendered again without rescanning.
 //!
 //! Owns `ScanReport` and its `serde` mirrors of the wire records (docs/report-format.md),
-//! with the rules renderers ask of a record (`HitIn::is_alert`, `FileIn::is_listed`, …)
+//! with the rules renderers ask of a record (`HitRecord::is_alert`, `FileIn::is_listed`, …)
 //! stated on them once. The mirrors are deliberately tolerant: every field a newer scan
 //! may add is optional, a role or kind this build does not know is kept as written
 //! (`Open`), and fields this build does not know are kept in `extra` and written back out
 //! by the `json` format, so a report from a newer build still renders. Writing lives in
 //! `records`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::hit::HitRecord;
 use super::open::Open;
-use super::video::{VideoMatchRecord, VpdqScoreRecord};
+use super::video::VideoMatchRecord;
 use super::{ToolInfo, REPORT_FORMAT, REPORT_VERSION};
 use crate::evidence::{FileMeta, ItemLocation, SkipKind};
 use crate::extra::Extra;
@@ -91,109 +93,24 @@ impl ListIn {
     }
 }
 
-/// One hit. `threshold`, `transform`, `quality` and `also_exact` are the "why it matched"
-/// fields; older scans do not write them, and renderers fall back (see `report::why`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HitIn {
-    pub list: String,
-    pub role: Open<ListRole>,
-    pub entry_id: Option<String>,
-    pub category: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_label: Option<String>,
-    pub label: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub series: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<String>,
-    /// The entry's VICS yes/no flags, as the list gave them.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub flags: BTreeMap<String, bool>,
-    /// The entry carries a PhotoDNA signature.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub photodna: bool,
-    pub algorithm: String,
-    pub distance: u32,
-    pub list_hash: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transform: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_hash: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quality: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub also_exact: Option<bool>,
-    /// A video's frame hit: the frame that hit (the closest, earliest of
-    /// `frames_matched`), and its timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub frame: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub frames_matched: Option<u32>,
-    /// The entry's category is non-pertinent (VICS US 0): not an alert.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub non_pertinent: bool,
-    /// A weak hit's reason (`uncorroborated`, `low_information`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weak_reason: Option<String>,
-    /// A vPDQ match of a video against a listed video, shown as a hit (never written back:
-    /// it is read from the record's `video.video_matches`).
-    #[serde(skip)]
-    pub vpdq: Option<VpdqScoreRecord>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-impl HitIn {
-    /// Whether `other` names this hit's list entry: same list and entry id, or the same
-    /// list when this hit's list gives no ids (as `matcher::Hit::is_same_entry`).
-    pub fn is_same_entry(&self, other: &HitIn) -> bool {
-        other.list == self.list && (self.entry_id.is_none() || other.entry_id == self.entry_id)
-    }
-
-    /// A hit on an alert list, pertinent or not.
-    pub fn on_alert_list(&self) -> bool {
-        self.role.is(ListRole::Alert)
-    }
-
-    /// A hit on a known-good list: it marks the file known, never hides an alert.
-    pub fn is_known_good(&self) -> bool {
-        self.role.is(ListRole::KnownGood)
-    }
-
-    /// A hit that raised an alert: on an alert list, in a pertinent category.
-    pub fn is_alert(&self) -> bool {
-        self.on_alert_list() && !self.non_pertinent
-    }
-
-    /// A hit on an alert list in a non-pertinent category.
-    pub fn is_non_pertinent(&self) -> bool {
-        self.on_alert_list() && self.non_pertinent
-    }
-}
-
 /// The hits inside a video record's `video` object.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 struct VideoHitsIn {
-    frame_hits: Vec<HitIn>,
+    frame_hits: Vec<HitRecord>,
     video_matches: Vec<VideoMatchRecord>,
 }
 
 /// A vPDQ match read as a hit plus its score.
-fn vpdq_hit(m: VideoMatchRecord) -> HitIn {
-    HitIn {
+fn vpdq_hit(m: VideoMatchRecord) -> HitRecord {
+    HitRecord {
         list: m.list,
         role: m.role,
         entry_id: Some(m.video_id),
-        algorithm: "vpdq".to_string(),
+        algorithm: Cow::Borrowed("vpdq"),
         distance: m.best_pairs.iter().map(|p| p.distance).min().unwrap_or(0),
         vpdq: Some(m.score),
-        ..HitIn::default()
+        ..HitRecord::default()
     }
 }
 
@@ -260,13 +177,13 @@ pub struct FileIn {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hits: Vec<HitIn>,
+    pub hits: Vec<HitRecord>,
     /// The alert-list hits name different categories.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub conflict: bool,
     /// Hits that do not alert alone (a lone or low-information 64-bit perceptual hit).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub weak_hits: Vec<HitIn>,
+    pub weak_hits: Vec<HitRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `not_examined` or `nothing_to_examine`, for `skipped` records.
@@ -287,7 +204,7 @@ pub struct FileIn {
     /// A video's frame hits and vPDQ matches, read from its `video` object (which stays in
     /// `extra` and is written back from there).
     #[serde(skip)]
-    pub video_hits: Vec<HitIn>,
+    pub video_hits: Vec<HitRecord>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -326,12 +243,12 @@ impl FileIn {
     }
 
     /// Every hit: the file's own, then a video's frame hits and vPDQ matches.
-    pub fn all_hits(&self) -> impl Iterator<Item = &HitIn> {
+    pub fn all_hits(&self) -> impl Iterator<Item = &HitRecord> {
         self.hits.iter().chain(&self.video_hits)
     }
 
     /// Hits on alert lists (known-good hits only mark a file known).
-    pub fn alert_hits(&self) -> impl Iterator<Item = &HitIn> {
+    pub fn alert_hits(&self) -> impl Iterator<Item = &HitRecord> {
         self.all_hits().filter(|h| h.is_alert())
     }
 
@@ -353,7 +270,7 @@ impl FileIn {
 
     /// A hashed file whose alert-list hits are all in non-pertinent categories.
     pub fn is_non_pertinent_only(&self) -> bool {
-        !self.is_match() && self.all_hits().any(HitIn::is_non_pertinent)
+        !self.is_match() && self.all_hits().any(HitRecord::is_non_pertinent)
     }
 
     /// Whether the record holds weak hits (listed with `--report-weak`).

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::hit::HitRecord;
 use crate::digest::DigestsHex;
 use crate::evidence::{FileMeta, ImageVerification, ItemLocation, SourceInfo};
 use crate::extra::Extra;
@@ -210,15 +211,15 @@ pub struct FileRecord<'a> {
     /// PDQ quality (0–100) of the picture's PDQ hash; under 50 it is never matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pdq_quality: Option<u32>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub hits: &'a [Hit],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hits: Vec<HitRecord>,
     /// The alert-list hits name different categories: the lists disagree (`Hashed::
     /// category_conflict`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub conflict: bool,
     /// Hits that do not alert alone (`alert_rule`), each with its `weak_reason`.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub weak_hits: &'a [Hit],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weak_hits: Vec<HitRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     /// `not_examined` or `nothing_to_examine` (`SkipKind`), for `skipped` records.
@@ -269,9 +270,11 @@ impl<'a> FileRecord<'a> {
             pdq_quality: hashed
                 .and_then(|h| h.picture.as_ref())
                 .and_then(|p| p.hashes.pdq.as_ref().map(|q| q.quality)),
-            hits: hashed.map(|h| &h.hits[..]).unwrap_or(&[]),
+            hits: hashed.map(|h| hit_records(&h.hits)).unwrap_or_default(),
             conflict: hashed.is_some_and(Hashed::category_conflict),
-            weak_hits: hashed.map(|h| &h.weak_hits[..]).unwrap_or(&[]),
+            weak_hits: hashed
+                .map(|h| hit_records(&h.weak_hits))
+                .unwrap_or_default(),
             reason: match &result.outcome {
                 Outcome::Skipped(r) => Some(r.code()),
                 _ => None,
@@ -293,4 +296,8 @@ impl<'a> FileRecord<'a> {
                 .map(super::video::VideoRecord::of),
         }
     }
+}
+
+fn hit_records(hits: &[Hit]) -> Vec<HitRecord> {
+    hits.iter().map(HitRecord::from).collect()
 }

@@ -6,12 +6,12 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use super::hit::{HitRecord, VpdqScoreRecord};
 use super::open::Open;
 use crate::extra::Extra;
 
 use crate::evidence::SkipReason;
 use crate::list::ListRole;
-use crate::matcher::Hit;
 use crate::video::vpdq::FramePair;
 use crate::video::{VideoConfig, VideoFrame, VideoHit, VideoMatch, VideoOutcome};
 
@@ -29,7 +29,7 @@ pub struct VideoRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_decoded: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub frame_hits: Vec<FrameHitRecord<'a>>,
+    pub frame_hits: Vec<HitRecord>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub video_matches: Vec<VideoMatchRecord>,
     /// Every hashed frame (quality under 50 included: shown, never matched).
@@ -46,16 +46,6 @@ pub struct FrameRecord {
     pub pdq: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FrameHitRecord<'a> {
-    pub frame: u64,
-    pub timestamp: String,
-    /// How many hashed frames hit this entry (the one named is the closest, earliest).
-    pub frames_matched: u32,
-    #[serde(flatten)]
-    pub hit: &'a Hit,
-}
-
 /// One vPDQ match of a video against a listed video: written by `scan`, read back (as a hit
 /// with its score) by the renderers; fields of a newer build kept in `extra`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -70,20 +60,6 @@ pub struct VideoMatchRecord {
     pub best_pairs: Vec<PairRecord>,
     #[serde(flatten)]
     pub extra: Extra,
-}
-
-/// The percentages of a vPDQ match and the exact counts behind them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct VpdqScoreRecord {
-    /// Share of this video's frames (de-duplicated, quality ≥ 50) matching the listed video.
-    pub query_percent: f64,
-    /// Share of the listed video's frames matching this video.
-    pub compared_percent: f64,
-    pub query_frames_matched: u32,
-    pub query_frames: u32,
-    pub compared_frames_matched: u32,
-    pub compared_frames: u32,
 }
 
 /// One of a vPDQ match's closest frame pairs.
@@ -169,12 +145,13 @@ fn frame(f: &VideoFrame) -> FrameRecord {
     }
 }
 
-fn frame_hit(h: &VideoHit) -> FrameHitRecord<'_> {
-    FrameHitRecord {
-        frame: h.frame,
-        timestamp: seconds(h.timestamp_ms),
-        frames_matched: h.frames_matched,
-        hit: &h.hit,
+/// A frame hit: the hit, with the frame first (as the scan has always written it).
+fn frame_hit(h: &VideoHit) -> HitRecord {
+    HitRecord {
+        frame: Some(h.frame),
+        timestamp: Some(seconds(h.timestamp_ms)),
+        frames_matched: Some(h.frames_matched),
+        ..HitRecord::from(&h.hit)
     }
 }
 
@@ -241,5 +218,23 @@ mod tests {
         );
         let read: VideoMatchRecord = serde_json::from_str(&text).unwrap();
         assert_eq!(serde_json::to_string(&read).unwrap(), text);
+    }
+
+    #[test]
+    fn a_frame_hit_is_the_hit_after_its_frame() {
+        let hit = crate::report::hit::tests::full_hit();
+        let hit_text = serde_json::to_string(&hit).unwrap();
+        let frame_hit = VideoHit {
+            frame: 4,
+            timestamp_ms: 1250,
+            frames_matched: 2,
+            hit,
+        };
+        let text = serde_json::to_string(&super::frame_hit(&frame_hit)).unwrap();
+        let before = format!(
+            r#"{{"frame":4,"timestamp":"1.250","frames_matched":2,{}"#,
+            &hit_text[1..]
+        );
+        assert_eq!(text, before);
     }
 }
