@@ -1,10 +1,13 @@
 //! Reading a finished JSON Lines report back into owned, typed records, so any format can be
 //! rendered again without rescanning.
 //!
-//! Owns `ScanReport` and its `serde` mirrors of the wire records (docs/report-format.md),
-//! with the rules renderers ask of a record (`HitRecord::is_alert`, `FileIn::is_listed`, …)
-//! stated on them once. The mirrors are deliberately tolerant: every field a newer scan
-//! may add is optional, a role or kind this build does not know is kept as written
+//! Owns `ScanReport` and the parts of a record the writer does not share yet: the header's
+//! `HeaderIn`, `SourceIn`, `ListIn`, the file's `FileIn` and the `SummaryIn` (issue 16), with
+//! the rules renderers ask of a record (`FileIn::is_listed`, …) stated on them once. The
+//! parts below them are the writer's own types, read back: the tool (`ToolInfo`), a disk
+//! item's `ItemLocation`, hits (`hit::HitRecord`) and vPDQ matches
+//! (`video::VideoMatchRecord`). All of them are deliberately tolerant: every field a newer
+//! scan may add is optional, a role or kind this build does not know is kept as written
 //! (`Open`), and fields this build does not know are kept in `extra` and written back out
 //! by the `json` format, so a report from a newer build still renders. Writing lives in
 //! `records`.
