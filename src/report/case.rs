@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use super::hit::HitRecord;
 use super::options::RenderOptions;
 use super::read::{FileIn, ScanReport};
+use super::records::HashesRecord;
 use super::vics::case_guid;
 use super::why::Why;
 
@@ -242,6 +243,7 @@ fn file_nodes(report: &ScanReport, file: &FileIn) -> Vec<Value> {
     let hashes: Vec<Value> = file
         .hashes
         .iter()
+        .flat_map(HashesRecord::by_name)
         .map(|(alg, value)| hash_node(report, &key, alg, value))
         .collect();
     let mut facets = vec![facet];

@@ -5,8 +5,8 @@
 //! `HeaderIn`, `SourceIn`, `ListIn`, the file's `FileIn` and the `SummaryIn` (issue 16), with
 //! the rules renderers ask of a record (`FileIn::is_listed`, …) stated on them once. The
 //! parts below them are the writer's own types, read back: the tool (`ToolInfo`), a disk
-//! item's `ItemLocation`, hits (`hit::HitRecord`) and vPDQ matches
-//! (`video::VideoMatchRecord`). All of them are deliberately tolerant: every field a newer
+//! item's `ItemLocation`, a file's hashes (`records::HashesRecord`), hits (`hit::HitRecord`)
+//! and vPDQ matches (`video::VideoMatchRecord`). All of them are deliberately tolerant: every field a newer
 //! scan may add is optional, a role or kind this build does not know is kept as written
 //! (`Open`), and fields this build does not know are kept in `extra` and written back out
 //! by the `json` format, so a report from a newer build still renders. Writing lives in
@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use super::hit::HitRecord;
 use super::open::Open;
+use super::records::HashesRecord;
 use super::video::VideoMatchRecord;
 use super::{ToolInfo, REPORT_FORMAT, REPORT_VERSION};
 use crate::evidence::{FileMeta, ItemLocation, SkipKind};
@@ -174,9 +175,9 @@ pub struct FileIn {
     pub meta: Option<FileMeta>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_read: Option<u64>,
-    /// Algorithm name → lowercase hex (`md5`, `sha1`, `sha256`, `blake3`, perceptual ones).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub hashes: BTreeMap<String, String>,
+    /// Lowercase hex per algorithm (`md5`, `sha1`, `sha256`, `blake3`, perceptual ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashes: Option<HashesRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -242,7 +243,7 @@ impl FileIn {
     }
 
     pub fn hash(&self, algorithm: &str) -> Option<&str> {
-        self.hashes.get(algorithm).map(String::as_str)
+        self.hashes.as_ref()?.get(algorithm)
     }
 
     /// Every hit: the file's own, then a video's frame hits and vPDQ matches.

@@ -151,8 +151,10 @@ pub struct SummaryRecord {
     pub interrupted: bool,
 }
 
-/// All hashes of a file, lowercase hex.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// All hashes of a file, lowercase hex: written by `scan`, read back by the renderers
+/// (hashes of an algorithm this build does not know kept in `extra`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HashesRecord {
     #[serde(flatten)]
     pub digests: DigestsHex,
@@ -164,6 +166,44 @@ pub struct HashesRecord {
     pub dhash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ahash: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl HashesRecord {
+    /// The algorithms this build writes hashes of.
+    const KNOWN: [&'static str; 8] = [
+        "md5", "sha1", "sha256", "blake3", "pdq", "phash", "dhash", "ahash",
+    ];
+
+    /// The hash of `algorithm` (`md5`, `pdq`, or one this build does not know), if given.
+    pub fn get(&self, algorithm: &str) -> Option<&str> {
+        let d = &self.digests;
+        let value = match algorithm {
+            "md5" => &d.md5,
+            "sha1" => &d.sha1,
+            "sha256" => &d.sha256,
+            "blake3" => &d.blake3,
+            "pdq" => self.pdq.as_ref()?,
+            "phash" => self.phash.as_ref()?,
+            "dhash" => self.dhash.as_ref()?,
+            "ahash" => self.ahash.as_ref()?,
+            _ => return self.extra.get(algorithm)?.as_str(),
+        };
+        (!value.is_empty()).then_some(value.as_str())
+    }
+
+    /// Every hash given, by algorithm name (sorted).
+    pub fn by_name(&self) -> BTreeMap<&str, &str> {
+        let known = Self::KNOWN
+            .into_iter()
+            .filter_map(|a| Some((a, self.get(a)?)));
+        let extra = self
+            .extra
+            .iter()
+            .filter_map(|(a, v)| Some((a.as_str(), v.as_str()?)));
+        known.chain(extra).collect()
+    }
 }
 
 impl From<&Hashed> for HashesRecord {
@@ -175,6 +215,7 @@ impl From<&Hashed> for HashesRecord {
             phash: perceptual.and_then(|p| p.phash.map(hex::encode)),
             dhash: perceptual.and_then(|p| p.dhash.map(hex::encode)),
             ahash: perceptual.and_then(|p| p.ahash.map(hex::encode)),
+            extra: Extra::new(),
         }
     }
 }
