@@ -5,8 +5,11 @@
 //! `HeaderIn`, `SourceIn`, `ListIn`, the file's `FileIn` and the `SummaryIn` (issue 16), with
 //! the rules renderers ask of a record (`FileIn::is_listed`, …) stated on them once. The
 //! parts below them are the writer's own types, read back: the tool (`ToolInfo`), a disk
-//! item's `ItemLocation`, a file's hashes (`records::HashesRecord`), hits (`hit::HitRecord`)
-//! and vPDQ matches (`video::VideoMatchRecord`). All of them are deliberately tolerant: every field a newer
+//! item's `ItemLocation`, a file's hashes (`records::HashesRecord`) and `ImageInfo`, hits
+//! (`hit::HitRecord`) and vPDQ matches (`video::VideoMatchRecord`); a file's `container`
+//! and `video` objects are kept as JSON values (their keys then sort). `FileIn`'s fields
+//! come in the writer's order, so `report --format jsonl` writes a file record as the scan
+//! wrote it, but for those two objects. All of them are deliberately tolerant: every field a newer
 //! scan may add is optional, a role or kind this build does not know is kept as written
 //! (`Open`), and fields this build does not know are kept in `extra` and written back out
 //! by the `json` format, so a report from a newer build still renders. Writing lives in
@@ -27,6 +30,7 @@ use super::{ToolInfo, REPORT_FORMAT, REPORT_VERSION};
 use crate::evidence::{FileMeta, ItemLocation, SkipKind};
 use crate::extra::Extra;
 use crate::list::ListRole;
+use crate::perceptual::ImageInfo;
 
 /// A whole report: header, per-file records sorted by evidence then path, summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -170,6 +174,9 @@ pub struct FileIn {
     pub size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<ItemLocation>,
+    /// An archive entry's container and what it stores about the entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Value>,
     /// Times, owner and attributes (report format 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<FileMeta>,
@@ -179,7 +186,10 @@ pub struct FileIn {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hashes: Option<HashesRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<Value>,
+    pub image: Option<ImageInfo>,
+    /// The PDQ quality (0–100) of the picture's hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdq_quality: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hits: Vec<HitRecord>,
     /// The alert-list hits name different categories.
@@ -205,8 +215,10 @@ pub struct FileIn {
     pub offset: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// A video's frame hits and vPDQ matches, read from its `video` object (which stays in
-    /// `extra` and is written back from there).
+    /// A video's frames and hits, as written (`video::VideoRecord`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<Value>,
+    /// A video's frame hits and vPDQ matches, read from its `video` object.
     #[serde(skip)]
     pub video_hits: Vec<HitRecord>,
     #[serde(flatten)]
@@ -214,16 +226,9 @@ pub struct FileIn {
 }
 
 impl FileIn {
-    /// The PDQ quality (0–100) of the picture's hash. It stays among the fields this
-    /// reader keeps verbatim (`extra`), so that re-rendered records keep their field order.
-    pub fn pdq_quality(&self) -> Option<u32> {
-        let quality = self.extra.get("pdq_quality")?.as_u64()?;
-        u32::try_from(quality).ok()
-    }
-
     /// Whether this picture was never matched perceptually (PDQ quality under the cut-off).
     pub fn is_pdq_gated(&self) -> bool {
-        self.record == FileKind::File && self.pdq_quality().is_some_and(crate::pdq::below_cutoff)
+        self.record == FileKind::File && self.pdq_quality.is_some_and(crate::pdq::below_cutoff)
     }
 
     /// A `file` record renderers list: a picture never matched perceptually, a file whose
@@ -258,7 +263,7 @@ impl FileIn {
 
     /// Reads the hits of the record's `video` object into `video_hits`.
     fn lift_video_hits(&mut self) -> Result<(), serde_json::Error> {
-        let Some(video) = self.extra.get("video") else {
+        let Some(video) = &self.video else {
             return Ok(());
         };
         let hits = VideoHitsIn::deserialize(video)?;

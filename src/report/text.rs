@@ -549,7 +549,7 @@ fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<(
         .files
         .iter()
         .filter(|f| f.is_pdq_gated())
-        .filter_map(|f| Some((f, f.pdq_quality()?)))
+        .filter_map(|f| Some((f, f.pdq_quality?)))
         .collect();
     if gated.is_empty() {
         return Ok(());
