@@ -209,7 +209,7 @@ impl Manifest {
             exact_algorithms: EXACT_ALGORITHMS.iter().map(|a| a.to_string()).collect(),
             perceptual_algorithms: h.perceptual_algorithms.clone(),
             lists: lists.collect(),
-            category_map: h.extra.get("category_map").cloned(),
+            category_map: h.category_map.clone(),
             evidence,
             report: context.report,
         }

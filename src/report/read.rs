@@ -26,7 +26,7 @@ use super::hit::HitRecord;
 use super::open::Open;
 use super::records::HashesRecord;
 use super::video::VideoMatchRecord;
-use super::{ToolInfo, REPORT_FORMAT, REPORT_VERSION};
+use super::{ResumeInfo, ToolInfo, REPORT_FORMAT, REPORT_VERSION};
 use crate::evidence::{FileMeta, ItemLocation, SkipKind};
 use crate::extra::Extra;
 use crate::list::ListRole;
@@ -52,7 +52,7 @@ pub struct SourceIn {
     pub extra: Extra,
 }
 
-/// A list as the header names it. Counts beyond these stay in `extra`.
+/// A list as the header names it (`list::ListProvenance`), its fields in the writer's order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ListIn {
@@ -67,6 +67,16 @@ pub struct ListIn {
     pub bytes: u64,
     pub records: u64,
     pub entries: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates_merged: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_without_hash: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_file_hashes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<Value>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -84,12 +94,27 @@ pub struct HeaderIn {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence_verification: Vec<Value>,
     pub lists: Vec<ListIn>,
+    /// The lab's category map: its path, SHA-256 and rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_map: Option<Value>,
     pub thresholds: BTreeMap<String, u32>,
+    /// `--fast`: perceptual hashes of JPEGs are approximate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fast: bool,
     pub perceptual_algorithms: Vec<String>,
     pub decoders: BTreeMap<String, String>,
+    /// How videos were handled (`video::VideoHeader`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resumed: Vec<ResumeInfo>,
     /// Case number, examiner and agency as the scan recorded them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case: Option<super::CaseIdentity>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -153,7 +153,7 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
             l.records
         )?;
     }
-    if let Some(map) = h.extra.get("category_map") {
+    if let Some(map) = &h.category_map {
         writeln!(out, "Category map (the lab's meaning of category codes)")?;
         let field = |key: &str| map[key].as_str().map(printable).unwrap_or_default();
         writeln!(out, "      path:    {}", field("path"))?;
@@ -176,7 +176,7 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         h.perceptual_algorithms.join(", ")
     };
     writeln!(out, "Perceptual hashes computed: {computed}")?;
-    if h.extra.get("fast").and_then(|f| f.as_bool()) == Some(true) {
+    if h.fast {
         writeln!(
             out,
             "FAST MODE (--fast): JPEGs were decoded at reduced size; perceptual hashes are \

@@ -94,7 +94,7 @@ impl<'a> Why<'a> {
     }
 
     fn of_vpdq(report: &'a ScanReport, hit: &'a HitRecord, score: &'a VpdqScoreRecord) -> Why<'a> {
-        let video = report.header.extra.get("video");
+        let video = report.header.video.as_ref();
         let percent = |key| video.and_then(|v| v.get(key)).and_then(|p| p.as_f64());
         let thresholds = percent("vpdq_query_percent").zip(percent("vpdq_compared_percent"));
         Why {
