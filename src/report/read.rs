@@ -41,13 +41,25 @@ pub struct ScanReport {
     pub summary: Option<SummaryIn>,
 }
 
+/// An evidence source as the header names it (`evidence::SourceInfo`), its fields in the
+/// writer's order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceIn {
     /// The exhibit ID given with `--exhibit`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exhibit: Option<String>,
     pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_raw_hex: Option<String>,
     pub kind: String,
+    /// A disk image's files (segments) with their sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_size: Option<u64>,
+    /// The media hashes an E01 image stores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_hashes: Option<Value>,
     #[serde(flatten)]
     pub extra: Extra,
 }
