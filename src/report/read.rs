@@ -6,14 +6,15 @@
 //! the rules renderers ask of a record (`FileIn::is_listed`, …) stated on them once. The
 //! parts below them are the writer's own types, read back: the tool (`ToolInfo`), a disk
 //! item's `ItemLocation`, a file's hashes (`records::HashesRecord`) and `ImageInfo`, hits
-//! (`hit::HitRecord`) and vPDQ matches (`video::VideoMatchRecord`); a file's `container`
-//! and `video` objects are kept as JSON values (their keys then sort). `FileIn`'s fields
-//! come in the writer's order, so `report --format jsonl` writes a file record as the scan
-//! wrote it, but for those two objects. All of them are deliberately tolerant: every field a newer
-//! scan may add is optional, a role or kind this build does not know is kept as written
-//! (`Open`), and fields this build does not know are kept in `extra` and written back out
-//! by the `json` format, so a report from a newer build still renders. Writing lives in
-//! `records`.
+//! (`hit::HitRecord`) and vPDQ matches (`video::VideoMatchRecord`). The mirrors but
+//! `SummaryIn` keep the writer's field order, so `report --format jsonl` writes the scan's
+//! own header and file lines, but for the `container` and `video` objects, kept as JSON
+//! values (their keys then sort).
+//!
+//! All of them are deliberately tolerant: every field a newer scan may add is optional, a
+//! role or kind this build does not know is kept as written (`Open`), and fields this build
+//! does not know are kept in `extra` and written back out by the `json` format, so a report
+//! from a newer build still renders. Writing lives in `records`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
