@@ -167,7 +167,7 @@ fn counts(report: &ScanReport) -> Vec<(Option<usize>, String, u64)> {
     let mut rows = Vec::new();
     let total = serde_json::to_value(summary).unwrap_or_default();
     push_counts(&mut rows, None, &total);
-    if let Some(by) = summary.extra.get("by_evidence").and_then(|v| v.as_array()) {
+    if let Some(by) = &summary.by_evidence {
         for (i, counts) in by.iter().enumerate() {
             push_counts(&mut rows, Some(i), counts);
         }

@@ -6,10 +6,10 @@
 //! the rules renderers ask of a record (`FileIn::is_listed`, …) stated on them once. The
 //! parts below them are the writer's own types, read back: the tool (`ToolInfo`), a disk
 //! item's `ItemLocation`, a file's hashes (`records::HashesRecord`) and `ImageInfo`, hits
-//! (`hit::HitRecord`) and vPDQ matches (`video::VideoMatchRecord`). The mirrors but
-//! `SummaryIn` keep the writer's field order, so `report --format jsonl` writes the scan's
-//! own header and file lines, but for the `container` and `video` objects, kept as JSON
-//! values (their keys then sort).
+//! (`hit::HitRecord`) and vPDQ matches (`video::VideoMatchRecord`). The mirrors keep the
+//! writer's field order, so `report --format jsonl` writes the scan's own lines, but for
+//! the objects kept as JSON values (a file's `container` and `video`, the header's `video`,
+//! the summary's `by_evidence`), whose keys then sort.
 //!
 //! All of them are deliberately tolerant: every field a newer scan may add is optional, a
 //! role or kind this build does not know is kept as written (`Open`), and fields this build
@@ -355,6 +355,8 @@ impl FileIn {
     }
 }
 
+/// The `summary` record (`records::SummaryRecord`: `summary::Counts` flattened, then
+/// `by_evidence` and the times), its fields in the writer's order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryIn {
@@ -370,21 +372,36 @@ pub struct SummaryIn {
     pub matched_by_category: BTreeMap<String, BTreeMap<String, u64>>,
     pub known_good: u64,
     pub pdq_low_quality: u64,
-    /// Files with weak hits (absent from older reports).
-    pub weak: u64,
     /// Files whose only alert-list hits are non-pertinent.
     pub non_pertinent: u64,
+    /// Files with weak hits (absent from older reports).
+    pub weak: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub not_examined: BTreeMap<String, u64>,
+    pub nothing_to_examine: BTreeMap<String, u64>,
+    pub failed: u64,
+    pub bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers_opened: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries_seen: Option<u64>,
     #[serde(skip_serializing_if = "is_zero")]
     pub orphans: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub carved: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub thumbnails: u64,
-    pub skipped: BTreeMap<String, u64>,
-    pub not_examined: BTreeMap<String, u64>,
-    pub nothing_to_examine: BTreeMap<String, u64>,
-    pub failed: u64,
-    pub bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub videos: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_frames_hashed: Option<u64>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub animations: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub animation_frames_hashed: u64,
+    /// The same counters per evidence source, in header order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_evidence: Option<Vec<Value>>,
     pub started_at: String,
     pub finished_at: String,
     pub elapsed_ms: u64,
