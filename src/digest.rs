@@ -4,7 +4,7 @@
 //! Leaves reading files to `read_pass` and comparing digests to `matcher`.
 
 use md5::Md5;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -53,12 +53,18 @@ impl FileDigests {
     }
 }
 
-/// Lowercase-hex view used by reports and `hash` output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Lowercase-hex view used by reports and `hash` output. A digest is never empty when
+/// written; one a report leaves out reads as empty (a hand-made or older report).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DigestsHex {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub md5: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub sha1: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub sha256: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub blake3: String,
 }
 

@@ -28,6 +28,7 @@ pub mod algorithm;
 pub mod digest;
 pub mod embedded;
 pub mod evidence;
+pub mod extra;
 pub mod failure;
 pub mod index;
 pub mod journal;

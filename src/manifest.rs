@@ -168,7 +168,7 @@ impl Manifest {
         });
         let evidence = h.evidence.iter().enumerate().map(|(i, e)| {
             let path = context.working_directory.join(&e.path);
-            let files = e.extra.get("files").cloned();
+            let files = e.files.clone();
             let segments_size = files
                 .as_ref()
                 .and_then(Value::as_array)
@@ -184,8 +184,8 @@ impl Manifest {
                         .map(|m| m.len())
                 }),
                 files,
-                media_size: e.extra.get("media_size").and_then(Value::as_u64),
-                stored_hashes: e.extra.get("stored_hashes").cloned(),
+                media_size: e.media_size,
+                stored_hashes: e.stored_hashes.clone(),
                 image_hashes: h
                     .evidence_verification
                     .iter()
@@ -209,7 +209,7 @@ impl Manifest {
             exact_algorithms: EXACT_ALGORITHMS.iter().map(|a| a.to_string()).collect(),
             perceptual_algorithms: h.perceptual_algorithms.clone(),
             lists: lists.collect(),
-            category_map: h.extra.get("category_map").cloned(),
+            category_map: h.category_map.clone(),
             evidence,
             report: context.report,
         }

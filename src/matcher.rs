@@ -25,6 +25,16 @@ pub enum WeakReason {
     LowInformation,
 }
 
+impl WeakReason {
+    /// The report's `weak_reason` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            WeakReason::Uncorroborated => "uncorroborated",
+            WeakReason::LowInformation => "low_information",
+        }
+    }
+}
+
 /// Inclusive Hamming thresholds per perceptual algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Thresholds(BTreeMap<Algorithm, u32>);

@@ -168,12 +168,12 @@ fn locations_name_partition_filesystem_and_inode() {
     let ntfs = scan(&dir.join("ntfs.raw"));
     let loc = ntfs.items["noise.jpg"].location.clone().unwrap();
     assert_eq!(
-        (loc.partition, loc.filesystem, loc.inode),
+        (loc.partition, &*loc.filesystem, loc.inode),
         (None, "ntfs", Some(67))
     );
     let ext = scan(&dir.join("ext4_gpt.raw"));
     let loc = ext.items["p1/sub/stripes.png"].location.clone().unwrap();
-    assert_eq!((loc.partition, loc.filesystem), (Some(1), "ext4"));
+    assert_eq!((loc.partition, &*loc.filesystem), (Some(1), "ext4"));
     assert!(loc.inode.is_some());
     let fat = scan(&dir.join("fat32_mbr.raw"));
     assert_eq!(

@@ -105,6 +105,31 @@ fn rendering_is_deterministic() {
     }
 }
 
+/// `report --format jsonl` writes a file record as the scan wrote it: reader and writer share
+/// the record types or keep the writer's field order (issue 16).
+#[test]
+fn jsonl_rendering_gives_back_the_scans_own_file_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = demo_scan(dir.path(), &["--all-files"]);
+    let written = fs::read_to_string(&report).unwrap();
+    let out = hashsweep()
+        .arg("report")
+        .arg(&report)
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    let rendered = String::from_utf8(out.stdout).unwrap();
+    let files = |text: &str| -> Vec<String> {
+        let lines: Vec<&str> = text.lines().collect();
+        lines[1..lines.len() - 1]
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
+    };
+    assert!(files(&written).len() > 5);
+    assert_eq!(files(&rendered), files(&written));
+}
+
 #[test]
 fn csv_has_one_row_per_hit_and_no_live_formula() {
     let out = render(&sample(), "csv", &[]);

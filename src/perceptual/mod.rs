@@ -16,9 +16,12 @@ pub(crate) mod jxl;
 mod limits;
 mod pnm;
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use crate::algorithm::Algorithm;
+use crate::extra::Extra;
 use crate::pdq::{pdq_from_image, PdqOutput, PdqPipeline};
 pub use decode::{DecodeError, DecodeLimits, JPEG_DECODER};
 use imghash::{ImgHashers, WantedImgHashes};
@@ -54,12 +57,16 @@ impl std::fmt::Debug for PerceptualConfig {
     }
 }
 
-/// What was learnt about a decoded picture (never its pixels).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What was learnt about a decoded picture (never its pixels): a file record's `image`,
+/// written by `scan` and read back by the renderers (fields of a newer build in `extra`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ImageInfo {
-    pub format: &'static str,
+    pub format: Cow<'static, str>,
     pub width: u32,
     pub height: u32,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The perceptual hashes of one picture; an algorithm not asked for stays `None`.
@@ -198,9 +205,10 @@ impl PerceptualConfig {
         (width, height): (u32, u32),
     ) -> PictureHashes {
         let info = ImageInfo {
-            format: format.name(),
+            format: Cow::Borrowed(format.name()),
             width,
             height,
+            extra: Extra::new(),
         };
         let mut hashes = PerceptualHashes::default();
         let mut notes = Vec::new();

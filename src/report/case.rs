@@ -18,8 +18,10 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use super::hit::HitRecord;
 use super::options::RenderOptions;
-use super::read::{FileIn, HitIn, ScanReport};
+use super::read::{FileIn, ScanReport};
+use super::records::HashesRecord;
 use super::vics::case_guid;
 use super::why::Why;
 
@@ -241,6 +243,7 @@ fn file_nodes(report: &ScanReport, file: &FileIn) -> Vec<Value> {
     let hashes: Vec<Value> = file
         .hashes
         .iter()
+        .flat_map(HashesRecord::by_name)
         .map(|(alg, value)| hash_node(report, &key, alg, value))
         .collect();
     let mut facets = vec![facet];
@@ -339,7 +342,7 @@ fn counts(report: &ScanReport) -> Option<Value> {
 }
 
 /// The Analysis of one hit and its result.
-fn analysis(report: &ScanReport, file: &FileIn, hit: &HitIn) -> Vec<Value> {
+fn analysis(report: &ScanReport, file: &FileIn, hit: &HitRecord) -> Vec<Value> {
     let key = format!(
         "{}:{}:{}:{}",
         file_key(file),
@@ -418,7 +421,7 @@ fn basis(why: &Why<'_>) -> Vec<(&'static str, Value)> {
     facts
 }
 
-fn statement(hit: &HitIn, why: &Why<'_>) -> String {
+fn statement(hit: &HitRecord, why: &Why<'_>) -> String {
     let entry = hit.entry_id.as_deref().unwrap_or("(no id)");
     let mut category = hit.category.clone().unwrap_or_else(|| "none".into());
     if let Some(label) = &hit.category_label {

@@ -20,9 +20,10 @@ use std::io::{self, Write};
 use crate::evidence::FileMeta;
 use serde_json::Value;
 
+use super::hit::HitRecord;
 use super::meta_cells::{meta_cells, meta_columns};
 use super::options::RenderOptions;
-use super::read::{FileIn, FileKind, HitIn, ScanReport};
+use super::read::{FileIn, FileKind, ScanReport};
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub const COLUMNS: [&str; 37] = [
@@ -166,7 +167,7 @@ fn counts(report: &ScanReport) -> Vec<(Option<usize>, String, u64)> {
     let mut rows = Vec::new();
     let total = serde_json::to_value(summary).unwrap_or_default();
     push_counts(&mut rows, None, &total);
-    if let Some(by) = summary.extra.get("by_evidence").and_then(|v| v.as_array()) {
+    if let Some(by) = &summary.by_evidence {
         for (i, counts) in by.iter().enumerate() {
             push_counts(&mut rows, Some(i), counts);
         }
@@ -229,7 +230,7 @@ fn file_row(report: &ScanReport, file: &FileIn) -> Vec<String> {
 
 /// A row for one hit: `record` is `match` for the hits of a matched file, `weak` for a
 /// weak hit (which never alerts on its own).
-fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn, record: &str) -> Vec<String> {
+fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitRecord, record: &str) -> Vec<String> {
     let why = Why::of(report, file, hit);
     let opt = |v: Option<String>| v.unwrap_or_default();
     let mut row = vec![record.to_string()];
@@ -240,7 +241,7 @@ fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn, record: &str) -> Vec
         opt(hit.entry_id.clone()),
         opt(hit.category.clone()),
         opt(hit.category_label.clone()),
-        hit.algorithm.clone(),
+        hit.algorithm.to_string(),
         hit.distance.to_string(),
         opt(why.threshold.map(|t| t.to_string())),
         hit.list_hash.clone(),
@@ -266,8 +267,13 @@ fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitIn, record: &str) -> Vec
 }
 
 /// `victim_identified=true;is_distributed=false`: the entry's flags the list gave.
-fn flags_cell(hit: &HitIn) -> String {
-    let flags: Vec<String> = hit.flags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+fn flags_cell(hit: &HitRecord) -> String {
+    let flags: Vec<String> = hit
+        .flags
+        .by_name()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     flags.join(";")
 }
 
@@ -282,7 +288,7 @@ fn file_columns(report: &ScanReport, file: &FileIn) -> Vec<String> {
         opt(file.path_raw_hex.clone()),
         opt(file.size.map(|s| s.to_string())),
         opt(loc.and_then(|l| l.partition).map(|p| p.to_string())),
-        opt(loc.map(|l| l.filesystem.clone())),
+        opt(loc.map(|l| l.filesystem.to_string())),
         opt(loc.and_then(|l| l.inode).map(|i| i.to_string())),
         opt(loc.and_then(|l| l.data_offset).map(|o| o.to_string())),
         opt(loc.map(|l| l.deleted.to_string())),

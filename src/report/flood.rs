@@ -30,7 +30,7 @@ pub fn flooded_entries(report: &ScanReport, threshold: usize) -> Vec<FloodedEntr
             let key = (
                 hit.list.as_str(),
                 hit.entry_id.as_deref(),
-                hit.algorithm.as_str(),
+                &*hit.algorithm,
                 hit.list_hash.as_str(),
             );
             files

@@ -12,6 +12,7 @@
 pub(crate) mod case;
 pub mod csv;
 pub(crate) mod flood;
+pub(crate) mod hit;
 pub(crate) mod json;
 pub(crate) mod meta_cells;
 mod open;

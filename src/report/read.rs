@@ -1,27 +1,37 @@
 //! Reading a finished JSON Lines report back into owned, typed records, so any format can be
 //! rendered again without rescanning.
 //!
-//! Owns `ScanReport` and its `serde` mirrors of the wire records (docs/report-format.md),
-//! with the rules renderers ask of a record (`HitIn::is_alert`, `FileIn::is_listed`, …)
-//! stated on them once. The mirrors are deliberately tolerant: every field a newer scan
-//! may add is optional, a role or kind this build does not know is kept as written
-//! (`Open`), and fields this build does not know are kept in `extra` and written back out
-//! by the `json` format, so a report from a newer build still renders. Writing lives in
-//! `records`.
+//! Owns `ScanReport` and the parts of a record the writer does not share yet: the header's
+//! `HeaderIn`, `SourceIn`, `ListIn`, the file's `FileIn` and the `SummaryIn` (issue 16), with
+//! the rules renderers ask of a record (`FileIn::is_listed`, …) stated on them once. The
+//! parts below them are the writer's own types, read back: the tool (`ToolInfo`), a disk
+//! item's `ItemLocation`, a file's hashes (`records::HashesRecord`) and `ImageInfo`, hits
+//! (`hit::HitRecord`) and vPDQ matches (`video::VideoMatchRecord`). The mirrors keep the
+//! writer's field order, so `report --format jsonl` writes the scan's own lines, but for
+//! the objects kept as JSON values (a file's `container` and `video`, the header's `video`,
+//! the summary's `by_evidence`), whose keys then sort.
+//!
+//! All of them are deliberately tolerant: every field a newer scan may add is optional, a
+//! role or kind this build does not know is kept as written (`Open`), and fields this build
+//! does not know are kept in `extra` and written back out by the `json` format, so a report
+//! from a newer build still renders. Writing lives in `records`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::hit::HitRecord;
 use super::open::Open;
-use super::{REPORT_FORMAT, REPORT_VERSION};
-use crate::evidence::{FileMeta, SkipKind};
+use super::records::HashesRecord;
+use super::video::VideoMatchRecord;
+use super::{ResumeInfo, ToolInfo, REPORT_FORMAT, REPORT_VERSION};
+use crate::evidence::{FileMeta, ItemLocation, SkipKind};
+use crate::extra::Extra;
 use crate::list::ListRole;
-
-/// Fields a reader does not know, kept verbatim.
-pub(crate) type Extra = BTreeMap<String, Value>;
+use crate::perceptual::ImageInfo;
 
 /// A whole report: header, per-file records sorted by evidence then path, summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,26 +42,30 @@ pub struct ScanReport {
     pub summary: Option<SummaryIn>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ToolIn {
-    pub name: String,
-    pub version: String,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
+/// An evidence source as the header names it (`evidence::SourceInfo`), its fields in the
+/// writer's order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceIn {
     /// The exhibit ID given with `--exhibit`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exhibit: Option<String>,
     pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_raw_hex: Option<String>,
     pub kind: String,
+    /// A disk image's files (segments) with their sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_size: Option<u64>,
+    /// The media hashes an E01 image stores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_hashes: Option<Value>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// A list as the header names it. Counts beyond these stay in `extra`.
+/// A list as the header names it (`list::ListProvenance`), its fields in the writer's order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ListIn {
@@ -66,6 +80,16 @@ pub struct ListIn {
     pub bytes: u64,
     pub records: u64,
     pub entries: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates_merged: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_without_hash: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_file_hashes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<Value>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -76,19 +100,34 @@ pub struct HeaderIn {
     pub record: String,
     pub format: String,
     pub format_version: u32,
-    pub tool: ToolIn,
+    pub tool: ToolInfo,
     pub command_line: Vec<String>,
     pub started_at: String,
     pub evidence: Vec<SourceIn>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence_verification: Vec<Value>,
     pub lists: Vec<ListIn>,
+    /// The lab's category map: its path, SHA-256 and rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_map: Option<Value>,
     pub thresholds: BTreeMap<String, u32>,
+    /// `--fast`: perceptual hashes of JPEGs are approximate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fast: bool,
     pub perceptual_algorithms: Vec<String>,
     pub decoders: BTreeMap<String, String>,
+    /// How videos were handled (`video::VideoHeader`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resumed: Vec<ResumeInfo>,
     /// Case number, examiner and agency as the scan recorded them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case: Option<super::CaseIdentity>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -100,171 +139,24 @@ impl ListIn {
     }
 }
 
-/// Partition, filesystem and deleted flag of a file inside a disk image.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LocationIn {
-    pub partition: Option<u32>,
-    pub partition_offset: u64,
-    pub filesystem: String,
-    pub inode: Option<u64>,
-    pub data_offset: Option<u64>,
-    pub deleted: bool,
-    pub recovered: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub orphan: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub carved: Option<CarvedIn>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// Where a carved item lies in the image (image byte offset and length).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct CarvedIn {
-    pub offset: u64,
-    pub length: u64,
-}
-
-/// One hit. `threshold`, `transform`, `quality` and `also_exact` are the "why it matched"
-/// fields; older scans do not write them, and renderers fall back (see `report::why`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HitIn {
-    pub list: String,
-    pub role: Open<ListRole>,
-    pub entry_id: Option<String>,
-    pub category: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_label: Option<String>,
-    pub label: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub series: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<String>,
-    /// The entry's VICS yes/no flags, as the list gave them.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub flags: BTreeMap<String, bool>,
-    /// The entry carries a PhotoDNA signature.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub photodna: bool,
-    pub algorithm: String,
-    pub distance: u32,
-    pub list_hash: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transform: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_hash: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quality: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub also_exact: Option<bool>,
-    /// A video's frame hit: the frame that hit (the closest, earliest of
-    /// `frames_matched`), and its timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub frame: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub frames_matched: Option<u32>,
-    /// The entry's category is non-pertinent (VICS US 0): not an alert.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub non_pertinent: bool,
-    /// A weak hit's reason (`uncorroborated`, `low_information`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weak_reason: Option<String>,
-    /// A vPDQ match of a video against a listed video, shown as a hit (never written back:
-    /// it is read from the record's `video.video_matches`).
-    #[serde(skip)]
-    pub vpdq: Option<VpdqScoreIn>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-impl HitIn {
-    /// Whether `other` names this hit's list entry: same list and entry id, or the same
-    /// list when this hit's list gives no ids (as `matcher::Hit::is_same_entry`).
-    pub fn is_same_entry(&self, other: &HitIn) -> bool {
-        other.list == self.list && (self.entry_id.is_none() || other.entry_id == self.entry_id)
-    }
-
-    /// A hit on an alert list, pertinent or not.
-    pub fn on_alert_list(&self) -> bool {
-        self.role.is(ListRole::Alert)
-    }
-
-    /// A hit on a known-good list: it marks the file known, never hides an alert.
-    pub fn is_known_good(&self) -> bool {
-        self.role.is(ListRole::KnownGood)
-    }
-
-    /// A hit that raised an alert: on an alert list, in a pertinent category.
-    pub fn is_alert(&self) -> bool {
-        self.on_alert_list() && !self.non_pertinent
-    }
-
-    /// A hit on an alert list in a non-pertinent category.
-    pub fn is_non_pertinent(&self) -> bool {
-        self.on_alert_list() && self.non_pertinent
-    }
-}
-
-/// The percentages of a vPDQ match and the exact counts behind them.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct VpdqScoreIn {
-    pub query_percent: f64,
-    pub compared_percent: f64,
-    pub query_frames_matched: u32,
-    pub query_frames: u32,
-    pub compared_frames_matched: u32,
-    pub compared_frames: u32,
-}
-
-/// One of a video record's `video_matches`, read as a hit plus its score.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-struct VideoMatchIn {
-    list: String,
-    role: Open<ListRole>,
-    video_id: String,
-    #[serde(flatten)]
-    score: VpdqScoreIn,
-    best_pairs: Vec<PairIn>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-struct PairIn {
-    distance: u32,
-}
-
 /// The hits inside a video record's `video` object.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 struct VideoHitsIn {
-    frame_hits: Vec<HitIn>,
-    video_matches: Vec<VideoMatchIn>,
+    frame_hits: Vec<HitRecord>,
+    video_matches: Vec<VideoMatchRecord>,
 }
 
-impl VideoMatchIn {
-    fn into_hit(self) -> HitIn {
-        HitIn {
-            list: self.list,
-            role: self.role,
-            entry_id: Some(self.video_id),
-            algorithm: "vpdq".to_string(),
-            distance: self
-                .best_pairs
-                .iter()
-                .map(|p| p.distance)
-                .min()
-                .unwrap_or(0),
-            vpdq: Some(self.score),
-            ..HitIn::default()
-        }
+/// A vPDQ match read as a hit plus its score.
+fn vpdq_hit(m: VideoMatchRecord) -> HitRecord {
+    HitRecord {
+        list: m.list,
+        role: m.role,
+        entry_id: Some(m.video_id),
+        algorithm: Cow::Borrowed("vpdq"),
+        distance: m.best_pairs.iter().map(|p| p.distance).min().unwrap_or(0),
+        vpdq: Some(m.score),
+        ..HitRecord::default()
     }
 }
 
@@ -319,25 +211,31 @@ pub struct FileIn {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<LocationIn>,
+    pub location: Option<ItemLocation>,
+    /// An archive entry's container and what it stores about the entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Value>,
     /// Times, owner and attributes (report format 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<FileMeta>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_read: Option<u64>,
-    /// Algorithm name → lowercase hex (`md5`, `sha1`, `sha256`, `blake3`, perceptual ones).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub hashes: BTreeMap<String, String>,
+    /// Lowercase hex per algorithm (`md5`, `sha1`, `sha256`, `blake3`, perceptual ones).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<Value>,
+    pub hashes: Option<HashesRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageInfo>,
+    /// The PDQ quality (0–100) of the picture's hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdq_quality: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hits: Vec<HitIn>,
+    pub hits: Vec<HitRecord>,
     /// The alert-list hits name different categories.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub conflict: bool,
     /// Hits that do not alert alone (a lone or low-information 64-bit perceptual hit).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub weak_hits: Vec<HitIn>,
+    pub weak_hits: Vec<HitRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `not_examined` or `nothing_to_examine`, for `skipped` records.
@@ -355,25 +253,20 @@ pub struct FileIn {
     pub offset: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// A video's frame hits and vPDQ matches, read from its `video` object (which stays in
-    /// `extra` and is written back from there).
+    /// A video's frames and hits, as written (`video::VideoRecord`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<Value>,
+    /// A video's frame hits and vPDQ matches, read from its `video` object.
     #[serde(skip)]
-    pub video_hits: Vec<HitIn>,
+    pub video_hits: Vec<HitRecord>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 impl FileIn {
-    /// The PDQ quality (0–100) of the picture's hash. It stays among the fields this
-    /// reader keeps verbatim (`extra`), so that re-rendered records keep their field order.
-    pub fn pdq_quality(&self) -> Option<u32> {
-        let quality = self.extra.get("pdq_quality")?.as_u64()?;
-        u32::try_from(quality).ok()
-    }
-
     /// Whether this picture was never matched perceptually (PDQ quality under the cut-off).
     pub fn is_pdq_gated(&self) -> bool {
-        self.record == FileKind::File && self.pdq_quality().is_some_and(crate::pdq::below_cutoff)
+        self.record == FileKind::File && self.pdq_quality.is_some_and(crate::pdq::below_cutoff)
     }
 
     /// A `file` record renderers list: a picture never matched perceptually, a file whose
@@ -393,28 +286,28 @@ impl FileIn {
     }
 
     pub fn hash(&self, algorithm: &str) -> Option<&str> {
-        self.hashes.get(algorithm).map(String::as_str)
+        self.hashes.as_ref()?.get(algorithm)
     }
 
     /// Every hit: the file's own, then a video's frame hits and vPDQ matches.
-    pub fn all_hits(&self) -> impl Iterator<Item = &HitIn> {
+    pub fn all_hits(&self) -> impl Iterator<Item = &HitRecord> {
         self.hits.iter().chain(&self.video_hits)
     }
 
     /// Hits on alert lists (known-good hits only mark a file known).
-    pub fn alert_hits(&self) -> impl Iterator<Item = &HitIn> {
+    pub fn alert_hits(&self) -> impl Iterator<Item = &HitRecord> {
         self.all_hits().filter(|h| h.is_alert())
     }
 
     /// Reads the hits of the record's `video` object into `video_hits`.
     fn lift_video_hits(&mut self) -> Result<(), serde_json::Error> {
-        let Some(video) = self.extra.get("video") else {
+        let Some(video) = &self.video else {
             return Ok(());
         };
         let hits = VideoHitsIn::deserialize(video)?;
         self.video_hits = hits.frame_hits;
         self.video_hits
-            .extend(hits.video_matches.into_iter().map(VideoMatchIn::into_hit));
+            .extend(hits.video_matches.into_iter().map(vpdq_hit));
         Ok(())
     }
 
@@ -424,7 +317,7 @@ impl FileIn {
 
     /// A hashed file whose alert-list hits are all in non-pertinent categories.
     pub fn is_non_pertinent_only(&self) -> bool {
-        !self.is_match() && self.all_hits().any(HitIn::is_non_pertinent)
+        !self.is_match() && self.all_hits().any(HitRecord::is_non_pertinent)
     }
 
     /// Whether the record holds weak hits (listed with `--report-weak`).
@@ -462,6 +355,8 @@ impl FileIn {
     }
 }
 
+/// The `summary` record (`records::SummaryRecord`: `summary::Counts` flattened, then
+/// `by_evidence` and the times), its fields in the writer's order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryIn {
@@ -477,21 +372,36 @@ pub struct SummaryIn {
     pub matched_by_category: BTreeMap<String, BTreeMap<String, u64>>,
     pub known_good: u64,
     pub pdq_low_quality: u64,
-    /// Files with weak hits (absent from older reports).
-    pub weak: u64,
     /// Files whose only alert-list hits are non-pertinent.
     pub non_pertinent: u64,
+    /// Files with weak hits (absent from older reports).
+    pub weak: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub not_examined: BTreeMap<String, u64>,
+    pub nothing_to_examine: BTreeMap<String, u64>,
+    pub failed: u64,
+    pub bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers_opened: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries_seen: Option<u64>,
     #[serde(skip_serializing_if = "is_zero")]
     pub orphans: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub carved: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub thumbnails: u64,
-    pub skipped: BTreeMap<String, u64>,
-    pub not_examined: BTreeMap<String, u64>,
-    pub nothing_to_examine: BTreeMap<String, u64>,
-    pub failed: u64,
-    pub bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub videos: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_frames_hashed: Option<u64>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub animations: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub animation_frames_hashed: u64,
+    /// The same counters per evidence source, in header order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_evidence: Option<Vec<Value>>,
     pub started_at: String,
     pub finished_at: String,
     pub elapsed_ms: u64,
@@ -737,5 +647,14 @@ mod tests {
             ScanReport::read(odd.as_bytes()),
             Err(ReadError::Unexpected { line: 2, .. })
         ));
+    }
+
+    #[test]
+    fn a_location_reads_back_as_the_scan_wrote_it() {
+        let location = r#"{"partition":1,"partition_offset":1048576,"filesystem":"ntfs","inode":65,"data_offset":null,"deleted":true,"recovered":false,"carved":{"offset":9,"length":3,"partial":true},"stream":"s","compressed":true,"future":1}"#;
+        let line = format!(r#"{{"record":"file","path":"a","evidence":0,"location":{location}}}"#);
+        let report = ScanReport::read(format!("{HEADER}\n{line}\n").as_bytes()).unwrap();
+        let read = report.files[0].location.as_ref().unwrap();
+        assert_eq!(serde_json::to_string(read).unwrap(), location);
     }
 }

@@ -1,11 +1,14 @@
 //! The record types of the JSON Lines report, one `serde` struct per record kind.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::hit::HitRecord;
 use crate::digest::DigestsHex;
 use crate::evidence::{FileMeta, ImageVerification, ItemLocation, SourceInfo};
+use crate::extra::Extra;
 use crate::list::{CategoryMapInfo, ListProvenance};
 use crate::matcher::Hit;
 use crate::perceptual::ImageInfo;
@@ -25,17 +28,21 @@ pub struct ResumeInfo {
 /// Bumped when a record changes: 2 added `meta` (file times, owner, attributes).
 pub const REPORT_VERSION: u32 = 3;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The build that wrote a report: written by `scan`, read back by every renderer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolInfo {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: Cow<'static, str>,
+    pub version: Cow<'static, str>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl ToolInfo {
     pub fn current() -> Self {
         ToolInfo {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
+            name: Cow::Borrowed(env!("CARGO_PKG_NAME")),
+            version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+            extra: Extra::new(),
         }
     }
 }
@@ -144,8 +151,10 @@ pub struct SummaryRecord {
     pub interrupted: bool,
 }
 
-/// All hashes of a file, lowercase hex.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// All hashes of a file, lowercase hex: written by `scan`, read back by the renderers
+/// (hashes of an algorithm this build does not know kept in `extra`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HashesRecord {
     #[serde(flatten)]
     pub digests: DigestsHex,
@@ -157,6 +166,44 @@ pub struct HashesRecord {
     pub dhash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ahash: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl HashesRecord {
+    /// The algorithms this build writes hashes of.
+    const KNOWN: [&'static str; 8] = [
+        "md5", "sha1", "sha256", "blake3", "pdq", "phash", "dhash", "ahash",
+    ];
+
+    /// The hash of `algorithm` (`md5`, `pdq`, or one this build does not know), if given.
+    pub fn get(&self, algorithm: &str) -> Option<&str> {
+        let d = &self.digests;
+        let value = match algorithm {
+            "md5" => &d.md5,
+            "sha1" => &d.sha1,
+            "sha256" => &d.sha256,
+            "blake3" => &d.blake3,
+            "pdq" => self.pdq.as_ref()?,
+            "phash" => self.phash.as_ref()?,
+            "dhash" => self.dhash.as_ref()?,
+            "ahash" => self.ahash.as_ref()?,
+            _ => return self.extra.get(algorithm)?.as_str(),
+        };
+        (!value.is_empty()).then_some(value.as_str())
+    }
+
+    /// Every hash given, by algorithm name (sorted).
+    pub fn by_name(&self) -> BTreeMap<&str, &str> {
+        let known = Self::KNOWN
+            .into_iter()
+            .filter_map(|a| Some((a, self.get(a)?)));
+        let extra = self
+            .extra
+            .iter()
+            .filter_map(|(a, v)| Some((a.as_str(), v.as_str()?)));
+        known.chain(extra).collect()
+    }
 }
 
 impl From<&Hashed> for HashesRecord {
@@ -168,6 +215,7 @@ impl From<&Hashed> for HashesRecord {
             phash: perceptual.and_then(|p| p.phash.map(hex::encode)),
             dhash: perceptual.and_then(|p| p.dhash.map(hex::encode)),
             ahash: perceptual.and_then(|p| p.ahash.map(hex::encode)),
+            extra: Extra::new(),
         }
     }
 }
@@ -204,15 +252,15 @@ pub struct FileRecord<'a> {
     /// PDQ quality (0–100) of the picture's PDQ hash; under 50 it is never matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pdq_quality: Option<u32>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub hits: &'a [Hit],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hits: Vec<HitRecord>,
     /// The alert-list hits name different categories: the lists disagree (`Hashed::
     /// category_conflict`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub conflict: bool,
     /// Hits that do not alert alone (`alert_rule`), each with its `weak_reason`.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub weak_hits: &'a [Hit],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weak_hits: Vec<HitRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     /// `not_examined` or `nothing_to_examine` (`SkipKind`), for `skipped` records.
@@ -263,9 +311,11 @@ impl<'a> FileRecord<'a> {
             pdq_quality: hashed
                 .and_then(|h| h.picture.as_ref())
                 .and_then(|p| p.hashes.pdq.as_ref().map(|q| q.quality)),
-            hits: hashed.map(|h| &h.hits[..]).unwrap_or(&[]),
+            hits: hashed.map(|h| hit_records(&h.hits)).unwrap_or_default(),
             conflict: hashed.is_some_and(Hashed::category_conflict),
-            weak_hits: hashed.map(|h| &h.weak_hits[..]).unwrap_or(&[]),
+            weak_hits: hashed
+                .map(|h| hit_records(&h.weak_hits))
+                .unwrap_or_default(),
             reason: match &result.outcome {
                 Outcome::Skipped(r) => Some(r.code()),
                 _ => None,
@@ -287,4 +337,8 @@ impl<'a> FileRecord<'a> {
                 .map(super::video::VideoRecord::of),
         }
     }
+}
+
+fn hit_records(hits: &[Hit]) -> Vec<HitRecord> {
+    hits.iter().map(HitRecord::from).collect()
 }

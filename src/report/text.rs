@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::flood::flooded_entries;
+use super::hit::HitRecord;
 use super::options::RenderOptions;
-use super::read::{FileIn, HitIn, ScanReport};
+use super::read::{FileIn, ScanReport};
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub fn render<W: Write>(
@@ -152,7 +153,7 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
             l.records
         )?;
     }
-    if let Some(map) = h.extra.get("category_map") {
+    if let Some(map) = &h.category_map {
         writeln!(out, "Category map (the lab's meaning of category codes)")?;
         let field = |key: &str| map[key].as_str().map(printable).unwrap_or_default();
         writeln!(out, "      path:    {}", field("path"))?;
@@ -175,7 +176,7 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
         h.perceptual_algorithms.join(", ")
     };
     writeln!(out, "Perceptual hashes computed: {computed}")?;
-    if h.extra.get("fast").and_then(|f| f.as_bool()) == Some(true) {
+    if h.fast {
         writeln!(
             out,
             "FAST MODE (--fast): JPEGs were decoded at reduced size; perceptual hashes are \
@@ -310,7 +311,7 @@ fn write_flood<W: Write>(
     writeln!(out)
 }
 
-type Groups<'a> = BTreeMap<(usize, String), Vec<(&'a FileIn, &'a HitIn)>>;
+type Groups<'a> = BTreeMap<(usize, String), Vec<(&'a FileIn, &'a HitRecord)>>;
 
 /// Alert hits keyed by (list position in the header, category code).
 fn group_hits(report: &ScanReport) -> Groups<'_> {
@@ -464,7 +465,7 @@ fn write_file<W: Write>(report: &ScanReport, file: &FileIn, out: &mut W) -> io::
 fn write_hit<W: Write>(
     report: &ScanReport,
     file: &FileIn,
-    hit: &HitIn,
+    hit: &HitRecord,
     out: &mut W,
 ) -> io::Result<()> {
     let why = Why::of(report, file, hit);
@@ -548,7 +549,7 @@ fn write_low_quality<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<(
         .files
         .iter()
         .filter(|f| f.is_pdq_gated())
-        .filter_map(|f| Some((f, f.pdq_quality()?)))
+        .filter_map(|f| Some((f, f.pdq_quality?)))
         .collect();
     if gated.is_empty() {
         return Ok(());
@@ -577,7 +578,7 @@ fn write_non_pertinent<W: Write>(report: &ScanReport, out: &mut W) -> io::Result
     let files: Vec<_> = report
         .files
         .iter()
-        .filter(|f| f.all_hits().any(HitIn::is_non_pertinent))
+        .filter(|f| f.all_hits().any(HitRecord::is_non_pertinent))
         .collect();
     if files.is_empty() {
         return Ok(());

@@ -24,8 +24,9 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::hit::HitRecord;
 use super::options::RenderOptions;
-use super::read::{FileIn, HitIn, ScanReport, SummaryIn};
+use super::read::{FileIn, ScanReport, SummaryIn};
 use super::why::{is_exact, Why};
 
 /// `US` unless every matched list uses the UK (CAID) numbering: the region tells an
@@ -227,7 +228,7 @@ fn counts(summary: &SummaryIn) -> Value {
 /// with a numeric code. A perceptual match never pre-categorises a file: its Media goes
 /// out uncategorised and marked for review, so a near match cannot become a categorised
 /// hash in a lab's database without a person looking at it.
-fn category_hit<'a>(files: &[&'a FileIn]) -> Option<&'a HitIn> {
+fn category_hit<'a>(files: &[&'a FileIn]) -> Option<&'a HitRecord> {
     files.iter().flat_map(|f| f.alert_hits()).find(|h| {
         is_exact(&h.algorithm)
             && h.category
@@ -285,7 +286,7 @@ fn media(naming: Naming<'_>, id: usize, files: &[&FileIn]) -> Value {
             )),
         );
     }
-    let hits: Vec<&HitIn> = files.iter().flat_map(|f| f.alert_hits()).collect();
+    let hits: Vec<&HitRecord> = files.iter().flat_map(|f| f.alert_hits()).collect();
     if let Some(series) = hits.iter().find_map(|h| h.series.as_deref()) {
         m.insert("Series".into(), json!(series));
     }

@@ -2,11 +2,16 @@
 //! picture lists and vPDQ matches on video lists. Frame hashes and timestamps only, never a
 //! frame's pixels.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use super::hit::{HitRecord, VpdqScoreRecord};
+use super::open::Open;
+use crate::extra::Extra;
 
 use crate::evidence::SkipReason;
 use crate::list::ListRole;
-use crate::matcher::Hit;
 use crate::video::vpdq::FramePair;
 use crate::video::{VideoConfig, VideoFrame, VideoHit, VideoMatch, VideoOutcome};
 
@@ -24,9 +29,9 @@ pub struct VideoRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_decoded: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub frame_hits: Vec<FrameHitRecord<'a>>,
+    pub frame_hits: Vec<HitRecord>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub video_matches: Vec<VideoMatchRecord<'a>>,
+    pub video_matches: Vec<VideoMatchRecord>,
     /// Every hashed frame (quality under 50 included: shown, never matched).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frames: Vec<FrameRecord>,
@@ -41,34 +46,25 @@ pub struct FrameRecord {
     pub pdq: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FrameHitRecord<'a> {
-    pub frame: u64,
-    pub timestamp: String,
-    /// How many hashed frames hit this entry (the one named is the closest, earliest).
-    pub frames_matched: u32,
+/// One vPDQ match of a video against a listed video: written by `scan`, read back (as a hit
+/// with its score) by the renderers; fields of a newer build kept in `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VideoMatchRecord {
+    pub list: String,
+    pub role: Open<ListRole>,
+    pub algorithm: Cow<'static, str>,
+    pub video_id: String,
     #[serde(flatten)]
-    pub hit: &'a Hit,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct VideoMatchRecord<'a> {
-    pub list: &'a str,
-    pub role: ListRole,
-    pub algorithm: &'static str,
-    pub video_id: &'a str,
-    /// Share of this video's frames (de-duplicated, quality ≥ 50) matching the listed video.
-    pub query_percent: f64,
-    /// Share of the listed video's frames matching this video.
-    pub compared_percent: f64,
-    pub query_frames_matched: u32,
-    pub query_frames: u32,
-    pub compared_frames_matched: u32,
-    pub compared_frames: u32,
+    pub score: VpdqScoreRecord,
     pub best_pairs: Vec<PairRecord>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One of a vPDQ match's closest frame pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PairRecord {
     pub frame: u64,
     pub timestamp: String,
@@ -78,7 +74,7 @@ pub struct PairRecord {
 }
 
 /// The header's account of video handling.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VideoHeader {
     /// `ffmpeg -version`'s first line, or `none: ffmpeg not found (videos are digested,
     /// not decoded)`.
@@ -149,28 +145,32 @@ fn frame(f: &VideoFrame) -> FrameRecord {
     }
 }
 
-fn frame_hit(h: &VideoHit) -> FrameHitRecord<'_> {
-    FrameHitRecord {
-        frame: h.frame,
-        timestamp: seconds(h.timestamp_ms),
-        frames_matched: h.frames_matched,
-        hit: &h.hit,
+/// A frame hit: the hit, with the frame first (as the scan has always written it).
+fn frame_hit(h: &VideoHit) -> HitRecord {
+    HitRecord {
+        frame: Some(h.frame),
+        timestamp: Some(seconds(h.timestamp_ms)),
+        frames_matched: Some(h.frames_matched),
+        ..HitRecord::from(&h.hit)
     }
 }
 
-fn video_match(m: &VideoMatch) -> VideoMatchRecord<'_> {
+fn video_match(m: &VideoMatch) -> VideoMatchRecord {
     VideoMatchRecord {
-        list: &m.list,
-        role: m.role,
-        algorithm: "vpdq",
-        video_id: &m.video_id,
-        query_percent: round2(m.score.query_percent()),
-        compared_percent: round2(m.score.compared_percent()),
-        query_frames_matched: m.score.query_matched,
-        query_frames: m.score.query_frames,
-        compared_frames_matched: m.score.compared_matched,
-        compared_frames: m.score.compared_frames,
+        list: m.list.clone(),
+        role: Open::Known(m.role),
+        algorithm: Cow::Borrowed("vpdq"),
+        video_id: m.video_id.clone(),
+        score: VpdqScoreRecord {
+            query_percent: round2(m.score.query_percent()),
+            compared_percent: round2(m.score.compared_percent()),
+            query_frames_matched: m.score.query_matched,
+            query_frames: m.score.query_frames,
+            compared_frames_matched: m.score.compared_matched,
+            compared_frames: m.score.compared_frames,
+        },
         best_pairs: m.score.best_pairs.iter().map(pair).collect(),
+        extra: Extra::new(),
     }
 }
 
@@ -181,5 +181,60 @@ fn pair(p: &FramePair) -> PairRecord {
         listed_frame: p.listed_frame,
         listed_timestamp: seconds(p.listed_timestamp_ms),
         distance: p.distance,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::vpdq::VpdqScore;
+
+    /// The fields in the order the scan has always written them; the reader takes it back.
+    #[test]
+    fn a_video_match_is_written_as_before_and_reads_back() {
+        let pair = FramePair {
+            distance: 3,
+            frame: 2,
+            timestamp_ms: 2000,
+            listed_frame: 1,
+            listed_timestamp_ms: 1500,
+        };
+        let matched = VideoMatch {
+            list: "v".into(),
+            role: ListRole::Alert,
+            video_id: "7".into(),
+            score: VpdqScore {
+                query_matched: 2,
+                query_frames: 3,
+                compared_matched: 1,
+                compared_frames: 4,
+                best_pairs: vec![pair],
+            },
+        };
+        let text = serde_json::to_string(&video_match(&matched)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"list":"v","role":"alert","algorithm":"vpdq","video_id":"7","query_percent":66.67,"compared_percent":25.0,"query_frames_matched":2,"query_frames":3,"compared_frames_matched":1,"compared_frames":4,"best_pairs":[{"frame":2,"timestamp":"2.000","listed_frame":1,"listed_timestamp":"1.500","distance":3}]}"#
+        );
+        let read: VideoMatchRecord = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), text);
+    }
+
+    #[test]
+    fn a_frame_hit_is_the_hit_after_its_frame() {
+        let hit = crate::report::hit::tests::full_hit();
+        let hit_text = serde_json::to_string(&hit).unwrap();
+        let frame_hit = VideoHit {
+            frame: 4,
+            timestamp_ms: 1250,
+            frames_matched: 2,
+            hit,
+        };
+        let text = serde_json::to_string(&super::frame_hit(&frame_hit)).unwrap();
+        let before = format!(
+            r#"{{"frame":4,"timestamp":"1.250","frames_matched":2,{}"#,
+            &hit_text[1..]
+        );
+        assert_eq!(text, before);
     }
 }

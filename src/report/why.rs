@@ -4,7 +4,8 @@
 //! `threshold` and `also_exact` fields is taken at its word; for older reports the threshold
 //! comes from the header and `also_exact` from the file's other hits, and `derived` says so.
 
-use super::read::{FileIn, HitIn, ScanReport, VpdqScoreIn};
+use super::hit::{HitRecord, VpdqScoreRecord};
+use super::read::{FileIn, ScanReport};
 
 /// Cryptographic algorithms: a hit on one of these is an exact match.
 pub const EXACT_ALGORITHMS: [&str; 4] = ["md5", "sha1", "sha256", "blake3"];
@@ -33,7 +34,7 @@ pub struct Why<'a> {
     /// A video's frame hit: `frame N at T s` and how many frames hit the entry.
     pub frame: Option<String>,
     /// A vPDQ match: the score, and the thresholds in force from the header.
-    pub vpdq: Option<(&'a VpdqScoreIn, Option<(f64, f64)>)>,
+    pub vpdq: Option<(&'a VpdqScoreRecord, Option<(f64, f64)>)>,
     /// A weak hit's reason: it did not alert on its own.
     pub weak: Option<&'a str>,
     /// Perceptual hits: the other perceptual hashes the file has that hit no hash of the
@@ -42,7 +43,7 @@ pub struct Why<'a> {
 }
 
 impl<'a> Why<'a> {
-    pub fn of(report: &'a ScanReport, file: &'a FileIn, hit: &'a HitIn) -> Why<'a> {
+    pub fn of(report: &'a ScanReport, file: &'a FileIn, hit: &'a HitRecord) -> Why<'a> {
         if let Some(score) = &hit.vpdq {
             return Why::of_vpdq(report, hit, score);
         }
@@ -53,7 +54,7 @@ impl<'a> Why<'a> {
             (false, Some(t)) => Some(t),
             (false, None) => {
                 derived = true;
-                report.header.thresholds.get(&hit.algorithm).copied()
+                report.header.thresholds.get(&*hit.algorithm).copied()
             }
         };
         let also_exact = match (exact, hit.also_exact) {
@@ -92,8 +93,8 @@ impl<'a> Why<'a> {
         }
     }
 
-    fn of_vpdq(report: &'a ScanReport, hit: &'a HitIn, score: &'a VpdqScoreIn) -> Why<'a> {
-        let video = report.header.extra.get("video");
+    fn of_vpdq(report: &'a ScanReport, hit: &'a HitRecord, score: &'a VpdqScoreRecord) -> Why<'a> {
+        let video = report.header.video.as_ref();
         let percent = |key| video.and_then(|v| v.get(key)).and_then(|p| p.as_f64());
         let thresholds = percent("vpdq_query_percent").zip(percent("vpdq_compared_percent"));
         Why {
@@ -229,7 +230,7 @@ pub fn transform_phrase(transform: &str) -> Option<&'static str> {
 
 /// The perceptual hashes the file has that hit no hash of `hit`'s entry (same list and
 /// entry id; same list where the list has no ids).
-fn unmatched_on_same_entry(file: &FileIn, hit: &HitIn) -> Vec<&'static str> {
+fn unmatched_on_same_entry(file: &FileIn, hit: &HitRecord) -> Vec<&'static str> {
     ["pdq", "phash", "dhash", "ahash"]
         .into_iter()
         .filter(|alg| *alg != hit.algorithm && file.hash(alg).is_some())
@@ -243,7 +244,7 @@ fn unmatched_on_same_entry(file: &FileIn, hit: &HitIn) -> Vec<&'static str> {
 }
 
 /// Same list and entry id (or, without ids, same list) hit by a cryptographic hash.
-fn exact_hit_on_same_entry(file: &FileIn, hit: &HitIn) -> bool {
+fn exact_hit_on_same_entry(file: &FileIn, hit: &HitRecord) -> bool {
     file.hits
         .iter()
         .any(|h| is_exact(&h.algorithm) && hit.is_same_entry(h))

@@ -15,14 +15,16 @@ pub mod fs;
 pub(crate) mod partition;
 pub(crate) mod verify;
 
+use std::borrow::Cow;
 use std::io::{self, BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::extra::Extra;
 use crate::failure::{Failure, FailureKind};
 
 use self::bytes::{read_exact_at, ByteSource, StoredHashes, Window};
@@ -36,15 +38,18 @@ use super::{
     SkipReason, SourceFile, SourceInfo,
 };
 
-/// Where an item of a disk image lives, for finding it again in another tool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where an item of a disk image lives, for finding it again in another tool: the report's
+/// `location`, written by `scan` and read back by the renderers (every field optional there,
+/// so an older report reads; fields of a newer build kept in `extra`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ItemLocation {
     /// Partition number (Linux numbering); `None` for a bare volume.
     pub partition: Option<u32>,
     /// Byte offset of the partition (volume) in the image.
     pub partition_offset: u64,
     /// `fat12`, `fat16`, `fat32`, `exfat`, `ntfs`, `ext2`, `ext3`, `ext4`.
-    pub filesystem: &'static str,
+    pub filesystem: Cow<'static, str>,
     /// Inode (ext) or MFT record number (NTFS); FAT and exFAT have none.
     pub inode: Option<u64>,
     /// Image byte offset of the file's first data byte, when it has one on disk.
@@ -77,17 +82,19 @@ pub struct ItemLocation {
     /// Recycle Bin: when it was recycled (RFC 3339 UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Where a carved item lies in the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarvedRegion {
     /// Image byte offset of the first byte.
     pub offset: u64,
     pub length: u64,
     /// Only the start of a picture (a JPEG whose structure breaks after `length` bytes):
     /// decoded with its missing part grey.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
 }
 
@@ -401,7 +408,7 @@ impl Items {
         let location = ItemLocation {
             partition: ctx.part.map(|p| p.index),
             partition_offset: ctx.base,
-            filesystem: ctx.fs_name,
+            filesystem: Cow::Borrowed(ctx.fs_name),
             inode: e.inode,
             data_offset,
             deleted: e.deleted,
@@ -417,6 +424,7 @@ impl Items {
             recycled_from: recycled.as_ref().map(|r| r.original_path.clone()),
             recycled_size: recycled.as_ref().map(|r| r.original_size),
             deleted_at: recycled.and_then(|r| r.deleted_at),
+            extra: Extra::new(),
         };
         self.items.push(EvidenceItem {
             path: ctx.root.join(&e.path),
@@ -442,7 +450,7 @@ impl Items {
         let location = ItemLocation {
             partition: ctx.part.map(|p| p.index),
             partition_offset: ctx.base,
-            filesystem: ctx.fs_name,
+            filesystem: Cow::Borrowed(ctx.fs_name),
             inode: None,
             data_offset: Some(image_offset),
             deleted: false,
@@ -458,6 +466,7 @@ impl Items {
             recycled_from: None,
             recycled_size: None,
             deleted_at: None,
+            extra: Extra::new(),
         };
         self.items.push(EvidenceItem {
             path: ctx.root.join(name.as_bytes()),
