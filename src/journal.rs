@@ -154,23 +154,21 @@ impl Journal {
     /// killed): it is dropped, and the files it named are done again. A malformed complete
     /// line is an error naming the line.
     pub fn read(path: &Path) -> Result<Journal, JournalError> {
-        let io_error = |error| JournalError::Io {
-            path: path.to_path_buf(),
-            error,
-        };
         let corrupt = |line: usize, reason: String| JournalError::Corrupt {
             path: path.to_path_buf(),
             line,
             reason,
         };
-        let mut reader = BufReader::new(File::open(path).map_err(io_error)?);
+        let mut reader = BufReader::new(File::open(path).map_err(|e| io_error(path, e))?);
         let mut journal: Option<Journal> = None;
         let mut line = Vec::new();
         let mut complete_len = 0u64;
         let mut torn_tail = false;
         for line_no in 1.. {
             line.clear();
-            let read = reader.read_until(b'\n', &mut line).map_err(io_error)?;
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| io_error(path, e))?;
             if read == 0 {
                 break;
             }

@@ -11,10 +11,7 @@ use hashsweep::evidence::EvidenceType;
 use hashsweep::list::ListFormat;
 use hashsweep::video::VpdqThresholds;
 
-use super::flag_values::{
-    parse_evidence_type, parse_list_format, parse_perceptual, parse_threshold,
-    parse_vpdq_thresholds, PerceptualName, ThresholdFlag,
-};
+use super::flag_values::{parse_perceptual, parse_threshold, PerceptualName, ThresholdFlag};
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -104,7 +101,7 @@ pub struct ListInspectArgs {
     pub lists: Vec<PathBuf>,
 
     /// Force the list format instead of detecting it from content.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_list_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = str::parse::<ListFormat>)]
     pub list_format: Option<ListFormat>,
 }
 
@@ -118,7 +115,7 @@ pub struct ListConvertArgs {
     pub to: ConvertFormat,
 
     /// Force the input format instead of detecting it from content.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_list_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = str::parse::<ListFormat>)]
     pub list_format: Option<ListFormat>,
 
     /// Skip malformed entries instead of failing.
@@ -201,7 +198,7 @@ pub struct ReadArgs {
     pub video_timeout: u64,
 
     /// What the evidence is: auto (detect from content), directory, file, raw, ewf.
-    #[arg(long, value_name = "TYPE", default_value = "auto", value_parser = parse_evidence_type)]
+    #[arg(long, value_name = "TYPE", default_value = "auto", value_parser = str::parse::<EvidenceType>)]
     pub evidence_type: EvidenceType,
 
     /// Carve pictures (JPEG, PNG, GIF, BMP, WebP) from the bytes of a disk image that no
@@ -259,7 +256,7 @@ pub struct ScanArgs {
 
     /// Force the format of every list instead of detecting it from content (see
     /// `FORMAT:FILE` to force one list's).
-    #[arg(long, value_name = "FORMAT", value_parser = parse_list_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = str::parse::<ListFormat>)]
     pub list_format: Option<ListFormat>,
 
     /// Skip malformed list entries (counted in the report header) instead of failing.
@@ -325,7 +322,7 @@ pub struct ScanArgs {
     /// vPDQ video match: the minimum percentage of the file's frames that match a listed
     /// video (query) and of the listed video's frames that match the file (compared).
     /// Defaults as python-threatexchange: query=80,compared=0.
-    #[arg(long, value_name = "query=Q,compared=C", value_parser = parse_vpdq_thresholds)]
+    #[arg(long, value_name = "query=Q,compared=C", value_parser = str::parse::<VpdqThresholds>)]
     pub vpdq_threshold: Option<VpdqThresholds>,
 
     /// Hash each disk image as a whole (MD5, SHA-1, SHA-256, BLAKE3; raw, split raw and E01

@@ -1,14 +1,11 @@
 //! The typed values of flags that are more than a word: clap runs these parsers while it
 //! reads the command line, so a mistyped value stops the command before anything is read.
 //!
-//! Owns `--perceptual NAME`, `--threshold ALGO=N` and the parsers of library types that
-//! already know their own spelling (`ListFormat`, `EvidenceType`, `VpdqThresholds`).
+//! Owns `--perceptual NAME` and `--threshold ALGO=N`. Library types that know their own
+//! spelling (`ListFormat`, `EvidenceType`, `VpdqThresholds`) are parsed by their `FromStr`.
 
 use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::EvidenceType;
-use hashsweep::list::ListFormat;
 use hashsweep::matcher::{ThresholdError, Thresholds};
-use hashsweep::video::VpdqThresholds;
 
 /// One name given to `--perceptual`: a perceptual algorithm, or `none` (`None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,21 +60,6 @@ pub fn thresholds(flags: &[ThresholdFlag]) -> Result<Thresholds, ThresholdError>
         thresholds.set(flag.algorithm, flag.value)?;
     }
     Ok(thresholds)
-}
-
-/// clap's value parser for `--list-format`.
-pub fn parse_list_format(text: &str) -> Result<ListFormat, String> {
-    text.parse()
-}
-
-/// clap's value parser for `--evidence-type`.
-pub fn parse_evidence_type(text: &str) -> Result<EvidenceType, String> {
-    text.parse()
-}
-
-/// clap's value parser for `--vpdq-threshold`.
-pub fn parse_vpdq_thresholds(text: &str) -> Result<VpdqThresholds, String> {
-    text.parse()
 }
 
 #[cfg(test)]

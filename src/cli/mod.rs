@@ -169,7 +169,10 @@ fn hash(args: HashArgs) -> Result<Exit> {
         config::check_output_outside_evidence(output, &args.paths)?;
     }
     build::init_thread_pool(read.threads)?;
-    let perceptual = (read.perceptual.clone()).unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
+    let perceptual = read
+        .perceptual
+        .clone()
+        .unwrap_or_else(|| Algorithm::PERCEPTUAL.to_vec());
     let options = build::scan_options(&read, &perceptual, Listing::EVERYTHING, false);
     let matcher = Matcher::new(Vec::new(), Thresholds::default())?;
     let sources = build::open_sources(&args.paths, &read)?;
