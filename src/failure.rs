@@ -8,7 +8,10 @@
 use std::fmt;
 
 /// The kind of a failure, as the report's `failure_kind` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The evidence's own records of the item are unusable: a directory that cannot be
     /// listed, a file that cannot be stat'ed, a corrupt filesystem record in a disk image.

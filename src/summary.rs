@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::evidence::SkipKind;
 use crate::result::{FileResult, Hashed, Outcome};
 
-/// The counters of a scan or of one evidence source.
+/// The counters of a scan or of one evidence source (a counter an older build did not
+/// write reads as 0).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub files_seen: u64,
     /// Read to the end and hashed (including files that matched).
@@ -235,6 +237,17 @@ impl Counts {
         self.nothing_to_examine.values().sum()
     }
 
+    /// Skipped items not examined and with nothing to examine, per reason. A summary of an
+    /// older build has only `skipped`: all of it counts as not examined.
+    pub fn skip_split(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+        if self.not_examined_total() + self.nothing_to_examine_total() == 0
+            && !self.skipped.is_empty()
+        {
+            return (self.skipped.clone(), BTreeMap::new());
+        }
+        (self.not_examined.clone(), self.nothing_to_examine.clone())
+    }
+
     /// The accounting identity every scan must satisfy.
     pub fn is_balanced(&self) -> bool {
         self.files_seen == self.hashed + self.skipped_total() + self.failed
@@ -244,10 +257,11 @@ impl Counts {
 
 /// The totals of a scan (flattened into the summary record) and the same counters per
 /// evidence source, in command-line order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     #[serde(flatten)]
     pub total: Counts,
+    #[serde(default)]
     pub by_evidence: Vec<Counts>,
 }
 

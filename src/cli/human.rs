@@ -58,7 +58,7 @@ pub fn print_scan_summary(
     evidence: &[SourceInfo],
     report: Option<&Path>,
 ) {
-    let c = &summary.counts.total;
+    let c = &summary.total;
     eprintln!(
         "hashsweep: {} files seen, {} hashed ({} bytes), {} pictures, {} not examined{}, \
          {} with nothing to examine{}, {} failed, {:.1} s{}",
@@ -101,7 +101,7 @@ pub fn print_scan_summary(
         );
     }
     if evidence.len() > 1 {
-        for (i, (e, c)) in evidence.iter().zip(&summary.counts.by_evidence).enumerate() {
+        for (i, (e, c)) in evidence.iter().zip(&summary.by_evidence).enumerate() {
             let name = match &e.exhibit {
                 Some(id) => format!("exhibit {id} ({})", e.path.to_string_lossy()),
                 None => e.path.to_string_lossy().into_owned(),

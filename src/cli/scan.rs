@@ -117,7 +117,7 @@ fn run(config: ScanConfig, mut prior: Option<Journal>) -> Result<Exit> {
     reports::after_scan(&config.output, quiet, overwrite, &header, &summary, digest)?;
     Ok(if totals.interrupted {
         Exit::Interrupted
-    } else if summary.counts.total.matched > 0 {
+    } else if summary.total.matched > 0 {
         Exit::Match
     } else {
         Exit::NoMatch
@@ -135,13 +135,10 @@ fn summary_record(
     if let Some(prior) = prior {
         prior.add_to(&mut counts);
     }
+    let elapsed_ms = started.elapsed().as_millis() as u64;
     SummaryRecord {
-        record: "summary",
-        counts,
-        started_at,
-        finished_at: now_rfc3339(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
         interrupted: totals.interrupted,
+        ..SummaryRecord::new(counts, started_at, now_rfc3339(), elapsed_ms)
     }
 }
 

@@ -18,9 +18,10 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use super::file_record::FileRecord;
 use super::hit::HitRecord;
 use super::options::RenderOptions;
-use super::read::{FileIn, ScanReport};
+use super::read::ScanReport;
 use super::records::HashesRecord;
 use super::vics::case_guid;
 use super::why::Why;
@@ -203,11 +204,11 @@ fn evidence(report: &ScanReport) -> Vec<Value> {
     out
 }
 
-fn file_key(file: &FileIn) -> String {
+fn file_key(file: &FileRecord) -> String {
     format!("{}:{}", file.evidence, hex::encode(file.raw_path()))
 }
 
-fn file_nodes(report: &ScanReport, file: &FileIn) -> Vec<Value> {
+fn file_nodes(report: &ScanReport, file: &FileRecord) -> Vec<Value> {
     let key = file_key(file);
     let name = file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path);
     let mut facet = json!({
@@ -302,7 +303,8 @@ fn investigation(report: &ScanReport) -> Option<Value> {
 }
 
 fn counts(report: &ScanReport) -> Option<Value> {
-    let s = report.summary.as_ref()?;
+    let summary = report.summary.as_ref()?;
+    let s = summary.totals();
     let (not_examined, nothing) = s.skip_split();
     let per_reason = |m: &std::collections::BTreeMap<String, u64>| {
         let total: u64 = m.values().sum();
@@ -329,7 +331,7 @@ fn counts(report: &ScanReport) -> Option<Value> {
         per_reason(&not_examined),
         per_reason(&nothing),
         s.failed,
-        if s.interrupted {
+        if summary.interrupted {
             "; the scan was INTERRUPTED"
         } else {
             ""
@@ -342,7 +344,7 @@ fn counts(report: &ScanReport) -> Option<Value> {
 }
 
 /// The Analysis of one hit and its result.
-fn analysis(report: &ScanReport, file: &FileIn, hit: &HitRecord) -> Vec<Value> {
+fn analysis(report: &ScanReport, file: &FileRecord, hit: &HitRecord) -> Vec<Value> {
     let key = format!(
         "{}:{}:{}:{}",
         file_key(file),

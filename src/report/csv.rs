@@ -20,10 +20,11 @@ use std::io::{self, Write};
 use crate::evidence::FileMeta;
 use serde_json::Value;
 
+use super::file_record::{FileKind, FileRecord};
 use super::hit::HitRecord;
 use super::meta_cells::{meta_cells, meta_columns};
 use super::options::RenderOptions;
-use super::read::{FileIn, FileKind, ScanReport};
+use super::read::ScanReport;
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub const COLUMNS: [&str; 37] = [
@@ -97,7 +98,7 @@ pub fn render<W: Write>(
         row[COLUMNS.len() - 3] = format!("INCOMPLETE: {why}");
         write(row, None)?;
     }
-    let perceptual = |f: &FileIn| {
+    let perceptual = |f: &FileRecord| {
         f.all_hits()
             .chain(&f.weak_hits)
             .any(|h| !is_exact(&h.algorithm))
@@ -167,10 +168,9 @@ fn counts(report: &ScanReport) -> Vec<(Option<usize>, String, u64)> {
     let mut rows = Vec::new();
     let total = serde_json::to_value(summary).unwrap_or_default();
     push_counts(&mut rows, None, &total);
-    if let Some(by) = &summary.by_evidence {
-        for (i, counts) in by.iter().enumerate() {
-            push_counts(&mut rows, Some(i), counts);
-        }
+    for (i, counts) in summary.by_evidence.iter().enumerate() {
+        let counts = serde_json::to_value(counts).unwrap_or_default();
+        push_counts(&mut rows, Some(i), &counts);
     }
     rows
 }
@@ -213,7 +213,7 @@ fn push_counts(rows: &mut Vec<(Option<usize>, String, u64)>, at: Option<usize>, 
 
 /// A row for a file without hits to show: a failure, an item not examined (or, when the
 /// scan listed them, one with nothing to examine), a hashed file.
-fn file_row(report: &ScanReport, file: &FileIn) -> Vec<String> {
+fn file_row(report: &ScanReport, file: &FileRecord) -> Vec<String> {
     let (record, why) = match file.record {
         FileKind::Failure => ("failure", file.error.clone().unwrap_or_default()),
         FileKind::Skipped if file.is_not_examined() => ("not_examined", file.reason_text()),
@@ -230,7 +230,7 @@ fn file_row(report: &ScanReport, file: &FileIn) -> Vec<String> {
 
 /// A row for one hit: `record` is `match` for the hits of a matched file, `weak` for a
 /// weak hit (which never alerts on its own).
-fn hit_row(report: &ScanReport, file: &FileIn, hit: &HitRecord, record: &str) -> Vec<String> {
+fn hit_row(report: &ScanReport, file: &FileRecord, hit: &HitRecord, record: &str) -> Vec<String> {
     let why = Why::of(report, file, hit);
     let opt = |v: Option<String>| v.unwrap_or_default();
     let mut row = vec![record.to_string()];
@@ -278,7 +278,7 @@ fn flags_cell(hit: &HitRecord) -> String {
 }
 
 /// The columns `evidence` to `sha256`: where the file is and what it hashes to.
-fn file_columns(report: &ScanReport, file: &FileIn) -> Vec<String> {
+fn file_columns(report: &ScanReport, file: &FileRecord) -> Vec<String> {
     let opt = |v: Option<String>| v.unwrap_or_default();
     let loc = file.location.as_ref();
     vec![

@@ -9,9 +9,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::file_record::{FileKind, FileRecord};
 use super::flood::{flooded_entries, FloodedEntry};
 use super::options::RenderOptions;
-use super::read::{FileIn, FileKind, HeaderIn, ScanReport, SummaryIn};
+use super::read::{HeaderIn, ScanReport};
+use super::records::SummaryRecord;
 
 pub(crate) const DOCUMENT_FORMAT: &str = "hashsweep-report-document";
 /// Bumped on any incompatible change to the document.
@@ -22,13 +24,13 @@ struct Document<'a> {
     format: &'static str,
     format_version: u32,
     header: &'a HeaderIn,
-    matches: Vec<&'a FileIn>,
-    failures: Vec<&'a FileIn>,
-    skipped: Vec<&'a FileIn>,
+    matches: Vec<&'a FileRecord>,
+    failures: Vec<&'a FileRecord>,
+    skipped: Vec<&'a FileRecord>,
     /// Hashed files without an alert hit (present only in `--all-files` scans).
-    files: Vec<&'a FileIn>,
+    files: Vec<&'a FileRecord>,
     /// `null` when the scan never wrote its summary (killed, disk full).
-    summary: Option<&'a SummaryIn>,
+    summary: Option<&'a SummaryRecord>,
     /// `INCOMPLETE: why` when the report does not account for every file, else `null`.
     incomplete: Option<String>,
     flood: Flood,
@@ -45,7 +47,7 @@ pub(crate) fn render<W: Write>(
     options: &RenderOptions,
     out: &mut W,
 ) -> io::Result<()> {
-    let of = |kind: FileKind| -> Vec<&FileIn> {
+    let of = |kind: FileKind| -> Vec<&FileRecord> {
         report.files.iter().filter(|f| f.record == kind).collect()
     };
     let doc = Document {

@@ -11,6 +11,7 @@
 
 pub(crate) mod case;
 pub mod csv;
+pub(crate) mod file_record;
 pub(crate) mod flood;
 pub(crate) mod hit;
 pub(crate) mod json;
@@ -29,9 +30,11 @@ pub mod why;
 use std::io::{self, Write};
 
 pub use records::{
-    CaseIdentity, EvidenceVerification, FileRecord, Header, ResumeInfo, SummaryRecord, ToolInfo,
-    REPORT_FORMAT, REPORT_VERSION,
+    CaseIdentity, EvidenceVerification, Header, ResumeInfo, SummaryRecord, ToolInfo, REPORT_FORMAT,
+    REPORT_VERSION,
 };
+
+pub use file_record::{ContainerRecord, FileKind, FileRecord};
 
 pub use flood::{flooded_entries, FloodedEntry, DEFAULT_FLOOD_THRESHOLD};
 pub use open::Open;

@@ -1,45 +1,38 @@
 //! Reading a finished JSON Lines report back into owned, typed records, so any format can be
 //! rendered again without rescanning.
 //!
-//! Owns `ScanReport` and the parts of a record the writer does not share yet: the header's
-//! `HeaderIn`, `SourceIn`, `ListIn`, the file's `FileIn` and the `SummaryIn` (issue 16), with
-//! the rules renderers ask of a record (`FileIn::is_listed`, …) stated on them once. The
-//! parts below them are the writer's own types, read back: the tool (`ToolInfo`), a disk
-//! item's `ItemLocation`, a file's hashes (`records::HashesRecord`) and `ImageInfo`, hits
-//! (`hit::HitRecord`) and vPDQ matches (`video::VideoMatchRecord`). The mirrors keep the
-//! writer's field order, so `report --format jsonl` writes the scan's own lines, but for
-//! the objects kept as JSON values (a file's `container` and `video`, the header's `video`,
-//! the summary's `by_evidence`), whose keys then sort.
+//! Owns `ScanReport` and the one record the reader does not share with the writer yet: the
+//! header (`HeaderIn`, with its `SourceIn` and `ListIn`), which mirrors `records::Header`
+//! field by field because the engine types it is built from (`evidence::SourceInfo`,
+//! `list::ListProvenance`) are not readable back. Per-file records are the writer's own
+//! `file_record::FileRecord`, the summary its `records::SummaryRecord`; both keep the
+//! writer's field order, so `report --format jsonl` writes the scan's own lines.
 //!
-//! All of them are deliberately tolerant: every field a newer scan may add is optional, a
+//! All of it is deliberately tolerant: every field a newer scan may add is optional, a
 //! role or kind this build does not know is kept as written (`Open`), and fields this build
 //! does not know are kept in `extra` and written back out by the `json` format, so a report
-//! from a newer build still renders. Writing lives in `records`.
+//! from a newer build still renders. Writing lives in `records` and `file_record`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::hit::HitRecord;
+use super::file_record::{FileKind, FileRecord};
 use super::open::Open;
-use super::records::HashesRecord;
-use super::video::VideoMatchRecord;
+use super::records::SummaryRecord;
 use super::{ResumeInfo, ToolInfo, REPORT_FORMAT, REPORT_VERSION};
-use crate::evidence::{FileMeta, ItemLocation, SkipKind};
 use crate::extra::Extra;
 use crate::list::ListRole;
-use crate::perceptual::ImageInfo;
 
 /// A whole report: header, per-file records sorted by evidence then path, summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScanReport {
     pub header: HeaderIn,
-    pub files: Vec<FileIn>,
+    pub files: Vec<FileRecord>,
     /// `None` when the scan died before writing it (the report is then incomplete).
-    pub summary: Option<SummaryIn>,
+    pub summary: Option<SummaryRecord>,
 }
 
 /// An evidence source as the header names it (`evidence::SourceInfo`), its fields in the
@@ -139,27 +132,6 @@ impl ListIn {
     }
 }
 
-/// The hits inside a video record's `video` object.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-struct VideoHitsIn {
-    frame_hits: Vec<HitRecord>,
-    video_matches: Vec<VideoMatchRecord>,
-}
-
-/// A vPDQ match read as a hit plus its score.
-fn vpdq_hit(m: VideoMatchRecord) -> HitRecord {
-    HitRecord {
-        list: m.list,
-        role: m.role,
-        entry_id: Some(m.video_id),
-        algorithm: Cow::Borrowed("vpdq"),
-        distance: m.best_pairs.iter().map(|p| p.distance).min().unwrap_or(0),
-        vpdq: Some(m.score),
-        ..HitRecord::default()
-    }
-}
-
 /// The kinds of line a report holds (`record`), in the order they come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -170,264 +142,6 @@ enum LineKind {
     Skipped,
     File,
     Summary,
-}
-
-/// The kind of a per-file record.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileKind {
-    /// At least one hit on an alert list.
-    Match,
-    /// The file could not be read, or a picture not decoded.
-    Failure,
-    /// Seen but deliberately not read.
-    Skipped,
-    /// Hashed, no alert hit (listed when asked for, or when it needs a look).
-    #[default]
-    File,
-}
-
-impl FileKind {
-    /// The record's `record` code.
-    pub fn code(self) -> &'static str {
-        match self {
-            FileKind::Match => "match",
-            FileKind::Failure => "failure",
-            FileKind::Skipped => "skipped",
-            FileKind::File => "file",
-        }
-    }
-}
-
-/// One `match`, `failure`, `skipped` or `file` record.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FileIn {
-    pub record: FileKind,
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_raw_hex: Option<String>,
-    pub evidence: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<ItemLocation>,
-    /// An archive entry's container and what it stores about the entry.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<Value>,
-    /// Times, owner and attributes (report format 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<FileMeta>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bytes_read: Option<u64>,
-    /// Lowercase hex per algorithm (`md5`, `sha1`, `sha256`, `blake3`, perceptual ones).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hashes: Option<HashesRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageInfo>,
-    /// The PDQ quality (0–100) of the picture's hash.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pdq_quality: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hits: Vec<HitRecord>,
-    /// The alert-list hits name different categories.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub conflict: bool,
-    /// Hits that do not alert alone (a lone or low-information 64-bit perceptual hit).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub weak_hits: Vec<HitRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// `not_examined` or `nothing_to_examine`, for `skipped` records.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skip_kind: Option<Open<SkipKind>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason_detail: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// A failure's kind (`read`, `decode`, `panic`, …), where the scan gave one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_kind: Option<String>,
-    /// The byte offset a failure happened at, where the scan gave one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset: Option<u64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// A video's frames and hits, as written (`video::VideoRecord`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub video: Option<Value>,
-    /// A video's frame hits and vPDQ matches, read from its `video` object.
-    #[serde(skip)]
-    pub video_hits: Vec<HitRecord>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-impl FileIn {
-    /// Whether this picture was never matched perceptually (PDQ quality under the cut-off).
-    pub fn is_pdq_gated(&self) -> bool {
-        self.record == FileKind::File && self.pdq_quality.is_some_and(crate::pdq::below_cutoff)
-    }
-
-    /// A `file` record renderers list: a picture never matched perceptually, a file whose
-    /// alert-list hits are all non-pertinent, or one with weak hits. Kept even when clean
-    /// files are dropped (`ScanReport::read_with`).
-    pub fn is_listed(&self) -> bool {
-        self.record == FileKind::File
-            && (self.is_pdq_gated() || self.is_non_pertinent_only() || self.has_weak_hits())
-    }
-
-    /// The path's exact bytes: from `path_raw_hex` when the path is not UTF-8.
-    pub fn raw_path(&self) -> Vec<u8> {
-        self.path_raw_hex
-            .as_deref()
-            .and_then(|h| hex::decode(h).ok())
-            .unwrap_or_else(|| self.path.as_bytes().to_vec())
-    }
-
-    pub fn hash(&self, algorithm: &str) -> Option<&str> {
-        self.hashes.as_ref()?.get(algorithm)
-    }
-
-    /// Every hit: the file's own, then a video's frame hits and vPDQ matches.
-    pub fn all_hits(&self) -> impl Iterator<Item = &HitRecord> {
-        self.hits.iter().chain(&self.video_hits)
-    }
-
-    /// Hits on alert lists (known-good hits only mark a file known).
-    pub fn alert_hits(&self) -> impl Iterator<Item = &HitRecord> {
-        self.all_hits().filter(|h| h.is_alert())
-    }
-
-    /// Reads the hits of the record's `video` object into `video_hits`.
-    fn lift_video_hits(&mut self) -> Result<(), serde_json::Error> {
-        let Some(video) = &self.video else {
-            return Ok(());
-        };
-        let hits = VideoHitsIn::deserialize(video)?;
-        self.video_hits = hits.frame_hits;
-        self.video_hits
-            .extend(hits.video_matches.into_iter().map(vpdq_hit));
-        Ok(())
-    }
-
-    pub fn is_match(&self) -> bool {
-        self.record == FileKind::Match
-    }
-
-    /// A hashed file whose alert-list hits are all in non-pertinent categories.
-    pub fn is_non_pertinent_only(&self) -> bool {
-        !self.is_match() && self.all_hits().any(HitRecord::is_non_pertinent)
-    }
-
-    /// Whether the record holds weak hits (listed with `--report-weak`).
-    pub fn has_weak_hits(&self) -> bool {
-        !self.weak_hits.is_empty()
-    }
-
-    pub fn is_failure(&self) -> bool {
-        self.record == FileKind::Failure
-    }
-
-    /// A skipped item whose content was not examined. A `skipped` record without a kind
-    /// (from an older build), or with one this build does not know, counts as not
-    /// examined: better shown than hidden.
-    pub fn is_not_examined(&self) -> bool {
-        self.record == FileKind::Skipped && !self.is_nothing_to_examine()
-    }
-
-    /// A skipped item with nothing to examine (listed only with `--list-skipped`).
-    pub fn is_nothing_to_examine(&self) -> bool {
-        self.record == FileKind::Skipped
-            && self
-                .skip_kind
-                .as_ref()
-                .is_some_and(|k| k.is(SkipKind::NothingToExamine))
-    }
-
-    /// What was not examined and why, in words: `encrypted (detail)`.
-    pub fn reason_text(&self) -> String {
-        let reason = self.reason.as_deref().unwrap_or("unknown reason");
-        match &self.reason_detail {
-            Some(detail) => format!("{reason} ({detail})"),
-            None => reason.to_string(),
-        }
-    }
-}
-
-/// The `summary` record (`records::SummaryRecord`: `summary::Counts` flattened, then
-/// `by_evidence` and the times), its fields in the writer's order.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SummaryIn {
-    pub record: String,
-    pub files_seen: u64,
-    pub hashed: u64,
-    pub images: u64,
-    pub matched: u64,
-    /// Distinct contents (SHA-256) among matched files (absent from older reports).
-    pub matched_distinct: u64,
-    /// Matched files per alert list and category code.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub matched_by_category: BTreeMap<String, BTreeMap<String, u64>>,
-    pub known_good: u64,
-    pub pdq_low_quality: u64,
-    /// Files whose only alert-list hits are non-pertinent.
-    pub non_pertinent: u64,
-    /// Files with weak hits (absent from older reports).
-    pub weak: u64,
-    pub skipped: BTreeMap<String, u64>,
-    pub not_examined: BTreeMap<String, u64>,
-    pub nothing_to_examine: BTreeMap<String, u64>,
-    pub failed: u64,
-    pub bytes: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub containers_opened: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entries_seen: Option<u64>,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub orphans: u64,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub carved: u64,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub thumbnails: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub videos: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub video_frames_hashed: Option<u64>,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub animations: u64,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub animation_frames_hashed: u64,
-    /// The same counters per evidence source, in header order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub by_evidence: Option<Vec<Value>>,
-    pub started_at: String,
-    pub finished_at: String,
-    pub elapsed_ms: u64,
-    pub interrupted: bool,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-impl SummaryIn {
-    /// Skipped items not examined and with nothing to examine, per reason. A summary of an
-    /// older build has only `skipped`: all of it counts as not examined.
-    pub fn skip_split(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
-        let split_total: u64 = self
-            .not_examined
-            .values()
-            .chain(self.nothing_to_examine.values())
-            .sum();
-        if split_total == 0 && !self.skipped.is_empty() {
-            return (self.skipped.clone(), BTreeMap::new());
-        }
-        (self.not_examined.clone(), self.nothing_to_examine.clone())
-    }
 }
 
 /// Why a report could not be read. Line numbers are 1-based.
@@ -497,11 +211,8 @@ impl ScanReport {
                 (_, _, Some(_)) => return Err(unexpected("records after the summary")),
                 (Open::Known(LineKind::Summary), _, None) => summary = Some(parse(value, line_no)?),
                 (Open::Known(_), _, None) => {
-                    let mut file: FileIn = parse(value, line_no)?;
-                    file.lift_video_hits().map_err(|source| ReadError::Json {
-                        line: line_no,
-                        error: source,
-                    })?;
+                    let mut file: FileRecord = parse(value, line_no)?;
+                    file.lift_video_hits();
                     if keep_clean || file.record != FileKind::File || file.is_listed() {
                         files.push(file)
                     }
@@ -518,16 +229,16 @@ impl ScanReport {
         })
     }
 
-    pub fn matches(&self) -> impl Iterator<Item = &FileIn> {
+    pub fn matches(&self) -> impl Iterator<Item = &FileRecord> {
         self.files.iter().filter(|f| f.is_match())
     }
 
     /// Files with weak hits, matched or not.
-    pub fn with_weak_hits(&self) -> impl Iterator<Item = &FileIn> {
+    pub fn with_weak_hits(&self) -> impl Iterator<Item = &FileRecord> {
         self.files.iter().filter(|f| f.has_weak_hits())
     }
 
-    pub fn failures(&self) -> impl Iterator<Item = &FileIn> {
+    pub fn failures(&self) -> impl Iterator<Item = &FileRecord> {
         self.files.iter().filter(|f| f.is_failure())
     }
 
@@ -543,7 +254,7 @@ impl ScanReport {
     }
 
     /// Skipped items whose content was not examined (encrypted, unsupported, …).
-    pub fn not_examined(&self) -> impl Iterator<Item = &FileIn> {
+    pub fn not_examined(&self) -> impl Iterator<Item = &FileRecord> {
         self.files.iter().filter(|f| f.is_not_examined())
     }
 
@@ -573,7 +284,7 @@ impl ScanReport {
     /// `p1/DCIM/a.jpg`): the path without the evidence path and the separator after it;
     /// the path itself when it does not start with the evidence path, and the evidence's
     /// file name when the evidence is that one file.
-    pub fn path_in_evidence<'a>(&self, file: &'a FileIn) -> &'a str {
+    pub fn path_in_evidence<'a>(&self, file: &'a FileRecord) -> &'a str {
         let root = self.evidence_path(file.evidence);
         match file.path.strip_prefix(root) {
             Some("") => file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path),
@@ -606,7 +317,7 @@ fn check_header(header: HeaderIn) -> Result<HeaderIn, ReadError> {
 }
 
 /// Evidence order, then path bytes: the scan's own order, restored for hand-edited input.
-fn sort_files(files: &mut [FileIn]) {
+fn sort_files(files: &mut [FileRecord]) {
     files.sort_by_cached_key(|f| (f.evidence, f.raw_path()));
 }
 
@@ -628,7 +339,7 @@ mod tests {
         assert_eq!(report.files[0].path, "a");
         assert_eq!(report.header.extra["future"], 1);
         assert_eq!(report.files[1].hits[0].extra["new_field"], true);
-        assert_eq!(report.summary.unwrap().matched, 1);
+        assert_eq!(report.summary.unwrap().totals().matched, 1);
     }
 
     #[test]
@@ -656,5 +367,25 @@ mod tests {
         let report = ScanReport::read(format!("{HEADER}\n{line}\n").as_bytes()).unwrap();
         let read = report.files[0].location.as_ref().unwrap();
         assert_eq!(serde_json::to_string(read).unwrap(), location);
+    }
+
+    /// The summary reads back as the writer's own type: counters, per-source counters and
+    /// an unknown field each once, in the writer's order.
+    #[test]
+    fn a_summary_reads_back_as_the_scan_wrote_it() {
+        let counts = crate::summary::Summary::for_sources(2);
+        let mut written = SummaryRecord::new(counts, "x".into(), "y".into(), 5);
+        written.total.files_seen = 3;
+        written.by_evidence[1].files_seen = 3;
+        written.extra.insert("future".into(), Value::from(1));
+        let text = serde_json::to_string(&written).unwrap();
+        let line = format!("{HEADER}\n{text}\n");
+        let read = ScanReport::read(line.as_bytes()).unwrap().summary.unwrap();
+        assert_eq!(read, written);
+        assert_eq!(serde_json::to_string(&read).unwrap(), text);
+        assert!(
+            text.ends_with(r#""interrupted":false,"future":1}"#),
+            "{text}"
+        );
     }
 }

@@ -5,15 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::hit::HitRecord;
 use crate::digest::DigestsHex;
-use crate::evidence::{FileMeta, ImageVerification, ItemLocation, SourceInfo};
+use crate::evidence::{ImageVerification, SourceInfo};
 use crate::extra::Extra;
 use crate::list::{CategoryMapInfo, ListProvenance};
-use crate::matcher::Hit;
-use crate::perceptual::ImageInfo;
-use crate::result::{EntryLocation, FileResult, Hashed, Outcome};
-use crate::summary::Summary;
+use crate::result::Hashed;
+use crate::summary::{Counts, Summary};
 
 pub const REPORT_FORMAT: &str = "hashsweep-report";
 /// One resume of the scan: who ran it and when (the header's `resumed`, and a journal line).
@@ -139,16 +136,46 @@ pub struct EvidenceVerification {
     pub result: ImageVerification,
 }
 
-/// Last record: the accounting and the timing.
-#[derive(Debug, Clone, Serialize)]
+/// Last record: the accounting and the timing. Written by `scan`, read back by every
+/// renderer (counters an older build did not write read as 0; fields of a newer build are
+/// kept in `extra`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SummaryRecord {
-    pub record: &'static str,
+    pub record: Cow<'static, str>,
+    /// The totals of `summary::Summary`, flattened. (Not the `Summary` itself flattened:
+    /// serde would then hand its fields to `extra` as well.)
     #[serde(flatten)]
-    pub counts: Summary,
+    pub total: Counts,
+    /// The same counters per evidence source, in header order.
+    pub by_evidence: Vec<Counts>,
     pub started_at: String,
     pub finished_at: String,
     pub elapsed_ms: u64,
     pub interrupted: bool,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl SummaryRecord {
+    /// The record of a finished (or interrupted) scan's counts.
+    pub fn new(counts: Summary, started_at: String, finished_at: String, elapsed_ms: u64) -> Self {
+        SummaryRecord {
+            record: "summary".into(),
+            total: counts.total,
+            by_evidence: counts.by_evidence,
+            started_at,
+            finished_at,
+            elapsed_ms,
+            interrupted: false,
+            extra: Extra::new(),
+        }
+    }
+
+    /// The counters of the whole scan.
+    pub fn totals(&self) -> &Counts {
+        &self.total
+    }
 }
 
 /// All hashes of a file, lowercase hex: written by `scan`, read back by the renderers
@@ -218,127 +245,4 @@ impl From<&Hashed> for HashesRecord {
             extra: Extra::new(),
         }
     }
-}
-
-/// One file: a `match`, `failure`, `skipped` or (all-files mode) `file` record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FileRecord<'a> {
-    pub record: &'static str,
-    /// The path as text (invalid UTF-8 replaced by U+FFFD; see `path_raw_hex`).
-    pub path: String,
-    /// The path's exact bytes in hex, present only when they are not UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_raw_hex: Option<String>,
-    /// Index into the header's `evidence`.
-    pub evidence: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-    /// Partition, filesystem, inode and deleted flag of a file inside a disk image.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<&'a ItemLocation>,
-    /// For an item inside a container (archive entry): the container and the entry as
-    /// stored.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<&'a EntryLocation>,
-    /// Times, owner and attributes as the evidence keeps them (report format 2).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub meta: Option<&'a FileMeta>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bytes_read: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hashes: Option<HashesRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<&'a ImageInfo>,
-    /// PDQ quality (0–100) of the picture's PDQ hash; under 50 it is never matched.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pdq_quality: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hits: Vec<HitRecord>,
-    /// The alert-list hits name different categories: the lists disagree (`Hashed::
-    /// category_conflict`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub conflict: bool,
-    /// Hits that do not alert alone (`alert_rule`), each with its `weak_reason`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub weak_hits: Vec<HitRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
-    /// `not_examined` or `nothing_to_examine` (`SkipKind`), for `skipped` records.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skip_kind: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason_detail: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<&'a str>,
-    /// What kind of failure `error` is (`failure::FailureKind`), for `failure` records.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_kind: Option<&'static str>,
-    /// Byte offset into the item's content where the failure happened, where known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset: Option<u64>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub notes: &'a [String],
-    /// A video's frames and video hits (`report::video`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub video: Option<super::video::VideoRecord<'a>>,
-}
-
-impl<'a> FileRecord<'a> {
-    pub fn from_result(result: &'a FileResult) -> Self {
-        let hashed = result.hashed();
-        let failure = match &result.outcome {
-            Outcome::Failed { failure, .. } => Some(failure),
-            _ => None,
-        };
-        let record = match &result.outcome {
-            Outcome::Skipped(_) => "skipped",
-            Outcome::Failed { .. } => "failure",
-            Outcome::Hashed(h) if h.has_alert_hit() => "match",
-            Outcome::Hashed(_) => "file",
-        };
-        FileRecord {
-            record,
-            path: result.path.lossy(),
-            path_raw_hex: result.path.raw_hex_if_not_utf8(),
-            evidence: result.source,
-            size: result.size,
-            location: result.location.as_ref(),
-            container: result.entry.as_deref(),
-            meta: result.meta.as_ref(),
-            bytes_read: hashed.map(|h| h.bytes_read),
-            hashes: hashed.map(HashesRecord::from),
-            image: hashed.and_then(|h| h.picture.as_ref().map(|p| &p.info)),
-            pdq_quality: hashed
-                .and_then(|h| h.picture.as_ref())
-                .and_then(|p| p.hashes.pdq.as_ref().map(|q| q.quality)),
-            hits: hashed.map(|h| hit_records(&h.hits)).unwrap_or_default(),
-            conflict: hashed.is_some_and(Hashed::category_conflict),
-            weak_hits: hashed
-                .map(|h| hit_records(&h.weak_hits))
-                .unwrap_or_default(),
-            reason: match &result.outcome {
-                Outcome::Skipped(r) => Some(r.code()),
-                _ => None,
-            },
-            skip_kind: match &result.outcome {
-                Outcome::Skipped(r) => Some(r.kind().code()),
-                _ => None,
-            },
-            reason_detail: match &result.outcome {
-                Outcome::Skipped(r) => r.detail(),
-                _ => None,
-            },
-            error: failure.map(|f| f.message.as_str()),
-            failure_kind: failure.map(|f| f.kind.code()),
-            offset: failure.and_then(|f| f.offset),
-            notes: hashed.map(|h| &h.notes[..]).unwrap_or(&[]),
-            video: hashed
-                .and_then(|h| h.video.as_deref())
-                .map(super::video::VideoRecord::of),
-        }
-    }
-}
-
-fn hit_records(hits: &[Hit]) -> Vec<HitRecord> {
-    hits.iter().map(HitRecord::from).collect()
 }

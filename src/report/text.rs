@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use super::file_record::FileRecord;
 use super::flood::flooded_entries;
 use super::hit::HitRecord;
 use super::options::RenderOptions;
-use super::read::{FileIn, ScanReport};
+use super::read::ScanReport;
 use super::why::{is_exact, Why, VISUAL_CONFIRMATION};
 
 pub fn render<W: Write>(
@@ -187,7 +188,7 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
 }
 
 fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
-    let Some(s) = &report.summary else {
+    let Some(s) = report.summary.as_ref().map(|s| s.totals()) else {
         return Ok(());
     };
     writeln!(out, "Counts")?;
@@ -311,7 +312,7 @@ fn write_flood<W: Write>(
     writeln!(out)
 }
 
-type Groups<'a> = BTreeMap<(usize, String), Vec<(&'a FileIn, &'a HitRecord)>>;
+type Groups<'a> = BTreeMap<(usize, String), Vec<(&'a FileRecord, &'a HitRecord)>>;
 
 /// Alert hits keyed by (list position in the header, category code).
 fn group_hits(report: &ScanReport) -> Groups<'_> {
@@ -371,7 +372,7 @@ fn write_matches<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
             printable(code),
             label.unwrap_or_default()
         )?;
-        let mut previous: Option<&FileIn> = None;
+        let mut previous: Option<&FileRecord> = None;
         for (file, hit) in hits {
             // A file hit by several hashes of one entry is named once, its hits beneath.
             if previous.is_none_or(|p| !std::ptr::eq(p, *file)) {
@@ -384,7 +385,7 @@ fn write_matches<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
     writeln!(out)
 }
 
-fn write_file<W: Write>(report: &ScanReport, file: &FileIn, out: &mut W) -> io::Result<()> {
+fn write_file<W: Write>(report: &ScanReport, file: &FileRecord, out: &mut W) -> io::Result<()> {
     writeln!(out, "      {}", printable(&file.path))?;
     let mut place = printable(&report.evidence_name(file.evidence));
     if let Some(size) = file.size {
@@ -464,7 +465,7 @@ fn write_file<W: Write>(report: &ScanReport, file: &FileIn, out: &mut W) -> io::
 
 fn write_hit<W: Write>(
     report: &ScanReport,
-    file: &FileIn,
+    file: &FileRecord,
     hit: &HitRecord,
     out: &mut W,
 ) -> io::Result<()> {
@@ -521,7 +522,7 @@ fn write_not_examined<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<
 
 /// Links, device nodes and empty files: in the report only with `--list-skipped`.
 fn write_nothing_to_examine<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
-    let items: Vec<&FileIn> = report
+    let items: Vec<&FileRecord> = report
         .files
         .iter()
         .filter(|f| f.is_nothing_to_examine())

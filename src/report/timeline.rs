@@ -10,7 +10,8 @@
 
 use std::io::{self, Write};
 
-use super::read::{FileIn, ScanReport};
+use super::file_record::FileRecord;
+use super::read::ScanReport;
 use crate::evidence::meta::{MacbTimes, Timestamp};
 
 /// Writes the report's hits as body-file lines, in report order.
@@ -27,7 +28,7 @@ pub fn write_body_file<W: Write>(report: &ScanReport, out: &mut W) -> io::Result
 }
 
 fn body_line(
-    file: &FileIn,
+    file: &FileRecord,
     meta: &crate::evidence::FileMeta,
     t: &MacbTimes,
     file_name_line: bool,
@@ -85,7 +86,7 @@ mod tests {
     #[test]
     fn ntfs_hits_get_a_file_name_line() {
         let line = r#"{"record":"match","path":"img/p1/a|b.jpg","evidence":0,"size":3,"location":{"partition":1,"partition_offset":1048576,"filesystem":"ntfs","inode":65,"deleted":true,"recovered":false},"meta":{"ntfs":{"standard_information":{"created":"2020-10-27T05:31:58.6393296Z","modified":"2020-10-27T04:01:00.0262856Z"},"file_name":{"accessed":"2020-10-27T05:31:58.6393296Z"},"attributes":[],"attribute_bits":0}},"hashes":{"md5":"900150983cd24fb0d6963f7d28e17f72"}}"#;
-        let file: FileIn = serde_json::from_str(line).unwrap();
+        let file: FileRecord = serde_json::from_str(line).unwrap();
         let report = ScanReport {
             header: Default::default(),
             files: vec![file],

@@ -24,9 +24,11 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::file_record::FileRecord;
 use super::hit::HitRecord;
 use super::options::RenderOptions;
-use super::read::{FileIn, ScanReport, SummaryIn};
+use super::read::ScanReport;
+use super::records::SummaryRecord;
 use super::why::{is_exact, Why};
 
 /// `US` unless every matched list uses the UK (CAID) numbering: the region tells an
@@ -99,7 +101,7 @@ impl<'a> Naming<'a> {
 
     /// `FilePath`: the path inside the evidence (the full path with
     /// `--vics-absolute-paths`).
-    fn file_path(self, file: &'a FileIn) -> &'a str {
+    fn file_path(self, file: &'a FileRecord) -> &'a str {
         if self.absolute {
             &file.path
         } else {
@@ -117,7 +119,7 @@ pub(crate) fn render<W: Write>(
         report,
         absolute: options.vics_absolute_paths,
     };
-    let mut by_md5: BTreeMap<&str, Vec<&FileIn>> = BTreeMap::new();
+    let mut by_md5: BTreeMap<&str, Vec<&FileRecord>> = BTreeMap::new();
     for file in report.matches().filter(|f| f.alert_hits().next().is_some()) {
         if let Some(md5) = file.hash("md5") {
             by_md5.entry(md5).or_default().push(file);
@@ -207,7 +209,8 @@ pub(crate) fn render<W: Write>(
 }
 
 /// The summary's counters, skipped items split by kind.
-fn counts(summary: &SummaryIn) -> Value {
+fn counts(record: &SummaryRecord) -> Value {
+    let summary = record.totals();
     let (not_examined, nothing) = summary.skip_split();
     json!({
         "FilesSeen": summary.files_seen,
@@ -220,7 +223,7 @@ fn counts(summary: &SummaryIn) -> Value {
         "NotExamined": not_examined,
         "NothingToExamine": nothing,
         "Failed": summary.failed,
-        "Interrupted": summary.interrupted,
+        "Interrupted": record.interrupted,
     })
 }
 
@@ -228,7 +231,7 @@ fn counts(summary: &SummaryIn) -> Value {
 /// with a numeric code. A perceptual match never pre-categorises a file: its Media goes
 /// out uncategorised and marked for review, so a near match cannot become a categorised
 /// hash in a lab's database without a person looking at it.
-fn category_hit<'a>(files: &[&'a FileIn]) -> Option<&'a HitRecord> {
+fn category_hit<'a>(files: &[&'a FileRecord]) -> Option<&'a HitRecord> {
     files.iter().flat_map(|f| f.alert_hits()).find(|h| {
         is_exact(&h.algorithm)
             && h.category
@@ -239,7 +242,7 @@ fn category_hit<'a>(files: &[&'a FileIn]) -> Option<&'a HitRecord> {
 
 /// The perceptual alert hits behind an uncategorised Media, one line each: what matched
 /// and how, for the reviewer.
-fn review_basis(naming: Naming<'_>, files: &[&FileIn]) -> Vec<String> {
+fn review_basis(naming: Naming<'_>, files: &[&FileRecord]) -> Vec<String> {
     let report = naming.report;
     files
         .iter()
@@ -258,7 +261,7 @@ fn review_basis(naming: Naming<'_>, files: &[&FileIn]) -> Vec<String> {
         .collect()
 }
 
-fn media(naming: Naming<'_>, id: usize, files: &[&FileIn]) -> Value {
+fn media(naming: Naming<'_>, id: usize, files: &[&FileRecord]) -> Value {
     let first = files[0];
     let mut m = Map::new();
     m.insert("MediaID".into(), json!(id));
@@ -316,7 +319,7 @@ fn media(naming: Naming<'_>, id: usize, files: &[&FileIn]) -> Value {
     Value::Object(m)
 }
 
-fn media_file(naming: Naming<'_>, file: &FileIn) -> Value {
+fn media_file(naming: Naming<'_>, file: &FileRecord) -> Value {
     let name = file.path.rsplit(['/', '\\']).next().unwrap_or(&file.path);
     let loc = file.location.as_ref();
     let mut m = Map::new();

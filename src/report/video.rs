@@ -10,24 +10,26 @@ use super::hit::{HitRecord, VpdqScoreRecord};
 use super::open::Open;
 use crate::extra::Extra;
 
-use crate::evidence::SkipReason;
 use crate::list::ListRole;
 use crate::video::vpdq::FramePair;
-use crate::video::{VideoConfig, VideoFrame, VideoHit, VideoMatch, VideoOutcome};
+use crate::video::{VideoConfig, VideoContainer, VideoFrame, VideoHit, VideoMatch, VideoOutcome};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct VideoRecord<'a> {
-    pub container: &'static str,
+/// A file record's `video` object: written by `scan`, read back by the renderers (every
+/// field optional there; fields of a newer build kept in `extra`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VideoRecord {
+    pub container: Open<VideoContainer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub frame_rate: Option<&'a str>,
+    pub frame_rate: Option<String>,
     pub frames_hashed: u64,
     /// The skip reason code of the video's `$Unread` item, when its frames were not decoded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_decoded: Option<&'static str>,
+    pub not_decoded: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frame_hits: Vec<HitRecord>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -35,9 +37,12 @@ pub struct VideoRecord<'a> {
     /// Every hashed frame (quality under 50 included: shown, never matched).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frames: Vec<FrameRecord>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FrameRecord {
     pub frame: u64,
     /// Seconds, three decimals.
@@ -117,21 +122,22 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-impl<'a> VideoRecord<'a> {
-    pub fn of(video: &'a VideoOutcome) -> Self {
+impl VideoRecord {
+    pub fn of(video: &VideoOutcome) -> Self {
         let hashes = video.result.hashes.as_ref();
         VideoRecord {
-            container: video.container.name(),
+            container: Open::Known(video.container),
             width: hashes.map(|h| h.width),
             height: hashes.map(|h| h.height),
-            frame_rate: hashes.map(|h| h.frame_rate.as_str()),
+            frame_rate: hashes.map(|h| h.frame_rate.clone()),
             frames_hashed: video.result.frames_hashed(),
-            not_decoded: video.not_decoded.as_ref().map(SkipReason::code),
+            not_decoded: video.not_decoded.as_ref().map(|r| r.code().to_string()),
             frame_hits: video.result.frame_hits.iter().map(frame_hit).collect(),
             video_matches: video.result.video_matches.iter().map(video_match).collect(),
             frames: hashes
                 .map(|h| h.frames.iter().map(frame).collect())
                 .unwrap_or_default(),
+            extra: Extra::new(),
         }
     }
 }

@@ -4,8 +4,9 @@
 //! `threshold` and `also_exact` fields is taken at its word; for older reports the threshold
 //! comes from the header and `also_exact` from the file's other hits, and `derived` says so.
 
+use super::file_record::FileRecord;
 use super::hit::{HitRecord, VpdqScoreRecord};
-use super::read::{FileIn, ScanReport};
+use super::read::ScanReport;
 
 /// Cryptographic algorithms: a hit on one of these is an exact match.
 pub const EXACT_ALGORITHMS: [&str; 4] = ["md5", "sha1", "sha256", "blake3"];
@@ -43,7 +44,7 @@ pub struct Why<'a> {
 }
 
 impl<'a> Why<'a> {
-    pub fn of(report: &'a ScanReport, file: &'a FileIn, hit: &'a HitRecord) -> Why<'a> {
+    pub fn of(report: &'a ScanReport, file: &'a FileRecord, hit: &'a HitRecord) -> Why<'a> {
         if let Some(score) = &hit.vpdq {
             return Why::of_vpdq(report, hit, score);
         }
@@ -230,7 +231,7 @@ pub fn transform_phrase(transform: &str) -> Option<&'static str> {
 
 /// The perceptual hashes the file has that hit no hash of `hit`'s entry (same list and
 /// entry id; same list where the list has no ids).
-fn unmatched_on_same_entry(file: &FileIn, hit: &HitRecord) -> Vec<&'static str> {
+fn unmatched_on_same_entry(file: &FileRecord, hit: &HitRecord) -> Vec<&'static str> {
     ["pdq", "phash", "dhash", "ahash"]
         .into_iter()
         .filter(|alg| *alg != hit.algorithm && file.hash(alg).is_some())
@@ -244,7 +245,7 @@ fn unmatched_on_same_entry(file: &FileIn, hit: &HitRecord) -> Vec<&'static str> 
 }
 
 /// Same list and entry id (or, without ids, same list) hit by a cryptographic hash.
-fn exact_hit_on_same_entry(file: &FileIn, hit: &HitRecord) -> bool {
+fn exact_hit_on_same_entry(file: &FileRecord, hit: &HitRecord) -> bool {
     file.hits
         .iter()
         .any(|h| is_exact(&h.algorithm) && hit.is_same_entry(h))

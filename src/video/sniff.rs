@@ -7,14 +7,14 @@
 //! header); anything else that sniffs as a video and turns out to hold no video stream is
 //! reported as such by the decoder step.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many leading bytes `sniff_video` looks at (an MPEG-TS needs three 188-byte packets,
 /// an Ogg its first page).
 pub const VIDEO_SNIFF_LEN: usize = 4096;
 
 /// Video containers recognised by their leading bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VideoContainer {
     /// ISO base media: MP4, MOV, 3GP, M4V.

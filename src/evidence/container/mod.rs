@@ -21,7 +21,7 @@ mod zip;
 
 use std::io::{self, Read};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use guard::{Budget, BudgetExceeded, GuardedReader};
 
@@ -29,7 +29,7 @@ use super::SkipReason;
 use crate::failure::{Failure, FailureKind};
 
 /// The container formats hashsweep recognises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContainerFormat {
     Zip,
@@ -143,7 +143,7 @@ pub fn sniff_container(head: &[u8]) -> Option<ContainerFormat> {
 }
 
 /// What a scan allows one container (and the containers inside it) to cost.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerLimits {
     /// Containers nested deeper than this are hashed as files, not opened (`--max-depth`).
     pub max_depth: u32,
@@ -170,8 +170,10 @@ impl Default for ContainerLimits {
     }
 }
 
-/// What the container says about one entry, as stored (never trusted for sizes).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// What the container says about one entry, as stored (never trusted for sizes); the
+/// report's `container` object holds it, and reads it back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EntryInfo {
     /// The entry's place in the container (0-based, in stored order).
     pub index: u64,
