@@ -16,6 +16,13 @@
 //!   untrusted input: the picture finders of [`embedded`], the containers, filesystems and
 //!   carver under [`evidence`], the list parsers of [`list`].
 //!
+//! The entry points of a scan are re-exported here, in the order a scan uses them: load a
+//! list ([`load_list`] → [`HashList`]), build a [`Matcher`], open evidence
+//! ([`open_evidence_or_failure`] → [`EvidenceSource`]), run a [`Scanner`] with
+//! [`ScanOptions`] into [`FileResult`]s counted in a [`Summary`], and write or read the
+//! report's records ([`FileRecord`], [`SummaryRecord`], [`ScanReport`]). The modules stay
+//! public for the tests, benches and fuzz harness that reach deeper.
+//!
 //! Everything else is `pub(crate)`: a module that no user reaches is private, and
 //! `unreachable_pub` (denied in CI through clippy's `-D warnings`) keeps an item inside one
 //! from being marked `pub`. The test-data generators (`synth`) exist only with the
@@ -51,3 +58,13 @@ pub mod summary;
 #[cfg(any(test, feature = "synth"))]
 pub mod synth;
 pub mod video;
+
+pub use algorithm::Algorithm;
+pub use evidence::{open_evidence_or_failure, EvidenceSource, EvidenceType};
+pub use failure::{Failure, FailureKind};
+pub use list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
+pub use matcher::{Matcher, Thresholds};
+pub use report::{FileRecord, ScanReport, SummaryRecord};
+pub use result::{FileResult, Outcome};
+pub use scan::{ScanOptions, Scanner};
+pub use summary::{Counts, Summary};

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use hashsweep::evidence::EvidenceType;
-use hashsweep::list::ListFormat;
 use hashsweep::video::VpdqThresholds;
+use hashsweep::EvidenceType;
+use hashsweep::ListFormat;
 
 use super::flag_values::{parse_perceptual, parse_threshold, PerceptualName, ThresholdFlag};
 

@@ -3,13 +3,13 @@
 
 use anyhow::{bail, Context, Result};
 
-use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::{open_evidence_or_failure, EvidenceSource};
 use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
 use hashsweep::listing::Listing;
 use hashsweep::perceptual::{ChildDecoder, DecodeLimits, PerceptualConfig};
-use hashsweep::scan::ScanOptions;
 use hashsweep::video::VideoConfig;
+use hashsweep::Algorithm;
+use hashsweep::ScanOptions;
+use hashsweep::{open_evidence_or_failure, EvidenceSource};
 
 use super::config::{ListSpec, ReadConfig, VideoSettings};
 

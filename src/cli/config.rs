@@ -12,15 +12,15 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use hashsweep::alert_rule::AlertRule;
-use hashsweep::algorithm::Algorithm;
 use hashsweep::evidence::container::ContainerLimits;
 use hashsweep::evidence::{CarveOptions, EvidenceType};
-use hashsweep::list::{ListFormat, ListRole};
 use hashsweep::listing::Listing;
-use hashsweep::matcher::Thresholds;
 use hashsweep::pdq::PdqPipeline;
 use hashsweep::report::{CaseIdentity, RenderOptions};
 use hashsweep::video::VpdqThresholds;
+use hashsweep::Algorithm;
+use hashsweep::Thresholds;
+use hashsweep::{ListFormat, ListRole};
 
 use super::args::{ReadArgs, ReportFormat, ScanArgs};
 use super::exhibit::fold_exhibits;

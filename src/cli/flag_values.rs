@@ -4,8 +4,8 @@
 //! Owns `--perceptual NAME` and `--threshold ALGO=N`. Library types that know their own
 //! spelling (`ListFormat`, `EvidenceType`, `VpdqThresholds`) are parsed by their `FromStr`.
 
-use hashsweep::algorithm::Algorithm;
 use hashsweep::matcher::{ThresholdError, Thresholds};
+use hashsweep::Algorithm;
 
 /// One name given to `--perceptual`: a perceptual algorithm, or `none` (`None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

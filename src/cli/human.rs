@@ -7,8 +7,8 @@ use std::path::Path;
 
 use hashsweep::evidence::SkipReason;
 use hashsweep::evidence::{SkipKind, SourceInfo};
-use hashsweep::report::SummaryRecord;
-use hashsweep::scan::{FileResult, Outcome};
+use hashsweep::SummaryRecord;
+use hashsweep::{FileResult, Outcome};
 
 /// Most match paths listed on the terminal; the report has them all.
 const MAX_LISTED: usize = 20;

@@ -27,13 +27,13 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
-use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::EvidenceSource;
 use hashsweep::listing::Listing;
-use hashsweep::matcher::{Matcher, Thresholds};
 use hashsweep::progress::Progress;
 use hashsweep::report::{self, FileRecord};
 use hashsweep::scan::{FileResult, ItemKey, ResultSink, ScanOptions, ScanTotals, Scanner};
+use hashsweep::Algorithm;
+use hashsweep::EvidenceSource;
+use hashsweep::{Matcher, Thresholds};
 
 use args::{Args, Command, HashArgs};
 pub use exit::Exit;

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use hashsweep::journal::JournaledRecords;
 use hashsweep::report::{self, FileRecord, Header};
-use hashsweep::scan::FileResult;
+use hashsweep::FileResult;
 
 use super::human::TerminalDigest;
 

@@ -15,17 +15,17 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use hashsweep::algorithm::Algorithm;
-use hashsweep::evidence::EvidenceSource;
 use hashsweep::journal::{
     Journal, JournalHeader, JournalList, JournalSource, JournalWriter, ResumeInfo, JOURNAL_FORMAT,
     JOURNAL_VERSION,
 };
 use hashsweep::list::CategoryMap;
 use hashsweep::manifest::DigestWriter;
-use hashsweep::matcher::Matcher;
 use hashsweep::report::{self, EvidenceVerification, Header, SummaryRecord, ToolInfo};
 use hashsweep::scan::{panic_message, FileResult, ScanOptions, ScanTotals};
+use hashsweep::Algorithm;
+use hashsweep::EvidenceSource;
+use hashsweep::Matcher;
 
 use super::args::ScanArgs;
 use super::config::ScanConfig;
