@@ -168,7 +168,7 @@ impl Manifest {
         });
         let evidence = h.evidence.iter().enumerate().map(|(i, e)| {
             let path = context.working_directory.join(&e.path);
-            let files = e.files.clone();
+            let files = e.files.as_ref().map(|f| f.json().into_owned());
             let segments_size = files
                 .as_ref()
                 .and_then(Value::as_array)
@@ -185,12 +185,12 @@ impl Manifest {
                 }),
                 files,
                 media_size: e.media_size,
-                stored_hashes: e.stored_hashes.clone(),
+                stored_hashes: e.stored_hashes.as_ref().map(|s| s.json().into_owned()),
                 image_hashes: h
                     .evidence_verification
                     .iter()
-                    .find(|v| v["evidence"].as_u64() == Some(i as u64))
-                    .cloned(),
+                    .map(|v| v.json().into_owned())
+                    .find(|v| v["evidence"].as_u64() == Some(i as u64)),
             }
         });
         let evidence = evidence.collect();
@@ -209,7 +209,7 @@ impl Manifest {
             exact_algorithms: EXACT_ALGORITHMS.iter().map(|a| a.to_string()).collect(),
             perceptual_algorithms: h.perceptual_algorithms.clone(),
             lists: lists.collect(),
-            category_map: h.category_map.clone(),
+            category_map: h.category_map.as_ref().map(|m| m.json().into_owned()),
             evidence,
             report: context.report,
         }

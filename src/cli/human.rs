@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use hashsweep::evidence::SkipKind;
 use hashsweep::evidence::SkipReason;
-use hashsweep::evidence::{SkipKind, SourceInfo};
+use hashsweep::report::SourceRecord;
 use hashsweep::SummaryRecord;
 use hashsweep::{FileResult, Outcome};
 
@@ -55,7 +56,7 @@ pub fn escape(text: &str) -> String {
 pub fn print_scan_summary(
     output: &TerminalDigest,
     summary: &SummaryRecord,
-    evidence: &[SourceInfo],
+    evidence: &[SourceRecord],
     report: Option<&Path>,
 ) {
     let c = &summary.total;
@@ -103,8 +104,8 @@ pub fn print_scan_summary(
     if evidence.len() > 1 {
         for (i, (e, c)) in evidence.iter().zip(&summary.by_evidence).enumerate() {
             let name = match &e.exhibit {
-                Some(id) => format!("exhibit {id} ({})", e.path.to_string_lossy()),
-                None => e.path.to_string_lossy().into_owned(),
+                Some(id) => format!("exhibit {id} ({})", e.path),
+                None => e.path.clone(),
             };
             eprintln!(
                 "  [{i}] {}: {} seen, {} hashed, {} matched, {} not examined, {} with nothing \

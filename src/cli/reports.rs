@@ -183,7 +183,11 @@ pub fn after_scan(
     let scan = match readable_report(output) {
         // Nothing is rendered for jsonl: the manifest and the flood guard need no clean files.
         Some(path) => read_report(path, output.format == ReportFormat::Json)?,
-        None => ScanReport::read(header_and_summary(header, summary)?.as_slice())?,
+        None => ScanReport {
+            header: header.clone(),
+            files: Vec::new(),
+            summary: Some(summary.clone()),
+        },
     };
     let manifest_path = manifest_destination(output);
     if let Some(manifest_path) = &manifest_path {
@@ -217,14 +221,6 @@ fn warn_flooded(scan: &ScanReport, threshold: usize) {
             f.files
         );
     }
-}
-
-/// A report holding only the header and summary: all a manifest needs.
-fn header_and_summary(header: &Header, summary: &SummaryRecord) -> Result<Vec<u8>> {
-    let mut text = Vec::new();
-    report::write_line(&mut text, header)?;
-    report::write_line(&mut text, summary)?;
-    Ok(text)
 }
 
 /// The report's path as the manifest records it: relative to the manifest's directory

@@ -21,7 +21,9 @@ use hashsweep::journal::{
 };
 use hashsweep::list::CategoryMap;
 use hashsweep::manifest::DigestWriter;
-use hashsweep::report::{self, EvidenceVerification, Header, SummaryRecord, ToolInfo};
+use hashsweep::report::{
+    self, EvidenceVerification, Header, ListRecord, Shown, SourceRecord, SummaryRecord, ToolInfo,
+};
 use hashsweep::scan::{panic_message, FileResult, ScanOptions, ScanTotals};
 use hashsweep::Algorithm;
 use hashsweep::EvidenceSource;
@@ -96,7 +98,7 @@ fn run(config: ScanConfig, mut prior: Option<Journal>) -> Result<Exit> {
         scan_and_verify(&config, &matcher, options, &sources, journaling, |result| {
             records.put(&result)
         })?;
-    header.evidence_verification = verification;
+    header.set_verification(verification);
     let terminal = records.finish(&header).context("cannot write the report")?;
     let journal_written = journal.map(JournalWriter::finish).transpose();
     let summary = summary_record(&totals, prior.as_ref(), started_at, started);
@@ -362,36 +364,34 @@ fn header(
     for (info, exhibit) in evidence.iter_mut().zip(&config.exhibits) {
         info.exhibit = exhibit.clone();
     }
+    let command_line = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     Header {
-        record: "header",
-        format: report::REPORT_FORMAT,
-        format_version: report::REPORT_VERSION,
-        tool: ToolInfo::current(),
-        command_line: std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
-        started_at,
-        evidence,
-        evidence_verification: Vec::new(),
+        evidence: evidence.iter().map(SourceRecord::from).collect(),
         lists: matcher
             .lists()
             .iter()
-            .map(|l| l.provenance.clone())
+            .map(|l| ListRecord::from(&l.provenance))
             .collect(),
-        category_map: matcher.category_map().map(CategoryMap::info),
-        thresholds: matcher.thresholds().to_named(),
+        category_map: matcher.category_map().map(|m| Shown::Written(m.info())),
+        thresholds: (matcher.thresholds().to_named().into_iter())
+            .map(|(algorithm, t)| (algorithm.to_string(), t))
+            .collect(),
         fast: options.perceptual.is_fast(),
         perceptual_algorithms: options
             .perceptual
             .algorithms()
             .iter()
-            .map(|a| a.name())
+            .map(|a| a.name().to_string())
             .collect(),
-        decoders: hashsweep::perceptual::decoders(),
-        video: report::VideoHeader::of(options.video.as_ref()),
+        decoders: (hashsweep::perceptual::decoders().into_iter())
+            .map(|(format, decoder)| (format.to_string(), decoder.to_string()))
+            .collect(),
+        video: report::VideoHeader::of(options.video.as_ref()).map(Shown::Written),
         journal: config.journal.as_ref().map(|p| p.display().to_string()),
-        resumed: Vec::new(),
         case: config.output.case.clone(),
         force: config.output.force,
+        ..Header::new(command_line, started_at)
     }
 }

@@ -187,10 +187,11 @@ fn evidence(report: &ScanReport) -> Vec<Value> {
         });
         let v = verification
             .iter()
+            .map(|v| v.json())
             .find(|v| v["evidence"].as_u64() == Some(i as u64));
         let hashes: Vec<Value> = ["md5", "sha1", "sha256"]
             .iter()
-            .filter_map(|a| Some(hash_node(report, &key, a, v?[a].as_str()?)))
+            .filter_map(|a| Some(hash_node(report, &key, a, v.as_ref()?[a].as_str()?)))
             .collect();
         if !hashes.is_empty() {
             node["uco-core:hasFacet"] = json!([{

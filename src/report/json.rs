@@ -11,8 +11,9 @@ use serde::Serialize;
 
 use super::file_record::{FileKind, FileRecord};
 use super::flood::{flooded_entries, FloodedEntry};
+use super::header::Header;
 use super::options::RenderOptions;
-use super::read::{HeaderIn, ScanReport};
+use super::read::ScanReport;
 use super::records::SummaryRecord;
 
 pub(crate) const DOCUMENT_FORMAT: &str = "hashsweep-report-document";
@@ -23,7 +24,7 @@ pub(crate) const DOCUMENT_VERSION: u32 = 1;
 struct Document<'a> {
     format: &'static str,
     format_version: u32,
-    header: &'a HeaderIn,
+    header: &'a Header,
     matches: Vec<&'a FileRecord>,
     failures: Vec<&'a FileRecord>,
     skipped: Vec<&'a FileRecord>,

@@ -13,6 +13,7 @@ pub(crate) mod case;
 pub mod csv;
 pub(crate) mod file_record;
 pub(crate) mod flood;
+pub(crate) mod header;
 pub(crate) mod hit;
 pub(crate) mod json;
 pub(crate) mod meta_cells;
@@ -21,6 +22,7 @@ mod options;
 pub(crate) mod read;
 mod records;
 pub(crate) mod render;
+mod shown;
 pub mod text;
 pub mod timeline;
 pub(crate) mod vics;
@@ -30,9 +32,11 @@ pub mod why;
 use std::io::{self, Write};
 
 pub use records::{
-    CaseIdentity, EvidenceVerification, Header, ResumeInfo, SummaryRecord, ToolInfo, REPORT_FORMAT,
+    CaseIdentity, EvidenceVerification, ResumeInfo, SummaryRecord, ToolInfo, REPORT_FORMAT,
     REPORT_VERSION,
 };
+
+pub use header::{Header, ListRecord, SourceRecord};
 
 pub use file_record::{ContainerRecord, FileKind, FileRecord};
 
@@ -41,6 +45,7 @@ pub use open::Open;
 pub use options::RenderOptions;
 pub use read::{ReadError, ScanReport};
 pub use render::{render, Format};
+pub use shown::Shown;
 pub use video::VideoHeader;
 
 use crate::result::FileResult;

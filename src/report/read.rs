@@ -1,135 +1,35 @@
 //! Reading a finished JSON Lines report back into owned, typed records, so any format can be
 //! rendered again without rescanning.
 //!
-//! Owns `ScanReport` and the one record the reader does not share with the writer yet: the
-//! header (`HeaderIn`, with its `SourceIn` and `ListIn`), which mirrors `records::Header`
-//! field by field because the engine types it is built from (`evidence::SourceInfo`,
-//! `list::ListProvenance`) are not readable back. Per-file records are the writer's own
-//! `file_record::FileRecord`, the summary its `records::SummaryRecord`; both keep the
-//! writer's field order, so `report --format jsonl` writes the scan's own lines.
+//! Owns `ScanReport` and the reading of lines: which record comes where (`LineKind`), what
+//! breaks a report (`ReadError`). The records themselves are the writer's own types, read
+//! back: `header::Header`, `file_record::FileRecord`, `records::SummaryRecord`. They keep
+//! the writer's field order, so `report --format jsonl` writes the scan's own lines (but
+//! for the keys inside the header's display-only objects, `shown::Shown`, which sort).
 //!
 //! All of it is deliberately tolerant: every field a newer scan may add is optional, a
 //! role or kind this build does not know is kept as written (`Open`), and fields this build
 //! does not know are kept in `extra` and written back out by the `json` format, so a report
-//! from a newer build still renders. Writing lives in `records` and `file_record`.
+//! from a newer build still renders.
 
-use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::file_record::{FileKind, FileRecord};
+use super::header::Header;
 use super::open::Open;
 use super::records::SummaryRecord;
-use super::{ResumeInfo, ToolInfo, REPORT_FORMAT, REPORT_VERSION};
-use crate::extra::Extra;
-use crate::list::ListRole;
+use super::{REPORT_FORMAT, REPORT_VERSION};
 
 /// A whole report: header, per-file records sorted by evidence then path, summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScanReport {
-    pub header: HeaderIn,
+    pub header: Header,
     pub files: Vec<FileRecord>,
     /// `None` when the scan died before writing it (the report is then incomplete).
     pub summary: Option<SummaryRecord>,
-}
-
-/// An evidence source as the header names it (`evidence::SourceInfo`), its fields in the
-/// writer's order.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SourceIn {
-    /// The exhibit ID given with `--exhibit`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exhibit: Option<String>,
-    pub path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path_raw_hex: Option<String>,
-    pub kind: String,
-    /// A disk image's files (segments) with their sizes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub files: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_size: Option<u64>,
-    /// The media hashes an E01 image stores.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stored_hashes: Option<Value>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// A list as the header names it (`list::ListProvenance`), its fields in the writer's order.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ListIn {
-    pub name: String,
-    pub path: String,
-    pub role: Open<ListRole>,
-    pub format: String,
-    pub format_version: Option<String>,
-    pub format_variant: Option<String>,
-    pub category_scheme: Option<String>,
-    pub sha256: String,
-    pub bytes: u64,
-    pub records: u64,
-    pub entries: BTreeMap<String, u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duplicates_merged: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rejected: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skipped_without_hash: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub empty_file_hashes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<Value>>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HeaderIn {
-    pub record: String,
-    pub format: String,
-    pub format_version: u32,
-    pub tool: ToolInfo,
-    pub command_line: Vec<String>,
-    pub started_at: String,
-    pub evidence: Vec<SourceIn>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub evidence_verification: Vec<Value>,
-    pub lists: Vec<ListIn>,
-    /// The lab's category map: its path, SHA-256 and rules.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_map: Option<Value>,
-    pub thresholds: BTreeMap<String, u32>,
-    /// `--fast`: perceptual hashes of JPEGs are approximate.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub fast: bool,
-    pub perceptual_algorithms: Vec<String>,
-    pub decoders: BTreeMap<String, String>,
-    /// How videos were handled (`video::VideoHeader`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub video: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub journal: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub resumed: Vec<ResumeInfo>,
-    /// Case number, examiner and agency as the scan recorded them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub case: Option<super::CaseIdentity>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub force: bool,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-impl ListIn {
-    /// An alert list (hits on it are reported), as opposed to a known-good one.
-    pub fn is_alert(&self) -> bool {
-        self.role.is(ListRole::Alert)
-    }
 }
 
 /// The kinds of line a report holds (`record`), in the order they come.
@@ -180,7 +80,7 @@ impl ScanReport {
     /// they are read: an `--all-files` scan of millions of files then still fits in memory
     /// for the formats that show only matches, failures and counts.
     pub fn read_with<R: BufRead>(input: R, keep_clean: bool) -> Result<ScanReport, ReadError> {
-        let mut header: Option<HeaderIn> = None;
+        let mut header: Option<Header> = None;
         let mut files = Vec::new();
         let mut summary = None;
         for (index, line) in input.lines().enumerate() {
@@ -302,10 +202,10 @@ fn parse<T: serde::de::DeserializeOwned>(value: Value, line: usize) -> Result<T,
     })
 }
 
-fn check_header(header: HeaderIn) -> Result<HeaderIn, ReadError> {
+fn check_header(header: Header) -> Result<Header, ReadError> {
     if header.format != REPORT_FORMAT {
         return Err(ReadError::NotAReport {
-            found: header.format,
+            found: header.format.into_owned(),
         });
     }
     if header.format_version > REPORT_VERSION {

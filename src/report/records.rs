@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::DigestsHex;
-use crate::evidence::{ImageVerification, SourceInfo};
+use crate::evidence::ImageVerification;
 use crate::extra::Extra;
-use crate::list::{CategoryMapInfo, ListProvenance};
 use crate::result::Hashed;
 use crate::summary::{Counts, Summary};
 
@@ -42,49 +41,6 @@ impl ToolInfo {
             extra: Extra::new(),
         }
     }
-}
-
-/// First record: what was scanned, against what, how, by which build.
-#[derive(Debug, Clone, Serialize)]
-pub struct Header {
-    pub record: &'static str,
-    pub format: &'static str,
-    pub format_version: u32,
-    pub tool: ToolInfo,
-    pub command_line: Vec<String>,
-    /// RFC 3339, UTC.
-    pub started_at: String,
-    pub evidence: Vec<SourceInfo>,
-    /// `--verify-image` results, one per evidence source that is a disk image.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub evidence_verification: Vec<EvidenceVerification>,
-    pub lists: Vec<ListProvenance>,
-    /// The lab's category map (`--category-map`), with its SHA-256.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_map: Option<CategoryMapInfo>,
-    pub thresholds: BTreeMap<&'static str, u32>,
-    /// `--fast`: JPEGs decoded at reduced size, perceptual hashes approximate.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub fast: bool,
-    /// Perceptual algorithms computed for pictures.
-    pub perceptual_algorithms: Vec<&'static str>,
-    /// Which decoder produced the pixels, per picture format where it matters.
-    pub decoders: BTreeMap<&'static str, &'static str>,
-    /// How videos were handled: the decoder (or that there is none), sampling, vPDQ rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<super::video::VideoHeader>,
-    /// The scan journal (`--journal`), when one was kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub journal: Option<String>,
-    /// Each time an interrupted scan was resumed from its journal (`--resume`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub resumed: Vec<ResumeInfo>,
-    /// `--case-number`, `--examiner`, `--agency`, as given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub case: Option<CaseIdentity>,
-    /// `--force`: an existing report or manifest at the same path was replaced.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub force: bool,
 }
 
 /// Who ran the scan for which case: what the examiner gave, each part optional.
@@ -128,7 +84,7 @@ impl CaseIdentity {
 }
 
 /// The image-level hash check of one evidence source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EvidenceVerification {
     /// Index into `evidence`.
     pub evidence: usize,

@@ -99,6 +99,7 @@ fn write_evidence<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> 
             None => writeln!(out, "  [{i}] {} ({})", printable(&e.path), e.kind)?,
         }
         for v in report.header.evidence_verification.iter() {
+            let v = v.json();
             if v["evidence"].as_u64() != Some(i as u64) {
                 continue;
             }
@@ -154,7 +155,7 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
             l.records
         )?;
     }
-    if let Some(map) = &h.category_map {
+    if let Some(map) = h.category_map.as_ref().map(|m| m.json()) {
         writeln!(out, "Category map (the lab's meaning of category codes)")?;
         let field = |key: &str| map[key].as_str().map(printable).unwrap_or_default();
         writeln!(out, "      path:    {}", field("path"))?;

@@ -95,8 +95,8 @@ impl<'a> Why<'a> {
     }
 
     fn of_vpdq(report: &'a ScanReport, hit: &'a HitRecord, score: &'a VpdqScoreRecord) -> Why<'a> {
-        let video = report.header.video.as_ref();
-        let percent = |key| video.and_then(|v| v.get(key)).and_then(|p| p.as_f64());
+        let video = report.header.video.as_ref().map(|v| v.json());
+        let percent = |key| video.as_ref()?.get(key)?.as_f64();
         let thresholds = percent("vpdq_query_percent").zip(percent("vpdq_compared_percent"));
         Why {
             exact: false,
