@@ -168,7 +168,12 @@ impl TryFrom<ScanArgs> for ScanConfig {
             format: args.format,
             manifest: args.manifest,
             force: args.force,
-            render: reports::render_options(&args.render),
+            // The case number goes in the header (`case`), where every renderer finds it;
+            // `RenderOptions::case_number` is `report`'s override of a recorded one.
+            render: RenderOptions {
+                case_number: None,
+                ..reports::render_options(&args.render)
+            },
             case: CaseIdentity::of(
                 args.render.case_number,
                 args.render.examiner,
@@ -335,7 +340,10 @@ mod tests {
         assert_eq!(c.read.perceptual, Some(vec![Algorithm::Pdq]));
         assert!(c.read.containers.is_none() && c.read.video.is_none());
         assert!(!c.dihedral && c.alert_rule.alert_on_weak);
-        assert_eq!(c.output.render.case_number.as_deref(), Some("42"));
+        assert_eq!(
+            c.output.render.case_number, None,
+            "recorded once, in `case`"
+        );
         assert_eq!(c.output.case.unwrap().number.as_deref(), Some("42"));
     }
 

@@ -8,7 +8,8 @@ use super::flood::DEFAULT_FLOOD_THRESHOLD;
 pub struct RenderOptions {
     /// Flag a list entry matching more distinct files than this (flood guard).
     pub flood_threshold: usize,
-    /// The examiner's case number, for formats that carry one (VICS `CaseNumber`).
+    /// `hashsweep report --case-number`: the case number for formats that carry one (VICS
+    /// `CaseNumber`) in place of the one the scan recorded in its header.
     pub case_number: Option<String>,
     /// VICS: full lab paths in `FilePath` instead of paths inside the exhibit.
     pub vics_absolute_paths: bool,
