@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use hashsweep::video::VpdqThresholds;
-use hashsweep::EvidenceType;
-use hashsweep::ListFormat;
+use hashsweep::{EvidenceType, ListFormat};
 
 use super::flag_values::{parse_perceptual, parse_threshold, PerceptualName, ThresholdFlag};
 

@@ -7,9 +7,7 @@ use hashsweep::list::{load_list, HashList, ListFormat, ListRole, LoadOptions};
 use hashsweep::listing::Listing;
 use hashsweep::perceptual::{ChildDecoder, DecodeLimits, PerceptualConfig};
 use hashsweep::video::VideoConfig;
-use hashsweep::Algorithm;
-use hashsweep::ScanOptions;
-use hashsweep::{open_evidence_or_failure, EvidenceSource};
+use hashsweep::{open_evidence_or_failure, Algorithm, EvidenceSource, ScanOptions};
 
 use super::config::{ListSpec, ReadConfig, VideoSettings};
 

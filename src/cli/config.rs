@@ -18,9 +18,7 @@ use hashsweep::listing::Listing;
 use hashsweep::pdq::PdqPipeline;
 use hashsweep::report::{CaseIdentity, RenderOptions};
 use hashsweep::video::VpdqThresholds;
-use hashsweep::Algorithm;
-use hashsweep::Thresholds;
-use hashsweep::{ListFormat, ListRole};
+use hashsweep::{Algorithm, ListFormat, ListRole, Thresholds};
 
 use super::args::{ReadArgs, ReportFormat, ScanArgs};
 use super::exhibit::fold_exhibits;

@@ -8,8 +8,7 @@ use std::path::Path;
 use hashsweep::evidence::SkipKind;
 use hashsweep::evidence::SkipReason;
 use hashsweep::report::SourceRecord;
-use hashsweep::SummaryRecord;
-use hashsweep::{FileResult, Outcome};
+use hashsweep::{FileResult, Outcome, SummaryRecord};
 
 /// Most match paths listed on the terminal; the report has them all.
 const MAX_LISTED: usize = 20;

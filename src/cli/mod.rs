@@ -31,9 +31,7 @@ use hashsweep::listing::Listing;
 use hashsweep::progress::Progress;
 use hashsweep::report::{self, FileRecord};
 use hashsweep::scan::{FileResult, ItemKey, ResultSink, ScanOptions, ScanTotals, Scanner};
-use hashsweep::Algorithm;
-use hashsweep::EvidenceSource;
-use hashsweep::{Matcher, Thresholds};
+use hashsweep::{Algorithm, EvidenceSource, Matcher, Thresholds};
 
 use args::{Args, Command, HashArgs};
 pub use exit::Exit;

@@ -25,9 +25,7 @@ use hashsweep::report::{
     self, EvidenceVerification, Header, ListRecord, Shown, SourceRecord, SummaryRecord, ToolInfo,
 };
 use hashsweep::scan::{panic_message, FileResult, ScanOptions, ScanTotals};
-use hashsweep::Algorithm;
-use hashsweep::EvidenceSource;
-use hashsweep::Matcher;
+use hashsweep::{Algorithm, EvidenceSource, Matcher};
 
 use super::args::ScanArgs;
 use super::config::ScanConfig;
