@@ -305,7 +305,7 @@ fn investigation(report: &ScanReport) -> Option<Value> {
 
 fn counts(report: &ScanReport) -> Option<Value> {
     let summary = report.summary.as_ref()?;
-    let s = summary.totals();
+    let s = &summary.total;
     let (not_examined, nothing) = s.skip_split();
     let per_reason = |m: &std::collections::BTreeMap<String, u64>| {
         let total: u64 = m.values().sum();

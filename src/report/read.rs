@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(report.files[0].path, "a");
         assert_eq!(report.header.extra["future"], 1);
         assert_eq!(report.files[1].hits[0].extra["new_field"], true);
-        assert_eq!(report.summary.unwrap().totals().matched, 1);
+        assert_eq!(report.summary.unwrap().total.matched, 1);
     }
 
     #[test]

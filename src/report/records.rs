@@ -127,11 +127,6 @@ impl SummaryRecord {
             extra: Extra::new(),
         }
     }
-
-    /// The counters of the whole scan.
-    pub fn totals(&self) -> &Counts {
-        &self.total
-    }
 }
 
 /// All hashes of a file, lowercase hex: written by `scan`, read back by the renderers

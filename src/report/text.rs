@@ -189,7 +189,7 @@ fn write_lists<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
 }
 
 fn write_counts<W: Write>(report: &ScanReport, out: &mut W) -> io::Result<()> {
-    let Some(s) = report.summary.as_ref().map(|s| s.totals()) else {
+    let Some(s) = report.summary.as_ref().map(|s| &s.total) else {
         return Ok(());
     };
     writeln!(out, "Counts")?;

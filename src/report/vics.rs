@@ -210,7 +210,7 @@ pub(crate) fn render<W: Write>(
 
 /// The summary's counters, skipped items split by kind.
 fn counts(record: &SummaryRecord) -> Value {
-    let summary = record.totals();
+    let summary = &record.total;
     let (not_examined, nothing) = summary.skip_split();
     json!({
         "FilesSeen": summary.files_seen,
