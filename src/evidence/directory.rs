@@ -105,7 +105,7 @@ impl EvidenceSource for DirectorySource {
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>> {
         match &item.locator {
             Locator::Path(path) => Ok(Box::new(open_read_only(path)?)),
-            Locator::Index(_) => Err(io::Error::new(
+            Locator::Image(_) | Locator::NoContent => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "directory items are located by path",
             )),

@@ -17,7 +17,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// A point in time as a filesystem stores it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode,
+)]
 pub struct Timestamp {
     /// Seconds since 1970-01-01 00:00:00 (UTC, or local time when `local`).
     pub seconds: i64,
@@ -127,7 +129,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 }
 
 /// What the filesystem (or the examiner's kernel) says about one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum FileMeta {
     Ntfs(NtfsMeta),
@@ -138,7 +140,7 @@ pub enum FileMeta {
 }
 
 /// The four times of an NTFS `$STANDARD_INFORMATION` or `$FILE_NAME` attribute.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct NtfsTimes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
@@ -150,7 +152,7 @@ pub struct NtfsTimes {
     pub accessed: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct NtfsMeta {
     /// `$STANDARD_INFORMATION` times (what Explorer shows; user-settable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -174,7 +176,7 @@ pub struct NtfsMeta {
     pub owner_sid: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct ExtMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub atime: Option<Timestamp>,
@@ -199,7 +201,7 @@ pub struct ExtMeta {
     pub flag_bits: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct FatMeta {
     /// Creation time (2 s field plus the 10 ms field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,7 +217,7 @@ pub struct FatMeta {
     pub attribute_bits: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct StatxMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub atime: Option<Timestamp>,

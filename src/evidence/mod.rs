@@ -100,6 +100,17 @@ impl<'a> ItemStream<'a> {
         }
     }
 
+    /// Items listed (and counted) before the scan, handed out as they are made.
+    pub fn counted(
+        items: impl Iterator<Item = EvidenceItem> + Send + 'a,
+        totals: ListedTotals,
+    ) -> Self {
+        ItemStream {
+            items: Box::new(items),
+            listed: Some(totals),
+        }
+    }
+
     /// The totals, for a source that listed its items before the scan.
     pub fn listed_totals(&self) -> Option<ListedTotals> {
         self.listed
@@ -199,12 +210,14 @@ pub enum ItemKind {
 pub enum Locator {
     /// A path on the examiner's own filesystem.
     Path(PathBuf),
-    /// A source-specific index (e.g. an entry number inside a disk image).
-    Index(u64),
+    /// Where a disk image's file lies in the image: its byte runs or its inline bytes.
+    Image(disk::ImageContent),
+    /// Nothing to read (an item skipped or failed as listed).
+    NoContent,
 }
 
 /// Why an item was seen but not read. The `code` is what the summary counts by.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// A symbolic link: never followed, so nothing outside the evidence is read.

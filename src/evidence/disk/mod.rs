@@ -3,16 +3,20 @@
 //! Owns `DiskImageSource`, which stacks the layers of this folder (`bytes`: raw, split raw,
 //! E01 → `partition`: MBR, GPT or bare volume → `fs`: FAT, exFAT, NTFS, ext) behind the
 //! `EvidenceSource` trait, and `ItemLocation`, which tells an examiner where each file sits.
-//! Each volume is walked once, on one thread, into runs of image bytes; `open` then reads a
-//! file's runs by positioned reads, so the hashing pool reads many files of one image at
-//! once and no filesystem object crosses threads. Paths: `<image>/p<N>/<path inside>`, with
+//! Each volume is walked once, on one thread, into runs of image bytes, and its listing
+//! sorted by path through `spill_sort` (`listing`), never held whole; each item carries its
+//! runs (`Locator::Image`), and `open` reads them by positioned reads, so the hashing pool
+//! reads many files of one image at once and no filesystem object crosses threads. Paths: `<image>/p<N>/<path inside>`, with
 //! `p<N>` left out for a bare volume (an image holding one filesystem and no table).
 
 pub(crate) mod bytes;
 pub mod carve;
 pub(crate) mod detect;
 pub mod fs;
+mod listing;
 pub(crate) mod partition;
+mod read_ahead;
+mod spill_sort;
 pub(crate) mod verify;
 
 use std::borrow::Cow;
@@ -28,14 +32,15 @@ use crate::extra::Extra;
 use crate::failure::{Failure, FailureKind};
 
 use self::bytes::{read_exact_at, ByteSource, StoredHashes, Window};
-use self::carve::{CarveOptions, Carved};
+use self::carve::CarveOptions;
 use self::fs::compressed::CompressedReader;
 use self::fs::reader::DataReader;
 use self::fs::{FileData, FsEntry, FsError, FsKind};
+use self::listing::{VolumeCtx, VolumeListing};
 use self::partition::{Layout, Partition};
 use super::{
-    EvidenceError, EvidenceItem, EvidenceSource, ImageVerification, ItemKind, ItemPath, Locator,
-    SkipReason, SourceFile, SourceInfo,
+    EvidenceError, EvidenceItem, EvidenceSource, ImageVerification, ItemPath, ItemStream,
+    ListedTotals, Locator, SkipReason, SourceFile, SourceInfo,
 };
 
 /// Where an item of a disk image lives, for finding it again in another tool: the report's
@@ -106,13 +111,24 @@ pub struct DiskImageSource {
     path: PathBuf,
     kind: &'static str,
     src: Arc<dyn ByteSource>,
-    /// What `open` reads for `Locator::Index(i)`, filled by `enumerate`.
-    table: RwLock<Vec<Content>>,
     carving: RwLock<CarveOptions>,
+    /// Listed files of a volume held in memory at once; more are spilled while sorting.
+    run_items: usize,
 }
 
+/// Files of one volume sorted in memory before a sorted run is spilled (about 25 MB of
+/// listing). `HASHSWEEP_LISTING_RUN_ITEMS` overrides it, for tests and benchmarks.
+const LISTING_RUN_ITEMS: usize = 32 << 10;
+
+/// Items made ahead of the scan's workers, on the listing's own thread (`read_ahead`).
+const READ_AHEAD_ITEMS: usize = 1024;
+
+/// Where an image item's content lies: what `open` reads (`Locator::Image`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageContent(Content);
+
 /// Readable content of one listed file.
-#[derive(Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Content {
     Runs {
         base: u64,
@@ -135,8 +151,11 @@ impl DiskImageSource {
             path: path.to_path_buf(),
             kind,
             src,
-            table: RwLock::new(Vec::new()),
             carving: RwLock::new(CarveOptions::default()),
+            run_items: std::env::var("HASHSWEEP_LISTING_RUN_ITEMS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(LISTING_RUN_ITEMS),
         }
     }
 
@@ -147,11 +166,10 @@ impl DiskImageSource {
     /// Carves `regions` of `window` and lists what it finds under `<root>/$Carved/`.
     fn carved_items(
         &self,
-        volume: &VolumeCtx<'_>,
         window: &Window,
         regions: &[(u64, u64)],
         stop: &AtomicBool,
-        out: &mut Items,
+        out: &mut VolumeListing,
     ) -> Result<(), EvidenceError> {
         let options = self.carving();
         if !options.enabled {
@@ -163,7 +181,7 @@ impl DiskImageSource {
                 path: self.path.clone(),
             }
         })?;
-        found.into_iter().for_each(|c| out.push_carved(volume, c));
+        found.into_iter().for_each(|c| out.push_carved(c));
         Ok(())
     }
 
@@ -176,27 +194,32 @@ impl DiskImageSource {
         ItemPath::from(self.path.as_path())
     }
 
-    /// Items of one volume: its files, or one item saying why it was not read.
-    fn volume_items(
+    /// One volume's items: its files, or one item saying why it was not read, and the
+    /// pictures carved from the bytes no file owns.
+    fn volume_listing(
         &self,
         part: Option<&Partition>,
         window: &Window,
         stop: &AtomicBool,
-        out: &mut Items,
-    ) -> Result<(), EvidenceError> {
+    ) -> Result<VolumeListing, EvidenceError> {
         let root = match part {
             Some(p) => self.root().join(format!("p{}", p.index).as_bytes()),
             None => self.root(),
         };
+        let ctx = VolumeCtx {
+            root,
+            partition: part.map(|p| p.index),
+            base: window.start(),
+            fs_name: "none",
+        };
+        let mut out = VolumeListing::new(ctx, self.run_items);
         let mut head = vec![0u8; 2048.min(window.len() as usize)];
         let kind = match read_exact_at(window, 0, &mut head) {
             Ok(()) => fs::sniff(&head),
             Err(e) => {
-                out.push_error(
-                    root,
-                    Failure::new(FailureKind::Read, format!("cannot read volume: {e}")),
-                );
-                return Ok(());
+                let message = format!("cannot read volume: {e}");
+                out.push_error(Failure::new(FailureKind::Read, message));
+                return Ok(out);
             }
         };
         let Some(kind) = kind else {
@@ -208,56 +231,87 @@ impl DiskImageSource {
                     size: window.len(),
                 },
             };
-            let ctx = VolumeCtx {
-                root: root.clone(),
-                part,
-                base: window.start(),
-                fs_name: "none",
-            };
-            out.push_skipped(root, reason);
-            return self.carved_items(&ctx, window, &[(0, window.len())], stop, out);
+            out.push_skipped(reason);
+            self.carved_items(window, &[(0, window.len())], stop, &mut out)?;
+            return Ok(out);
         };
-        match walk(kind, window, stop) {
-            Ok((fs_name, mut entries)) => {
-                let read = |e: &FsEntry| read_small(&self.src, window.start(), e);
-                fs::recycle::attach(&mut entries, &read);
-                let ctx = VolumeCtx {
-                    root,
-                    part,
-                    base: window.start(),
-                    fs_name,
-                };
-                let owned = entries.iter().flat_map(|e| match &e.data {
-                    FileData::Runs(runs) => runs.clone(),
-                    // Compressed streams own their clusters too: never carve them again.
-                    FileData::Compressed(c) => c.extents().to_vec(),
-                    _ => Vec::new(),
-                });
-                let free = carve::unowned(window.len(), owned);
-                out.take_entries(&ctx, entries);
-                self.carved_items(&ctx, window, &free, stop, out)
+        let read = |e: &FsEntry| read_small(&self.src, window.start(), e);
+        let mut owned = carve::OwnedRanges::default();
+        let walked = walk(kind, window, stop, &mut |e: FsEntry| {
+            match &e.data {
+                FileData::Runs(runs) => runs.iter().for_each(|r| owned.add(*r)),
+                // Compressed streams own their clusters too: never carve them again.
+                FileData::Compressed(c) => c.extents().iter().for_each(|r| owned.add(*r)),
+                _ => {}
+            }
+            out.push_entry(e, &read);
+        });
+        match walked {
+            Ok(fs_name) => {
+                out.set_fs_name(fs_name);
+                let free = owned.unowned(window.len());
+                self.carved_items(window, &free, stop, &mut out)?;
+                Ok(out)
             }
             Err(FsError::Interrupted) => Err(EvidenceError::Interrupted {
                 path: self.path.clone(),
             }),
             Err(e) => {
-                out.push_error(root, Failure::new(e.failure_kind(), e.to_string()));
-                Ok(())
+                out.discard_listed(self.run_items);
+                out.push_error(Failure::new(e.failure_kind(), e.to_string()));
+                Ok(out)
             }
         }
     }
+
+    /// Every volume's listing, in the order their paths sort (`p10` before `p2`): a
+    /// volume's items all sort before the next volume's, so they are handed out volume
+    /// after volume.
+    fn listings(&self, stop: &AtomicBool) -> Result<Vec<VolumeListing>, EvidenceError> {
+        let whole = Window::new(self.src.clone(), 0, self.src.len());
+        let mut listings = Vec::new();
+        match partition::detect(self.src.as_ref()) {
+            Layout::Bare(_) => listings.push(self.volume_listing(None, &whole, stop)?),
+            Layout::Partitioned(parts) => {
+                for p in &parts {
+                    let window = Window::new(self.src.clone(), p.offset, p.len);
+                    listings.push(self.volume_listing(Some(p), &window, stop)?);
+                }
+            }
+            Layout::Unknown => {
+                let ctx = VolumeCtx {
+                    root: self.root(),
+                    partition: None,
+                    base: 0,
+                    fs_name: "none",
+                };
+                let mut out = VolumeListing::new(ctx, self.run_items);
+                out.push_skipped(SkipReason::UnsupportedPartition {
+                    partition_type: "no partition table or filesystem recognised".into(),
+                    size: self.src.len(),
+                });
+                self.carved_items(&whole, &[(0, whole.len())], stop, &mut out)?;
+                listings.push(out);
+            }
+        }
+        // Stable: two volumes never share a root, but keep the table's order if they did.
+        listings.sort_by(|a, b| a.root().cmp(b.root()));
+        Ok(listings)
+    }
 }
 
-/// Opens and walks one volume, catching crate panics as a per-volume error.
+/// Opens and walks one volume, handing its files to `found`; catches crate panics as a
+/// per-volume error. Gives the filesystem's name.
 fn walk(
     kind: FsKind,
     window: &Window,
     stop: &AtomicBool,
-) -> Result<(&'static str, Vec<FsEntry>), FsError> {
+    found: &mut dyn FnMut(FsEntry),
+) -> Result<&'static str, FsError> {
     catch_unwind(AssertUnwindSafe(|| {
         let mut volume = fs::open_volume(kind, window)?;
-        let entries = volume.entries(stop)?;
-        Ok((volume.fs_name(), entries))
+        volume.walk(stop, found)?;
+        Ok(volume.fs_name())
     }))
     .unwrap_or(Err(FsError::Panicked { fs: kind }))
 }
@@ -308,177 +362,6 @@ impl Content {
     }
 }
 
-struct VolumeCtx<'p> {
-    root: ItemPath,
-    part: Option<&'p Partition>,
-    base: u64,
-    fs_name: &'static str,
-}
-
-/// Items being listed, with the readable content table they index into.
-#[derive(Default)]
-struct Items {
-    items: Vec<EvidenceItem>,
-    table: Vec<Content>,
-}
-
-impl Items {
-    fn push_skipped(&mut self, path: ItemPath, reason: SkipReason) {
-        self.push_plain(path, ItemKind::Skipped { reason });
-    }
-
-    fn push_error(&mut self, path: ItemPath, failure: Failure) {
-        self.push_plain(
-            path,
-            ItemKind::Unreadable {
-                failure: Box::new(failure),
-            },
-        );
-    }
-
-    fn push_plain(&mut self, path: ItemPath, kind: ItemKind) {
-        let locator = Locator::Index(u64::MAX);
-        self.items.push(EvidenceItem {
-            path,
-            kind,
-            locator,
-            location: None,
-            meta: None,
-        });
-    }
-
-    /// Turns a volume's entries into items, in their order. Only one of the two lists is
-    /// ever held whole: the items' room is reserved (its pages are only touched as items
-    /// are written) and the entries' shrinks as they are taken.
-    fn take_entries(&mut self, ctx: &VolumeCtx<'_>, mut entries: Vec<FsEntry>) {
-        self.items.reserve(entries.len());
-        entries.reverse();
-        while let Some(entry) = entries.pop() {
-            self.push_entry(ctx, entry);
-            if entries.len() < entries.capacity() / 4 {
-                entries.shrink_to_fit();
-            }
-        }
-    }
-
-    fn push_entry(&mut self, ctx: &VolumeCtx<'_>, e: FsEntry) {
-        let mut data_offset = None;
-        let (kind, content) = match e.data {
-            FileData::Runs(runs) => {
-                data_offset = runs
-                    .iter()
-                    .find_map(|r| r.offset)
-                    .map(|o| o.saturating_add(ctx.base));
-                let content = Content::Runs {
-                    base: ctx.base,
-                    runs,
-                };
-                (ItemKind::File { size: e.size }, Some(content))
-            }
-            FileData::Inline(mut bytes) => {
-                bytes.truncate(usize::try_from(e.size).unwrap_or(usize::MAX));
-                let size = bytes.len() as u64;
-                (ItemKind::File { size }, Some(Content::Inline(bytes.into())))
-            }
-            FileData::Compressed(data) => {
-                data_offset = data.first_offset().map(|o| o.saturating_add(ctx.base));
-                let size = data.size();
-                let content = Content::Compressed {
-                    base: ctx.base,
-                    data,
-                };
-                (ItemKind::File { size }, Some(content))
-            }
-            FileData::Skipped(reason) => (ItemKind::Skipped { reason }, None),
-            FileData::Error(error) => (
-                ItemKind::Unreadable {
-                    failure: Box::new(Failure::new(FailureKind::Filesystem, error)),
-                },
-                None,
-            ),
-        };
-        let recycled = e.detail.recycled;
-        let locator = match content {
-            Some(c) => {
-                self.table.push(c);
-                Locator::Index(self.table.len() as u64 - 1)
-            }
-            None => Locator::Index(u64::MAX),
-        };
-        let location = ItemLocation {
-            partition: ctx.part.map(|p| p.index),
-            partition_offset: ctx.base,
-            filesystem: Cow::Borrowed(ctx.fs_name),
-            inode: e.inode,
-            data_offset,
-            deleted: e.deleted,
-            recovered: e.recovered,
-            carved: None,
-            orphan: e.path.starts_with(fs::ORPHAN_DIR)
-                && e.path.get(fs::ORPHAN_DIR.len()) == Some(&b'/'),
-            stream: e
-                .detail
-                .stream
-                .map(|s| String::from_utf8_lossy(&s).into_owned()),
-            compressed: e.detail.compressed,
-            recycled_from: recycled.as_ref().map(|r| r.original_path.clone()),
-            recycled_size: recycled.as_ref().map(|r| r.original_size),
-            deleted_at: recycled.and_then(|r| r.deleted_at),
-            extra: Extra::new(),
-        };
-        self.items.push(EvidenceItem {
-            path: ctx.root.join(&e.path),
-            kind,
-            locator,
-            location: Some(location),
-            meta: e.meta,
-        });
-    }
-}
-
-impl Items {
-    /// A carved picture: `<volume>/$Carved/<volume offset, 12 hex digits>.<ext>`, so that
-    /// carved items sort by offset.
-    fn push_carved(&mut self, ctx: &VolumeCtx<'_>, c: Carved) {
-        let name = format!("{CARVED_DIR}/{:012x}.{}", c.offset, c.kind.extension());
-        let offset = Some(c.offset);
-        self.table.push(Content::Runs {
-            base: ctx.base,
-            runs: vec![fs::Run { offset, len: c.len }],
-        });
-        let image_offset = ctx.base.saturating_add(c.offset);
-        let location = ItemLocation {
-            partition: ctx.part.map(|p| p.index),
-            partition_offset: ctx.base,
-            filesystem: Cow::Borrowed(ctx.fs_name),
-            inode: None,
-            data_offset: Some(image_offset),
-            deleted: false,
-            recovered: false,
-            orphan: false,
-            carved: Some(CarvedRegion {
-                offset: image_offset,
-                length: c.len,
-                partial: c.partial,
-            }),
-            stream: None,
-            compressed: false,
-            recycled_from: None,
-            recycled_size: None,
-            deleted_at: None,
-            extra: Extra::new(),
-        };
-        self.items.push(EvidenceItem {
-            path: ctx.root.join(name.as_bytes()),
-            kind: ItemKind::File { size: c.len },
-            locator: Locator::Index(self.table.len() as u64 - 1),
-            location: Some(location),
-            // Carved bytes have no filesystem facts.
-            meta: None,
-        });
-    }
-}
-
 impl EvidenceSource for DiskImageSource {
     fn info(&self) -> SourceInfo {
         let files = match self.kind {
@@ -502,36 +385,29 @@ impl EvidenceSource for DiskImageSource {
     }
 
     fn enumerate(&self, stop: &AtomicBool) -> Result<Vec<EvidenceItem>, EvidenceError> {
-        let mut out = Items::default();
-        let whole = Window::new(self.src.clone(), 0, self.src.len());
-        match partition::detect(self.src.as_ref()) {
-            Layout::Bare(_) => self.volume_items(None, &whole, stop, &mut out)?,
-            Layout::Partitioned(parts) => {
-                for p in &parts {
-                    let window = Window::new(self.src.clone(), p.offset, p.len);
-                    self.volume_items(Some(p), &window, stop, &mut out)?;
+        Ok(self.items(stop)?.collect())
+    }
+
+    /// Every volume is walked before the first item is handed out (a walk's order is the
+    /// filesystem's; the report's is by path), each through a `SpillSort` that holds a few
+    /// thousand listed files at a time: the items then stream, volume after volume, made on
+    /// a thread of their own ahead of the scan's workers.
+    fn items<'a>(&'a self, stop: &'a AtomicBool) -> Result<ItemStream<'a>, EvidenceError> {
+        let listings = self.listings(stop)?;
+        let totals = listings
+            .iter()
+            .fold(ListedTotals { items: 0, bytes: 0 }, |sum, l| ListedTotals {
+                items: sum.items + l.totals().items,
+                bytes: sum.bytes + l.totals().bytes,
+            });
+        let items = listings.into_iter().flat_map(VolumeListing::into_items);
+        let items =
+            read_ahead::read_ahead("hashsweep-listing", items, READ_AHEAD_ITEMS).map_err(|e| {
+                EvidenceError::Threads {
+                    error: e.to_string(),
                 }
-            }
-            Layout::Unknown => {
-                out.push_skipped(
-                    self.root(),
-                    SkipReason::UnsupportedPartition {
-                        partition_type: "no partition table or filesystem recognised".into(),
-                        size: self.src.len(),
-                    },
-                );
-                let ctx = VolumeCtx {
-                    root: self.root(),
-                    part: None,
-                    base: 0,
-                    fs_name: "none",
-                };
-                self.carved_items(&ctx, &whole, &[(0, whole.len())], stop, &mut out)?;
-            }
-        }
-        let mut table = self.table.write().unwrap_or_else(|p| p.into_inner());
-        *table = out.table;
-        Ok(out.items)
+            })?;
+        Ok(ItemStream::counted(items, totals))
     }
 
     fn set_carving(&self, options: CarveOptions) {
@@ -543,19 +419,9 @@ impl EvidenceSource for DiskImageSource {
     }
 
     fn open(&self, item: &EvidenceItem) -> io::Result<Box<dyn Read + Send + '_>> {
-        let Locator::Index(i) = item.locator else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not an image item",
-            ));
-        };
-        let content = {
-            let table = self.table.read().unwrap_or_else(|p| p.into_inner());
-            usize::try_from(i).ok().and_then(|i| table.get(i).cloned())
-        };
-        match content {
-            Some(content) => Ok(content.reader(&self.src)),
-            None => Err(io::Error::new(
+        match &item.locator {
+            Locator::Image(ImageContent(content)) => Ok(content.clone().reader(&self.src)),
+            _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "item has no readable content",
             )),

@@ -10,7 +10,7 @@
 //! docs/disk-images.md.
 
 /// A picture format the carver recognises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub enum PictureKind {
     Jpeg,
     Png,

@@ -36,7 +36,7 @@ impl Default for CarveOptions {
 }
 
 /// One picture found: `len` bytes at byte `offset` of the carved byte source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Carved {
     pub offset: u64,
     pub len: u64,
@@ -70,6 +70,55 @@ pub fn unowned(len: u64, owned: impl IntoIterator<Item = Run>) -> Vec<(u64, u64)
         free.push((at, len - at));
     }
     free
+}
+
+/// The byte ranges a volume's listed files own, gathered as the files are listed. Ranges
+/// are merged whenever their count doubles, so the files of a volume allocated side by side
+/// take a few ranges, not one per file.
+#[derive(Debug, Default)]
+pub struct OwnedRanges {
+    ranges: Vec<(u64, u64)>,
+    merged: usize,
+}
+
+/// Ranges held before the first merge.
+const FIRST_MERGE: usize = 4096;
+
+impl OwnedRanges {
+    pub fn add(&mut self, run: Run) {
+        let Some(start) = run.offset else {
+            return;
+        };
+        let end = start.saturating_add(run.len);
+        if start < end {
+            self.ranges.push((start, end));
+        }
+        if self.ranges.len() >= (2 * self.merged).max(FIRST_MERGE) {
+            self.merge();
+        }
+    }
+
+    fn merge(&mut self) {
+        self.ranges.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.ranges.len());
+        for &(start, end) in &self.ranges {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        self.ranges = merged;
+        self.merged = self.ranges.len();
+    }
+
+    /// The parts of `0..len` no added run covers, in order.
+    pub fn unowned(self, len: u64) -> Vec<(u64, u64)> {
+        let runs = self.ranges.into_iter().map(|(start, end)| Run {
+            offset: Some(start),
+            len: end - start,
+        });
+        unowned(len, runs)
+    }
 }
 
 /// Pictures found in `regions` (`(offset, len)` of `src`), headers searched every `block`
@@ -174,5 +223,19 @@ mod tests {
         ];
         assert_eq!(unowned(1000, owned), vec![(0, 100), (220, 680)]);
         assert_eq!(unowned(10, []), vec![(0, 10)]);
+    }
+
+    #[test]
+    fn owned_ranges_merge_to_the_same_complement() {
+        let runs: Vec<Run> = (0..20_000u64)
+            .map(|i| Run {
+                offset: (i % 5 != 0).then_some((i * 7919) % 100_000),
+                len: 1 + i % 13,
+            })
+            .collect();
+        let mut owned = OwnedRanges::default();
+        runs.iter().for_each(|r| owned.add(*r));
+        assert!(owned.ranges.len() < runs.len());
+        assert_eq!(owned.unowned(100_050), unowned(100_050, runs));
     }
 }

@@ -21,7 +21,7 @@ use crate::evidence::disk::bytes::{read_exact_at, ByteSource};
 pub(crate) const MAX_UNIT: u64 = 1 << 20;
 
 /// An LZNT1-compressed non-resident stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct CompressedData {
     /// The stream's clusters in file (VCN) order, as volume byte runs; `None` = sparse.
     extents: Vec<Run>,

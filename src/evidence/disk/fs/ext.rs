@@ -318,7 +318,13 @@ impl ExtVolume<'_> {
         }
     }
 
-    fn walk(&self, w: &mut Walk<'_>, ino: u64, path: &[u8], depth: usize) -> Result<(), FsError> {
+    fn walk_dir(
+        &self,
+        w: &mut Walk<'_>,
+        ino: u64,
+        path: &[u8],
+        depth: usize,
+    ) -> Result<(), FsError> {
         if w.stop.load(Ordering::Relaxed) {
             return Err(FsError::Interrupted);
         }
@@ -330,7 +336,7 @@ impl ExtVolume<'_> {
         let names = match names {
             Ok(n) => n,
             Err(e) => {
-                w.out.push(error_entry(
+                (w.found)(error_entry(
                     path,
                     ino,
                     format!("cannot read directory: {e}"),
@@ -346,8 +352,7 @@ impl ExtVolume<'_> {
             let inode = match self.inodes.read_inode(n.inode) {
                 Ok(i) => i,
                 Err(e) if n.live => {
-                    w.out
-                        .push(error_entry(&child, n.inode, format!("inode: {e}")));
+                    (w.found)(error_entry(&child, n.inode, format!("inode: {e}")));
                     continue;
                 }
                 Err(_) => continue,
@@ -356,59 +361,69 @@ impl ExtVolume<'_> {
                 // Only a name whose inode is itself deleted (not reused) is a deleted file.
                 if inode.is_deleted() && inode.file_type() == FileType::RegularFile {
                     w.named_deleted.insert(n.inode);
-                    w.out.push(self.entry(child, n.inode, &inode, true));
+                    (w.found)(self.entry(child, n.inode, &inode, true));
                 }
                 continue;
             }
             if inode.file_type() == FileType::Directory {
                 if depth >= MAX_DIR_DEPTH || !w.seen_dirs.insert(n.inode) {
                     let msg = format!("directory loop: inode {} already walked", n.inode);
-                    w.out.push(error_entry(&child, n.inode, msg));
+                    (w.found)(error_entry(&child, n.inode, msg));
                     continue;
                 }
-                self.walk(w, n.inode, &child, depth + 1)?;
+                self.walk_dir(w, n.inode, &child, depth + 1)?;
             } else {
-                w.out.push(self.entry(child, n.inode, &inode, false));
+                (w.found)(self.entry(child, n.inode, &inode, false));
             }
         }
         Ok(())
     }
 
     /// Deleted inodes that no directory name points to, as `$OrphanFiles/OrphanFile-<inode>`
-    /// (The Sleuth Kit's names), with or without content left. A corrupt
-    /// inode table can make `ext4fs-core` panic while it is read (found by fuzzing: an
-    /// index out of bounds in `iter_inodes_in_group`): that stops only this scan for
-    /// deleted inodes, recorded as a failed `$OrphanFiles` item; the named files stand.
+    /// (The Sleuth Kit's names), with or without content left. The inode table is read one
+    /// block group at a time, so only one group's inodes are held. A corrupt inode table can
+    /// make `ext4fs-core` panic while it is read (found by fuzzing: an index out of bounds in
+    /// `iter_inodes_in_group`): that stops the scan for deleted inodes at that group,
+    /// recorded as a failed `$OrphanFiles` item; the named files and the orphans of earlier
+    /// groups stand. A group that cannot be read ends the scan for deleted inodes quietly.
     fn orphans(&self, w: &mut Walk<'_>) {
-        let found = catch_unwind(AssertUnwindSafe(|| self.inodes.iter_all_inodes()));
-        let all = match found {
-            Ok(Ok(all)) => all,
-            Ok(Err(_)) => return,
-            Err(_) => {
-                let msg = "deleted-inode scan stopped: the inode table is corrupt \
-                           (ext4fs-core panicked reading it)";
-                w.out.push(error_entry(b"$OrphanFiles", 0, msg.to_string()));
-                return;
+        let groups = self.inodes.block_reader().group_count();
+        for group in 0..groups {
+            let found = catch_unwind(AssertUnwindSafe(|| self.inodes.iter_inodes_in_group(group)));
+            let inodes = match found {
+                Ok(Ok(inodes)) => inodes,
+                Ok(Err(_)) => return,
+                Err(_) => {
+                    let msg = "deleted-inode scan stopped: the inode table is corrupt \
+                               (ext4fs-core panicked reading it)";
+                    (w.found)(error_entry(b"$OrphanFiles", 0, msg.to_string()));
+                    return;
+                }
+            };
+            for (ino, inode) in inodes {
+                self.orphan(w, ino, &inode);
             }
-        };
-        for (ino, inode) in all {
-            // As The Sleuth Kit lists them: every deleted inode no name points to, but a
-            // directory (its entries, if any survive, are found by their own inodes).
-            let wanted = inode.is_deleted()
-                && inode.file_type() != FileType::Directory
-                && !w.named_deleted.contains(&ino);
-            if !wanted {
-                continue;
-            }
-            let path = format!("$OrphanFiles/OrphanFile-{ino}").into_bytes();
-            let mut entry = self.entry(path, ino, &inode, true);
-            if !has_content(&entry.data) {
-                // ext4 clears a deleted inode's size and extents: the file is listed (its
-                // times and owner survive), with nothing to read.
-                entry.data = FileData::Skipped(SkipReason::ContentErased);
-            }
-            w.out.push(entry);
         }
+    }
+
+    /// Lists inode `ino` if it is an orphan: as The Sleuth Kit lists them, every deleted
+    /// inode no name points to, but a directory (its entries, if any survive, are found by
+    /// their own inodes).
+    fn orphan(&self, w: &mut Walk<'_>, ino: u64, inode: &Inode) {
+        let wanted = inode.is_deleted()
+            && inode.file_type() != FileType::Directory
+            && !w.named_deleted.contains(&ino);
+        if !wanted {
+            return;
+        }
+        let path = format!("$OrphanFiles/OrphanFile-{ino}").into_bytes();
+        let mut entry = self.entry(path, ino, inode, true);
+        if !has_content(&entry.data) {
+            // ext4 clears a deleted inode's size and extents: the file is listed (its
+            // times and owner survive), with nothing to read.
+            entry.data = FileData::Skipped(SkipReason::ContentErased);
+        }
+        (w.found)(entry);
     }
 }
 
@@ -447,7 +462,7 @@ fn has_content(data: &FileData) -> bool {
 
 struct Walk<'s> {
     stop: &'s AtomicBool,
-    out: Vec<FsEntry>,
+    found: &'s mut dyn FnMut(FsEntry),
     seen_dirs: HashSet<u64>,
     named_deleted: HashSet<u64>,
 }
@@ -470,15 +485,15 @@ impl Volume for ExtVolume<'_> {
         self.name
     }
 
-    fn entries(&mut self, stop: &AtomicBool) -> Result<Vec<FsEntry>, FsError> {
+    fn walk(&mut self, stop: &AtomicBool, found: &mut dyn FnMut(FsEntry)) -> Result<(), FsError> {
         let mut w = Walk {
             stop,
-            out: Vec::new(),
+            found,
             seen_dirs: HashSet::from([ROOT_INO]),
             named_deleted: HashSet::new(),
         };
-        self.walk(&mut w, ROOT_INO, b"", 0)?;
+        self.walk_dir(&mut w, ROOT_INO, b"", 0)?;
         self.orphans(&mut w);
-        Ok(w.out)
+        Ok(())
     }
 }

@@ -257,7 +257,7 @@ impl<'a> FatVolume<'a> {
         parent_deleted: bool,
         depth: usize,
         seen_dirs: &mut HashSet<u32>,
-        out: &mut Vec<FsEntry>,
+        out: &mut dyn FnMut(FsEntry),
         stop: &AtomicBool,
     ) -> Result<(), FsError> {
         if stop.load(Ordering::Relaxed) {
@@ -266,7 +266,7 @@ impl<'a> FatVolume<'a> {
         let nodes = match self.fs.read_dir(id) {
             Ok(nodes) => nodes,
             Err(e) => {
-                out.push(error_entry(path, format!("cannot read directory: {e}")));
+                out(error_entry(path, format!("cannot read directory: {e}")));
                 return Ok(());
             }
         };
@@ -293,7 +293,7 @@ impl<'a> FatVolume<'a> {
                 if !seen_dirs.insert(node.first_cluster) || node.first_cluster < 2 {
                     // A deleted directory whose cluster is reused is not worth an error.
                     if !deleted {
-                        out.push(error_entry(
+                        out(error_entry(
                             &child,
                             "directory loop: cluster already walked",
                         ));
@@ -301,7 +301,7 @@ impl<'a> FatVolume<'a> {
                     continue;
                 }
                 if depth >= MAX_DEPTH {
-                    out.push(error_entry(&child, "directories nested too deep"));
+                    out(error_entry(&child, "directories nested too deep"));
                     continue;
                 }
                 self.walk_dir(node.id, &child, deleted, depth + 1, seen_dirs, out, stop)?;
@@ -314,7 +314,7 @@ impl<'a> FatVolume<'a> {
                     }
                     _ => [None; 3],
                 };
-                out.push(FsEntry {
+                out(FsEntry {
                     path: child,
                     size: node.size,
                     deleted,
@@ -395,7 +395,7 @@ impl FatVolume<'_> {
     fn orphans(
         &self,
         walked: &HashSet<u32>,
-        out: &mut Vec<FsEntry>,
+        out: &mut dyn FnMut(FsEntry),
         stop: &AtomicBool,
     ) -> Result<(), FsError> {
         let g = self.geom();
@@ -434,7 +434,7 @@ impl FatVolume<'_> {
                     .into_iter()
                     .filter(|e| !e.is_dir)
                 {
-                    out.push(self.orphan_file(&e));
+                    out(self.orphan_file(&e));
                 }
             }
         }
@@ -489,15 +489,14 @@ impl Volume for FatVolume<'_> {
         }
     }
 
-    fn entries(&mut self, stop: &AtomicBool) -> Result<Vec<FsEntry>, FsError> {
-        let mut out = Vec::new();
+    fn walk(&mut self, stop: &AtomicBool, found: &mut dyn FnMut(FsEntry)) -> Result<(), FsError> {
         let mut seen = HashSet::from([self.geom().root_cluster]);
-        self.walk_dir(self.fs.root(), b"", false, 0, &mut seen, &mut out, stop)?;
+        self.walk_dir(self.fs.root(), b"", false, 0, &mut seen, found, stop)?;
         if self.geom().variant != FatVariant::ExFat {
             let walked: HashSet<u32> = seen.iter().flat_map(|c| self.dir_chain(*c)).collect();
-            self.orphans(&walked, &mut out, stop)?;
+            self.orphans(&walked, found, stop)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -35,13 +35,15 @@ pub const ORPHAN_DIR: &[u8] = b"$OrphanFiles";
 pub trait Volume {
     /// Stable short name for reports (`fat32`, `exfat`, `ntfs`, `ext4`).
     fn fs_name(&self) -> &'static str;
-    /// Every regular file (allocated, then deleted where recoverable); directories are
-    /// containers, not entries. Checks `stop` between directories.
-    fn entries(&mut self, stop: &AtomicBool) -> Result<Vec<FsEntry>, FsError>;
+    /// Hands every regular file to `found` as it is listed (allocated, then deleted where
+    /// recoverable), in the walk's own order; directories are containers, not entries.
+    /// Checks `stop` between directories. On an error, what was already handed out is
+    /// to be discarded: the volume is one failed item.
+    fn walk(&mut self, stop: &AtomicBool, found: &mut dyn FnMut(FsEntry)) -> Result<(), FsError>;
 }
 
-/// One file found in a volume.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One file found in a volume (serialisable: a large listing is spilled while it is sorted).
+#[derive(Debug, Clone, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct FsEntry {
     /// `/`-separated path inside the volume, raw bytes, no leading `/`.
     pub path: Vec<u8>,
@@ -59,8 +61,21 @@ pub struct FsEntry {
     pub detail: EntryDetail,
 }
 
+impl FsEntry {
+    /// The bytes of content the entry lists: its size, or the inline bytes when fewer;
+    /// 0 for content that is not read.
+    pub fn content_size(&self) -> u64 {
+        match &self.data {
+            FileData::Runs(_) => self.size,
+            FileData::Inline(bytes) => self.size.min(bytes.len() as u64),
+            FileData::Compressed(data) => data.size(),
+            FileData::Skipped(_) | FileData::Error(_) => 0,
+        }
+    }
+}
+
 /// Facts about an entry beyond its place and content, most of them NTFS's.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct EntryDetail {
     /// Name of the NTFS alternate data stream this entry is (the path ends `:name`).
     pub stream: Option<Vec<u8>>,
@@ -71,7 +86,7 @@ pub struct EntryDetail {
 }
 
 /// Where a file's bytes are, or why they are not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub enum FileData {
     /// Byte runs of the volume, in file order; their lengths add up to the file size.
     Runs(Vec<Run>),
@@ -86,7 +101,7 @@ pub enum FileData {
 }
 
 /// A stretch of file content: `len` bytes at volume byte `offset`, or zeros when sparse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Run {
     pub offset: Option<u64>,
     pub len: u64,

@@ -8,7 +8,9 @@
 //! as `path:name` (`ntfs_streams.rs`; compressed ones are read by `compressed.rs`).
 //! Metadata files (records 0–15 and everything under `$Extend`) are not listed. A damaged
 //! record is reported only when a directory index still names it (unreferenced records may
-//! simply be unused).
+//! simply be unused). The MFT is read twice: first keeping only directories' names and
+//! parents (a tenth of the records, a few dozen bytes each), then listing every record as
+//! it is read, so a volume of millions of files is never held whole.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,11 +38,17 @@ pub(crate) struct NtfsVolume<'a> {
     ntfs: Ntfs,
 }
 
-/// What the walk keeps of one record.
+/// What the first pass keeps of a directory's record: enough to name what lies under it.
+struct DirRecord {
+    name: Vec<u8>,
+    parent: u64,
+    in_use: bool,
+}
+
+/// What the walk reads of one record.
 struct Record {
     name: Vec<u8>,
     parent: u64,
-    is_dir: bool,
     in_use: bool,
     meta: Option<FileMeta>,
     /// `$DATA` streams: a file's unnamed one first, then named ones (directories: named only).
@@ -81,7 +89,6 @@ impl<'a> NtfsVolume<'a> {
         Some(Record {
             name,
             parent,
-            is_dir,
             in_use: file.flags().contains(NtfsFileFlags::IN_USE),
             meta,
             streams,
@@ -92,13 +99,12 @@ impl<'a> NtfsVolume<'a> {
     fn damaged_entries(
         &self,
         fs: &mut Cursor<'_>,
-        records: &BTreeMap<u64, Record>,
+        dirs: &BTreeMap<u64, DirRecord>,
         failed: &HashMap<u64, String>,
     ) -> Vec<FsEntry> {
         let mut out = Vec::new();
-        let dirs = records.iter().filter(|(_, r)| r.is_dir && r.in_use);
-        for dir in dirs.map(|(n, _)| *n) {
-            let Some(dir_path) = path_of(records, dir) else {
+        for (&dir, rec) in dirs.iter().filter(|(_, r)| r.in_use) {
+            let Some(dir_path) = path_of(dirs, dir, &rec.name, rec.parent) else {
                 continue;
             };
             let Ok(file) = self.ntfs.file(fs, dir) else {
@@ -193,23 +199,28 @@ fn best_name(fs: &mut Cursor<'_>, file: &NtfsFile<'_>) -> Option<(Vec<u8>, u64)>
     best.map(|(n, p, _)| (n, p))
 }
 
-/// Path of record `n` inside the volume; `None` for metadata (under `$Extend` or < 16).
-fn path_of(records: &BTreeMap<u64, Record>, n: u64) -> Option<Vec<u8>> {
+/// Path of record `n`, named `name` in directory `parent`, inside the volume; `None` for
+/// metadata (under `$Extend` or < 16). A parent that is not a directory the first pass
+/// kept (gone, reused, or a file) puts the file under `$OrphanFiles/`.
+fn path_of(dirs: &BTreeMap<u64, DirRecord>, n: u64, name: &[u8], parent: u64) -> Option<Vec<u8>> {
     if n == ROOT {
         return Some(Vec::new());
     }
-    let mut names: Vec<&[u8]> = Vec::new();
-    let mut cur = n;
+    if n < FIRST_USER_RECORD {
+        return None;
+    }
+    let mut names: Vec<&[u8]> = vec![name];
+    let mut cur = parent;
     let mut orphan = false;
     while cur != ROOT {
-        if cur == EXTEND || (cur < FIRST_USER_RECORD && cur != n) || n < FIRST_USER_RECORD {
+        if cur == EXTEND || cur < FIRST_USER_RECORD {
             return None;
         }
-        let Some(rec) = records.get(&cur) else {
+        let Some(rec) = dirs.get(&cur) else {
             orphan = true;
             break;
         };
-        if cur != n && !rec.is_dir || names.len() >= MAX_DEPTH {
+        if names.len() >= MAX_DEPTH {
             orphan = true;
             break;
         }
@@ -232,37 +243,59 @@ impl Volume for NtfsVolume<'_> {
         "ntfs"
     }
 
-    fn entries(&mut self, stop: &AtomicBool) -> Result<Vec<FsEntry>, FsError> {
+    fn walk(&mut self, stop: &AtomicBool, found: &mut dyn FnMut(FsEntry)) -> Result<(), FsError> {
         let mut fs = Cursor::new(self.src);
         let count = self.record_count(&mut fs)?;
         let secure = SecureIndex::load(&self.ntfs, &mut fs);
-        let mut records = BTreeMap::new();
+        let mut dirs = BTreeMap::new();
         let mut failed = HashMap::new();
         for n in 0..count {
             if n % 1024 == 0 && stop.load(Ordering::Relaxed) {
                 return Err(FsError::Interrupted);
             }
             match self.ntfs.file(&mut fs, n) {
-                Ok(file) => {
-                    if let Some(rec) = self.record(&mut fs, &file, &secure) {
-                        records.insert(n, rec);
+                Ok(file) if file.is_directory() => {
+                    if let Some((name, parent)) = best_name(&mut fs, &file) {
+                        let in_use = file.flags().contains(NtfsFileFlags::IN_USE);
+                        dirs.insert(
+                            n,
+                            DirRecord {
+                                name,
+                                parent,
+                                in_use,
+                            },
+                        );
                     }
                 }
+                Ok(_) => {}
                 Err(e) => {
                     failed.insert(n, e.to_string());
                 }
             }
         }
-        let mut out = Vec::new();
-        for (&n, rec) in &records {
-            let Some(path) = path_of(&records, n) else {
+        for n in 0..count {
+            if n % 1024 == 0 && stop.load(Ordering::Relaxed) {
+                return Err(FsError::Interrupted);
+            }
+            if failed.contains_key(&n) {
+                continue;
+            }
+            let Ok(file) = self.ntfs.file(&mut fs, n) else {
                 continue;
             };
-            out.extend(stream_entries(&path, n, rec));
+            let Some(rec) = self.record(&mut fs, &file, &secure) else {
+                continue;
+            };
+            let Some(path) = path_of(&dirs, n, &rec.name, rec.parent) else {
+                continue;
+            };
+            stream_entries(&path, n, &rec).for_each(&mut *found);
         }
         if !failed.is_empty() {
-            out.extend(self.damaged_entries(&mut fs, &records, &failed));
+            self.damaged_entries(&mut fs, &dirs, &failed)
+                .into_iter()
+                .for_each(found);
         }
-        Ok(out)
+        Ok(())
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use super::FsEntry;
 
 /// What the bin recorded of one recycled file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Recycled {
     /// The file's path before it was recycled (`C:\Users\…\holiday.jpg`).
     pub original_path: String,
@@ -150,33 +150,49 @@ pub(crate) fn filetime(ticks: u64) -> Option<String> {
     Some(humantime::format_rfc3339_seconds(at).to_string())
 }
 
-/// Attaches bin records to the recycled entries they describe, and to everything inside a
-/// recycled folder. `read` gives an entry's content (bounded by `MAX_RECORD_FILE`).
+/// A volume's Recycle Bin records, gathered as its entries are listed and attached to the
+/// recycled entries (and to everything inside a recycled folder) as they are handed out:
+/// an XP bin's `INFO2` sorts after the files it names, so records come first, whole.
 /// Records that do not parse are left alone: the record files are listed and hashed anyway.
-pub(crate) fn attach(entries: &mut [FsEntry], read: &dyn Fn(&FsEntry) -> Option<Vec<u8>>) {
-    let mut by_dir: HashMap<(Vec<u8>, String), Recycled> = HashMap::new();
-    for e in entries.iter().filter(|e| e.detail.stream.is_none()) {
+#[derive(Debug, Default)]
+pub(crate) struct BinRecords {
+    by_dir: HashMap<(Vec<u8>, String), Recycled>,
+}
+
+impl BinRecords {
+    /// Reads `e` if it is a bin record (`$I…` or `INFO2`); `read` gives an entry's content
+    /// (bounded by `MAX_RECORD_FILE`). Entries are observed in walk order: a later record
+    /// for the same bin name wins.
+    pub(crate) fn observe(&mut self, e: &FsEntry, read: &dyn Fn(&FsEntry) -> Option<Vec<u8>>) {
+        if e.detail.stream.is_some() {
+            return;
+        }
         let Some((dir, name)) = bin_file(&e.path) else {
-            continue;
+            return;
         };
         if let Some(id) = name.strip_prefix("$I") {
             if let Some(rec) = read(e).and_then(|b| parse_i_file(&b).ok()) {
-                by_dir.insert((dir.to_vec(), format!("$r{}", id.to_lowercase())), rec);
+                let key = (dir.to_vec(), format!("$r{}", id.to_lowercase()));
+                self.by_dir.insert(key, rec);
             }
         } else if name.eq_ignore_ascii_case("INFO2") {
             let records = read(e)
                 .and_then(|b| parse_info2(&b).ok())
                 .unwrap_or_default();
             for r in records {
-                by_dir.insert((dir.to_vec(), r.bin_name.to_lowercase()), r.recycled);
+                let key = (dir.to_vec(), r.bin_name.to_lowercase());
+                self.by_dir.insert(key, r.recycled);
             }
         }
     }
-    if by_dir.is_empty() {
-        return;
-    }
-    for e in entries.iter_mut() {
-        if let Some(rec) = recycled_of(&e.path, &by_dir) {
+
+    /// Attaches the record describing `e`, if it is a recycled file or lies inside a
+    /// recycled folder.
+    pub(crate) fn annotate(&self, e: &mut FsEntry) {
+        if self.by_dir.is_empty() {
+            return;
+        }
+        if let Some(rec) = recycled_of(&e.path, &self.by_dir) {
             e.detail.recycled = Some(rec);
         }
     }
@@ -313,10 +329,14 @@ mod tests {
             entry(&format!("{sid}/$RZZ.png"), b"no $I"),
             entry("elsewhere/$RAB12CD.jpg", b"abcde"),
         ];
-        attach(&mut entries, &|e| match &e.data {
-            FileData::Inline(b) => Some(b.clone()),
-            _ => None,
-        });
+        let mut bins = BinRecords::default();
+        for e in &entries {
+            bins.observe(e, &|e| match &e.data {
+                FileData::Inline(b) => Some(b.clone()),
+                _ => None,
+            });
+        }
+        entries.iter_mut().for_each(|e| bins.annotate(e));
         let from = |i: usize| {
             entries[i]
                 .detail
