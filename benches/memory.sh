@@ -14,6 +14,9 @@
 #   LINKS=1 benches/memory.sh 5000000   # directories after the first hold hard links to the
 #                                       # first's files: 5M paths in little tmpfs space
 #   HASHSWEEP_BIN=old/hashsweep benches/memory.sh 200000   # time another build
+#   IMAGE=1 WIDE=0 benches/memory.sh 1000000   # the same files inside an ext4 image
+#                                       # (mkfs.ext4 -d, content inline in the inodes):
+#                                       # the disk image listing's memory (no hashdeep)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benches/release_bin.sh
@@ -62,20 +65,33 @@ measure() {
     "$(printf '%s\n' "${rss[@]}" | median | awk '{print $1/1024}')"
 }
 
+# as_image TREE COUNT: replaces TREE's files by an ext4 image of them at TREE.ext4
+as_image() {
+  mkfs.ext4 -q -F -O inline_data -I 256 -N $(( $2 + 1000 )) -d "$1" "$1.ext4" \
+    "$(( 32 + $2 / 1000 ))M"
+  rm -rf "$1"
+}
+
 run_all() {
   local tree=$1
   measure scan "$bin" scan --no-video -l "$work/list.md5" --quiet -o /dev/null "$tree"
   measure hash "$bin" hash --no-video --perceptual none --quiet -o /dev/null "$tree"
-  if command -v hashdeep >/dev/null; then
+  if [ -d "$tree" ] && command -v hashdeep >/dev/null; then
     measure hashdeep hashdeep -r -c md5,sha256 "$tree"
   fi
 }
 
 for n in "${counts[@]}"; do
-  echo "== $n files, 1,000 per directory"
+  echo "== $n files, 1,000 per directory${IMAGE:+, in an ext4 image}"
   make_tree "$work/tree" "$n" 1000
-  run_all "$work/tree"
-  rm -rf "$work/tree"
+  if [ "${IMAGE:-0}" = 1 ]; then
+    as_image "$work/tree" "$n"
+    run_all "$work/tree.ext4"
+    rm -f "$work/tree.ext4"
+  else
+    run_all "$work/tree"
+    rm -rf "$work/tree"
+  fi
 done
 if [ "$wide" -gt 0 ]; then
   echo "== $wide files in one directory"

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-use crate::support::records;
+use crate::support::{images, records};
 
 /// Runs hashsweep with `args` under GNU time (`.ci/setup` installs it), stdout discarded;
 /// returns its peak resident set in KiB (the process's, or any child's it waited for).
@@ -85,6 +85,66 @@ fn memory_does_not_grow_with_the_number_of_files() {
         scan < LIMIT_KIB,
         "scan of {FILES} files peaked at {scan} KiB"
     );
+}
+
+/// A disk image's files were listed whole before the scan: about 1.1 KB per file, some
+/// 110 MB for this image. Its listing is now sorted through runs spilled to a temporary
+/// file, so the peak is the fixed part plus one run (about 25 MB), whatever the count.
+#[test]
+fn memory_does_not_grow_with_the_files_of_a_disk_image() {
+    const FILES: usize = 100_000;
+    const LIMIT_KIB: u64 = 56 * 1024;
+    let dir = scratch_dir();
+    let Some(image) = images::ext4_of_small_files(dir.path(), FILES) else {
+        return;
+    };
+    let hash = ["hash", "--no-video", "--perceptual", "none", "--quiet"];
+    let args: Vec<&OsStr> = hash.iter().map(OsStr::new).collect();
+    let peak = peak_rss_kib(&[args.as_slice(), &[image.as_os_str()]].concat());
+    assert!(
+        peak < LIMIT_KIB,
+        "hash of an image of {FILES} files peaked at {peak} KiB"
+    );
+}
+
+/// Forced to spill every listed file to its own run (`HASHSWEEP_LISTING_RUN_ITEMS=1`), the
+/// merge of a disk image's listing gives byte for byte the records of a listing sorted
+/// whole in memory, for every test image: FAT with deleted files, ext4 with orphans, NTFS
+/// with streams and compression, exFAT, split images, and the pictures carved from them.
+#[test]
+fn a_spilled_image_listing_gives_the_same_records() {
+    let Some(dir) = images::dir() else { return };
+    let names = [
+        "fat32_mbr.raw",
+        "ext4_gpt.raw",
+        "ntfs.raw",
+        "ntfs_fuse.raw",
+        "ntfs_split.001",
+        "fs.exfat",
+    ];
+    let mut compared = 0;
+    for image in names.iter().map(|n| dir.join(n)).filter(|p| p.is_file()) {
+        let hash = |run_items: &str| {
+            Command::cargo_bin("hashsweep")
+                .unwrap()
+                .args(["hash", "--no-video", "--perceptual", "none", "--quiet"])
+                .arg(&image)
+                .env("HASHSWEEP_LISTING_RUN_ITEMS", run_items)
+                .output()
+                .unwrap()
+        };
+        let whole = hash("1000000000");
+        let spilled = hash("1");
+        assert!(records(&whole.stdout).len() > 3, "{}", image.display());
+        assert_eq!(whole.status.code(), spilled.status.code());
+        assert!(
+            whole.stdout == spilled.stdout,
+            "{}: the spilled listing differs",
+            image.display()
+        );
+        compared += 1;
+    }
+    assert!(compared >= 4, "only {compared} test images found");
 }
 
 /// `a.zip 2.txt` sorts between `a.zip` and its entry `a.zip!/x.txt` (a space is below

@@ -101,3 +101,31 @@ pub fn have(program: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// Makes `count` small files (1,000 to a directory) in an ext4 image (their content held
+/// inline in the inodes, so the image stays small); `None` (after a notice) without
+/// `mkfs.ext4`, a failure in CI (`.ci/setup` installs e2fsprogs).
+pub fn ext4_of_small_files(dir: &Path, count: usize) -> Option<PathBuf> {
+    let tree = dir.join("tree");
+    for i in 0..count {
+        let sub = tree.join(format!("d{:03}", i / 1000));
+        if i % 1000 == 0 {
+            std::fs::create_dir_all(&sub).unwrap();
+        }
+        std::fs::write(sub.join(format!("f{i:06}")), format!("file {i}\n")).unwrap();
+    }
+    let image = dir.join("small-files.ext4");
+    let made = Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-O", "inline_data", "-I", "256", "-N"])
+        .arg((count + 1000).to_string())
+        .arg("-d")
+        .arg(&tree)
+        .arg(&image)
+        .arg(format!("{}M", 32 + count / 1000))
+        .status();
+    std::fs::remove_dir_all(&tree).unwrap();
+    match made {
+        Ok(status) if status.success() => Some(image),
+        _ => unavailable(&format!("mkfs.ext4 -d failed: {made:?}")),
+    }
+}
