@@ -856,6 +856,25 @@ start=8192, size=4096, type=c\\nstart=14336, size=2048, type=83\\n' | sfdisk -q 
             other => panic!("{image} {skipped}: {other:?}"),
         }
     }
+    // Spilled item by item, or two at a time (finished partitions then share one run held
+    // in memory, the rest spilled), the records are those of a listing held whole.
+    for image in ["mbr.img", "seg.E01", "gpt.img"] {
+        let hash = |run_items: &str| {
+            Command::new(env!("CARGO_BIN_EXE_hashsweep"))
+                .args(["hash", "--no-video", "--perceptual", "none", "-q"])
+                .arg(at(image))
+                .env("HASHSWEEP_LISTING_RUN_ITEMS", run_items)
+                .output()
+                .unwrap()
+                .stdout
+        };
+        let whole = hash("1000000000");
+        // Two files and the skipped partition.
+        let lines = String::from_utf8_lossy(&whole).lines().count();
+        assert_eq!(lines, 3, "{image}");
+        assert!(hash("1") == whole, "{image}: spilled item by item");
+        assert!(hash("2") == whole, "{image}: two items a run");
+    }
 }
 
 /// An LZNT1-compressed NTFS file (written through an ntfs-3g FUSE mount into a folder marked

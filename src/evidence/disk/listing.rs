@@ -117,6 +117,17 @@ impl VolumeListing {
         self.listed.push(Listed::Carved(c));
     }
 
+    /// Listed files held in memory, not yet spilled.
+    pub(super) fn held(&self) -> usize {
+        self.listed.held()
+    }
+
+    /// Spills the listed files held in memory (a finished volume's, so that volumes walked
+    /// one after another never hold more than one run between them).
+    pub(super) fn spill_held(&mut self) {
+        self.listed.spill_held();
+    }
+
     /// Drops what the walk listed (a walk that failed part way): the volume is then only
     /// its own items.
     pub(super) fn discard_listed(&mut self, run_items: usize) {

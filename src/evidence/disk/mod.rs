@@ -266,16 +266,23 @@ impl DiskImageSource {
 
     /// Every volume's listing, in the order their paths sort (`p10` before `p2`): a
     /// volume's items all sort before the next volume's, so they are handed out volume
-    /// after volume.
+    /// after volume. The finished volumes hold less than one run in memory between them;
+    /// a volume that would fill it is spilled.
     fn listings(&self, stop: &AtomicBool) -> Result<Vec<VolumeListing>, EvidenceError> {
         let whole = Window::new(self.src.clone(), 0, self.src.len());
-        let mut listings = Vec::new();
+        let mut listings: Vec<VolumeListing> = Vec::new();
         match partition::detect(self.src.as_ref()) {
             Layout::Bare(_) => listings.push(self.volume_listing(None, &whole, stop)?),
             Layout::Partitioned(parts) => {
+                let mut held = 0;
                 for p in &parts {
                     let window = Window::new(self.src.clone(), p.offset, p.len);
-                    listings.push(self.volume_listing(Some(p), &window, stop)?);
+                    let mut listing = self.volume_listing(Some(p), &window, stop)?;
+                    if held + listing.held() >= self.run_items {
+                        listing.spill_held();
+                    }
+                    held += listing.held();
+                    listings.push(listing);
                 }
             }
             Layout::Unknown => {

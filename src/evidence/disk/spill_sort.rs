@@ -44,8 +44,10 @@ struct Spool {
 /// bincode's standard form (variable-length integers); no limit: the spool is our own.
 const CODEC: bincode::config::Configuration = bincode::config::standard();
 
-/// Read buffer of each spilled run while merging.
-const RUN_READ_BUFFER: usize = 64 << 10;
+/// Read buffer of each spilled run while merging: with one run per 32,768 listed files,
+/// half a byte per file (10 MB for 20 million files), the only memory term that grows with
+/// the listing.
+const RUN_READ_BUFFER: usize = 16 << 10;
 
 impl<T: SortKey + Encode + Decode<()>> SpillSort<T> {
     /// Sorts in memory up to `run_items` items, spilling each full run (at least one item).
@@ -64,10 +66,23 @@ impl<T: SortKey + Encode + Decode<()>> SpillSort<T> {
         }
         self.run.push(item);
         if self.run.len() >= self.run_items {
-            if let Err(e) = self.spill() {
-                self.error = Some(e);
-                self.run = Vec::new();
-            }
+            self.spill_held();
+        }
+    }
+
+    /// How many items are held in memory (the run not yet spilled).
+    pub(crate) fn held(&self) -> usize {
+        self.run.len()
+    }
+
+    /// Spills the items held, so that none stay in memory until `finish`.
+    pub(crate) fn spill_held(&mut self) {
+        if self.error.is_some() || self.run.is_empty() {
+            return;
+        }
+        if let Err(e) = self.spill() {
+            self.error = Some(e);
+            self.run = Vec::new();
         }
     }
 
@@ -296,6 +311,24 @@ mod tests {
         let (items, spilled) = sorted(&keys, 4);
         assert!(!spilled);
         assert_eq!(items, stable_sort(&keys));
+    }
+
+    #[test]
+    fn held_items_spilled_early_still_merge_in_order() {
+        let mut sort = SpillSort::new(100);
+        for (pushed, key) in [b"c", b"a", b"b"].into_iter().enumerate() {
+            sort.push(Item {
+                key: key.to_vec(),
+                pushed,
+            });
+            if pushed == 1 {
+                sort.spill_held();
+                assert_eq!(sort.held(), 0);
+            }
+        }
+        assert_eq!(sort.held(), 1);
+        let keys: Vec<Vec<u8>> = sort.finish().unwrap().map(|i| i.unwrap().key).collect();
+        assert_eq!(keys, [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
     }
 
     #[test]
