@@ -8,9 +8,10 @@
 //! as `path:name` (`ntfs_streams.rs`; compressed ones are read by `compressed.rs`).
 //! Metadata files (records 0–15 and everything under `$Extend`) are not listed. A damaged
 //! record is reported only when a directory index still names it (unreferenced records may
-//! simply be unused). The MFT is read twice: first keeping only directories' names and
-//! parents (a tenth of the records, a few dozen bytes each), then listing every record as
-//! it is read, so a volume of millions of files is never held whole.
+//! simply be unused). The MFT is read twice: first for directories only (found by the flags
+//! in the raw record headers, then parsed), keeping their names and parents, a few dozen
+//! bytes each; then listing every record as it is read, so a volume of millions of files
+//! is never held whole.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,10 @@ const EXTEND: u64 = 11;
 const FIRST_USER_RECORD: u64 = 16;
 /// More MFT records than this is not a real volume (2^32 records = 4 TiB of MFT).
 const MAX_RECORDS: u64 = 1 << 32;
+/// Records read at once when the `$MFT` is scanned for directories.
+const MFT_READ_RECORDS: usize = 1024;
+/// Where a file record header keeps its flags (in use, directory).
+const FLAGS_OFFSET: usize = 0x16;
 /// Parent chains longer than this are treated as loops.
 const MAX_DEPTH: usize = 1024;
 
@@ -72,6 +77,45 @@ impl<'a> NtfsVolume<'a> {
         let len = item.to_attribute().map_err(err)?.value_length();
         let per = u64::from(self.ntfs.file_record_size()).max(1);
         Ok((len / per).min(MAX_RECORDS))
+    }
+
+    /// Record numbers below `count` whose header marks a directory, read straight from the
+    /// `$MFT`'s data in large sequential reads: a record's flags lie before its first fixup,
+    /// so its raw bytes hold them as written, and only these records are then parsed by the
+    /// crate (which re-reads the `$MFT`'s own record for every record it opens). Should the
+    /// data stop reading part way, every later record is a candidate.
+    fn directory_candidates(&self, fs: &mut Cursor<'_>, count: u64) -> Vec<u64> {
+        let size = usize::try_from(self.ntfs.file_record_size()).map_or(1, |s| s.max(1));
+        let mut candidates = Vec::new();
+        let mut n = 0u64;
+        let mut scan = || -> Option<()> {
+            let mft = self.ntfs.file(fs, 0).ok()?;
+            let item = mft.data(fs, "")?.ok()?;
+            let attribute = item.to_attribute().ok()?;
+            let mut data = attribute.value(fs).ok()?.attach(fs);
+            let mut buf = vec![0u8; size * MFT_READ_RECORDS];
+            while n < count {
+                let left = usize::try_from(count - n).unwrap_or(usize::MAX);
+                let chunk = &mut buf[..left.min(MFT_READ_RECORDS) * size];
+                std::io::Read::read_exact(&mut data, chunk).ok()?;
+                for record in chunk.chunks_exact(size) {
+                    let flags = match record.get(FLAGS_OFFSET..FLAGS_OFFSET + 2) {
+                        Some(&[lo, hi]) => {
+                            NtfsFileFlags::from_bits_truncate(u16::from_le_bytes([lo, hi]))
+                        }
+                        _ => NtfsFileFlags::IS_DIRECTORY, // a record too short to tell: parse it
+                    };
+                    if record.starts_with(b"FILE") && flags.contains(NtfsFileFlags::IS_DIRECTORY) {
+                        candidates.push(n);
+                    }
+                    n += 1;
+                }
+            }
+            Some(())
+        };
+        let _ = scan();
+        candidates.extend(n..count);
+        candidates
     }
 
     fn record(
@@ -248,8 +292,7 @@ impl Volume for NtfsVolume<'_> {
         let count = self.record_count(&mut fs)?;
         let secure = SecureIndex::load(&self.ntfs, &mut fs);
         let mut dirs = BTreeMap::new();
-        let mut failed = HashMap::new();
-        for n in 0..count {
+        for n in self.directory_candidates(&mut fs, count) {
             if n % 1024 == 0 && stop.load(Ordering::Relaxed) {
                 return Err(FsError::Interrupted);
             }
@@ -267,21 +310,21 @@ impl Volume for NtfsVolume<'_> {
                         );
                     }
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    failed.insert(n, e.to_string());
-                }
+                // Unreadable records are counted in the second pass.
+                Ok(_) | Err(_) => {}
             }
         }
+        let mut failed = HashMap::new();
         for n in 0..count {
             if n % 1024 == 0 && stop.load(Ordering::Relaxed) {
                 return Err(FsError::Interrupted);
             }
-            if failed.contains_key(&n) {
-                continue;
-            }
-            let Ok(file) = self.ntfs.file(&mut fs, n) else {
-                continue;
+            let file = match self.ntfs.file(&mut fs, n) {
+                Ok(file) => file,
+                Err(e) => {
+                    failed.insert(n, e.to_string());
+                    continue;
+                }
             };
             let Some(rec) = self.record(&mut fs, &file, &secure) else {
                 continue;
