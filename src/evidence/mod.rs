@@ -94,10 +94,7 @@ impl<'a> ItemStream<'a> {
             items: items.len() as u64,
             bytes: items.iter().map(EvidenceItem::listed_size).sum(),
         };
-        ItemStream {
-            items: Box::new(items.into_iter()),
-            listed: Some(totals),
-        }
+        Self::counted(items.into_iter(), totals)
     }
 
     /// Items listed (and counted) before the scan, handed out as they are made.

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::carve::Carved;
+use super::carve::{Carved, OwnedRanges};
 use super::fs::recycle::BinRecords;
 use super::fs::{self, FileData, FsEntry};
 use super::spill_sort::{SortKey, Sorted, SpillSort};
@@ -60,6 +60,8 @@ pub(super) struct VolumeListing {
     own: Vec<EvidenceItem>,
     listed: SpillSort<Listed>,
     bins: BinRecords,
+    /// The volume bytes the listed files own: what carving leaves alone.
+    owned: OwnedRanges,
     totals: ListedTotals,
 }
 
@@ -71,6 +73,7 @@ impl VolumeListing {
             own: Vec::new(),
             listed: SpillSort::new(run_items),
             bins: BinRecords::default(),
+            owned: OwnedRanges::default(),
             totals: ListedTotals { items: 0, bytes: 0 },
         }
     }
@@ -105,6 +108,12 @@ impl VolumeListing {
 
     /// A file the walk found; `read` gives a small file's content (a bin record).
     pub(super) fn push_entry(&mut self, e: FsEntry, read: &dyn Fn(&FsEntry) -> Option<Vec<u8>>) {
+        match &e.data {
+            FileData::Runs(runs) => runs.iter().for_each(|r| self.owned.add(*r)),
+            // Compressed streams own their clusters too: never carve them again.
+            FileData::Compressed(c) => c.extents().iter().for_each(|r| self.owned.add(*r)),
+            _ => {}
+        }
         self.bins.observe(&e, read);
         self.totals.items += 1;
         self.totals.bytes += e.content_size();
@@ -128,11 +137,17 @@ impl VolumeListing {
         self.listed.spill_held();
     }
 
+    /// The parts of the volume's `len` bytes no listed file owns, for carving.
+    pub(super) fn unowned(&mut self, len: u64) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.owned).unowned(len)
+    }
+
     /// Drops what the walk listed (a walk that failed part way): the volume is then only
     /// its own items.
     pub(super) fn discard_listed(&mut self, run_items: usize) {
         self.listed = SpillSort::new(run_items);
         self.bins = BinRecords::default();
+        self.owned = OwnedRanges::default();
         self.totals = ListedTotals {
             items: self.own.len() as u64,
             bytes: 0,

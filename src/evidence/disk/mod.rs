@@ -236,20 +236,11 @@ impl DiskImageSource {
             return Ok(out);
         };
         let read = |e: &FsEntry| read_small(&self.src, window.start(), e);
-        let mut owned = carve::OwnedRanges::default();
-        let walked = walk(kind, window, stop, &mut |e: FsEntry| {
-            match &e.data {
-                FileData::Runs(runs) => runs.iter().for_each(|r| owned.add(*r)),
-                // Compressed streams own their clusters too: never carve them again.
-                FileData::Compressed(c) => c.extents().iter().for_each(|r| owned.add(*r)),
-                _ => {}
-            }
-            out.push_entry(e, &read);
-        });
+        let walked = walk(kind, window, stop, &mut |e| out.push_entry(e, &read));
         match walked {
             Ok(fs_name) => {
                 out.set_fs_name(fs_name);
-                let free = owned.unowned(window.len());
+                let free = out.unowned(window.len());
                 self.carved_items(window, &free, stop, &mut out)?;
                 Ok(out)
             }

@@ -11,7 +11,7 @@
 //! were pushed, as `slice::sort_by` leaves them.
 
 use std::borrow::Cow;
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read};
@@ -163,35 +163,57 @@ impl<T: SortKey + Decode<()>> Iterator for Sorted<T> {
 /// A k-way merge of sorted runs: the smallest head first, the earlier run on equal keys.
 pub(crate) struct Merge<T> {
     runs: Vec<RunReader>,
-    heads: Vec<Option<T>>,
-    order: BinaryHeap<Reverse<(Vec<u8>, usize)>>,
+    /// Each run's next item (a run that is done has none here).
+    heads: BinaryHeap<Reverse<Head<T>>>,
     /// A read error met while refilling, given after the item already taken.
     pending: Option<io::Error>,
     failed: bool,
 }
 
+/// A run's next item, ordered by its key, then by its run (the earlier run first: the
+/// merge is stable).
+struct Head<T> {
+    item: T,
+    run: usize,
+}
+
+impl<T: SortKey> Ord for Head<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.item.sort_key().cmp(&other.item.sort_key())).then(self.run.cmp(&other.run))
+    }
+}
+
+impl<T: SortKey> PartialOrd for Head<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T: SortKey> PartialEq for Head<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl<T: SortKey> Eq for Head<T> {}
+
 impl<T: SortKey + Decode<()>> Merge<T> {
     fn new(runs: Vec<RunReader>) -> Self {
         let mut merge = Merge {
-            heads: runs.iter().map(|_| None).collect(),
+            heads: BinaryHeap::with_capacity(runs.len()),
             runs,
-            order: BinaryHeap::new(),
             pending: None,
             failed: false,
         };
-        for i in 0..merge.runs.len() {
-            merge.refill(i);
+        for run in 0..merge.runs.len() {
+            merge.refill(run);
         }
         merge
     }
 
     fn refill(&mut self, run: usize) {
         match self.runs[run].next_item::<T>() {
-            Ok(Some(item)) => {
-                self.order
-                    .push(Reverse((item.sort_key().into_owned(), run)));
-                self.heads[run] = Some(item);
-            }
+            Ok(Some(item)) => self.heads.push(Reverse(Head { item, run })),
             Ok(None) => {}
             Err(e) => {
                 self.pending.get_or_insert(e);
@@ -203,10 +225,9 @@ impl<T: SortKey + Decode<()>> Merge<T> {
         if self.failed {
             return None;
         }
-        let taken = self.order.pop().and_then(|Reverse((_, run))| {
-            let item = self.heads[run].take();
-            self.refill(run);
-            item
+        let taken = self.heads.pop().map(|Reverse(head)| {
+            self.refill(head.run);
+            head.item
         });
         match (taken, self.pending.take()) {
             (Some(item), error) => {
