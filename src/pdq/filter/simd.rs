@@ -16,10 +16,10 @@
 use super::{downscale_body, Grid, LumaSource};
 
 /// What the filter runs with by default: the portable path. Measured side by side
-/// (`time_portable_against_avx2`, 12 MP, thread CPU medians of 15, three runs on the loaded
-/// 2-core machine) the AVX2 copy ran at 0.75–0.95× the portable speed: with 8 rows per
-/// strip one AVX2 register holds a whole strip, leaving one dependent add chain where SSE
-/// had two. Wider strips (16 rows) are the next thing to try before switching.
+/// (`time_portable_against_avx2`, 12 MP, wall-clock medians of 31, three runs on the quiet
+/// 2-core machine, 2026-12-04) the AVX2 copy ran at 0.99–1.01× the portable speed (22.1–22.4
+/// ms both), so it buys nothing. Wider strips (16 rows) made both slower (24.7–25.8 ms):
+/// the X passes' per-row adds stay scalar either way (see `filter`'s module doc).
 pub(crate) const DEFAULT: Isa = Isa::Portable;
 
 /// The instruction set the filter runs with.
@@ -117,21 +117,18 @@ mod tests {
         }
     }
 
-    /// Side-by-side timing, interleaved so machine load hits both alike:
+    /// Side-by-side timing, interleaved so machine load hits both alike. Wall-clock time:
+    /// this kernel counts thread CPU time in 4 ms ticks, too coarse for a 20 ms step.
     /// `cargo test --release --lib pdq::simd -- --ignored --nocapture`.
     #[test]
     #[ignore = "a measurement, not a check"]
     fn time_portable_against_avx2() {
         let (rows, cols) = (3024, 4032);
         let luma = noisy(rows, cols, 1);
-        let cpu_ns = || -> u64 {
-            std::fs::read_to_string("/proc/thread-self/schedstat")
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0)
-        };
+        let clock = std::time::Instant::now();
+        let cpu_ns = || clock.elapsed().as_nanos() as u64;
         let mut times = [Vec::new(), Vec::new()];
-        for _ in 0..15 {
+        for _ in 0..31 {
             for (slot, isa) in [Isa::Portable, Isa::Avx2].into_iter().enumerate() {
                 let start = cpu_ns();
                 std::hint::black_box(downscale(isa, &mut Plane { data: &luma, cols }, rows, cols));
@@ -143,6 +140,6 @@ mod tests {
             v[v.len() / 2] as f64 / 1e6
         };
         let (p, a) = (median(&mut times[0]), median(&mut times[1]));
-        eprintln!("12 MP filter, thread CPU medians of 15: portable {p:.1} ms, {:?} {a:.1} ms, ratio {:.2}", Isa::best(), p / a);
+        eprintln!("12 MP filter, wall-clock medians of 31: portable {p:.1} ms, {:?} {a:.1} ms, ratio {:.2}", Isa::best(), p / a);
     }
 }
