@@ -21,6 +21,8 @@ use image::DynamicImage;
 
 use super::filter::LumaSource;
 
+mod simd;
+
 /// f32 bit patterns of the reference's `const float` coefficients (C++ rounds the double
 /// literal to float; PDQ.md step 1 lists the patterns).
 const LUMA_R: f32 = f32::from_bits(0x3E99_1687);
@@ -58,12 +60,8 @@ fn convert(img: &DynamicImage, first: usize, out: &mut [f32]) {
             }
         }
         DynamicImage::ImageLumaA8(p) => map::<u8, 2>(p.as_raw(), range, out, |[l, _]| rgb(l, l, l)),
-        DynamicImage::ImageRgb8(p) => {
-            map::<u8, 3>(p.as_raw(), range, out, |[r, g, b]| rgb(r, g, b))
-        }
-        DynamicImage::ImageRgba8(p) => {
-            map::<u8, 4>(p.as_raw(), range, out, |[r, g, b, _]| rgb(r, g, b))
-        }
+        DynamicImage::ImageRgb8(p) => packed::<3>(p.as_raw(), range, out),
+        DynamicImage::ImageRgba8(p) => packed::<4>(p.as_raw(), range, out),
         DynamicImage::ImageLuma16(p) => map::<u16, 1>(p.as_raw(), range, out, |[v]| {
             let v = v.min(255) as u8;
             rgb(v, v, v)
@@ -84,6 +82,19 @@ fn convert(img: &DynamicImage, first: usize, out: &mut [f32]) {
             map::<u8, 3>(p.as_raw(), range, out, |[r, g, b]| rgb(r, g, b));
         }
     }
+}
+
+/// 8-bit RGB (`C` = 3) or RGBA (`C` = 4): the vector path (`simd`) where the CPU has one,
+/// the scalar formula for the rest.
+fn packed<const C: usize>(raw: &[u8], pixels: std::ops::Range<usize>, out: &mut [f32]) {
+    let raw = &raw[pixels.start * C..pixels.end * C];
+    let done = simd::convert_packed::<C>([LUMA_R, LUMA_G, LUMA_B], raw, out);
+    map::<u8, C>(
+        &raw[done * C..],
+        0..out.len() - done,
+        &mut out[done..],
+        |px| rgb(px[0], px[1], px[2]),
+    );
 }
 
 fn rgb16(r: u16, g: u16, b: u16) -> f32 {
