@@ -140,7 +140,7 @@ mod turbo {
             (header.height * scale).div_ceil(8),
         );
         let len = checked_len(width, height, format.size(), limits)?;
-        let mut pixels = vec![0u8; len];
+        let mut pixels = crate::perceptual::spare_pixels::take(len);
         let image = Image {
             pixels: pixels.as_mut_slice(),
             width,

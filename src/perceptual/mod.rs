@@ -15,6 +15,7 @@ pub(crate) mod jpeg_turbo;
 pub(crate) mod jxl;
 mod limits;
 mod pnm;
+mod spare_pixels;
 
 use std::borrow::Cow;
 
@@ -175,7 +176,9 @@ impl PerceptualConfig {
             let size = (image.width(), image.height());
             (image, size)
         };
-        Ok(self.hash_image(&image, format, (width, height)))
+        let hashes = self.hash_image(&image, format, (width, height));
+        spare_pixels::give_back(image);
+        Ok(hashes)
     }
 
     /// As `hash_picture`, for bytes known to be cut short (a partially carved JPEG): the
