@@ -102,11 +102,10 @@ fn decode_icon(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Deco
 /// start-of-scan (FF DA); the entropy-coded data between them cannot contain FF D9 because
 /// FF bytes there are stuffed as FF 00. (An EXIF thumbnail's own FF D9 comes before the main
 /// image's scans, so it does not count.)
+/// Both searches use `memchr`'s vectorised substring search (a byte-by-byte scan of every
+/// JPEG was 1.8% of a default scan's CPU time).
 fn check_jpeg_complete(bytes: &[u8]) -> Result<(), DecodeError> {
-    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    let complete =
-        last_scan.is_some_and(|start| bytes[start..].windows(2).any(|w| w == [0xFF, 0xD9]));
-    if complete {
+    if jpeg_is_complete(bytes) {
         Ok(())
     } else {
         Err(DecodeError::Corrupt(
@@ -115,10 +114,34 @@ fn check_jpeg_complete(bytes: &[u8]) -> Result<(), DecodeError> {
     }
 }
 
+/// Whether the last FF D9 comes after the last FF DA (see `check_jpeg_complete`).
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = memchr::memmem::find_iter(bytes, &[0xFF, 0xDA]).last();
+    let last_end = memchr::memmem::rfind(bytes, &[0xFF, 0xD9]);
+    matches!((last_scan, last_end), (Some(scan), Some(end)) if end > scan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use image::{ImageBuffer, Rgb};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The searches agree with the definition: an FF D9 somewhere after the last FF DA.
+        #[test]
+        fn completeness_matches_its_definition(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(0xFFu8), Just(0xDA), Just(0xD9), Just(0x00), any::<u8>()],
+                0..64,
+            )
+        ) {
+            let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+            let expected = last_scan
+                .is_some_and(|start| bytes[start..].windows(2).any(|w| w == [0xFF, 0xD9]));
+            prop_assert_eq!(jpeg_is_complete(&bytes), expected);
+        }
+    }
     use std::io::Cursor;
 
     fn png_bytes(w: u32, h: u32) -> Vec<u8> {
