@@ -1,8 +1,9 @@
 //! Software prefetch: asks the CPU to start loading a cache line that a later phase of a
 //! probe will read, without waiting for it.
 //!
-//! Owns: the crate's one `unsafe` block. A probe reads thousands of scattered lines (bucket
-//! records, bucket entries, candidate hashes). A plain load that misses holds
+//! Owns: the index's one `unsafe` block (the crate's others are the AVX2 calls in `pdq`).
+//! A probe reads thousands of scattered lines (bucket records, bucket entries, candidate
+//! hashes). A plain load that misses holds
 //! its place in the CPU's reorder window until the line arrives, so only a few dozen misses
 //! overlap; a prefetch retires at once, so a whole phase's misses are in flight together.
 //!

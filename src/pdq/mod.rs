@@ -93,13 +93,27 @@ impl PdqOutput {
 /// directly, alpha ignored, 16-bit as PIL), applies the pipeline's pre-resize, then the
 /// core. Fails with `TooSmall` below 5 px a side (after any pre-resize).
 pub fn pdq_from_image(img: &DynamicImage, pipeline: PdqPipeline) -> Result<PdqOutput, PdqError> {
+    pdq_from_image_observed(img, pipeline, &mut |_| {})
+}
+
+/// `pdq_from_image`, calling `observe` with each band of picture rows right after they
+/// were converted to luma (in increasing order; a band may come again), so the caller can
+/// make its own pass over pixels that are still in the cache.
+pub fn pdq_from_image_observed(
+    img: &DynamicImage,
+    pipeline: PdqPipeline,
+    observe: &mut dyn FnMut(std::ops::Range<usize>),
+) -> Result<PdqOutput, PdqError> {
     let (width, height) = (img.width() as usize, img.height() as usize);
     let img = luma::supported(img);
     match pipeline {
         // Converted strip by strip inside the filter: no full-size luma plane.
-        PdqPipeline::Default => hash_source(&mut luma::ImageRows::new(&img), width, height),
+        PdqPipeline::Default => {
+            hash_source(&mut luma::ImageRows::new(&img, observe), width, height)
+        }
         PdqPipeline::CliCompat => {
             let plane = luma::cli_squash(luma::from_image(&img));
+            observe(0..height);
             pdq_from_luma(plane.width, plane.height, &plane.data)
         }
     }

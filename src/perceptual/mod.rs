@@ -7,6 +7,7 @@
 
 pub mod decode;
 pub(crate) mod downscale;
+mod grey;
 pub mod heif;
 mod image_rs;
 pub mod imghash;
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::algorithm::Algorithm;
 use crate::extra::Extra;
-use crate::pdq::{pdq_from_image, PdqOutput, PdqPipeline};
+use crate::pdq::{pdq_from_image_observed, PdqOutput, PdqPipeline};
 pub use decode::{DecodeError, DecodeLimits, JPEG_DECODER};
 use imghash::{ImgHashers, WantedImgHashes};
 pub use isolate::ChildDecoder;
@@ -216,15 +217,25 @@ impl PerceptualConfig {
         let mut hashes = PerceptualHashes::default();
         let mut notes = Vec::new();
         let wants = |a| self.algorithms.contains(&a);
+        let wants_64_bit =
+            wants(Algorithm::Phash) || wants(Algorithm::Dhash) || wants(Algorithm::Ahash);
+        // One grey conversion feeds all three image_hasher hashes; it is made band by band
+        // beside PDQ's luma conversion, while those pixels are in the cache.
+        let mut grey = wants_64_bit.then(|| grey::GreyRows::new(image));
         if wants(Algorithm::Pdq) {
-            match pdq_from_image(image, self.pdq_pipeline) {
+            let mut observe = |rows| {
+                if let Some(grey) = grey.as_mut() {
+                    grey.convert(rows);
+                }
+            };
+            match pdq_from_image_observed(image, self.pdq_pipeline, &mut observe) {
                 Ok(out) => hashes.pdq = Some(out),
                 Err(e) => notes.push(format!("no PDQ hash: {e}")),
             }
         }
-        if wants(Algorithm::Phash) || wants(Algorithm::Dhash) || wants(Algorithm::Ahash) {
-            // One grey conversion and shared downscales feed all three image_hasher hashes.
-            let grey = image.to_luma8();
+        if let Some(grey) = grey {
+            // Shared downscales feed the three hashes.
+            let grey = grey.finish();
             let values = self.hashers.hash_wanted(
                 &grey,
                 WantedImgHashes {

@@ -142,18 +142,24 @@ pub(crate) fn from_image(img: &DynamicImage) -> Luma {
 
 /// A picture as a `LumaSource`: rows are converted a strip at a time, so no full-size luma
 /// plane is ever allocated.
+/// `observe` hears of each band of rows once it is converted.
 pub(crate) struct ImageRows<'a> {
     img: &'a DynamicImage,
     cols: usize,
     scratch: Vec<f32>,
+    observe: &'a mut dyn FnMut(std::ops::Range<usize>),
 }
 
 impl<'a> ImageRows<'a> {
-    pub(crate) fn new(img: &'a DynamicImage) -> Self {
+    pub(crate) fn new(
+        img: &'a DynamicImage,
+        observe: &'a mut dyn FnMut(std::ops::Range<usize>),
+    ) -> Self {
         ImageRows {
             img,
             cols: img.width() as usize,
             scratch: Vec::new(),
+            observe,
         }
     }
 }
@@ -162,6 +168,7 @@ impl LumaSource for ImageRows<'_> {
     fn rows(&mut self, first: usize, count: usize) -> &[f32] {
         self.scratch.resize(count * self.cols, 0.0);
         convert(self.img, first * self.cols, &mut self.scratch);
+        (self.observe)(first..first + count);
         &self.scratch
     }
 }
