@@ -4,7 +4,10 @@
 # ratios. Rows:
 #   digests    `hashsweep hash --perceptual none` (MD5, SHA-1, SHA-256, BLAKE3, one read)
 #   scan       default `scan --list fixtures/demo-list.jsonl` (digests + PDQ with 8 dihedral
-#              variants), report to /dev/null
+#              variants, and pHash, dHash and aHash because the demo list carries them),
+#              report to /dev/null
+#   scan-pdq   the same with `--perceptual pdq`: digests + PDQ only, the issue's default scan
+#   scan-pdq-fast   `scan-pdq` with `--fast`
 #   scan-pdq-phash, scan-all4   `scan --perceptual pdq,phash` / `pdq,phash,dhash,ahash`
 #   scan-fast  `scan --fast` (JPEGs decoded at reduced size; approximate hashes)
 #   reference  benches/reference_pipeline.py: Pillow + pdqhash + hashlib, one process per core
@@ -29,6 +32,8 @@ command_for() {
   case $1 in
     digests) echo "$bin hash $corpus --perceptual none -q -o /dev/null" ;;
     scan) echo "$bin scan $corpus --list fixtures/demo-list.jsonl -q -o /dev/null" ;;
+    scan-pdq) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --perceptual pdq -q -o /dev/null" ;;
+    scan-pdq-fast) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --perceptual pdq --fast -q -o /dev/null" ;;
     scan-pdq-phash) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --perceptual pdq,phash -q -o /dev/null" ;;
     scan-all4) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --perceptual pdq,phash,dhash,ahash -q -o /dev/null" ;;
     scan-fast) echo "$bin scan $corpus --list fixtures/demo-list.jsonl --fast -q -o /dev/null" ;;
@@ -59,6 +64,13 @@ done
 if [ -n "${med[scan]:-}" ] && [ -n "${med[reference]:-}" ]; then
   awk -v a="${med[reference]}" -v b="${med[scan]}" -v c="${medcpu[reference]}" -v d="${medcpu[scan]}" \
     'BEGIN {printf "reference / scan: %.2fx wall, %.2fx CPU\n", a / b, c / d}'
+fi
+if [ -n "${med[scan-pdq]:-}" ] && [ -n "${med[reference]:-}" ]; then
+  awk -v a="${med[reference]}" -v b="${med[scan-pdq]}" -v c="${medcpu[reference]}" -v d="${medcpu[scan-pdq]}" \
+    'BEGIN {printf "reference / scan-pdq: %.2fx wall, %.2fx CPU\n", a / b, c / d}'
+fi
+if [ -n "${med[scan-pdq]:-}" ] && [ -n "${med[scan-pdq-fast]:-}" ]; then
+  awk -v a="${med[scan-pdq]}" -v b="${med[scan-pdq-fast]}" 'BEGIN {printf "scan-pdq / scan-pdq --fast: %.2fx wall\n", a / b}'
 fi
 if [ -n "${med[scan]:-}" ] && [ -n "${med[scan-fast]:-}" ]; then
   awk -v a="${med[scan]}" -v b="${med[scan-fast]}" 'BEGIN {printf "scan / scan --fast: %.2fx wall\n", a / b}'
