@@ -45,6 +45,7 @@ pub mod low_information;
 pub mod manifest;
 pub mod matcher;
 mod ordered;
+mod packed_rgb;
 pub mod pdq;
 pub mod perceptual;
 pub mod progress;

@@ -17,8 +17,8 @@
 //! the grey picture is built band by band beside PDQ's luma conversion
 //! (`pdq_from_image_observed`), while each band is still in the cache.
 //!
-//! The `unsafe` is the call into the AVX2 function after detection, and its unaligned
-//! loads from a bounds-checked slice.
+//! The `unsafe` is the call into the AVX2 function after detection; the pixels come as
+//! f32 vectors from `packed_rgb`.
 
 use image::metadata::Cicp;
 use image::{DynamicImage, GrayImage};
@@ -134,39 +134,21 @@ mod vector {
     #[cfg(target_arch = "x86_64")]
     mod avx2 {
         use std::arch::x86_64::{
-            __m256i, _mm256_add_ps, _mm256_and_ps, _mm256_castsi256_si128, _mm256_cmp_ps,
-            _mm256_cvtepi32_ps, _mm256_cvttps_epi32, _mm256_extracti128_si256, _mm256_loadu_si256,
-            _mm256_max_ps, _mm256_min_ps, _mm256_mul_ps, _mm256_round_ps, _mm256_set1_ps,
-            _mm256_set_m128i, _mm256_setzero_ps, _mm256_shuffle_epi8, _mm256_sub_ps,
-            _mm_cvtsi128_si32, _mm_loadu_si128, _CMP_GE_OQ, _MM_FROUND_NO_EXC, _MM_FROUND_TO_ZERO,
+            _mm256_add_ps, _mm256_and_ps, _mm256_castsi256_si128, _mm256_cmp_ps,
+            _mm256_cvttps_epi32, _mm256_extracti128_si256, _mm256_max_ps, _mm256_min_ps,
+            _mm256_mul_ps, _mm256_round_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_shuffle_epi8,
+            _mm256_sub_ps, _mm_cvtsi128_si32, _CMP_GE_OQ, _MM_FROUND_NO_EXC, _MM_FROUND_TO_ZERO,
         };
 
         use super::super::{KB, KG, KR, UNIT};
+        use crate::packed_rgb::avx2::{for_each_eight, load_mask};
 
-        /// A shuffle that moves byte `first + step·k` of each 128-bit half into the low byte
-        /// of its i32 lane `k` (k < 4), zeroing the rest.
-        fn mask(first: usize, step: usize) -> [i8; 32] {
-            let mut mask = [-1i8; 32];
-            for k in 0..4 {
-                let byte = (first + step * k) as i8;
-                mask[4 * k] = byte;
-                mask[16 + 4 * k] = byte;
-            }
-            mask
-        }
-
-        /// Eight pixels per step: pixels 0–3 from a 16-byte load at the step's first byte,
-        /// 4–7 from one `4·C` bytes further, so a step reads `4·C + 16` bytes.
+        /// See `vector::convert`.
         #[target_feature(enable = "avx2")]
         #[allow(unsafe_code)]
         pub(super) unsafe fn convert<const C: usize>(raw: &[u8], grey: &mut [u8]) -> usize {
-            let load = |mask: [i8; 32]| {
-                // SAFETY: reads 32 bytes from a 32-byte array.
-                unsafe { _mm256_loadu_si256(mask.as_ptr().cast::<__m256i>()) }
-            };
-            let channels = [0, 1, 2].map(|c| load(mask(c, C)));
             // The low byte of each i32 lane, packed into each half's first four bytes.
-            let low_bytes = load(std::array::from_fn(|i| match i % 16 {
+            let low_bytes = load_mask(std::array::from_fn(|i| match i % 16 {
                 k @ 0..4 => (4 * k) as i8,
                 _ => -1,
             }));
@@ -177,21 +159,9 @@ mod vector {
                 _mm256_set1_ps(1.0),
                 _mm256_set1_ps(255.0),
             );
-            let pixels = grey.len().min(raw.len() / C);
-            let mut done = 0;
-            while done + 8 <= pixels && done * C + 4 * C + 16 <= raw.len() {
-                let bytes = &raw[done * C..][..4 * C + 16];
-                // SAFETY: `bytes` holds 4·C + 16 bytes, so both 16-byte loads are in bounds.
-                let (lo, hi) = unsafe {
-                    (
-                        _mm_loadu_si128(bytes.as_ptr().cast()),
-                        _mm_loadu_si128(bytes[4 * C..].as_ptr().cast()),
-                    )
-                };
-                let v = _mm256_set_m128i(hi, lo);
+            for_each_eight::<C>(raw, grey.len(), |first, channels| {
                 let mut luma = _mm256_setzero_ps();
-                for (mask, k) in channels.iter().zip(coefficients) {
-                    let c = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, *mask));
+                for (c, k) in channels.into_iter().zip(coefficients) {
                     luma = _mm256_add_ps(luma, _mm256_mul_ps(_mm256_mul_ps(c, unit), k));
                 }
                 // Rust's `round` (half away from zero) of x ≥ 0: the integer part, plus one
@@ -202,14 +172,12 @@ mod vector {
                 let rounded = _mm256_add_ps(whole, _mm256_and_ps(up, one));
                 let clamped = _mm256_min_ps(_mm256_max_ps(rounded, _mm256_setzero_ps()), max);
                 let bytes = _mm256_shuffle_epi8(_mm256_cvttps_epi32(clamped), low_bytes);
-                let first = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes));
-                let second = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(bytes));
-                let out = &mut grey[done..][..8];
-                out[..4].copy_from_slice(&first.to_le_bytes());
-                out[4..].copy_from_slice(&second.to_le_bytes());
-                done += 8;
-            }
-            done
+                let low = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes));
+                let high = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(bytes));
+                let out = &mut grey[first..][..8];
+                out[..4].copy_from_slice(&low.to_le_bytes());
+                out[4..].copy_from_slice(&high.to_le_bytes());
+            })
         }
     }
 }

@@ -3,15 +3,15 @@
 //!
 //! Owns `convert_packed`. The compiler does not vectorise the scalar loop in `luma` (its
 //! three-byte pixels straddle vector lanes), so it costs about 0.5 ns a pixel; this path,
-//! about 0.19 ns (12 MP in strips of 8 rows, medians of 30, 2026-12-04). Each channel's
-//! bytes are gathered with a byte shuffle and widened to i32, converted to f32 (exact for
-//! 0–255), multiplied by the same `f32` coefficients and summed as `(R·r + G·g) + B·b`:
+//! about 0.19 ns (12 MP in strips of 8 rows, medians of 30, 2026-12-04). The channels come
+//! as f32 from `packed_rgb`, are multiplied by the same `f32` coefficients and summed as
+//! `(R·r + G·g) + B·b`:
 //! the scalar formula's operations in its order, with no fused multiply-add (AVX2 has
 //! none; FMA is a separate feature, never enabled here). Every value equals the scalar
 //! path's bit for bit, tested over all 2^24 colours.
 //!
-//! The one `unsafe` is the call into the AVX2 function, made only after the CPU said it has
-//! AVX2, and its two unaligned loads from a bounds-checked slice.
+//! The `unsafe` is the call into the AVX2 function, made only after the CPU said it has
+//! AVX2, and its stores into a bounds-checked slice.
 
 /// Converts as many leading pixels of `raw` (packed, `C` bytes each, red first; `C` is 3 or
 /// 4) into `out` as the CPU's vector path takes, and returns how many it did: 0 without
@@ -35,26 +35,11 @@ pub(super) fn convert_packed<const C: usize>(
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use std::arch::x86_64::{
-        __m256i, _mm256_add_ps, _mm256_cvtepi32_ps, _mm256_loadu_si256, _mm256_mul_ps,
-        _mm256_set1_ps, _mm256_set_m128i, _mm256_shuffle_epi8, _mm256_storeu_ps, _mm_loadu_si128,
-    };
+    use std::arch::x86_64::{_mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_storeu_ps};
 
-    /// The shuffle that moves channel `channel` of four packed pixels (in each 128-bit half)
-    /// into the low byte of four i32 lanes, zeroing the other bytes.
-    fn gather_mask<const C: usize>(channel: usize) -> [i8; 32] {
-        let mut mask = [-1i8; 32];
-        for pixel in 0..4 {
-            let byte = (channel + C * pixel) as i8;
-            mask[4 * pixel] = byte;
-            mask[16 + 4 * pixel] = byte;
-        }
-        mask
-    }
+    use crate::packed_rgb::avx2::for_each_eight;
 
-    /// See `convert_packed`. Eight pixels per step: pixels 0–3 from a 16-byte load at the
-    /// step's first byte, pixels 4–7 from one `4·C` bytes further, so a step reads
-    /// `4·C + 16` bytes and stops while that many remain.
+    /// See `convert_packed`.
     #[target_feature(enable = "avx2")]
     #[allow(unsafe_code)]
     pub(super) unsafe fn convert<const C: usize>(
@@ -62,36 +47,16 @@ mod avx2 {
         raw: &[u8],
         out: &mut [f32],
     ) -> usize {
-        let masks = [0, 1, 2].map(|channel| {
-            let mask = gather_mask::<C>(channel);
-            // SAFETY: reads 32 bytes from a 32-byte array.
-            unsafe { _mm256_loadu_si256(mask.as_ptr().cast::<__m256i>()) }
-        });
         let (cr, cg, cb) = (_mm256_set1_ps(cr), _mm256_set1_ps(cg), _mm256_set1_ps(cb));
-        let pixels = out.len().min(raw.len() / C);
-        let mut done = 0;
-        while done + 8 <= pixels && done * C + 4 * C + 16 <= raw.len() {
-            let bytes = &raw[done * C..][..4 * C + 16];
-            // SAFETY: `bytes` holds 4·C + 16 bytes, so both 16-byte unaligned loads are in
-            // bounds.
-            let (lo, hi) = unsafe {
-                (
-                    _mm_loadu_si128(bytes.as_ptr().cast()),
-                    _mm_loadu_si128(bytes[4 * C..].as_ptr().cast()),
-                )
-            };
-            let v = _mm256_set_m128i(hi, lo);
-            let [r, g, b] = masks.map(|mask| _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mask)));
+        for_each_eight::<C>(raw, out.len(), |first, [r, g, b]| {
             let luma = _mm256_add_ps(
                 _mm256_add_ps(_mm256_mul_ps(cr, r), _mm256_mul_ps(cg, g)),
                 _mm256_mul_ps(cb, b),
             );
-            let dst = &mut out[done..][..8];
+            let dst = &mut out[first..][..8];
             // SAFETY: `dst` holds 8 f32, the 32 bytes stored.
             unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), luma) };
-            done += 8;
-        }
-        done
+        })
     }
 }
 
