@@ -23,6 +23,10 @@ thread_local! {
 /// A zeroed buffer of `len` bytes: this thread's spare if it has one, else a new one.
 pub(crate) fn take(len: usize) -> Vec<u8> {
     let mut buf = SPARE.with_borrow_mut(std::mem::take);
+    if buf.capacity() < len {
+        // Too small: growing it would copy its stale bytes only to zero them.
+        return vec![0; len];
+    }
     buf.clear();
     buf.resize(len, 0);
     buf

@@ -88,7 +88,7 @@ fn convert(img: &DynamicImage, first: usize, out: &mut [f32]) {
 /// the scalar formula for the rest.
 fn packed<const C: usize>(raw: &[u8], pixels: std::ops::Range<usize>, out: &mut [f32]) {
     let raw = &raw[pixels.start * C..pixels.end * C];
-    let done = simd::convert_packed::<C>([LUMA_R, LUMA_G, LUMA_B], raw, out);
+    let done = simd::convert_packed::<C>(raw, out);
     map::<u8, C>(
         &raw[done * C..],
         0..out.len() - done,

@@ -16,20 +16,16 @@
 /// Converts as many leading pixels of `raw` (packed, `C` bytes each, red first; `C` is 3 or
 /// 4) into `out` as the CPU's vector path takes, and returns how many it did: 0 without
 /// AVX2, else all but a tail of under ten pixels. The caller converts the rest.
-pub(super) fn convert_packed<const C: usize>(
-    coefficients: [f32; 3],
-    raw: &[u8],
-    out: &mut [f32],
-) -> usize {
+pub(super) fn convert_packed<const C: usize>(raw: &[u8], out: &mut [f32]) -> usize {
     const { assert!(C == 3 || C == 4) };
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: `avx2::convert` only needs the CPU to execute AVX2 instructions, which
         // the detection on the line above has just confirmed.
         #[allow(unsafe_code)]
-        return unsafe { avx2::convert::<C>(coefficients, raw, out) };
+        return unsafe { avx2::convert::<C>(raw, out) };
     }
-    let _ = (coefficients, raw, out);
+    let _ = (raw, out);
     0
 }
 
@@ -37,17 +33,14 @@ pub(super) fn convert_packed<const C: usize>(
 mod avx2 {
     use std::arch::x86_64::{_mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_storeu_ps};
 
+    use super::super::{LUMA_B, LUMA_G, LUMA_R};
     use crate::packed_rgb::avx2::for_each_eight;
 
     /// See `convert_packed`.
     #[target_feature(enable = "avx2")]
     #[allow(unsafe_code)]
-    pub(super) unsafe fn convert<const C: usize>(
-        [cr, cg, cb]: [f32; 3],
-        raw: &[u8],
-        out: &mut [f32],
-    ) -> usize {
-        let (cr, cg, cb) = (_mm256_set1_ps(cr), _mm256_set1_ps(cg), _mm256_set1_ps(cb));
+    pub(super) unsafe fn convert<const C: usize>(raw: &[u8], out: &mut [f32]) -> usize {
+        let [cr, cg, cb] = [LUMA_R, LUMA_G, LUMA_B].map(|k| _mm256_set1_ps(k));
         for_each_eight::<C>(raw, out.len(), |first, [r, g, b]| {
             let luma = _mm256_add_ps(
                 _mm256_add_ps(_mm256_mul_ps(cr, r), _mm256_mul_ps(cg, g)),
@@ -63,12 +56,6 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const COEFFICIENTS: [f32; 3] = [
-        super::super::LUMA_R,
-        super::super::LUMA_G,
-        super::super::LUMA_B,
-    ];
 
     fn scalar(r: u8, g: u8, b: u8) -> f32 {
         super::super::rgb(r, g, b)
@@ -90,7 +77,7 @@ mod tests {
                     raw.extend([r, g, b]);
                 }
             }
-            let done = convert_packed::<3>(COEFFICIENTS, &raw, &mut out);
+            let done = convert_packed::<3>(&raw, &mut out);
             assert!(done >= out.len() - 10, "{done}");
             for (k, (px, &y)) in raw.as_chunks::<3>().0.iter().zip(&out[..done]).enumerate() {
                 assert_eq!(
@@ -111,7 +98,7 @@ mod tests {
         for pixels in [0, 7, 8, 9, 10, 11, 17, 100, 1001] {
             let raw: Vec<u8> = (0..pixels * 4).map(|k| (k * 37 % 251) as u8).collect();
             let mut out = vec![f32::NAN; pixels];
-            let done = convert_packed::<4>(COEFFICIENTS, &raw, &mut out);
+            let done = convert_packed::<4>(&raw, &mut out);
             // A step needs 32 bytes: whole steps of 8 while 8 pixels remain.
             assert_eq!(done, pixels / 8 * 8, "{pixels} px");
             for (px, &y) in raw.as_chunks::<4>().0.iter().zip(&out[..done]) {
