@@ -2,29 +2,29 @@
 //! every luma sample four times.
 //!
 //! Owns `Isa` and `downscale`: the filter's one body, compiled twice — once for the build's
-//! baseline (x86-64-v2: SSE, 4 f32 lanes) and once with AVX2 enabled (8 lanes), the latter
-//! picked when the CPU reports AVX2. Both copies run the same Rust code, and the filter's
-//! lanes are independent lines (rows in the X passes, columns in the Y passes) that each
-//! see exactly the reference's adds, subtracts and divides in the reference's order; wider
-//! registers only process more lines per instruction. AVX2 adds no fused multiply-add
-//! (that is the separate FMA feature, never enabled here) and Rust does not contract
-//! floating-point expressions, so every f32 is identical on both paths (tested below, and
-//! the portable path stays selectable).
+//! baseline (x86-64-v2: SSE, 4 f32 lanes) with the portable X passes, and once with AVX2
+//! enabled (8 lanes) with `rows_avx2`'s transposed X passes, the latter picked when the CPU
+//! reports AVX2 (`Isa::best`, the default). Every lane is an independent line (a row in the
+//! X passes, a column in the Y passes) that sees exactly the reference's adds, subtracts
+//! and divides in the reference's order; wider registers only process more lines per
+//! instruction. AVX2 adds no fused multiply-add (that is the separate FMA feature, never
+//! enabled here) and Rust does not contract floating-point expressions, so every f32 is
+//! identical on both paths (tested below against each other and the line-by-line
+//! reference, and the portable path stays selectable).
 //!
-//! The one `unsafe` is the call into the AVX2 copy, made only after the CPU said it has AVX2.
+//! Measured side by side (`time_portable_against_avx2`, 12 MP, wall-clock medians of 31,
+//! five runs, quiet 2-core machine, 2026-12-04): portable 22.6–23.0 ms, AVX2 13.2–14.2 ms,
+//! 1.59–1.73×. The AVX2 copy of the portable body alone (before `rows_avx2`) ran at
+//! 0.99–1.01×, and 16-row strips of scalar chains at 24.7–25.8 ms.
+//!
+//! The one `unsafe` here is the call into the AVX2 copy, made only after the CPU said it
+//! has AVX2.
 
-use super::{downscale_body, Grid, LumaSource};
-
-/// What the filter runs with by default: the portable path. Measured side by side
-/// (`time_portable_against_avx2`, 12 MP, wall-clock medians of 31, three runs on the quiet
-/// 2-core machine, 2026-12-04) the AVX2 copy ran at 0.99–1.01× the portable speed (22.1–22.4
-/// ms both), so it buys nothing. Wider strips (16 rows) made both slower (24.7–25.8 ms):
-/// the X passes' per-row adds stay scalar either way (see `filter`'s module doc).
-pub(crate) const DEFAULT: Isa = Isa::Portable;
+#[cfg(target_arch = "x86_64")]
+use super::rows_avx2::Avx2Rows;
+use super::{downscale_body, Grid, LumaSource, PortableRows};
 
 /// The instruction set the filter runs with.
-// `Avx2` and `best` are reached only from tests while `DEFAULT` is `Portable`.
-#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Isa {
     /// The build's baseline, on every CPU.
@@ -35,7 +35,6 @@ pub(crate) enum Isa {
 
 impl Isa {
     /// The widest the running CPU supports (detected once, then cached by std).
-    #[allow(dead_code)]
     pub(crate) fn best() -> Isa {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -54,22 +53,30 @@ pub(crate) fn downscale(
     cols: usize,
 ) -> Box<Grid> {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: `downscale_avx2` is safe code compiled with AVX2 enabled; calling it is
-        // sound exactly when the CPU executes AVX2 instructions, which the detection on
-        // the line above has just confirmed.
-        #[allow(unsafe_code)]
-        return unsafe { downscale_avx2(source, rows, cols) };
+    if isa == Isa::Avx2 {
+        if let Some(mut passes) = Avx2Rows::new() {
+            // SAFETY: `downscale_avx2` is safe code compiled with AVX2 enabled; calling it
+            // is sound exactly when the CPU executes AVX2 instructions, which
+            // `Avx2Rows::new` has just confirmed.
+            #[allow(unsafe_code)]
+            return unsafe { downscale_avx2(&mut passes, source, rows, cols) };
+        }
     }
     let _ = isa;
-    downscale_body(source, rows, cols)
+    downscale_body(&mut PortableRows, source, rows, cols)
 }
 
-/// The filter body with AVX2 code generation (everything it calls is `inline(always)`).
+/// The filter body with AVX2 code generation (everything it calls is `inline(always)`) and
+/// `rows_avx2`'s X passes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn downscale_avx2(source: &mut impl LumaSource, rows: usize, cols: usize) -> Box<Grid> {
-    downscale_body(source, rows, cols)
+fn downscale_avx2(
+    passes: &mut Avx2Rows,
+    source: &mut impl LumaSource,
+    rows: usize,
+    cols: usize,
+) -> Box<Grid> {
+    downscale_body(passes, source, rows, cols)
 }
 
 #[cfg(test)]
@@ -100,6 +107,9 @@ mod tests {
             (300, 129),
             (481, 641),
             (17, 1000),
+            (40, 5),
+            (33, 7),
+            (48, 16),
         ] {
             let luma = noisy(rows, cols, (rows * 7 + cols) as u32);
             let portable = downscale(Isa::Portable, &mut Plane { data: &luma, cols }, rows, cols);
