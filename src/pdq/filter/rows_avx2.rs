@@ -11,7 +11,7 @@
 //! rows the same way; pass 3 keeps only the 64 sampled columns and transposes nothing back.
 //!
 //! Every lane gets exactly the reference's adds, subtracts and divides in the reference's
-//! order (`filter::box_lanes` documents the phases): a vector add, subtract or divide is
+//! order (`filter::box_lanes_with` documents the phases): a vector add, subtract or divide is
 //! the scalar IEEE operation in each lane, and no FMA is used. The `unsafe` here is the
 //! unaligned loads and stores between row-major slices and registers, each within a slice
 //! whose bounds were checked.
@@ -137,7 +137,7 @@ fn sampled_avx2(
     }
 }
 
-/// The reference `box1DFloat` along the strip's rows, on its columns: `box_lanes`'s phases
+/// The reference `box1DFloat` along the strip's rows, on its columns: `box_lanes_with`'s phases
 /// with a `Column` of 16 running sums.
 #[target_feature(enable = "avx2")]
 #[inline]
