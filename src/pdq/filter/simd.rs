@@ -13,8 +13,8 @@
 //! reference, and the portable path stays selectable).
 //!
 //! Measured side by side (`time_portable_against_avx2`, 12 MP, wall-clock medians of 31,
-//! five runs, quiet 2-core machine, 2026-12-04): portable 22.6–23.0 ms, AVX2 13.2–14.2 ms,
-//! 1.59–1.73×. The AVX2 copy of the portable body alone (before `rows_avx2`) ran at
+//! three runs, quiet 2-core machine, 2026-12-04): portable 20.5–20.6 ms, AVX2 11.6–11.7 ms,
+//! 1.75–1.76×. The AVX2 copy of the portable body alone (before `rows_avx2`) ran at
 //! 0.99–1.01×, and 16-row strips of scalar chains at 24.7–25.8 ms.
 //!
 //! The one `unsafe` here is the call into the AVX2 copy, made only after the CPU said it
