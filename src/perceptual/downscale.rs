@@ -9,8 +9,10 @@
 //! and weights (same formulas, same `f32` rounding), each sum started at 0.0 and accumulated
 //! tap by tap in the same order, no fused multiply-add — so the bytes are identical to
 //! image-rs's (tested against it below and, through image_hasher, in
-//! `tests/imghash_oracle.rs`). Only the loop order changes: the vertical pass adds one whole
-//! source row at a time into a row of accumulators, which is independent per column.
+//! `tests/imghash_oracle.rs`). Only the loop order changes: the vertical pass reads each
+//! source row once and adds it, whole, into the row of accumulators of every output row
+//! whose taps cover it, which is independent per column (and compiled with AVX2 where the
+//! CPU has it).
 
 use image::GrayImage;
 
@@ -141,7 +143,8 @@ fn vertical_pass_avx2(grey: &GrayImage, height: u32) -> VerticalPass {
 /// Reads each source row once, adding it into every output row whose taps cover it. Each
 /// output row still receives its taps in image-rs's order (source rows ascending), one
 /// `sum + sample * w` at a time, so every column's sum is computed exactly as before; only
-/// the source, six times the output height in rows, is no longer re-read per output row.
+/// the source, which the output rows' Lanczos3 taps cover about six times over, is read
+/// once instead of once per covering output row.
 #[inline(always)]
 fn vertical_pass_body(grey: &GrayImage, height: u32) -> VerticalPass {
     let src_w = grey.width() as usize;

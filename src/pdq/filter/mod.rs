@@ -225,9 +225,7 @@ impl RowPasses for PortableRows {
         if n == LANES {
             write_all::<LANES>(input, output, cols, win);
         } else {
-            for (src, dst) in input.chunks_exact(cols).zip(output.chunks_exact_mut(cols)) {
-                write_all::<1>(src, dst, cols, win);
-            }
+            full_row_by_row(input, output, cols, win);
         }
     }
 
@@ -244,10 +242,30 @@ impl RowPasses for PortableRows {
         if n == LANES {
             keep_samples::<LANES>(input, kept, cols, win, samples);
         } else {
-            for (src, dst) in input.chunks_exact(cols).zip(kept.chunks_exact_mut(GRID)) {
-                keep_samples::<1>(src, dst, cols, win, samples);
-            }
+            sampled_row_by_row(input, kept, cols, win, samples);
         }
+    }
+}
+
+/// Pass 1 one row at a time: a picture's last strip when it is shorter than a full one.
+#[inline(always)]
+fn full_row_by_row(input: &[f32], output: &mut [f32], cols: usize, win: Window) {
+    for (src, dst) in input.chunks_exact(cols).zip(output.chunks_exact_mut(cols)) {
+        write_all::<1>(src, dst, cols, win);
+    }
+}
+
+/// Pass 3 one row at a time: a picture's last strip when it is shorter than a full one.
+#[inline(always)]
+fn sampled_row_by_row(
+    input: &[f32],
+    kept: &mut [f32],
+    cols: usize,
+    win: Window,
+    samples: &[usize; GRID],
+) {
+    for (src, dst) in input.chunks_exact(cols).zip(kept.chunks_exact_mut(GRID)) {
+        keep_samples::<1>(src, dst, cols, win, samples);
     }
 }
 

@@ -13,8 +13,9 @@
 //! Every lane gets exactly the reference's adds, subtracts and divides in the reference's
 //! order (`filter::box_lanes_with` documents the phases): a vector add, subtract or divide is
 //! the scalar IEEE operation in each lane, and no FMA is used. The `unsafe` here is the
-//! unaligned loads and stores between row-major slices and registers, each within a slice
-//! whose bounds were checked.
+//! calls into AVX2 code, made only by an `Avx2Rows`, which exists only where the CPU
+//! reported AVX2, and the unaligned loads and stores between row-major slices and
+//! registers, each within a slice whose bounds were checked.
 
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_div_ps, _mm256_loadu_ps, _mm256_permute2f128_ps, _mm256_set1_ps,
@@ -22,7 +23,7 @@ use std::arch::x86_64::{
     _mm256_unpacklo_ps,
 };
 
-use super::{box_lanes_with, keep_samples, write_all, RowPasses, Window, GRID};
+use super::{box_lanes_with, full_row_by_row, sampled_row_by_row, RowPasses, Window, GRID};
 
 /// Rows per strip: two registers of 8 lanes, two independent add chains.
 const STRIP: usize = 16;
@@ -58,11 +59,7 @@ impl RowPasses for Avx2Rows {
     #[inline(always)]
     fn full(&mut self, input: &[f32], output: &mut [f32], n: usize, cols: usize, win: Window) {
         if n < STRIP {
-            // The picture's last, short strip: one row at a time.
-            for (src, dst) in input.chunks_exact(cols).zip(output.chunks_exact_mut(cols)) {
-                write_all::<1>(src, dst, cols, win);
-            }
-            return;
+            return full_row_by_row(input, output, cols, win);
         }
         // SAFETY: `new` returned this value only after the CPU reported AVX2.
         #[allow(unsafe_code)]
@@ -82,10 +79,7 @@ impl RowPasses for Avx2Rows {
         samples: &[usize; GRID],
     ) {
         if n < STRIP {
-            for (src, dst) in input.chunks_exact(cols).zip(kept.chunks_exact_mut(GRID)) {
-                keep_samples::<1>(src, dst, cols, win, samples);
-            }
-            return;
+            return sampled_row_by_row(input, kept, cols, win, samples);
         }
         // SAFETY: `new` returned this value only after the CPU reported AVX2.
         #[allow(unsafe_code)]
@@ -97,10 +91,10 @@ impl RowPasses for Avx2Rows {
 
 /// Pass 1 on a full strip (`input` and `output` are `STRIP × cols`, row-major).
 #[target_feature(enable = "avx2")]
-fn full_avx2(rows: &mut Avx2Rows, input: &[f32], output: &mut [f32], cols: usize, win: Window) {
-    to_columns(input, cols, &mut rows.columns);
-    let outputs = sized(&mut rows.outputs, cols);
-    box_columns(&rows.columns, win, |oi, sum, count| {
+fn full_avx2(kernels: &mut Avx2Rows, input: &[f32], output: &mut [f32], cols: usize, win: Window) {
+    to_columns(input, cols, &mut kernels.columns);
+    let outputs = sized(&mut kernels.outputs, cols);
+    box_columns(&kernels.columns, win, |oi, sum, count| {
         let count = _mm256_set1_ps(count);
         outputs[oi] = [_mm256_div_ps(sum[0], count), _mm256_div_ps(sum[1], count)];
     });
@@ -110,17 +104,17 @@ fn full_avx2(rows: &mut Avx2Rows, input: &[f32], output: &mut [f32], cols: usize
 /// Pass 3 on a full strip, keeping the sampled columns (`kept` is `STRIP × 64`).
 #[target_feature(enable = "avx2")]
 fn sampled_avx2(
-    rows: &mut Avx2Rows,
+    kernels: &mut Avx2Rows,
     input: &[f32],
     kept: &mut [f32],
     cols: usize,
     win: Window,
     samples: &[usize; GRID],
 ) {
-    to_columns(input, cols, &mut rows.columns);
-    let (sums, counts) = (sized(&mut rows.outputs, cols), &mut rows.counts);
+    to_columns(input, cols, &mut kernels.columns);
+    let (sums, counts) = (sized(&mut kernels.outputs, cols), &mut kernels.counts);
     counts.resize(cols, 0.0);
-    box_columns(&rows.columns, win, |oi, sum, count| {
+    box_columns(&kernels.columns, win, |oi, sum, count| {
         sums[oi] = *sum;
         counts[oi] = count;
     });
