@@ -126,6 +126,7 @@ mod tests {
     use super::*;
     use image::{ImageBuffer, Rgb};
     use proptest::prelude::*;
+    use std::io::Cursor;
 
     proptest! {
         /// The searches agree with the definition: an FF D9 somewhere after the last FF DA.
@@ -142,7 +143,6 @@ mod tests {
             prop_assert_eq!(jpeg_is_complete(&bytes), expected);
         }
     }
-    use std::io::Cursor;
 
     fn png_bytes(w: u32, h: u32) -> Vec<u8> {
         let img: ImageBuffer<Rgb<u8>, Vec<u8>> =
