@@ -58,15 +58,17 @@ pub fn decode_with(
     }
 }
 
-/// `--fast` for a JPEG: checked complete like any JPEG, then decoded at reduced size
-/// (`jpeg_turbo::decode_jpeg_reduced`). Returns the picture and the JPEG's full size.
+/// `--fast` for a JPEG: checked complete like any JPEG, then decoded at reduced size, in
+/// grey alone with `luma_only` (`jpeg_turbo::decode_jpeg_reduced`). Returns the picture and
+/// the JPEG's full size.
 pub fn decode_jpeg_reduced(
     bytes: &[u8],
     limits: &DecodeLimits,
     min_short_side: u32,
+    luma_only: bool,
 ) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
     check_jpeg_complete(bytes)?;
-    super::jpeg_turbo::decode_jpeg_reduced(bytes, limits, min_short_side)
+    super::jpeg_turbo::decode_jpeg_reduced(bytes, limits, min_short_side, luma_only)
 }
 
 /// A picture whose bytes are known to be cut short (a partial carve): a JPEG is decoded

@@ -38,7 +38,7 @@ pub(crate) fn decode_jpeg(
     bytes: &[u8],
     limits: &DecodeLimits,
 ) -> Result<DynamicImage, DecodeError> {
-    turbo::decode(bytes, limits, None, false).map(|(image, _)| image)
+    turbo::decode(bytes, limits, turbo::How::default()).map(|(image, _)| image)
 }
 
 /// Decodes a JPEG known to be cut short (a partial carve): libjpeg-turbo's warnings that
@@ -48,7 +48,11 @@ pub(crate) fn decode_jpeg_partial(
     bytes: &[u8],
     limits: &DecodeLimits,
 ) -> Result<DynamicImage, DecodeError> {
-    turbo::decode(bytes, limits, None, true).map(|(image, _)| image)
+    let how = turbo::How {
+        cut_short: true,
+        ..turbo::How::default()
+    };
+    turbo::decode(bytes, limits, how).map(|(image, _)| image)
 }
 
 /// Without libjpeg-turbo, a JPEG cut short is decoded as any JPEG (and refused).
@@ -62,23 +66,33 @@ pub fn decode_jpeg_partial(
 
 /// `--fast`: decodes a JPEG at the smallest of libjpeg-turbo's DCT scales (n/8) whose
 /// shorter side is still at least `min_short_side` px (full size if the picture is smaller),
-/// as the reference tools' own speed shortcut does. Returns the picture and the JPEG's
-/// full width and height.
+/// as the reference tools' own speed shortcut does. With `luma_only`, a colour (YCbCr or
+/// RGB) JPEG comes out as its grey channel alone, one byte per pixel: libjpeg then skips
+/// the colour components' inverse DCT, upsampling and colour conversion (for YCbCr the
+/// grey is the stored Y, the same BT.601 weights as PDQ's luma, without the round trip
+/// through 8-bit RGB). Returns the picture and the JPEG's full width and height.
 #[cfg(feature = "turbojpeg")]
 pub(crate) fn decode_jpeg_reduced(
     bytes: &[u8],
     limits: &DecodeLimits,
     min_short_side: u32,
+    luma_only: bool,
 ) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
-    turbo::decode(bytes, limits, Some(min_short_side), false)
+    let how = turbo::How {
+        reduce_to: Some(min_short_side),
+        luma_only,
+        ..turbo::How::default()
+    };
+    turbo::decode(bytes, limits, how)
 }
 
-/// Without libjpeg-turbo there is no DCT scaling: the full picture.
+/// Without libjpeg-turbo there is no DCT scaling: the full picture, in colour.
 #[cfg(not(feature = "turbojpeg"))]
 pub fn decode_jpeg_reduced(
     bytes: &[u8],
     limits: &DecodeLimits,
     _min_short_side: u32,
+    _luma_only: bool,
 ) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
     let image = decode_jpeg(bytes, limits)?;
     let size = (image.width(), image.height());
@@ -106,8 +120,6 @@ mod turbo {
         DecodeError::Corrupt(err.to_string())
     }
 
-    /// The picture, and the JPEG's full size. With `reduce_to`, decoded at the DCT scale
-    /// `reduced_scale` picks (TurboJPEG picks the scale from the output size asked for).
     /// libjpeg's warnings that the data ended early (`JWRN_JPEG_EOF`, `JWRN_HIT_MARKER`):
     /// the picture is complete but for grey rows where data was missing.
     const CUT_SHORT: [&str; 2] = [
@@ -115,13 +127,24 @@ mod turbo {
         "Corrupt JPEG data: premature end of data segment",
     ];
 
-    /// With `cut_short`, those warnings are accepted (TurboJPEG reports them as errors
-    /// after decoding every row).
+    /// How to decode; the default is the full picture, as PIL gets it.
+    #[derive(Default)]
+    pub(super) struct How {
+        /// Decode at the DCT scale `reduced_scale` picks for this shorter side (TurboJPEG
+        /// picks the scale from the output size asked for).
+        pub reduce_to: Option<u32>,
+        /// Accept the `CUT_SHORT` warnings (TurboJPEG reports them as errors after
+        /// decoding every row).
+        pub cut_short: bool,
+        /// Decode a YCbCr or RGB JPEG to grey alone (`decode_jpeg_reduced`).
+        pub luma_only: bool,
+    }
+
+    /// The picture, and the JPEG's full size.
     pub(super) fn decode(
         bytes: &[u8],
         limits: &DecodeLimits,
-        reduce_to: Option<u32>,
-        cut_short: bool,
+        how: How,
     ) -> Result<(DynamicImage, (u32, u32)), DecodeError> {
         let mut decompressor =
             Decompressor::new().map_err(|e| DecodeError::Unsupported(e.to_string()))?;
@@ -129,10 +152,11 @@ mod turbo {
         let format = match header.colorspace {
             Colorspace::Gray => PixelFormat::GRAY,
             Colorspace::CMYK | Colorspace::YCCK => PixelFormat::CMYK,
+            Colorspace::RGB | Colorspace::YCbCr if how.luma_only => PixelFormat::GRAY,
             Colorspace::RGB | Colorspace::YCbCr => PixelFormat::RGB,
         };
         checked_len(header.width, header.height, format.size(), limits)?;
-        let scale = reduce_to.map_or(8, |short| {
+        let scale = how.reduce_to.map_or(8, |short| {
             super::reduced_scale(header.width, header.height, short as usize)
         });
         let (width, height) = (
@@ -150,7 +174,7 @@ mod turbo {
         };
         match decompressor.decompress(bytes, image) {
             Err(turbojpeg::Error::TurboJpegError(warning))
-                if cut_short && CUT_SHORT.contains(&warning.as_str()) => {}
+                if how.cut_short && CUT_SHORT.contains(&warning.as_str()) => {}
             done => done.map_err(corrupt)?,
         }
         // Every side fits in u32: checked against `limits` in `checked_len`.
@@ -303,12 +327,54 @@ mod tests {
             image::Rgb([(x % 256) as u8, (y % 256) as u8, 100])
         }));
         let bytes = jpeg_bytes(big);
-        let (image, full) = decode_jpeg_reduced(&bytes, &DecodeLimits::default(), 512).unwrap();
+        let (image, full) =
+            decode_jpeg_reduced(&bytes, &DecodeLimits::default(), 512, false).unwrap();
         assert_eq!(full, (2000, 1200));
         assert_eq!((image.width(), image.height()), (1000, 600));
-        let (small, full) =
-            decode_jpeg_reduced(&jpeg_bytes(gradient()), &DecodeLimits::default(), 512).unwrap();
+        let (small, full) = decode_jpeg_reduced(
+            &jpeg_bytes(gradient()),
+            &DecodeLimits::default(),
+            512,
+            false,
+        )
+        .unwrap();
         assert_eq!((small.width(), small.height()), full);
+    }
+
+    /// `luma_only`: the grey channel alone, at the same reduced size, within rounding of the
+    /// BT.601 luma of the colour decode (the weights PDQ uses).
+    #[cfg(feature = "turbojpeg")]
+    #[test]
+    fn luma_only_reduced_decode_is_the_colour_decodes_luma() {
+        let big = DynamicImage::ImageRgb8(RgbImage::from_fn(2000, 1200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 200) as u8 + 30])
+        }));
+        let bytes = jpeg_bytes(big);
+        let limits = DecodeLimits::default();
+        let (colour, full) = decode_jpeg_reduced(&bytes, &limits, 512, false).unwrap();
+        let (grey, grey_full) = decode_jpeg_reduced(&bytes, &limits, 512, true).unwrap();
+        assert_eq!(full, grey_full);
+        let (DynamicImage::ImageRgb8(colour), DynamicImage::ImageLuma8(grey)) = (colour, grey)
+        else {
+            panic!("colour decode should be RGB and luma_only grey");
+        };
+        assert_eq!(grey.dimensions(), (1000, 600));
+        let gaps: Vec<f32> = colour
+            .pixels()
+            .zip(grey.pixels())
+            .map(|(rgb, y)| {
+                let [r, g, b] = rgb.0.map(f32::from);
+                (0.299 * r + 0.587 * g + 0.114 * b - f32::from(y.0[0])).abs()
+            })
+            .collect();
+        // Clipped RGB where chroma is sharp (the pattern wraps) moves the colour decode's
+        // luma by a few levels; on average they agree to rounding.
+        let worst = gaps.iter().copied().fold(0.0, f32::max);
+        let mean = gaps.iter().sum::<f32>() / gaps.len() as f32;
+        assert!(
+            worst <= 3.0 && mean <= 0.5,
+            "grey off by {worst} at worst, {mean} on average"
+        );
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub struct PerceptualConfig {
     hashers: ImgHashers,
     /// Decodes HEIF and AVIF out of process; `None` leaves them undecoded.
     child: Option<ChildDecoder>,
-    /// `--fast`: JPEGs decoded at reduced size (`FAST_SHORT_SIDE`); hashes approximate.
+    /// `--fast`: JPEGs decoded at reduced size (`FAST_SHORT_SIDE`), in grey alone when no
+    /// 64-bit hash is wanted; hashes approximate.
     fast: bool,
 }
 
@@ -159,6 +160,12 @@ impl PerceptualConfig {
         &self.limits
     }
 
+    /// Whether pHash, dHash or aHash is asked for.
+    fn wants_64_bit(&self) -> bool {
+        let wants = |a| self.algorithms.contains(&a);
+        wants(Algorithm::Phash) || wants(Algorithm::Dhash) || wants(Algorithm::Ahash)
+    }
+
     /// Whether any perceptual work is asked for at all (if not, pictures are not decoded).
     pub fn is_enabled(&self) -> bool {
         !self.algorithms.is_empty()
@@ -171,7 +178,10 @@ impl PerceptualConfig {
         format: PictureFormat,
     ) -> Result<PictureHashes, DecodeError> {
         let (image, (width, height)) = if self.fast && format == PictureFormat::Jpeg {
-            decode::decode_jpeg_reduced(bytes, &self.limits, FAST_SHORT_SIDE)?
+            // PDQ needs only luma; pHash, dHash and aHash weigh colours their own way
+            // (image-rs's BT.709 grey), so they keep the colour picture.
+            let luma_only = !self.wants_64_bit();
+            decode::decode_jpeg_reduced(bytes, &self.limits, FAST_SHORT_SIDE, luma_only)?
         } else {
             let image = decode::decode_with(bytes, format, &self.limits, self.child.as_ref())?;
             let size = (image.width(), image.height());
@@ -217,11 +227,9 @@ impl PerceptualConfig {
         let mut hashes = PerceptualHashes::default();
         let mut notes = Vec::new();
         let wants = |a| self.algorithms.contains(&a);
-        let wants_64_bit =
-            wants(Algorithm::Phash) || wants(Algorithm::Dhash) || wants(Algorithm::Ahash);
         // One grey conversion feeds all three image_hasher hashes; it is made band by band
         // beside PDQ's luma conversion, while those pixels are in the cache.
-        let mut grey = wants_64_bit.then(|| grey::GreyRows::new(image));
+        let mut grey = self.wants_64_bit().then(|| grey::GreyRows::new(image));
         if wants(Algorithm::Pdq) {
             let mut observe = |rows| {
                 if let Some(grey) = grey.as_mut() {
