@@ -178,7 +178,8 @@ pub struct ReadArgs {
     pub pdq_cli_compat: bool,
 
     /// Faster, approximate perceptual hashes: JPEGs decoded at reduced size (libjpeg-turbo
-    /// DCT scaling, shorter side at least 512 px). Hashes then differ from the reference
+    /// DCT scaling, shorter side at least 512 px), and to grey alone when no pHash, dHash
+    /// or aHash is wanted. Hashes then differ from the reference
     /// pipeline's by a few bits (measured in README); the report header says so. Digests
     /// are unchanged.
     #[arg(long, conflicts_with = "pdq_cli_compat")]

@@ -1,8 +1,8 @@
 //! The byte-source layer: a disk image as positioned reads, whatever container holds it.
 //!
 //! Owns `ByteSource` (`read_at(&self)`, so the hashing pool reads many files of one image at
-//! once without a shared cursor), its three containers (raw file, split raw `.001/.002…`,
-//! EWF through the `ewf` crate), `Window` (a partition as a sub-range) and `Cursor` (a
+//! once without a shared cursor), two of its containers (raw file, split raw `.001/.002…`;
+//! E01 is `ewf_chunks`), `Window` (a partition as a sub-range) and `Cursor` (a
 //! `Read + Seek` view for crates that want one). Partitions and filesystems live elsewhere.
 //! Every file is opened read-only; nothing here can write.
 
@@ -24,6 +24,9 @@ pub trait ByteSource: Send + Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// A hint that `[offset, offset + len)` will be read soon, in order: a compressed
+    /// source (E01) decompresses it ahead, on other cores. Reads are correct without it.
+    fn will_need(&self, _offset: u64, _len: u64) {}
     /// Media hashes the acquisition tool stored in the container (E01): MD5 and SHA-1, hex.
     fn stored_hashes(&self) -> StoredHashes {
         StoredHashes::default()
@@ -123,53 +126,6 @@ impl ByteSource for SplitRaw {
     }
 }
 
-/// An Expert Witness (E01) image, all segments, decompressed chunk by chunk by `ewf`.
-pub(crate) struct Ewf {
-    reader: ewf::EwfReader,
-}
-
-impl Ewf {
-    /// Opens `x.E01` and every further segment (`.E02…`) beside it.
-    ///
-    /// Refuses an image whose chunk table does not cover the media size: `ewf` 0.4 drops
-    /// the chunks of a truncated segment and numbers the later ones down, so every read
-    /// past the gap would silently return another offset's bytes.
-    pub(crate) fn open(path: &Path) -> Result<Self, String> {
-        // 256 chunks of 32 KiB: 8 MiB of cache, enough for every worker to keep its chunk.
-        let reader = ewf::EwfReader::open_with_cache_size(path, 256).map_err(|e| e.to_string())?;
-        let expected = reader.total_size().div_ceil(reader.chunk_size().max(1));
-        let found = reader.chunk_count() as u64;
-        if found != expected {
-            return Err(format!(
-                "chunk table lists {found} of the {expected} chunks the media size needs \
-                 (a segment is truncated or missing)"
-            ));
-        }
-        Ok(Ewf { reader })
-    }
-}
-
-impl ByteSource for Ewf {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        self.reader.read_at(buf, offset).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("E01 read at byte {offset}: {e}"),
-            )
-        })
-    }
-    fn len(&self) -> u64 {
-        self.reader.total_size()
-    }
-    fn stored_hashes(&self) -> StoredHashes {
-        let stored = self.reader.stored_hashes();
-        StoredHashes {
-            md5: stored.md5.map(hex::encode),
-            sha1: stored.sha1.map(hex::encode),
-        }
-    }
-}
-
 /// A sub-range of another source: a partition inside a disk.
 #[derive(Clone)]
 pub(crate) struct Window {
@@ -205,6 +161,12 @@ impl ByteSource for Window {
     }
     fn len(&self) -> u64 {
         self.len
+    }
+    fn will_need(&self, offset: u64, len: u64) {
+        let len = len.min(self.len.saturating_sub(offset));
+        if len > 0 {
+            self.inner.will_need(self.start + offset, len);
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::bytes::{ByteSource, Ewf, RawFile, SplitRaw};
+use super::bytes::{ByteSource, RawFile, SplitRaw};
+use super::ewf_chunks::Ewf;
 use super::partition::{self, Layout};
 use super::DiskImageSource;
 use crate::evidence::directory::open_read_only;

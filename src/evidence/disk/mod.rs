@@ -12,6 +12,7 @@
 pub(crate) mod bytes;
 pub mod carve;
 pub(crate) mod detect;
+mod ewf_chunks;
 pub mod fs;
 mod listing;
 pub(crate) mod partition;

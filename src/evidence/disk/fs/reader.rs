@@ -1,7 +1,8 @@
 //! Reads a file's content from its `FileData`, straight from the image by positioned reads.
 //!
 //! Owns `DataReader`: no filesystem object is involved, so any number of files of one image
-//! are read at once from the hashing pool. Sparse runs read as zeros. A short read of the
+//! are read at once from the hashing pool, each announcing the next bytes of its run so a
+//! compressed image decompresses them ahead. Sparse runs read as zeros. A short read of the
 //! image (truncated E01, image shorter than its partition table says) is an error naming
 //! the image offset, never silent zero padding.
 
@@ -55,7 +56,10 @@ impl Read for DataReader {
                     buf[..want].fill(0);
                     want
                 }
-                Some(off) => self.read_image(off, want, buf)?,
+                Some(off) => {
+                    self.announce_next(off, run.len, want);
+                    self.read_image(off, want, buf)?
+                }
             };
             self.within += n as u64;
             return Ok(n);
@@ -63,7 +67,34 @@ impl Read for DataReader {
     }
 }
 
+/// How far past the current read a file announces its next bytes (`ByteSource::will_need`):
+/// a few reads' worth, so that an E01's chunks are decompressed on other cores while this
+/// reader hashes the current ones.
+const READ_AHEAD: u64 = 2 << 20;
+
+/// Runs with less than this left after a read announce nothing: the many small files of a
+/// drive already keep every core busy, and handing their chunks to another thread only
+/// costs (corpus A in an E01, four digests: 3.55 → 3.83 s when every read announced).
+const ANNOUNCE_MIN: u64 = 1 << 20;
+
 impl DataReader {
+    /// Announces the bytes of the current run after this read of `want` (run at image
+    /// offset `run_off` of the volume, `run_len` long).
+    fn announce_next(&self, run_off: u64, run_len: u64, want: usize) {
+        let next = self.within + want as u64;
+        let left = run_len.saturating_sub(next);
+        if left >= ANNOUNCE_MIN {
+            let ahead = left.min(READ_AHEAD);
+            if let Some(at) = self
+                .base
+                .checked_add(run_off)
+                .and_then(|o| o.checked_add(next))
+            {
+                self.src.will_need(at, ahead);
+            }
+        }
+    }
+
     fn read_image(&self, run_off: u64, want: usize, buf: &mut [u8]) -> io::Result<usize> {
         let at = self
             .base
