@@ -4,6 +4,9 @@
 # mount needed), stored as raw and as E01 by `ewfacquirestream -c fast` (deflate, default
 # 32 KiB chunks, as labs make them). Times `hashsweep hash --perceptual none` (four digests
 # of every file) and the default `scan`, and prints MB/s of file bytes for both containers.
+# A second pair of images holds one large file (corpus A's first 700 JPEGs end to end,
+# about 550 MB): `hash` of it shows whether decompression keeps up with one reader, where
+# the many files of corpus A keep every core busy anyway.
 #
 #   benches/e01_vs_raw.sh [RUNS] [CORPUS_DIR] [WORK_DIR]
 #       defaults: 3, /tmp/hashsweep-corpus-a (see benches/corpus_a.sh), /tmp/hashsweep-e01-bench
@@ -20,15 +23,27 @@ if [ ! -f "$work/a.raw" ]; then
   size_mb=$(( bytes / 1000000 * 13 / 10 + 64 ))
   mkfs.ext4 -q -F -d "$corpus" -b 4096 "$work/a.raw" "${size_mb}M"
 fi
-if [ ! -f "$work/a.E01" ]; then
-  ewfacquirestream -c fast -t "$work/a" -C bench -D corpus-a -E 1 -e bench -N none -q < "$work/a.raw" > /dev/null
+if [ ! -f "$work/b.raw" ]; then
+  rm -rf "$work/one" && mkdir "$work/one"
+  find "$corpus" -name '*.jpg' | sort | head -700 | xargs cat > "$work/one/large.bin"
+  size_mb=$(( $(stat -c %s "$work/one/large.bin") / 1000000 * 11 / 10 + 64 ))
+  mkfs.ext4 -q -F -d "$work/one" -b 4096 "$work/b.raw" "${size_mb}M"
+  rm -rf "$work/one"
 fi
+for image in a b; do
+  if [ ! -f "$work/$image.E01" ]; then
+    ewfacquirestream -c fast -t "$work/$image" -C bench -D "corpus-a-$image" -E 1 -e bench -N none -q \
+      < "$work/$image.raw" > /dev/null
+  fi
+done
+one_bytes=$(debugfs -R 'stat /large.bin' "$work/b.raw" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1)
 . benches/release_bin.sh # sets bin (HASHSWEEP_BIN, or this checkout's release build)
-cat "$work/a.raw" "$work"/a.E0* > /dev/null
+cat "$work/a.raw" "$work"/a.E0* "$work/b.raw" "$work"/b.E0* > /dev/null
 declare -A times cpus
 for i in $(seq "$runs"); do
-  for image in a.raw a.E01; do
+  for image in a.raw a.E01 b.raw b.E01; do
     for what in hash scan; do
+      [ "${image#b}" != "$image" ] && [ $what = scan ] && continue # one file: digests only
       if [ $what = hash ]; then
         cmd=("$bin" hash "$work/$image" --perceptual none -q -o /dev/null)
       else
@@ -43,12 +58,15 @@ for i in $(seq "$runs"); do
   done
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for what in hash scan; do
-  raw=$(echo "${times[$what a.raw]}" | median)
-  e01=$(echo "${times[$what a.E01]}" | median)
-  raw_cpu=$(echo "${cpus[$what a.raw]}" | median)
-  e01_cpu=$(echo "${cpus[$what a.E01]}" | median)
-  awk -v w="$what" -v r="$raw" -v e="$e01" -v b="$bytes" -v rc="$raw_cpu" -v ec="$e01_cpu" 'BEGIN {
+for row in "hash a" "scan a" "hash b"; do
+  read -r what image <<< "$row"
+  raw=$(echo "${times[$what $image.raw]}" | median)
+  e01=$(echo "${times[$what $image.E01]}" | median)
+  raw_cpu=$(echo "${cpus[$what $image.raw]}" | median)
+  e01_cpu=$(echo "${cpus[$what $image.E01]}" | median)
+  b=$bytes what_label=$what
+  [ "$image" = b ] && b=$one_bytes what_label="hash, one large file"
+  awk -v w="$what_label" -v r="$raw" -v e="$e01" -v b="$b" -v rc="$raw_cpu" -v ec="$e01_cpu" 'BEGIN {
     printf "%s: raw %.2f s = %.0f MB/s, E01 %.2f s = %.0f MB/s, E01/raw throughput %.2f; CPU raw %.2f s, E01 %.2f s\n",
       w, r, b / r / 1e6, e, b / e / 1e6, r / e, rc, ec }'
 done
