@@ -75,13 +75,13 @@ struct Chunks {
 
 impl Ewf {
     /// Opens `x.E01` and every further segment (`.E02…`) beside it, with one helper thread
-    /// per core.
+    /// per worker of the scan's pool (`--threads`; at most 8).
     ///
     /// Refuses an image whose chunk table does not cover the media size: `ewf` 0.4 drops
     /// the chunks of a truncated segment and numbers the later ones down, so every read
     /// past the gap would silently return another offset's bytes.
     pub(crate) fn open(path: &Path) -> Result<Self, String> {
-        let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let helpers = rayon::current_num_threads().clamp(1, 8);
         Self::open_with_helpers(path, helpers)
     }
 
