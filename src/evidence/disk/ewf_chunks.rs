@@ -158,18 +158,25 @@ impl Shared {
             if !state.in_flight.contains(&index) {
                 break;
             }
-            state.readers_waiting += 1;
-            state = self
-                .chunk_done
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-            state.readers_waiting -= 1;
+            state = Self::wait(&self.chunk_done, state, |c| &mut c.readers_waiting);
         }
         let page = Self::start(&mut state, index);
         drop(state);
         let page = self.decompress(index, page);
         self.settle(index, page.as_ref().ok());
         page
+    }
+
+    /// Waits on `condvar`, counted meanwhile in the field `waiting` picks.
+    fn wait<'a>(
+        condvar: &Condvar,
+        mut state: MutexGuard<'a, Chunks>,
+        waiting: fn(&mut Chunks) -> &mut usize,
+    ) -> MutexGuard<'a, Chunks> {
+        *waiting(&mut state) += 1;
+        let mut state = condvar.wait(state).unwrap_or_else(PoisonError::into_inner);
+        *waiting(&mut state) -= 1;
+        state
     }
 
     /// Marks chunk `index` in flight; returns a spare page to decompress it into.
@@ -193,14 +200,7 @@ impl Shared {
                             break index;
                         }
                     }
-                    None => {
-                        state.helpers_idle += 1;
-                        state = self
-                            .work
-                            .wait(state)
-                            .unwrap_or_else(PoisonError::into_inner);
-                        state.helpers_idle -= 1;
-                    }
+                    None => state = Self::wait(&self.work, state, |c| &mut c.helpers_idle),
                 }
             };
             let page = Self::start(&mut state, index);
