@@ -27,6 +27,12 @@ pub trait ByteSource: Send + Sync {
     /// A hint that `[offset, offset + len)` will be read soon, in order: a compressed
     /// source (E01) decompresses it ahead, on other cores. Reads are correct without it.
     fn will_need(&self, _offset: u64, _len: u64) {}
+    /// The least a sequential reader should announce ahead of itself: a compressed
+    /// source's own unit of work (an E01's next chunk, however large its chunks); 0 where
+    /// any amount will do.
+    fn read_ahead(&self) -> u64 {
+        0
+    }
     /// Media hashes the acquisition tool stored in the container (E01): MD5 and SHA-1, hex.
     fn stored_hashes(&self) -> StoredHashes {
         StoredHashes::default()
@@ -167,6 +173,9 @@ impl ByteSource for Window {
         if len > 0 {
             self.inner.will_need(self.start + offset, len);
         }
+    }
+    fn read_ahead(&self) -> u64 {
+        self.inner.read_ahead()
     }
 }
 

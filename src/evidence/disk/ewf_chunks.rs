@@ -320,6 +320,11 @@ impl ByteSource for Ewf {
     fn will_need(&self, offset: u64, len: u64) {
         self.shared.want(offset, len);
     }
+    /// Two chunks: with large chunks (ewfacquire allows 16 MiB), the next one is being
+    /// inflated while the reader is still at the start of the current one.
+    fn read_ahead(&self) -> u64 {
+        2 * self.shared.chunk_size
+    }
     fn stored_hashes(&self) -> StoredHashes {
         let stored = self.shared.reader.stored_hashes();
         StoredHashes {

@@ -73,7 +73,7 @@ pub(crate) fn hash_media(
             read_error = Some(format!("interrupted at byte {at}"));
             break;
         }
-        src.will_need(at + CHUNK as u64, CHUNK as u64);
+        src.will_need(at + CHUNK as u64, (CHUNK as u64).max(src.read_ahead()));
         match src.read_at(at, &mut buf) {
             Ok(0) => {
                 read_error = Some(format!("image ends at byte {at}, before its stated size"));

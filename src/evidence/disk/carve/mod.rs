@@ -142,7 +142,7 @@ pub fn carve(
                 return Err(Interrupted);
             }
             let n = CHUNK.min(end - at);
-            src.will_need(at + n, CHUNK.min(end - at - n));
+            src.will_need(at + n, CHUNK.max(src.read_ahead()).min(end - at - n));
             chunk.resize(usize::try_from(n).unwrap_or(0), 0);
             if read_exact_at(src, at, &mut chunk).is_err() {
                 break;

@@ -69,7 +69,7 @@ impl Read for DataReader {
 
 /// How far past the current read a file announces its next bytes (`ByteSource::will_need`):
 /// a few reads' worth, so that an E01's chunks are decompressed on other cores while this
-/// reader hashes the current ones.
+/// reader hashes the current ones; further if the source asks (`ByteSource::read_ahead`).
 const READ_AHEAD: u64 = 2 << 20;
 
 impl DataReader {
@@ -77,7 +77,9 @@ impl DataReader {
     /// offset `run_off` of the volume, `run_len` long).
     fn announce_next(&self, run_off: u64, run_len: u64, want: usize) {
         let next = self.within + want as u64;
-        let ahead = run_len.saturating_sub(next).min(READ_AHEAD);
+        let ahead = run_len
+            .saturating_sub(next)
+            .min(READ_AHEAD.max(self.src.read_ahead()));
         if ahead > 0 {
             if let Some(at) = self
                 .base
@@ -103,5 +105,71 @@ impl DataReader {
             ));
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Zeros, `len` long, recording every `will_need`; asks for `read_ahead`.
+    struct Announced {
+        len: u64,
+        read_ahead: u64,
+        calls: Mutex<Vec<(u64, u64)>>,
+    }
+
+    impl ByteSource for Announced {
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.len.saturating_sub(offset) as usize);
+            buf[..n].fill(0);
+            Ok(n)
+        }
+        fn len(&self) -> u64 {
+            self.len
+        }
+        fn will_need(&self, offset: u64, len: u64) {
+            self.calls.lock().unwrap().push((offset, len));
+        }
+        fn read_ahead(&self) -> u64 {
+            self.read_ahead
+        }
+    }
+
+    /// The announcements made by reading a 12 MiB run at image offset 1,000 + 24 in
+    /// 1 MiB reads from a source asking for `read_ahead`.
+    fn announcements(read_ahead: u64) -> Vec<(u64, u64)> {
+        let src = Arc::new(Announced {
+            len: 64 << 20,
+            read_ahead,
+            calls: Mutex::new(Vec::new()),
+        });
+        let run = Run {
+            offset: Some(24),
+            len: 12 << 20,
+        };
+        let mut reader = DataReader::new(src.clone(), 1000, vec![run]);
+        let mut buf = vec![0u8; 1 << 20];
+        while reader.read(&mut buf).unwrap() > 0 {}
+        let calls = src.calls.lock().unwrap().clone();
+        calls
+    }
+
+    #[test]
+    fn a_file_announces_its_next_bytes_as_far_as_the_source_asks_and_never_past_its_run() {
+        const MIB: u64 = 1 << 20;
+        let start = 1024;
+        // Default: 2 MiB ahead, cut at the run's end, nothing after the last read.
+        let plain = announcements(0);
+        assert_eq!(plain.len(), 11);
+        assert_eq!(plain[0], (start + MIB, 2 * MIB));
+        assert_eq!(plain[9], (start + 10 * MIB, 2 * MIB));
+        assert_eq!(plain[10], (start + 11 * MIB, MIB));
+        // A source with 4 MiB chunks asks for two of them ahead.
+        let chunked = announcements(8 * MIB);
+        assert_eq!(chunked[0], (start + MIB, 8 * MIB));
+        assert_eq!(chunked[4], (start + 5 * MIB, 7 * MIB));
+        assert_eq!(chunked.len(), 11);
     }
 }
